@@ -1,0 +1,179 @@
+/**
+ * Compact binary codec for what the generator publishes: the ground truth of a frame (small, on its own subject)
+ * and the frame itself (the same header followed by I420 pixels). Little-endian layout:
+ *
+ * | off | size | field                                  |
+ * |-----|------|----------------------------------------|
+ * | 0   | 4    | magic `BST1` (truth) or `BSF1` (frame) |
+ * | 4   | 1    | version (1)                            |
+ * | 5   | 1    | pixel format (0 none, 1 I420)          |
+ * | 6   | 1    | session id length in bytes (1–64)      |
+ * | 7   | 1    | reserved (0)                           |
+ * | 8   | 4    | frame id (u32)                         |
+ * | 12  | 2+2  | width, height (px)                     |
+ * | 16  | 8    | capture time (epoch ms, f64)           |
+ * | 24  | 8+8  | true centre x, y (px, f64)             |
+ * | 40  | 8+8  | velocity vx, vy (px/s, f64)            |
+ * | 56  | 4    | ball radius (px, f32)                  |
+ * | 60  | 4    | pixel byte length (u32)                |
+ * | 64  | n    | session id (ASCII)                     |
+ * | 64+n| …    | pixels                                 |
+ */
+import type { BallState } from "./physics.ts";
+import { ProtocolError } from "./errors.ts";
+
+/** Ground truth of one frame: where the ball's centre really was at the frame's capture time. */
+export interface FrameTruth {
+  readonly sessionId: string;
+  readonly frameId: number;
+  readonly captureTimeMs: number;
+  readonly x: number;
+  readonly y: number;
+  readonly vx: number;
+  readonly vy: number;
+  readonly width: number;
+  readonly height: number;
+  readonly radius: number;
+}
+
+/** Pixel layouts a frame can carry. I420: planar Y, then U and V at half resolution. */
+export type PixelFormat = "I420";
+
+/** A drawn frame with its truth. `pixels` may be a view into the received message: copy it to keep it. */
+export interface Frame extends FrameTruth {
+  readonly pixelFormat: PixelFormat;
+  readonly pixels: Uint8Array;
+}
+
+const MAGIC_TRUTH = 0x31545342; // "BST1" little-endian
+const MAGIC_FRAME = 0x31465342; // "BSF1" little-endian
+const VERSION = 1;
+const HEADER_BYTES = 64;
+/** Longest session id the codec carries. */
+export const MAX_SESSION_ID_LENGTH = 64;
+/** Largest width or height the codec accepts. */
+export const MAX_DIMENSION = 4096;
+const PIXEL_FORMAT_CODE: Record<PixelFormat, number> = { I420: 1 };
+
+/** Bytes of an I420 picture of the given size (width and height must be even). */
+export function i420ByteLength(width: number, height: number): number {
+  return width * height + 2 * ((width / 2) * (height / 2));
+}
+
+/** Bytes an encoded frame of this size takes on the bus (header + id + pixels). */
+export function encodedFrameByteLength(width: number, height: number, sessionIdLength: number): number {
+  return HEADER_BYTES + sessionIdLength + i420ByteLength(width, height);
+}
+
+function checkTruth(t: FrameTruth): Uint8Array {
+  const id = new TextEncoder().encode(t.sessionId);
+  if (id.length < 1 || id.length > MAX_SESSION_ID_LENGTH || !/^[\x21-\x7e]+$/.test(t.sessionId)) {
+    throw new ProtocolError("bad_request", `session id must be 1–${MAX_SESSION_ID_LENGTH} printable ASCII bytes`);
+  }
+  if (!Number.isInteger(t.frameId) || t.frameId < 0 || t.frameId > 0xffffffff) {
+    throw new ProtocolError("bad_request", `frame id ${t.frameId} is not a u32`);
+  }
+  for (const d of [t.width, t.height]) {
+    if (!Number.isInteger(d) || d < 2 || d > MAX_DIMENSION || d % 2 !== 0) {
+      throw new ProtocolError("bad_request", `frame dimension ${d} must be an even integer in 2–${MAX_DIMENSION}`);
+    }
+  }
+  return id;
+}
+
+function writeHeader(view: DataView, magic: number, format: number, t: FrameTruth, idLength: number, pixelBytes: number): void {
+  view.setUint32(0, magic, true);
+  view.setUint8(4, VERSION);
+  view.setUint8(5, format);
+  view.setUint8(6, idLength);
+  view.setUint8(7, 0);
+  view.setUint32(8, t.frameId, true);
+  view.setUint16(12, t.width, true);
+  view.setUint16(14, t.height, true);
+  view.setFloat64(16, t.captureTimeMs, true);
+  view.setFloat64(24, t.x, true);
+  view.setFloat64(32, t.y, true);
+  view.setFloat64(40, t.vx, true);
+  view.setFloat64(48, t.vy, true);
+  view.setFloat32(56, t.radius, true);
+  view.setUint32(60, pixelBytes, true);
+}
+
+/** Encodes a frame's truth (no pixels). Throws {@link ProtocolError} on values the layout cannot hold. */
+export function encodeTruth(t: FrameTruth): Uint8Array {
+  const id = checkTruth(t);
+  const out = new Uint8Array(HEADER_BYTES + id.length);
+  writeHeader(new DataView(out.buffer), MAGIC_TRUTH, 0, t, id.length, 0);
+  out.set(id, HEADER_BYTES);
+  return out;
+}
+
+/** Encodes a frame: header, session id, then the pixels (copied once into the message). */
+export function encodeFrame(f: Frame): Uint8Array {
+  const id = checkTruth(f);
+  const expected = i420ByteLength(f.width, f.height);
+  if (f.pixels.length !== expected) {
+    throw new ProtocolError("bad_request", `I420 ${f.width}x${f.height} needs ${expected} bytes, got ${f.pixels.length}`);
+  }
+  const out = new Uint8Array(HEADER_BYTES + id.length + expected);
+  writeHeader(new DataView(out.buffer), MAGIC_FRAME, PIXEL_FORMAT_CODE[f.pixelFormat], f, id.length, expected);
+  out.set(id, HEADER_BYTES);
+  out.set(f.pixels, HEADER_BYTES + id.length);
+  return out;
+}
+
+function readHeader(data: Uint8Array, magic: number, what: string): { truth: FrameTruth; format: number; pixelBytes: number; end: number } {
+  if (data.length < HEADER_BYTES) throw new ProtocolError("bad_request", `${what} truncated: ${data.length} bytes`);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (view.getUint32(0, true) !== magic) throw new ProtocolError("bad_request", `${what}: bad magic`);
+  if (view.getUint8(4) !== VERSION) throw new ProtocolError("unsupported", `${what}: version ${view.getUint8(4)}`);
+  const idLength = view.getUint8(6);
+  const end = HEADER_BYTES + idLength;
+  if (idLength < 1 || idLength > MAX_SESSION_ID_LENGTH || data.length < end) {
+    throw new ProtocolError("bad_request", `${what}: bad session id length ${idLength}`);
+  }
+  const width = view.getUint16(12, true);
+  const height = view.getUint16(14, true);
+  const truth: FrameTruth = {
+    sessionId: new TextDecoder("ascii").decode(data.subarray(HEADER_BYTES, end)),
+    frameId: view.getUint32(8, true),
+    width,
+    height,
+    captureTimeMs: view.getFloat64(16, true),
+    x: view.getFloat64(24, true),
+    y: view.getFloat64(32, true),
+    vx: view.getFloat64(40, true),
+    vy: view.getFloat64(48, true),
+    radius: view.getFloat32(56, true),
+  };
+  if (![truth.captureTimeMs, truth.x, truth.y, truth.vx, truth.vy, truth.radius].every(Number.isFinite)) {
+    throw new ProtocolError("bad_request", `${what}: non-finite number`);
+  }
+  if (width < 2 || height < 2 || width % 2 || height % 2 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
+    throw new ProtocolError("bad_request", `${what}: bad size ${width}x${height}`);
+  }
+  return { truth, format: view.getUint8(5), pixelBytes: view.getUint32(60, true), end };
+}
+
+/** Decodes a truth message. Throws {@link ProtocolError} on truncated, garbled or trailing bytes. */
+export function decodeTruth(data: Uint8Array): FrameTruth {
+  const { truth, pixelBytes, end } = readHeader(data, MAGIC_TRUTH, "truth");
+  if (pixelBytes !== 0 || data.length !== end) throw new ProtocolError("bad_request", "truth: unexpected trailing bytes");
+  return truth;
+}
+
+/** Decodes a frame; `pixels` is a view into `data` (no copy). Throws {@link ProtocolError} on bad input. */
+export function decodeFrame(data: Uint8Array): Frame {
+  const { truth, format, pixelBytes, end } = readHeader(data, MAGIC_FRAME, "frame");
+  if (format !== PIXEL_FORMAT_CODE.I420) throw new ProtocolError("unsupported", `frame: pixel format ${format}`);
+  const expected = i420ByteLength(truth.width, truth.height);
+  if (pixelBytes !== expected || data.length !== end + expected) {
+    throw new ProtocolError("bad_request", `frame: ${truth.width}x${truth.height} I420 needs ${expected} pixel bytes, got ${data.length - end}`);
+  }
+  return { ...truth, pixelFormat: "I420", pixels: data.subarray(end) };
+}
+
+/** The physics state a truth describes, to ask where the ball is at another time (see `ballAt`). */
+export function ballStateOf(t: FrameTruth): BallState {
+  return { x: t.x, y: t.y, vx: t.vx, vy: t.vy, timeMs: t.captureTimeMs, width: t.width, height: t.height, radius: t.radius };
+}

@@ -1,0 +1,155 @@
+/** The JSON messages that travel between services on the bus, with their validators. */
+import { type ErrorCode, ProtocolError } from "./errors.ts";
+import { asObject, asString, optionalNumber } from "./validate.ts";
+
+/** Session ids: 22 URL-safe base64 characters (128 random bits), also a valid NATS subject token. */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
+/** SDP offers and answers larger than this are rejected. */
+export const MAX_SDP_LENGTH = 32 * 1024;
+
+/** What one session's generator draws. Sizes in px, speed in px/s, colours as `#rrggbb`. */
+export interface SessionSettings {
+  readonly fps: number;
+  readonly width: number;
+  readonly height: number;
+  readonly radius: number;
+  readonly speed: number;
+  readonly ballColor: string;
+  readonly backgroundColor: string;
+}
+
+/** The settings a session gets for every field the viewer leaves out. */
+export const DEFAULT_SETTINGS: SessionSettings = {
+  fps: 30,
+  width: 640,
+  height: 480,
+  radius: 24,
+  speed: 320,
+  ballColor: "#ff5a1f",
+  backgroundColor: "#10141c",
+};
+
+/** Allowed ranges of the numeric settings. */
+export const SETTINGS_LIMITS = {
+  fps: [1, 120],
+  width: [64, 1920],
+  height: [64, 1080],
+  radius: [2, 200],
+  speed: [0, 5000],
+} as const;
+
+/** Validates a (partial) settings object from an untrusted source, filling gaps from `base`. */
+export function parseSettings(value: unknown, base: SessionSettings = DEFAULT_SETTINGS): SessionSettings {
+  const o = value === undefined ? {} : asObject(value, "settings");
+  const num = (k: keyof typeof SETTINGS_LIMITS, integer: boolean) =>
+    optionalNumber(o[k], `settings.${k}`, SETTINGS_LIMITS[k][0], SETTINGS_LIMITS[k][1], integer) ?? base[k];
+  const s: SessionSettings = {
+    fps: num("fps", true),
+    width: num("width", true),
+    height: num("height", true),
+    radius: num("radius", false),
+    speed: num("speed", false),
+    ballColor: o.ballColor === undefined ? base.ballColor : asString(o.ballColor, "settings.ballColor", 7, COLOR_PATTERN),
+    backgroundColor:
+      o.backgroundColor === undefined ? base.backgroundColor : asString(o.backgroundColor, "settings.backgroundColor", 7, COLOR_PATTERN),
+  };
+  if (s.width % 2 || s.height % 2) throw new ProtocolError("bad_request", "settings.width and height must be even");
+  if (2 * s.radius >= Math.min(s.width, s.height)) throw new ProtocolError("bad_request", "settings.radius does not fit the frame");
+  return s;
+}
+
+/** Generator start request (subject `generatorStart`). */
+export interface StartSessionRequest {
+  readonly sessionId: string;
+  readonly settings: SessionSettings;
+}
+
+/** Validates a {@link StartSessionRequest}. */
+export function parseStartSessionRequest(value: unknown): StartSessionRequest {
+  const o = asObject(value, "start request");
+  return { sessionId: asString(o.sessionId, "sessionId", 22, SESSION_ID_PATTERN), settings: parseSettings(o.settings) };
+}
+
+/** A live change to a running session (subject `sessionControl`): new fps and/or speed, or stop. */
+export type SessionControl = { readonly type: "update"; readonly fps?: number; readonly speed?: number } | { readonly type: "stop" };
+
+/** Validates the live-changeable fields (`fps`, `speed`) of an object; absent ones stay absent. */
+export function parseSessionUpdate(o: Record<string, unknown>): { fps?: number; speed?: number } {
+  const fps = optionalNumber(o.fps, "fps", SETTINGS_LIMITS.fps[0], SETTINGS_LIMITS.fps[1], true);
+  const speed = optionalNumber(o.speed, "speed", SETTINGS_LIMITS.speed[0], SETTINGS_LIMITS.speed[1]);
+  return { ...(fps === undefined ? {} : { fps }), ...(speed === undefined ? {} : { speed }) };
+}
+
+/** Validates a {@link SessionControl}. */
+export function parseSessionControl(value: unknown): SessionControl {
+  const o = asObject(value, "control");
+  if (o.type === "stop") return { type: "stop" };
+  if (o.type !== "update") throw new ProtocolError("bad_request", 'control.type must be "update" or "stop"');
+  return { type: "update", ...parseSessionUpdate(o) };
+}
+
+/** SDP offer relayed from a browser to a media replica (subject `mediaOffer`). */
+export interface MediaOfferRequest {
+  readonly sessionId: string;
+  readonly sdp: string;
+  readonly settings: SessionSettings;
+}
+
+/** Validates a {@link MediaOfferRequest}. */
+export function parseMediaOfferRequest(value: unknown): MediaOfferRequest {
+  const o = asObject(value, "offer request");
+  return {
+    sessionId: asString(o.sessionId, "sessionId", 22, SESSION_ID_PATTERN),
+    sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH),
+    settings: parseSettings(o.settings),
+  };
+}
+
+/** The media replica's answer. */
+export interface MediaOfferAnswer {
+  readonly sdp: string;
+}
+
+/** Validates a {@link MediaOfferAnswer}. */
+export function parseMediaOfferAnswer(value: unknown): MediaOfferAnswer {
+  return { sdp: asString(asObject(value, "answer").sdp, "sdp", MAX_SDP_LENGTH) };
+}
+
+/** Signaling's word that a session is over (subject `ended`). */
+export interface SessionEnded {
+  readonly reason: string;
+}
+
+/** Validates a {@link SessionEnded}. */
+export function parseSessionEnded(value: unknown): SessionEnded {
+  return { reason: asString(asObject(value, "ended").reason, "reason", 500) };
+}
+
+/** Something a back-end service wants the viewer to know (subject `events`). `fatal` ends the session. */
+export interface SessionEvent {
+  readonly source: "generator" | "media";
+  readonly message: string;
+  readonly fatal: boolean;
+}
+
+/** Validates a {@link SessionEvent}. */
+export function parseSessionEvent(value: unknown): SessionEvent {
+  const o = asObject(value, "event");
+  if (o.source !== "generator" && o.source !== "media") throw new ProtocolError("bad_request", "event.source is unknown");
+  if (typeof o.fatal !== "boolean") throw new ProtocolError("bad_request", "event.fatal must be a boolean");
+  return { source: o.source, message: asString(o.message, "event.message", 1000), fatal: o.fatal };
+}
+
+/** The envelope of every request/reply answer on the bus. */
+export type Reply<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string } };
+
+/** Timing of the session protocol, shared by the services that must agree on it. */
+export const SESSION_TIMING = {
+  /** Signaling publishes a heartbeat this often while the viewer is connected. */
+  heartbeatIntervalMs: 1000,
+  /** Generator and media end a session that had no heartbeat for this long (default; configurable). */
+  heartbeatTimeoutMs: 5000,
+  /** How long signaling waits for a generator or media reply. */
+  requestTimeoutMs: 5000,
+} as const;

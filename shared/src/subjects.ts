@@ -1,0 +1,27 @@
+/**
+ * Every NATS subject ballstream uses, written once. Session ids are URL-safe base64 (`[A-Za-z0-9_-]`), which is
+ * also a valid NATS token.
+ */
+const ROOT = "ballstream";
+
+/** Queue groups: replicas of one service share the requests on a subject. */
+export const QUEUE = { generator: "generator", media: "media" } as const;
+
+export const subjects = {
+  /** Request/reply (queue group `generator`): start a generator session. JSON {@link StartSessionRequest}. */
+  generatorStart: `${ROOT}.generator.start`,
+  /** Request/reply (queue group `media`): SDP offer in, SDP answer out. JSON {@link MediaOfferRequest}. */
+  mediaOffer: `${ROOT}.media.offer`,
+  /** Request/reply to the generator that owns the session: change fps/speed, or stop. */
+  sessionControl: (sessionId: string) => `${ROOT}.session.${sessionId}.control`,
+  /** Binary frames (header + I420 pixels), generator → media. */
+  frames: (sessionId: string) => `${ROOT}.session.${sessionId}.frames`,
+  /** Binary ground truth of every frame, generator → signaling. */
+  truth: (sessionId: string) => `${ROOT}.session.${sessionId}.truth`,
+  /** Empty message, signaling → generator + media, at least every `heartbeatIntervalMs` while the viewer lives. */
+  heartbeat: (sessionId: string) => `${ROOT}.session.${sessionId}.heartbeat`,
+  /** JSON {@link SessionEnded}, signaling → generator + media: release everything of this session now. */
+  ended: (sessionId: string) => `${ROOT}.session.${sessionId}.ended`,
+  /** JSON {@link SessionEvent}, generator/media → signaling: something the viewer should know happened. */
+  events: (sessionId: string) => `${ROOT}.session.${sessionId}.events`,
+} as const;

@@ -1,0 +1,242 @@
+/**
+ * The browser ↔ signaling protocol over WebTransport.
+ *
+ * - Control: one bidirectional stream opened by the page. Each message is a 4-byte big-endian length followed by
+ *   that many bytes of UTF-8 JSON ({@link ClientMessage} up, {@link ServerMessage} down), at most
+ *   {@link MAX_CONTROL_MESSAGE_BYTES}.
+ * - Coordinates: one datagram per detected frame ({@link Coordinates}, 28 bytes); latest wins, a lost one is not
+ *   retried. Signaling answers each with an {@link ErrorReport} datagram (64 bytes).
+ * - The session ends with a WebTransport close code from {@link CLOSE_CODES} and a readable reason.
+ */
+import { ProtocolError } from "./errors.ts";
+import { decodeJson, encodeJson } from "./json-codec.ts";
+import { MAX_SDP_LENGTH, type SessionSettings, SESSION_ID_PATTERN, parseSessionUpdate, parseSettings } from "./messages.ts";
+import { asNumber, asObject, asString } from "./validate.ts";
+
+/** The WebTransport endpoint's path. */
+export const WT_PATH = "/wt";
+/** Largest control message, either way. */
+export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
+
+/** WebTransport session close codes (application codes, 32 bit). */
+export const CLOSE_CODES = {
+  normal: 0,
+  serverShutdown: 1,
+  protocolError: 2,
+  backendError: 3,
+  limitExceeded: 4,
+  idleTimeout: 5,
+} as const;
+
+/** Page → signaling on the control stream. */
+export type ClientMessage =
+  | { readonly type: "offer"; readonly sdp: string; readonly settings?: Partial<SessionSettings> }
+  | { readonly type: "control"; readonly fps?: number; readonly speed?: number }
+  | { readonly type: "stop" };
+
+/** Signaling → page on the control stream. */
+export type ServerMessage =
+  | { readonly type: "session"; readonly sessionId: string; readonly settings: SessionSettings }
+  | { readonly type: "answer"; readonly sdp: string }
+  | { readonly type: "settings"; readonly settings: SessionSettings }
+  | { readonly type: "event"; readonly source: "generator" | "media" | "signaling"; readonly message: string; readonly fatal: boolean }
+  | { readonly type: "error"; readonly code: string; readonly message: string };
+
+/** Validates a {@link ClientMessage} (settings are checked in full by the session that applies them). */
+export function parseClientMessage(value: unknown): ClientMessage {
+  const o = asObject(value, "message");
+  switch (o.type) {
+    case "offer": {
+      const settings = o.settings === undefined ? undefined : parseSettings(o.settings);
+      return { type: "offer", sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH), ...(settings ? { settings } : {}) };
+    }
+    case "control":
+      return { type: "control", ...parseSessionUpdate(o) };
+    case "stop":
+      return { type: "stop" };
+    default:
+      throw new ProtocolError("bad_request", `unknown message type ${JSON.stringify(o.type)}`);
+  }
+}
+
+/** Validates a {@link ServerMessage} (the page trusts its server, but not blindly). */
+export function parseServerMessage(value: unknown): ServerMessage {
+  const o = asObject(value, "message");
+  switch (o.type) {
+    case "session":
+      return { type: "session", sessionId: asString(o.sessionId, "sessionId", 22, SESSION_ID_PATTERN), settings: parseSettings(o.settings) };
+    case "answer":
+      return { type: "answer", sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH) };
+    case "settings":
+      return { type: "settings", settings: parseSettings(o.settings) };
+    case "event": {
+      if (o.source !== "generator" && o.source !== "media" && o.source !== "signaling") throw new ProtocolError("bad_request", "event.source");
+      return { type: "event", source: o.source, message: asString(o.message, "message", 1000), fatal: o.fatal === true };
+    }
+    case "error":
+      return { type: "error", code: asString(o.code, "code", 64), message: asString(o.message, "message", 1000) };
+    default:
+      throw new ProtocolError("bad_request", `unknown message type ${JSON.stringify(o.type)}`);
+  }
+}
+
+/** One control message as bytes on the stream: length prefix + JSON. */
+export function frameControlMessage(message: ClientMessage | ServerMessage): Uint8Array {
+  const json = encodeJson(message);
+  if (json.length > MAX_CONTROL_MESSAGE_BYTES) throw new ProtocolError("too_large", `control message of ${json.length} bytes`);
+  const out = new Uint8Array(4 + json.length);
+  new DataView(out.buffer).setUint32(0, json.length);
+  out.set(json, 4);
+  return out;
+}
+
+/**
+ * Reassembles length-prefixed JSON messages from stream chunks of any size. `push` returns the complete
+ * messages (parsed JSON, not yet validated) and throws {@link ProtocolError} on an oversized or malformed one.
+ */
+export class ControlMessageReader {
+  #buffer = new Uint8Array(0);
+
+  push(chunk: Uint8Array): unknown[] {
+    const joined = new Uint8Array(this.#buffer.length + chunk.length);
+    joined.set(this.#buffer);
+    joined.set(chunk, this.#buffer.length);
+    const messages: unknown[] = [];
+    let offset = 0;
+    while (joined.length - offset >= 4) {
+      const length = new DataView(joined.buffer, offset, 4).getUint32(0);
+      if (length > MAX_CONTROL_MESSAGE_BYTES) throw new ProtocolError("too_large", `control message of ${length} bytes exceeds ${MAX_CONTROL_MESSAGE_BYTES}`);
+      if (joined.length - offset - 4 < length) break;
+      messages.push(decodeJson(joined.subarray(offset + 4, offset + 4 + length), MAX_CONTROL_MESSAGE_BYTES));
+      offset += 4 + length;
+    }
+    this.#buffer = joined.slice(offset);
+    return messages;
+  }
+
+  /** Bytes received but not yet part of a complete message. */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+}
+
+/** The ball centre the page found in one displayed frame. Times in epoch ms (page: timeOrigin + now). */
+export interface Coordinates {
+  /** RTP timestamp of the frame (requestVideoFrameCallback metadata), see `rtpTimestampFromCaptureTime`. */
+  readonly rtpTimestamp: number;
+  readonly found: boolean;
+  readonly x: number;
+  readonly y: number;
+  /** When the frame was presented on screen. */
+  readonly presentedAtMs: number;
+  /** How long detection took on the page. */
+  readonly detectMs: number;
+}
+
+const COORDINATES_TYPE = 1;
+const ERROR_REPORT_TYPE = 2;
+/** Size of a coordinates datagram. */
+export const COORDINATES_BYTES = 28;
+/** Size of an error report datagram. */
+export const ERROR_REPORT_BYTES = 64;
+
+/** Encodes {@link Coordinates} as a 28-byte datagram. */
+export function encodeCoordinates(c: Coordinates): Uint8Array {
+  const out = new Uint8Array(COORDINATES_BYTES);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, COORDINATES_TYPE);
+  v.setUint8(1, c.found ? 1 : 0);
+  v.setUint32(4, c.rtpTimestamp >>> 0, true);
+  v.setFloat32(8, c.x, true);
+  v.setFloat32(12, c.y, true);
+  v.setFloat64(16, c.presentedAtMs, true);
+  v.setFloat32(24, c.detectMs, true);
+  return out;
+}
+
+function datagramView(data: Uint8Array, type: number, length: number, what: string): DataView {
+  if (data.length !== length) throw new ProtocolError("bad_request", `${what} datagram must be ${length} bytes, got ${data.length}`);
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (v.getUint8(0) !== type) throw new ProtocolError("bad_request", `${what} datagram has type ${v.getUint8(0)}`);
+  return v;
+}
+
+/** Decodes a coordinates datagram; throws {@link ProtocolError} on wrong size, type or non-finite values. */
+export function decodeCoordinates(data: Uint8Array): Coordinates {
+  const v = datagramView(data, COORDINATES_TYPE, COORDINATES_BYTES, "coordinates");
+  const c: Coordinates = {
+    rtpTimestamp: v.getUint32(4, true),
+    found: (v.getUint8(1) & 1) === 1,
+    x: v.getFloat32(8, true),
+    y: v.getFloat32(12, true),
+    presentedAtMs: v.getFloat64(16, true),
+    detectMs: v.getFloat32(24, true),
+  };
+  asNumber(c.x, "x", -1e5, 1e5);
+  asNumber(c.y, "y", -1e5, 1e5);
+  asNumber(c.presentedAtMs, "presentedAtMs", 0, Number.MAX_SAFE_INTEGER);
+  asNumber(c.detectMs, "detectMs", 0, 1e6);
+  return c;
+}
+
+/** Signaling's verdict on one coordinates datagram. Errors in px, times in epoch ms. */
+export interface ErrorReport {
+  /** False when the frame was not in signaling's recent-truth ring: frame fields are then NaN. */
+  readonly frameMatched: boolean;
+  readonly found: boolean;
+  readonly frameId: number;
+  readonly rtpTimestamp: number;
+  readonly detectedX: number;
+  readonly detectedY: number;
+  readonly frameTruthX: number;
+  readonly frameTruthY: number;
+  /** Where the ball really was when the coordinates arrived. */
+  readonly nowTruthX: number;
+  readonly nowTruthY: number;
+  /** Headline figure: distance from the detected centre to where the ball is now. */
+  readonly realtimeErrorPx: number;
+  /** Distance from the detected centre to the truth of the very frame that was shown. */
+  readonly frameErrorPx: number;
+  /** Arrival at signaling minus the frame's capture time. */
+  readonly latencyMs: number;
+  readonly captureTimeMs: number;
+  readonly arrivalMs: number;
+}
+
+/** Encodes an {@link ErrorReport} as a 64-byte datagram. */
+export function encodeErrorReport(r: ErrorReport): Uint8Array {
+  const out = new Uint8Array(ERROR_REPORT_BYTES);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, ERROR_REPORT_TYPE);
+  v.setUint8(1, (r.frameMatched ? 1 : 0) | (r.found ? 2 : 0));
+  v.setUint32(4, r.frameId >>> 0, true);
+  v.setUint32(8, r.rtpTimestamp >>> 0, true);
+  const f32 = [r.detectedX, r.detectedY, r.frameTruthX, r.frameTruthY, r.nowTruthX, r.nowTruthY, r.realtimeErrorPx, r.frameErrorPx, r.latencyMs];
+  f32.forEach((x, i) => v.setFloat32(12 + 4 * i, x, true));
+  v.setFloat64(48, r.captureTimeMs, true);
+  v.setFloat64(56, r.arrivalMs, true);
+  return out;
+}
+
+/** Decodes an error report datagram; throws {@link ProtocolError} on wrong size or type. */
+export function decodeErrorReport(data: Uint8Array): ErrorReport {
+  const v = datagramView(data, ERROR_REPORT_TYPE, ERROR_REPORT_BYTES, "error report");
+  const f = (i: number) => v.getFloat32(12 + 4 * i, true);
+  return {
+    frameMatched: (v.getUint8(1) & 1) === 1,
+    found: (v.getUint8(1) & 2) === 2,
+    frameId: v.getUint32(4, true),
+    rtpTimestamp: v.getUint32(8, true),
+    detectedX: f(0),
+    detectedY: f(1),
+    frameTruthX: f(2),
+    frameTruthY: f(3),
+    nowTruthX: f(4),
+    nowTruthY: f(5),
+    realtimeErrorPx: f(6),
+    frameErrorPx: f(7),
+    latencyMs: f(8),
+    captureTimeMs: v.getFloat64(48, true),
+    arrivalMs: v.getFloat64(56, true),
+  };
+}
