@@ -240,3 +240,13 @@ export function decodeErrorReport(data: Uint8Array): ErrorReport {
     arrivalMs: v.getFloat64(56, true),
   };
 }
+
+/** What the page fetches from signaling's `GET /config.json` before it connects. */
+export interface ClientConfig {
+  /** UDP port of the WebTransport endpoint; the page connects to `https://<its own hostname>:<wtPort><wtPath>`. */
+  readonly wtPort: number;
+  readonly wtPath: string;
+  /** Base64 SHA-256 of the server certificate(s) for `serverCertificateHashes`; empty with a CA-signed certificate. */
+  readonly certificateHashes: readonly string[];
+  readonly defaults: SessionSettings;
+}
