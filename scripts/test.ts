@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
-const packages = ["shared", "services/generator", "services/media", "services/signaling", "web", "deploy", "e2e"];
+const packages = ["shared", "services/generator", "services/media", "services/signaling", "web", "deploy", "e2e", "scripts"];
 
 function hasTests(dir: string): boolean {
   const walk = (d: string): boolean =>
