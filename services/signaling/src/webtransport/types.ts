@@ -1,0 +1,105 @@
+/**
+ * Public types of the WebTransport server. A session mirrors the W3C `WebTransport` object a page uses, seen
+ * from the server side: the same stream and datagram surface, the same close semantics.
+ */
+import type { Logger } from "@ballstream/shared";
+
+/** Resource limits of a server; every field has a default ({@link DEFAULT_LIMITS}). */
+export interface WebTransportLimits {
+  /** WebTransport sessions one QUIC connection may hold at once (further CONNECTs get 429). */
+  readonly maxSessionsPerConnection: number;
+  /** QUIC connections the server holds at once (further handshakes are refused). */
+  readonly maxConnections: number;
+  /** Streams (both directions, both openers) one session may hold at once; excess peer streams are reset. */
+  readonly maxStreamsPerSession: number;
+  /** Largest HTTP/3 frame payload (HEADERS, SETTINGS) and capsule accepted from a peer, in bytes. */
+  readonly maxMessageBytes: number;
+  /** Largest datagram payload accepted or sent, in bytes (also bounded by the path: see `maxDatagramSize`). */
+  readonly maxDatagramBytes: number;
+  /** A connection with no packets for this long is closed (QUIC idle timeout), in ms. */
+  readonly idleTimeoutMs: number;
+}
+
+/** A PEM certificate chain and its PEM private key. */
+export interface CertificatePem {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/** Options of `createWebTransportServer`. */
+export interface WebTransportServerOptions {
+  /** UDP bind address, e.g. `127.0.0.1`, `0.0.0.0` or `::`. */
+  readonly host: string;
+  /** UDP port; 0 picks a free one (see {@link WebTransportServer.port}). */
+  readonly port: number;
+  /** TLS certificate; when absent a self-signed ECDSA P-256 certificate valid 14 days is generated. */
+  readonly certificate?: CertificatePem;
+  /** Exact `Origin` values allowed to open sessions; `"*"` allows any. Others get 403. */
+  readonly allowedOrigins: readonly string[];
+  /** CONNECT paths accepted (others get 404); when absent every path is accepted. */
+  readonly paths?: readonly string[];
+  readonly limits?: Partial<WebTransportLimits>;
+  readonly log: Logger;
+}
+
+/** A running server. */
+export interface WebTransportServer {
+  /** The bound UDP port. */
+  readonly port: number;
+  /** SHA-256 of the DER of each certificate served, for a page's `serverCertificateHashes`. */
+  readonly certificateHashes: readonly Uint8Array[];
+  /**
+   * Every accepted session, in order. Read it continuously: sessions wait here until read. The stream closes
+   * when the server closes.
+   */
+  readonly sessions: ReadableStream<WebTransportSession>;
+  /** Closes every session (code 0, reason "server closing"), then every connection, then the socket. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A stream both sides can read and write, as in the W3C API. */
+export interface WebTransportBidirectionalStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+}
+
+/** Datagrams of a session; unreliable, unordered, latest wins. */
+export interface WebTransportDatagramDuplexStream {
+  /** Incoming datagram payloads; when the reader lags, the oldest are dropped. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Outgoing payloads; one larger than {@link maxDatagramSize} errors the write. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Largest payload that fits one datagram now. */
+  readonly maxDatagramSize: number;
+}
+
+/** How a session ended: the peer's or our code and reason (code 0, reason "" when it ended without a capsule). */
+export interface WebTransportCloseInfo {
+  readonly closeCode: number;
+  readonly reason: string;
+}
+
+/** A WebTransport session accepted from a browser. */
+export interface WebTransportSession {
+  /** Unique within the server (connection trace id + session stream id). */
+  readonly id: string;
+  /** The CONNECT `:path`. */
+  readonly path: string;
+  /** The CONNECT `origin` header (already checked against the allow-list). */
+  readonly origin: string;
+  /** `host:port` of the peer (IPv6 hosts in brackets). */
+  readonly remoteAddress: string;
+  /** Streams the peer opens in both directions. */
+  readonly incomingBidirectionalStreams: ReadableStream<WebTransportBidirectionalStream>;
+  /** Streams the peer opens to send to us. */
+  readonly incomingUnidirectionalStreams: ReadableStream<ReadableStream<Uint8Array>>;
+  /** Opens a stream to the peer; rejects when the session is closed or the stream limit is reached. */
+  createBidirectionalStream(): Promise<WebTransportBidirectionalStream>;
+  /** Opens a send-only stream to the peer; rejects when the session is closed or the stream limit is reached. */
+  createUnidirectionalStream(): Promise<WritableStream<Uint8Array>>;
+  readonly datagrams: WebTransportDatagramDuplexStream;
+  /** Resolves once when the session ends, whoever ended it; never rejects. */
+  readonly closed: Promise<WebTransportCloseInfo>;
+  /** Ends the session with a close capsule (code default 0, reason default "", truncated to 1024 bytes). Idempotent. */
+  close(info?: Partial<WebTransportCloseInfo>): void;
+}
