@@ -1,0 +1,262 @@
+/**
+ * Every Prometheus metric of every ballstream service, defined in one place (prom-client). Labels are
+ * low-cardinality by construction: their values come from closed TypeScript unions, never from session ids.
+ *
+ * Times are in seconds and distances in pixels (Prometheus base units); the buckets resolve 1 ms and 1 px where
+ * the figures live (see docs/observability.md). Each `create*Metrics(registry)` is idempotent per registry, so
+ * services started several times in one process (the embedded `bun start`, tests) share one set of handles.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register } from "prom-client";
+import type { ErrorCode } from "./errors.ts";
+import type { ErrorReport } from "./wt-protocol.ts";
+
+export type { Registry } from "prom-client";
+
+/** The registry services use unless told otherwise: prom-client's global one. */
+export const defaultRegistry: Registry = register;
+
+/** A fresh, empty registry (tests, or a process that wants its own). */
+export function createRegistry(): Registry {
+  return new Registry();
+}
+
+/** Prefix of every ballstream metric name. */
+export const METRIC_PREFIX = "ballstream_";
+
+/** Default `METRICS_PORT` of the services without their own HTTP server (signaling serves `/metrics` on its own). */
+export const DEFAULT_METRICS_PORTS = { generator: 9464, media: 9465 } as const;
+
+/**
+ * Bucket bounds made of linear runs: `[[from, to, step], …]` → from, from+step, …, to for each run, in order.
+ * Values are rounded to 6 decimals so `0.001 * 3` prints as `0.003`.
+ */
+export function steppedBuckets(runs: ReadonlyArray<readonly [number, number, number]>): number[] {
+  const out: number[] = [];
+  for (const [from, to, step] of runs) {
+    if (!(step > 0) || to < from) throw new RangeError(`bad bucket run [${from}, ${to}, ${step}]`);
+    for (let i = 0; from + i * step <= to + step / 1e6; i++) {
+      const bound = Math.round((from + i * step) * 1e6) / 1e6;
+      if (out.length > 0 && bound <= (out.at(-1) as number)) throw new RangeError(`bucket ${bound} not increasing`);
+      out.push(bound);
+    }
+  }
+  return out;
+}
+
+/** Latency (s): 1 ms steps to 10 ms, 2 ms to 60 ms, 5 ms to 100 ms, 10 ms to 200 ms, then coarse to 5 s. */
+export const LATENCY_BUCKETS_S: readonly number[] = [
+  ...steppedBuckets([[0.001, 0.01, 0.001], [0.012, 0.06, 0.002], [0.065, 0.1, 0.005], [0.11, 0.2, 0.01]]),
+  0.25, 0.3, 0.4, 0.5, 0.75, 1, 2, 5,
+];
+
+/** Ball-centre error (px): sub-pixel below 1, 1 px steps to 10, 2 px to 30, 5 px to 100, then coarse to 1000. */
+export const ERROR_BUCKETS_PX: readonly number[] = [
+  0.25, 0.5,
+  ...steppedBuckets([[1, 10, 1], [12, 30, 2], [35, 100, 5], [120, 200, 20]]),
+  250, 300, 400, 500, 750, 1000,
+];
+
+/** Encode time of one frame (s): 0.5 ms, 1 ms steps to 10 ms, 2 ms to 30 ms, then coarse to 1 s. */
+export const ENCODE_BUCKETS_S: readonly number[] = [
+  0.0005,
+  ...steppedBuckets([[0.001, 0.01, 0.001], [0.012, 0.03, 0.002]]),
+  0.035, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1,
+];
+
+const byRegistry = new WeakMap<Registry, Map<string, unknown>>();
+
+/** Runs `create` once per registry and key; later calls return the first result. */
+function once<T>(registry: Registry, key: string, create: () => T): T {
+  let made = byRegistry.get(registry);
+  if (!made) byRegistry.set(registry, (made = new Map()));
+  if (!made.has(key)) made.set(key, create());
+  return made.get(key) as T;
+}
+
+function counter<L extends string = never>(registry: Registry, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  return new Counter<L>({ name: METRIC_PREFIX + name, help, labelNames, registers: [registry] });
+}
+
+function gauge(registry: Registry, name: string, help: string): Gauge {
+  return new Gauge({ name: METRIC_PREFIX + name, help, registers: [registry] });
+}
+
+function histogram(registry: Registry, name: string, help: string, buckets: readonly number[]): Histogram {
+  return new Histogram({ name: METRIC_PREFIX + name, help, buckets: [...buckets], registers: [registry] });
+}
+
+/**
+ * Process metrics (CPU, memory, fds, event loop, heap) with a `service` label, once per registry. Call it from
+ * the entry point (`main.ts`, or the embedded start with `service: "ballstream"`), not from service modules.
+ */
+export function collectProcessMetrics(registry: Registry, service: string): void {
+  once(registry, "process", () => collectDefaultMetrics({ register: registry, labels: { service } }));
+}
+
+/** The generator's metrics. */
+export interface GeneratorMetrics {
+  /** Frames drawn and published. */
+  readonly framesProduced: Counter;
+  /** Frames published after their scheduled capture time had passed by more than one frame interval. */
+  readonly framesLate: Counter;
+  /** Frame slots skipped to catch up with the clock (never drawn). */
+  readonly framesSkipped: Counter;
+  /** Sessions with a running worker. */
+  readonly activeSessions: Gauge;
+}
+
+/** Registers (once) and returns the generator's metrics. */
+export function createGeneratorMetrics(registry: Registry = defaultRegistry): GeneratorMetrics {
+  return once(registry, "generator", () => ({
+    framesProduced: counter(registry, "generator_frames_produced_total", "Frames drawn and published by the generator."),
+    framesLate: counter(registry, "generator_frames_late_total", "Frames published more than one frame interval after their capture time."),
+    framesSkipped: counter(registry, "generator_frames_skipped_total", "Frame slots skipped to catch up with the clock."),
+    activeSessions: gauge(registry, "generator_active_sessions", "Sessions with a running generator worker."),
+  }));
+}
+
+/** The media service's metrics. */
+export interface MediaMetrics {
+  /** Seconds from handing a raw frame to the encoder until its H.264 access unit comes out. */
+  readonly encodeSeconds: Histogram;
+  /** Encoded frames written to a WebRTC track. */
+  readonly framesSent: Counter;
+  /** Frames received from the generator but never sent (encoder busy, no peer yet, queue full, …). */
+  readonly framesDropped: Counter;
+  /** RTCP NACKs received from viewers. */
+  readonly nacks: Counter;
+  /** RTCP PLIs (picture loss indications) received from viewers. */
+  readonly plis: Counter;
+  /** Keyframes (IDR access units) sent. */
+  readonly keyframes: Counter;
+  /** Peer connections currently open. */
+  readonly activePeers: Gauge;
+  /** Encoder processes restarted after a failure or a settings change. */
+  readonly encoderRestarts: Counter;
+  /** Records the encode time of one frame given in milliseconds. */
+  observeEncodeMs(ms: number): void;
+}
+
+/** Registers (once) and returns the media service's metrics. */
+export function createMediaMetrics(registry: Registry = defaultRegistry): MediaMetrics {
+  return once(registry, "media", () => {
+    const encodeSeconds = histogram(registry, "media_encode_seconds", "Time to encode one frame to H.264.", ENCODE_BUCKETS_S);
+    return {
+      encodeSeconds,
+      framesSent: counter(registry, "media_frames_sent_total", "Encoded frames written to a WebRTC track."),
+      framesDropped: counter(registry, "media_frames_dropped_total", "Frames received from the generator but not sent."),
+      nacks: counter(registry, "media_nacks_total", "RTCP NACKs received from viewers."),
+      plis: counter(registry, "media_plis_total", "RTCP picture loss indications received from viewers."),
+      keyframes: counter(registry, "media_keyframes_total", "Keyframes (IDR) sent."),
+      activePeers: gauge(registry, "media_active_peers", "Open WebRTC peer connections."),
+      encoderRestarts: counter(registry, "media_encoder_restarts_total", "Encoder processes restarted."),
+      observeEncodeMs: (ms: number) => {
+        if (Number.isFinite(ms) && ms >= 0) encodeSeconds.observe(ms / 1000);
+      },
+    };
+  });
+}
+
+/** Where a rejected browser message came in. */
+export type RejectedKind = "control" | "datagram";
+
+/** What happened to one coordinates datagram: its frame found in the truth ring, not found, or no ball seen. */
+export type CoordinatesOutcome = "matched" | "unmatched" | "not_found";
+
+/** The signaling service's metrics. */
+export interface SignalingMetrics {
+  /** Viewer sessions currently open. */
+  readonly activeSessions: Gauge;
+  /** Distance from the detected centre to where the ball is at arrival (px). */
+  readonly realtimeErrorPx: Histogram;
+  /** Distance from the detected centre to the truth of the frame shown (px). */
+  readonly frameErrorPx: Histogram;
+  /** Arrival of the coordinates at signaling minus the frame's capture time (s). */
+  readonly latencySeconds: Histogram;
+  /** Coordinates datagrams received, by outcome. */
+  readonly coordinatesReceived: Counter<"outcome">;
+  /** Browser messages rejected, by where they came in and the error code. */
+  readonly messagesRejected: Counter<"kind" | "reason">;
+  /** Records one error report: its outcome and every figure it carries (NaN figures are skipped). */
+  observeReport(report: ErrorReport): void;
+  /** Counts one rejected message. */
+  reject(kind: RejectedKind, reason: ErrorCode): void;
+}
+
+/** Registers (once) and returns the signaling service's metrics. */
+export function createSignalingMetrics(registry: Registry = defaultRegistry): SignalingMetrics {
+  return once(registry, "signaling", () => {
+    const realtimeErrorPx = histogram(registry, "signaling_realtime_error_pixels", "Detected centre to the ball's position at arrival (px).", ERROR_BUCKETS_PX);
+    const frameErrorPx = histogram(registry, "signaling_frame_error_pixels", "Detected centre to the truth of the frame shown (px).", ERROR_BUCKETS_PX);
+    const latencySeconds = histogram(registry, "signaling_latency_seconds", "Coordinates arrival minus the frame's capture time.", LATENCY_BUCKETS_S);
+    const coordinatesReceived = counter(registry, "signaling_coordinates_received_total", "Coordinates datagrams received, by outcome.", ["outcome"]);
+    const messagesRejected = counter(registry, "signaling_messages_rejected_total", "Browser messages rejected, by kind and reason.", ["kind", "reason"]);
+    const observe = (h: Histogram, value: number) => {
+      if (Number.isFinite(value)) h.observe(value);
+    };
+    return {
+      activeSessions: gauge(registry, "signaling_active_sessions", "Open viewer sessions."),
+      realtimeErrorPx,
+      frameErrorPx,
+      latencySeconds,
+      coordinatesReceived,
+      messagesRejected,
+      observeReport: (r: ErrorReport) => {
+        const outcome: CoordinatesOutcome = !r.found ? "not_found" : r.frameMatched ? "matched" : "unmatched";
+        coordinatesReceived.inc({ outcome });
+        if (r.found) observe(realtimeErrorPx, r.realtimeErrorPx);
+        if (r.found && r.frameMatched) observe(frameErrorPx, r.frameErrorPx);
+        if (r.frameMatched) observe(latencySeconds, r.latencyMs / 1000);
+      },
+      reject: (kind: RejectedKind, reason: ErrorCode) => messagesRejected.inc({ kind, reason }),
+    };
+  });
+}
+
+/** The answer to `GET /metrics`: the registry in the Prometheus text format. */
+export async function metricsResponse(registry: Registry = defaultRegistry): Promise<Response> {
+  try {
+    return new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } });
+  } catch (err) {
+    return new Response(`metrics collection failed: ${(err as Error).message}\n`, { status: 500 });
+  }
+}
+
+/** Options of {@link serveMetrics}. */
+export interface ServeMetricsOptions {
+  readonly registry?: Registry;
+  /** Interface to listen on (default `0.0.0.0`, so an orchestrator can scrape it). */
+  readonly host?: string;
+  /** TCP port; 0 picks a free one. */
+  readonly port: number;
+}
+
+/** A running metrics endpoint. */
+export interface MetricsServer {
+  /** The port actually listened on. */
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A tiny HTTP server for services without their own: `GET /metrics` (Prometheus text) and `GET /healthz`
+ * (`ok`); anything else is 404.
+ */
+export function serveMetrics(options: ServeMetricsOptions): MetricsServer {
+  const registry = options.registry ?? defaultRegistry;
+  const server = Bun.serve({
+    hostname: options.host ?? "0.0.0.0",
+    port: options.port,
+    fetch: (req) => {
+      const path = new URL(req.url).pathname;
+      if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405 });
+      if (path === "/metrics") return metricsResponse(registry);
+      if (path === "/healthz") return new Response("ok\n");
+      return new Response("not found\n", { status: 404 });
+    },
+  });
+  return {
+    port: server.port as number,
+    stop: () => server.stop(true),
+  };
+}
