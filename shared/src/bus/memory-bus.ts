@@ -60,15 +60,16 @@ export class MemoryBus implements Bus {
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
     return new Promise((resolve, reject) => {
       const inbox = `_INBOX.${++this.#inboxSeq}`;
-      const timer = setTimeout(() => {
-        sub.unsubscribe();
-        reject(new BusError("timeout", `request on ${subject} timed out after ${options.timeoutMs} ms`));
-      }, options.timeoutMs);
+      // Subscribe first: if the bus is closed this throws (rejecting the promise) before any timer exists.
       const sub = this.subscribe(inbox, (msg) => {
         clearTimeout(timer);
         sub.unsubscribe();
         resolve(msg);
       });
+      const timer = setTimeout(() => {
+        sub.unsubscribe();
+        reject(new BusError("timeout", `request on ${subject} timed out after ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
       try {
         if (this.#send(subject, data, inbox) === 0) throw new BusError("no_responders", `no responders on ${subject}`);
       } catch (err) {
