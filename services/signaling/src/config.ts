@@ -1,0 +1,73 @@
+/** Signaling's settings, from the environment, with defaults for the one-command start. */
+import { join } from "node:path";
+import { SESSION_TIMING, intEnv, listEnv, stringEnv } from "@ballstream/shared";
+
+/** Everything `startSignaling` can be told. */
+export interface SignalingConfig {
+  /** TCP address of the HTTP(S) server. */
+  readonly httpHost: string;
+  /** TCP port of the HTTP(S) server; 0 picks a free one. */
+  readonly httpPort: number;
+  /** PEM files: HTTPS with this certificate, also served by WebTransport (else a self-signed one for WT only). */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** UDP address of the WebTransport server. */
+  readonly wtHost: string;
+  /** UDP port of the WebTransport server; 0 picks a free one. */
+  readonly wtPort: number;
+  /** Page origins allowed to open WebTransport sessions; empty = the HTTP server's own localhost origins. */
+  readonly allowedOrigins: readonly string[];
+  /** Directory of the built web client. */
+  readonly webDist: string;
+  /** How long to wait for the generator and media replies. */
+  readonly requestTimeoutMs: number;
+  /** How long a page may take from opening WebTransport to sending its offer. */
+  readonly offerTimeoutMs: number;
+  /** Viewer sessions served at once; further ones are closed with `limitExceeded`. */
+  readonly maxSessions: number;
+}
+
+/** The built client beside the services in this repository. */
+export const DEFAULT_WEB_DIST = join(import.meta.dir, "../../../web/dist");
+
+/** Defaults of every field. */
+export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
+  httpHost: "127.0.0.1",
+  httpPort: 8080,
+  tls: undefined,
+  wtHost: "127.0.0.1",
+  wtPort: 4433,
+  allowedOrigins: [],
+  webDist: DEFAULT_WEB_DIST,
+  requestTimeoutMs: SESSION_TIMING.requestTimeoutMs,
+  offerTimeoutMs: 10_000,
+  maxSessions: 32,
+};
+
+/**
+ * Reads HTTP_HOST, HTTP_PORT, TLS_CERT + TLS_KEY (both or neither), WT_HOST (default: HTTP_HOST), WT_PORT,
+ * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS and MAX_SESSIONS. Throws naming the variable on bad values.
+ */
+export function signalingConfigFromEnv(env: Record<string, string | undefined>): SignalingConfig {
+  const d = DEFAULT_SIGNALING_CONFIG;
+  const certFile = stringEnv(env, "TLS_CERT", "");
+  const keyFile = stringEnv(env, "TLS_KEY", "");
+  if ((certFile === "") !== (keyFile === "")) throw new Error("TLS_CERT and TLS_KEY must be set together");
+  const httpHost = stringEnv(env, "HTTP_HOST", d.httpHost);
+  return {
+    httpHost,
+    httpPort: intEnv(env, "HTTP_PORT", d.httpPort, 0, 65535),
+    tls: certFile ? { certFile, keyFile } : undefined,
+    wtHost: stringEnv(env, "WT_HOST", httpHost),
+    wtPort: intEnv(env, "WT_PORT", d.wtPort, 0, 65535),
+    allowedOrigins: listEnv(env, "ALLOWED_ORIGINS", d.allowedOrigins),
+    webDist: stringEnv(env, "WEB_DIST", d.webDist),
+    requestTimeoutMs: intEnv(env, "REQUEST_TIMEOUT_MS", d.requestTimeoutMs, 100, 120_000),
+    offerTimeoutMs: intEnv(env, "OFFER_TIMEOUT_MS", d.offerTimeoutMs, 100, 600_000),
+    maxSessions: intEnv(env, "MAX_SESSIONS", d.maxSessions, 1, 10_000),
+  };
+}
+
+/** The origins a page served by our own HTTP server has: `localhost`, `127.0.0.1` and `[::1]` at its port. */
+export function localOrigins(scheme: "http" | "https", port: number): string[] {
+  return ["localhost", "127.0.0.1", "[::1]"].map((host) => `${scheme}://${host}:${port}`);
+}

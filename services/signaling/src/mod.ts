@@ -1,0 +1,140 @@
+/**
+ * The signaling service: an HTTP(S) server for the built page, its probes and its config, and a WebTransport
+ * server where every browser session becomes a {@link ViewerSession}.
+ *
+ * ```ts
+ * const signaling = await startSignaling({ bus, log });
+ * console.log(`open ${signaling.httpUrl}`);
+ * await signaling.stop(); // closes every session with CLOSE_CODES.serverShutdown
+ * ```
+ */
+import { readFile } from "node:fs/promises";
+import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, WT_PATH } from "@ballstream/shared";
+import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
+import { clientConfig } from "./http/client-config.ts";
+import { healthz, readyz } from "./http/probes.ts";
+import { compose } from "./http/router.ts";
+import { staticFiles } from "./http/static-files.ts";
+import { ViewerSession } from "./viewer-session.ts";
+import { type CertificatePem, type WebTransportServer, certificateHashBase64, createWebTransportServer } from "./webtransport/mod.ts";
+
+export { type SignalingConfig, DEFAULT_SIGNALING_CONFIG, signalingConfigFromEnv } from "./config.ts";
+
+/** What {@link startSignaling} needs. */
+export interface SignalingOptions {
+  readonly bus: Bus;
+  readonly log: Logger;
+  /** Overrides of {@link DEFAULT_SIGNALING_CONFIG}. */
+  readonly config?: Partial<SignalingConfig>;
+}
+
+/** A running signaling service. */
+export interface Signaling {
+  /** The URL to open in a browser. */
+  readonly httpUrl: string;
+  /** The bound HTTP port. */
+  readonly httpPort: number;
+  /** The bound WebTransport (UDP) port. */
+  readonly wtPort: number;
+  /** Base64 SHA-256 hashes of the WebTransport certificate (empty with a configured certificate). */
+  readonly certificateHashes: readonly string[];
+  /** Viewer sessions open now. */
+  readonly sessionCount: number;
+  /** Closes every session (code `serverShutdown`), then both servers. Does not drain the bus. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts the HTTP(S) and WebTransport servers; rejects (with nothing left listening) if either cannot start. */
+export async function startSignaling(options: SignalingOptions): Promise<Signaling> {
+  const config: SignalingConfig = { ...DEFAULT_SIGNALING_CONFIG, ...options.config };
+  const { bus } = options;
+  const log = options.log.child({ component: "signaling" });
+  const certificate = config.tls ? await readCertificate(config.tls) : undefined;
+  const sessions = new Set<ViewerSession>();
+  let wt: WebTransportServer | undefined;
+  let wtListening = false;
+  let certificateHashes: string[] = [];
+
+  const http = Bun.serve({
+    hostname: config.httpHost,
+    port: config.httpPort,
+    ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
+    fetch: compose(
+      [
+        healthz(),
+        readyz({ bus: () => !bus.closed, webtransport: () => wtListening }),
+        clientConfig((): ClientConfig => ({ wtPort: wt?.port ?? 0, wtPath: WT_PATH, certificateHashes, defaults: DEFAULT_SETTINGS })),
+        staticFiles(config.webDist),
+      ],
+      log,
+    ),
+    error: () => new Response("internal error\n", { status: 500 }),
+  });
+  const scheme = certificate ? "https" : "http";
+  const httpPort = http.port as number;
+
+  try {
+    wt = await createWebTransportServer({
+      host: config.wtHost,
+      port: config.wtPort,
+      ...(certificate ? { certificate } : {}),
+      allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : localOrigins(scheme, httpPort),
+      paths: [WT_PATH],
+      log: log.child({ component: "webtransport" }),
+    });
+  } catch (err) {
+    await http.stop(true);
+    throw err;
+  }
+  const server = wt;
+  wtListening = true;
+  certificateHashes = certificate ? [] : server.certificateHashes.map((h) => certificateHashBase64(h));
+
+  const accepting = (async () => {
+    const reader = server.sessions.getReader();
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      const wtSession = next.value;
+      if (sessions.size >= config.maxSessions) {
+        log.warn({ max: config.maxSessions }, "session limit reached; refusing a viewer");
+        wtSession.close({ closeCode: CLOSE_CODES.limitExceeded, reason: `the server is full (${config.maxSessions} sessions)` });
+        continue;
+      }
+      const session = new ViewerSession(wtSession, { bus, log, requestTimeoutMs: config.requestTimeoutMs, offerTimeoutMs: config.offerTimeoutMs });
+      sessions.add(session);
+      void session.done.then(() => sessions.delete(session));
+    }
+  })().catch((err) => log.error({ err }, "accepting WebTransport sessions failed"));
+
+  const httpUrl = `${scheme}://${displayHost(config.httpHost)}:${httpPort}/`;
+  log.info({ httpUrl, wtPort: server.port }, "signaling listening");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    httpUrl,
+    httpPort,
+    wtPort: server.port,
+    certificateHashes,
+    get sessionCount() {
+      return sessions.size;
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        wtListening = false;
+        await Promise.all([...sessions].map((s) => s.end(CLOSE_CODES.serverShutdown, "the server is shutting down")));
+        await server.close();
+        await accepting;
+        await http.stop(true);
+      })()),
+  };
+}
+
+async function readCertificate(tls: NonNullable<SignalingConfig["tls"]>): Promise<CertificatePem> {
+  const [certPem, keyPem] = await Promise.all([readFile(tls.certFile, "utf8"), readFile(tls.keyFile, "utf8")]);
+  return { certPem, keyPem };
+}
+
+/** The host to print in the URL: `localhost` for the loopback and wildcard addresses, brackets around IPv6. */
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "127.0.0.1" || host === "::1") return "localhost";
+  return host.includes(":") ? `[${host}]` : host;
+}

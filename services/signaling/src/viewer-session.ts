@@ -1,0 +1,321 @@
+/**
+ * One viewer: one WebTransport session from a page. It reads the page's control stream (offer, live changes,
+ * stop), starts the generator session and relays the SDP offer to media over the bus, keeps the session alive
+ * with heartbeats, follows the session's ground truth and answers every coordinates datagram with an error
+ * report. Any failure reaches the page as an `error` message and a close code; whatever ends the session
+ * (failure, stop, transport gone, server shutdown) releases everything of it, on the bus too.
+ */
+import {
+  type Bus,
+  type BusSubscription,
+  CLOSE_CODES,
+  type ClientMessage,
+  DEFAULT_SETTINGS,
+  type ErrorCode,
+  type Logger,
+  type MediaOfferRequest,
+  ProtocolError,
+  SESSION_TIMING,
+  type ServerMessage,
+  type SessionControl,
+  type SessionEnded,
+  type SessionSettings,
+  type StartSessionRequest,
+  decodeCoordinates,
+  decodeJson,
+  decodeTruth,
+  encodeErrorReport,
+  encodeJson,
+  nowMs,
+  parseMediaOfferAnswer,
+  parseSessionEvent,
+  parseSettings,
+  requestJson,
+  subjects,
+} from "@ballstream/shared";
+import { ControlChannel } from "./control-channel.ts";
+import { buildErrorReport } from "./error-report.ts";
+import { newSessionId } from "./session-id.ts";
+import { TruthRing } from "./truth-ring.ts";
+import type { WebTransportBidirectionalStream, WebTransportSession } from "./webtransport/mod.ts";
+
+/** A session-ending failure: what the page is told, and the close code. */
+class SessionFailure extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly closeCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Options of a {@link ViewerSession}. */
+export interface ViewerSessionOptions {
+  readonly bus: Bus;
+  readonly log: Logger;
+  /** How long to wait for each generator or media reply. */
+  readonly requestTimeoutMs: number;
+  /** How long a page may take to open its control stream and send its offer. */
+  readonly offerTimeoutMs: number;
+  /** Heartbeat period on the bus. */
+  readonly heartbeatIntervalMs?: number;
+}
+
+/** How long the page's `error` message may take to leave before the session is closed anyway. */
+const ERROR_FLUSH_MS = 500;
+
+/** Counters of one session, for its last log line and for tests. */
+export interface ViewerSessionStats {
+  coordinates: number;
+  reports: number;
+  malformedDatagrams: number;
+  badTruths: number;
+}
+
+/** One page's session; it runs from construction until {@link ViewerSession.done} resolves. */
+export class ViewerSession {
+  /** Resolves once the session has ended and released everything. */
+  readonly done: Promise<void>;
+  readonly stats: ViewerSessionStats = { coordinates: 0, reports: 0, malformedDatagrams: 0, badTruths: 0 };
+
+  readonly #wt: WebTransportSession;
+  readonly #options: ViewerSessionOptions;
+  readonly #ring = new TruthRing();
+  readonly #subs: BusSubscription[] = [];
+  #log: Logger;
+  #sessionId: string | undefined;
+  #settings: SessionSettings | undefined;
+  #control: ControlChannel | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #offerTimer: ReturnType<typeof setTimeout> | undefined;
+  #ending: Promise<void> | undefined;
+  #resolveDone!: () => void;
+
+  constructor(wt: WebTransportSession, options: ViewerSessionOptions) {
+    this.#wt = wt;
+    this.#options = options;
+    this.#log = options.log.child({ wtSession: wt.id });
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    this.#offerTimer = setTimeout(
+      () => this.#fail(new SessionFailure("timeout", `no offer within ${options.offerTimeoutMs} ms`, CLOSE_CODES.idleTimeout)),
+      options.offerTimeoutMs,
+    );
+    void wt.closed.then((info) => this.end(info.closeCode, info.reason || "transport closed"));
+    void this.#readControl();
+    void this.#readDatagrams();
+  }
+
+  /** The session id, once the offer has arrived. */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  /** The current settings, once the generator has started. */
+  get settings(): SessionSettings | undefined {
+    return this.#settings;
+  }
+
+  /**
+   * Ends the session (idempotent): closes the WebTransport session with `closeCode` and `reason`, stops the
+   * heartbeat, unsubscribes, and publishes `ended` so the generator and media release it at once.
+   */
+  end(closeCode: number, reason: string): Promise<void> {
+    this.#ending ??= this.#release(closeCode, reason);
+    return this.#ending;
+  }
+
+  async #release(closeCode: number, reason: string): Promise<void> {
+    clearTimeout(this.#offerTimer);
+    clearInterval(this.#heartbeat);
+    for (const sub of this.#subs.splice(0)) sub.unsubscribe();
+    void this.#control?.close();
+    this.#wt.close({ closeCode, reason });
+    this.#publishEnded(reason);
+    this.#log.info({ closeCode, reason, ...this.stats }, "viewer session ended");
+    this.#resolveDone();
+  }
+
+  /** Tells the page what went wrong (briefly waiting for it to leave), then ends the session. */
+  async #fail(failure: SessionFailure): Promise<void> {
+    if (this.#ending) return;
+    this.#log.warn({ code: failure.code, err: failure.message }, "viewer session failed");
+    const told = this.#control?.send({ type: "error", code: failure.code, message: failure.message }).catch(() => undefined);
+    if (told) await Promise.race([told, Bun.sleep(ERROR_FLUSH_MS)]);
+    await this.end(failure.closeCode, failure.message);
+  }
+
+  #publishEnded(reason: string): void {
+    if (!this.#sessionId) return;
+    try {
+      this.#options.bus.publish(subjects.ended(this.#sessionId), encodeJson({ reason } satisfies SessionEnded));
+    } catch (err) {
+      this.#log.warn({ err }, "could not publish session end");
+    }
+  }
+
+  async #readControl(): Promise<void> {
+    const streams = this.#wt.incomingBidirectionalStreams.getReader();
+    try {
+      const first = await streams.read();
+      if (first.done) return;
+      this.#control = new ControlChannel(first.value);
+      void this.#refuseMoreStreams(streams);
+      for await (const message of this.#control.messages()) {
+        if (this.#ending) return;
+        await this.#handle(message);
+      }
+      if (!this.#ending) await this.end(CLOSE_CODES.normal, "the page closed its control stream");
+    } catch (err) {
+      if (this.#ending) return;
+      if (err instanceof SessionFailure) await this.#fail(err);
+      else if (err instanceof ProtocolError) await this.#fail(new SessionFailure(err.code, err.message, CLOSE_CODES.protocolError));
+      else {
+        this.#log.error({ err }, "viewer session crashed");
+        await this.#fail(new SessionFailure("internal", "internal error", CLOSE_CODES.backendError));
+      }
+    }
+  }
+
+  /** Only one control stream per session: further ones are cancelled. */
+  async #refuseMoreStreams(streams: ReadableStreamDefaultReader<WebTransportBidirectionalStream>): Promise<void> {
+    try {
+      for (;;) {
+        const next = await streams.read();
+        if (next.done) return;
+        void next.value.readable.cancel().catch(() => undefined);
+        void next.value.writable.abort().catch(() => undefined);
+      }
+    } catch {
+      // the session is closing
+    }
+  }
+
+  async #handle(message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case "offer":
+        return this.#negotiate(message.sdp, message.settings);
+      case "control":
+        return this.#applyControl({ type: "update", ...(message.fps === undefined ? {} : { fps: message.fps }), ...(message.speed === undefined ? {} : { speed: message.speed }) });
+      case "stop":
+        await this.end(CLOSE_CODES.normal, "stopped by the viewer");
+    }
+  }
+
+  async #negotiate(sdp: string, requested: Partial<SessionSettings> | undefined): Promise<void> {
+    if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
+    const { bus, requestTimeoutMs } = this.#options;
+    const sessionId = newSessionId();
+    this.#sessionId = sessionId;
+    this.#log = this.#log.child({ sessionId });
+    this.#subs.push(bus.subscribe(subjects.truth(sessionId), (msg) => this.#onTruth(msg.data)));
+    this.#subs.push(bus.subscribe(subjects.events(sessionId), (msg) => void this.#onEvent(msg.data)));
+    this.#heartbeat = setInterval(() => this.#beat(sessionId), this.#options.heartbeatIntervalMs ?? SESSION_TIMING.heartbeatIntervalMs);
+    this.#beat(sessionId);
+
+    const start: StartSessionRequest = { sessionId, settings: parseSettings(requested ?? {}, DEFAULT_SETTINGS) };
+    const settings = await backend("the generator could not start the session", requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs));
+    if (this.#ending) return this.#publishEnded("session ended during start");
+    this.#settings = settings;
+    await this.#send({ type: "session", sessionId, settings });
+
+    const offer: MediaOfferRequest = { sessionId, sdp, settings };
+    const answer = await backend("media rejected the offer", requestJson(bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, requestTimeoutMs));
+    if (this.#ending) return this.#publishEnded("session ended during negotiation");
+    clearTimeout(this.#offerTimer);
+    await this.#send({ type: "answer", sdp: answer.sdp });
+    this.#log.info({ settings }, "viewer session started");
+  }
+
+  async #applyControl(control: SessionControl): Promise<void> {
+    if (!this.#sessionId || !this.#settings) throw new ProtocolError("bad_request", "control before the session started");
+    const settings = await backend(
+      "the generator could not apply the change",
+      requestJson(this.#options.bus, subjects.sessionControl(this.#sessionId), control, parseSettings, this.#options.requestTimeoutMs),
+    );
+    this.#settings = settings;
+    await this.#send({ type: "settings", settings });
+  }
+
+  async #send(message: ServerMessage): Promise<void> {
+    try {
+      await this.#control?.send(message);
+    } catch {
+      throw new SessionFailure("unavailable", "the control stream is closed", CLOSE_CODES.protocolError);
+    }
+  }
+
+  #beat(sessionId: string): void {
+    try {
+      this.#options.bus.publish(subjects.heartbeat(sessionId), new Uint8Array(0));
+    } catch (err) {
+      this.#log.warn({ err }, "heartbeat not published");
+    }
+  }
+
+  #onTruth(data: Uint8Array): void {
+    try {
+      this.#ring.add(decodeTruth(data));
+    } catch (err) {
+      if (this.stats.badTruths++ === 0) this.#log.warn({ err }, "malformed truth dropped");
+    }
+  }
+
+  async #onEvent(data: Uint8Array): Promise<void> {
+    let event;
+    try {
+      event = parseSessionEvent(decodeJson(data));
+    } catch (err) {
+      this.#log.warn({ err }, "malformed session event dropped");
+      return;
+    }
+    this.#log.info({ event }, "session event");
+    await this.#control?.send({ type: "event", ...event }).catch(() => undefined);
+    if (event.fatal) await this.end(CLOSE_CODES.backendError, `${event.source}: ${event.message}`);
+  }
+
+  async #readDatagrams(): Promise<void> {
+    const reader = this.#wt.datagrams.readable.getReader();
+    const writer = this.#wt.datagrams.writable.getWriter();
+    try {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done || this.#ending) return;
+        const reply = this.#answerCoordinates(next.value);
+        if (reply) writer.write(reply).catch(() => undefined);
+      }
+    } catch {
+      // the session is closing
+    } finally {
+      reader.releaseLock();
+      writer.releaseLock();
+    }
+  }
+
+  /** The error report datagram answering one coordinates datagram, if it is well-formed and a truth is known. */
+  #answerCoordinates(data: Uint8Array): Uint8Array | undefined {
+    const arrivalMs = nowMs();
+    let coordinates;
+    try {
+      coordinates = decodeCoordinates(data);
+    } catch {
+      this.stats.malformedDatagrams++;
+      return undefined;
+    }
+    this.stats.coordinates++;
+    const report = buildErrorReport(coordinates, arrivalMs, this.#ring);
+    if (!report) return undefined;
+    this.stats.reports++;
+    return encodeErrorReport(report);
+  }
+}
+
+/** Awaits a bus request; its {@link ProtocolError} becomes a {@link SessionFailure} that says which step failed. */
+async function backend<T>(what: string, request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new SessionFailure(err.code, `${what}: ${err.message}`, CLOSE_CODES.backendError);
+    throw err;
+  }
+}

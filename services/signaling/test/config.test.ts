@@ -1,0 +1,50 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_SIGNALING_CONFIG, localOrigins, signalingConfigFromEnv } from "../src/config.ts";
+
+describe("signalingConfigFromEnv", () => {
+  test("defaults for an empty environment", () => {
+    expect(signalingConfigFromEnv({})).toEqual(DEFAULT_SIGNALING_CONFIG);
+    expect(DEFAULT_SIGNALING_CONFIG.httpPort).toBe(8080);
+    expect(DEFAULT_SIGNALING_CONFIG.wtPort).toBe(4433);
+  });
+
+  test("reads every variable", () => {
+    const c = signalingConfigFromEnv({
+      HTTP_HOST: "0.0.0.0",
+      HTTP_PORT: "9000",
+      TLS_CERT: "/c.pem",
+      TLS_KEY: "/k.pem",
+      WT_PORT: "5000",
+      ALLOWED_ORIGINS: "https://a.example, https://b.example",
+      WEB_DIST: "/srv/web",
+      REQUEST_TIMEOUT_MS: "1500",
+      OFFER_TIMEOUT_MS: "3000",
+      MAX_SESSIONS: "4",
+    });
+    expect(c).toEqual({
+      httpHost: "0.0.0.0",
+      httpPort: 9000,
+      tls: { certFile: "/c.pem", keyFile: "/k.pem" },
+      wtHost: "0.0.0.0",
+      wtPort: 5000,
+      allowedOrigins: ["https://a.example", "https://b.example"],
+      webDist: "/srv/web",
+      requestTimeoutMs: 1500,
+      offerTimeoutMs: 3000,
+      maxSessions: 4,
+    });
+    expect(signalingConfigFromEnv({ HTTP_HOST: "0.0.0.0", WT_HOST: "::" }).wtHost).toBe("::");
+  });
+
+  test("bad values name their variable", () => {
+    expect(() => signalingConfigFromEnv({ HTTP_PORT: "http" })).toThrow("HTTP_PORT");
+    expect(() => signalingConfigFromEnv({ WT_PORT: "70000" })).toThrow("WT_PORT");
+    expect(() => signalingConfigFromEnv({ TLS_CERT: "/c.pem" })).toThrow("TLS_KEY");
+  });
+});
+
+describe("localOrigins", () => {
+  test("localhost, IPv4 and IPv6 loopback at the port", () => {
+    expect(localOrigins("http", 8080)).toEqual(["http://localhost:8080", "http://127.0.0.1:8080", "http://[::1]:8080"]);
+  });
+});

@@ -1,0 +1,276 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import {
+  type Bus,
+  CLOSE_CODES,
+  DEFAULT_SETTINGS,
+  MemoryBus,
+  ProtocolError,
+  SESSION_ID_PATTERN,
+  type SessionSettings,
+  createLogger,
+  decodeErrorReport,
+  encodeCoordinates,
+  encodeJson,
+  encodeTruth,
+  parseMediaOfferRequest,
+  parseSessionControl,
+  parseStartSessionRequest,
+  rtpTimestampFromCaptureTime,
+  serveJson,
+  subjects,
+} from "@ballstream/shared";
+import { ViewerSession } from "../src/viewer-session.ts";
+import { type FakeControlStream, FakeWebTransportSession } from "./fake-webtransport.ts";
+import { truthAt } from "./fixtures.ts";
+
+const log = createLogger("test", { level: "silent" });
+const OFFER = { type: "offer", sdp: "v=0 offer" } as const;
+
+interface Backends {
+  starts: unknown[];
+  offers: unknown[];
+  controls: unknown[];
+  ended: string[];
+  heartbeats: number;
+}
+
+/** Generator and media stand-ins on the bus; `fail` makes one of them answer with an error or not at all. */
+function backends(bus: Bus, fail: { generator?: "error" | "silent"; media?: "error" } = {}): Backends {
+  const seen: Backends = { starts: [], offers: [], controls: [], ended: [], heartbeats: 0 };
+  let settings: SessionSettings = DEFAULT_SETTINGS;
+  if (fail.generator !== "silent") {
+    serveJson(bus, subjects.generatorStart, parseStartSessionRequest, (req) => {
+      seen.starts.push(req);
+      if (fail.generator === "error") throw new ProtocolError("unavailable", "no worker left");
+      settings = req.settings;
+      serveJson(bus, subjects.sessionControl(req.sessionId), parseSessionControl, (c) => {
+        seen.controls.push(c);
+        if (c.type === "update") settings = { ...settings, ...c };
+        return settings;
+      }, log);
+      return settings;
+    }, log);
+  }
+  serveJson(bus, subjects.mediaOffer, parseMediaOfferRequest, (req) => {
+    seen.offers.push(req);
+    if (fail.media === "error") throw new ProtocolError("unsupported", "no H.264 in the offer");
+    return { sdp: `answer to ${req.sdp}` };
+  }, log);
+  bus.subscribe(subjects.ended("*"), (m) => void seen.ended.push(m.subject));
+  bus.subscribe(subjects.heartbeat("*"), () => void seen.heartbeats++);
+  return seen;
+}
+
+const sessions: ViewerSession[] = [];
+function startSession(bus: Bus, overrides: { requestTimeoutMs?: number; offerTimeoutMs?: number } = {}) {
+  const wt = new FakeWebTransportSession();
+  const session = new ViewerSession(wt, { bus, log, requestTimeoutMs: 2000, offerTimeoutMs: 5000, heartbeatIntervalMs: 20, ...overrides });
+  sessions.push(session);
+  return { wt, session };
+}
+
+/** A session that has negotiated: the page sent its offer and got the session and the answer. */
+async function negotiated(bus: Bus) {
+  const { wt, session } = startSession(bus);
+  const control = wt.openStream();
+  control.send(OFFER);
+  const { sessionId } = await control.next("session");
+  await control.next("answer");
+  return { wt, session, control, sessionId };
+}
+
+/** Starts a session, lets `act` play the page, and checks the error the page gets and the close code. */
+async function failsWith(bus: Bus, act: (control: FakeControlStream) => void, code: string, closeCode: number, overrides = {}) {
+  const { wt, session } = startSession(bus, overrides);
+  const control = wt.openStream();
+  act(control);
+  const error = await control.next("error");
+  await session.done;
+  expect(error.code).toBe(code);
+  expect(wt.closeInfo?.closeCode).toBe(closeCode);
+  return error.message;
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await Bun.sleep(10);
+  if (!condition()) throw new Error(`timed out waiting for ${what}`);
+}
+
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((s) => s.end(CLOSE_CODES.normal, "test over")));
+});
+
+describe("ViewerSession", () => {
+  test("offer: starts the generator, relays the offer to media, sends session and answer", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { wt, session } = startSession(bus);
+    const control = wt.openStream();
+    control.send({ ...OFFER, settings: { ...DEFAULT_SETTINGS, fps: 60 } });
+    const started = await control.next("session");
+    const answer = await control.next("answer");
+    expect(started.sessionId).toMatch(SESSION_ID_PATTERN);
+    expect(started.settings.fps).toBe(60);
+    expect(session.sessionId).toBe(started.sessionId);
+    expect(answer.sdp).toBe("answer to v=0 offer");
+    expect(seen.starts).toEqual([{ sessionId: started.sessionId, settings: { ...DEFAULT_SETTINGS, fps: 60 } }]);
+    expect(seen.offers).toEqual([{ sessionId: started.sessionId, sdp: "v=0 offer", settings: started.settings }]);
+    await until(() => seen.heartbeats >= 2, "heartbeats");
+  });
+
+  test("coordinates datagrams are answered with error reports against the session's truth", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const { wt, session, sessionId } = await negotiated(bus);
+    const t0 = 1_750_000_000_000;
+    bus.publish(subjects.truth(sessionId), encodeTruth({ ...truthAt(3, t0, 100, 200), sessionId }));
+    await Bun.sleep(10);
+    wt.sendDatagram(encodeCoordinates({ rtpTimestamp: rtpTimestampFromCaptureTime(t0), found: true, x: 103, y: 204, presentedAtMs: t0 + 20, detectMs: 1 }));
+    await until(() => wt.sentDatagrams.length === 1, "an error report");
+    const report = decodeErrorReport(wt.sentDatagrams[0]!);
+    expect(report.frameMatched).toBe(true);
+    expect(report.frameId).toBe(3);
+    expect(report.frameErrorPx).toBeCloseTo(5, 4);
+    expect(report.latencyMs).toBeGreaterThan(0);
+    expect(report.realtimeErrorPx).toBeGreaterThan(0);
+
+    wt.sendDatagram(new Uint8Array([1, 2, 3]));
+    wt.sendDatagram(encodeCoordinates({ rtpTimestamp: 1, found: true, x: 1, y: 1, presentedAtMs: t0, detectMs: 1 }));
+    await until(() => wt.sentDatagrams.length === 2, "a second report");
+    expect(session.stats.malformedDatagrams).toBe(1);
+    expect(decodeErrorReport(wt.sentDatagrams[1]!).frameMatched).toBe(false);
+    expect(wt.closeInfo).toBeUndefined();
+  });
+
+  test("truths of another session are not used", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const { wt } = await negotiated(bus);
+    bus.publish(subjects.truth("BBBBBBBBBBBBBBBBBBBBBB"), encodeTruth(truthAt(1, 1000)));
+    await Bun.sleep(20);
+    wt.sendDatagram(encodeCoordinates({ rtpTimestamp: rtpTimestampFromCaptureTime(1000), found: true, x: 1, y: 1, presentedAtMs: 1000, detectMs: 1 }));
+    await Bun.sleep(50);
+    expect(wt.sentDatagrams).toHaveLength(0);
+  });
+
+  test("control changes go to the generator and the page gets the new settings", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { session, control } = await negotiated(bus);
+    control.send({ type: "control", fps: 15, speed: 100 });
+    const { settings } = await control.next("settings");
+    expect(seen.controls).toEqual([{ type: "update", fps: 15, speed: 100 }]);
+    expect(settings.fps).toBe(15);
+    expect(session.settings?.speed).toBe(100);
+  });
+
+  test("stop ends the session normally and publishes ended", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { wt, session, control, sessionId } = await negotiated(bus);
+    control.send({ type: "stop" });
+    await session.done;
+    expect(wt.closeInfo).toEqual({ closeCode: CLOSE_CODES.normal, reason: "stopped by the viewer" });
+    await until(() => seen.ended.length === 1, "ended");
+    expect(seen.ended).toEqual([subjects.ended(sessionId)]);
+    const beats = seen.heartbeats;
+    await Bun.sleep(60);
+    expect(seen.heartbeats).toBe(beats);
+  });
+
+  test("the page closing the transport ends everything of the session", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { wt, session } = await negotiated(bus);
+    wt.close({ closeCode: 0, reason: "tab closed" });
+    await session.done;
+    await until(() => seen.ended.length === 1, "ended");
+  });
+
+  test("a generator error reaches the page as an error and a backendError close", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus, { generator: "error" });
+    const message = await failsWith(bus, (c) => c.send(OFFER), "unavailable", CLOSE_CODES.backendError);
+    expect(message).toContain("no worker left");
+    expect(seen.offers).toHaveLength(0);
+    await until(() => seen.ended.length === 1, "ended");
+  });
+
+  test("a generator that never answers times out", async () => {
+    const bus = new MemoryBus();
+    backends(bus, { generator: "silent" });
+    bus.subscribe(subjects.generatorStart, () => undefined, { queue: "generator" });
+    await failsWith(bus, (c) => c.send(OFFER), "timeout", CLOSE_CODES.backendError, { requestTimeoutMs: 100 });
+  });
+
+  test("no generator at all: unavailable", async () => {
+    await failsWith(new MemoryBus(), (c) => c.send(OFFER), "unavailable", CLOSE_CODES.backendError);
+  });
+
+  test("media rejecting the offer reaches the page", async () => {
+    const bus = new MemoryBus();
+    backends(bus, { media: "error" });
+    expect(await failsWith(bus, (c) => c.send(OFFER), "unsupported", CLOSE_CODES.backendError)).toContain("media rejected the offer");
+  });
+
+  test("a malformed control message is a protocol error", async () => {
+    const garbage = new Uint8Array([0, 0, 0, 3, 0x7b, 0x7b, 0x7b]);
+    await failsWith(new MemoryBus(), (c) => c.sendBytes(garbage), "bad_request", CLOSE_CODES.protocolError);
+  });
+
+  test("an oversized control message is refused before it is buffered", async () => {
+    const huge = new Uint8Array([0x7f, 0xff, 0xff, 0xff]);
+    await failsWith(new MemoryBus(), (c) => c.sendBytes(huge), "too_large", CLOSE_CODES.protocolError);
+  });
+
+  test("control before the offer, or a second offer, is a protocol error", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const early = await failsWith(bus, (c) => c.send({ type: "control", fps: 10 }), "bad_request", CLOSE_CODES.protocolError);
+    expect(early).toContain("before the session started");
+    const twice = await failsWith(bus, (c) => [OFFER, OFFER].forEach((m) => c.send(m)), "bad_request", CLOSE_CODES.protocolError);
+    expect(twice).toContain("already has an offer");
+  });
+
+  test("no offer in time: idle timeout", async () => {
+    const bus = new MemoryBus();
+    const { wt, session } = startSession(bus, { offerTimeoutMs: 50 });
+    await session.done;
+    expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.idleTimeout);
+  });
+
+  test("a fatal event is forwarded and ends the session; a minor one only forwarded", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const { wt, session, control, sessionId } = await negotiated(bus);
+    bus.publish(subjects.events(sessionId), encodeJson({ source: "media", message: "slow encoder", fatal: false }));
+    bus.publish(subjects.events(sessionId), new Uint8Array([1, 2]));
+    bus.publish(subjects.events(sessionId), encodeJson({ source: "generator", message: "worker died", fatal: true }));
+    await session.done;
+    const events = control.received.filter((m) => m.type === "event");
+    expect(events).toEqual([
+      { type: "event", source: "media", message: "slow encoder", fatal: false },
+      { type: "event", source: "generator", message: "worker died", fatal: true },
+    ]);
+    expect(wt.closeInfo).toEqual({ closeCode: CLOSE_CODES.backendError, reason: "generator: worker died" });
+  });
+
+  test("end with a server-shutdown code closes the transport with it", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { wt, session } = await negotiated(bus);
+    await session.end(CLOSE_CODES.serverShutdown, "the server is shutting down");
+    expect(wt.closeInfo).toEqual({ closeCode: CLOSE_CODES.serverShutdown, reason: "the server is shutting down" });
+    await until(() => seen.ended.length === 1, "ended");
+  });
+
+  test("a closed bus does not crash the session", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const { wt, session } = await negotiated(bus);
+    await bus.drain();
+    await Bun.sleep(50);
+    await session.end(CLOSE_CODES.serverShutdown, "bye");
+    expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.serverShutdown);
+  });
+});
