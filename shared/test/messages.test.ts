@@ -1,0 +1,119 @@
+import { describe, expect, test } from "bun:test";
+import { ProtocolError } from "../src/errors.ts";
+import {
+  DEFAULT_SETTINGS,
+  SESSION_ID_PATTERN,
+  parseMediaOfferAnswer,
+  parseMediaOfferRequest,
+  parseSessionControl,
+  parseSessionEnded,
+  parseSessionEvent,
+  parseSessionUpdate,
+  parseSettings,
+  parseStartSessionRequest,
+} from "../src/messages.ts";
+import { QUEUE, subjects } from "../src/subjects.ts";
+import { asNumber, asObject, asString, optionalNumber } from "../src/validate.ts";
+
+const SID = "Zm9vYmFyYmF6cXV4MTIzNA";
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ProtocolError) return err.code;
+    throw err;
+  }
+  return "none";
+}
+
+describe("validate", () => {
+  test("asObject accepts plain objects only", () => {
+    expect(asObject({ a: 1 }, "x")).toEqual({ a: 1 });
+    for (const bad of [null, [], 1, "s", undefined]) expect(() => asObject(bad, "thing")).toThrow("thing must be an object");
+  });
+
+  test("asString checks type, emptiness, length and pattern", () => {
+    expect(asString("abc", "s", 3)).toBe("abc");
+    expect(code(() => asString("abcd", "s", 3))).toBe("bad_request");
+    expect(code(() => asString("", "s", 3))).toBe("bad_request");
+    expect(code(() => asString(5, "s", 3))).toBe("bad_request");
+    expect(() => asString("x!", "s", 9, /^[a-z]+$/)).toThrow(/matching/);
+  });
+
+  test("asNumber checks finiteness, range and integrality; optionalNumber passes undefined", () => {
+    expect(asNumber(2.5, "n", 0, 3)).toBe(2.5);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -1, 4, "2"]) expect(code(() => asNumber(bad, "n", 0, 3))).toBe("bad_request");
+    expect(() => asNumber(2.5, "n", 0, 3, true)).toThrow("n must be an integer in 0–3");
+    expect(optionalNumber(undefined, "n", 0, 1)).toBeUndefined();
+    expect(optionalNumber(1, "n", 0, 1)).toBe(1);
+    expect(code(() => optionalNumber(null, "n", 0, 1))).toBe("bad_request");
+  });
+});
+
+describe("settings", () => {
+  test("fills gaps from the defaults (or a given base)", () => {
+    expect(parseSettings(undefined)).toEqual(DEFAULT_SETTINGS);
+    expect(parseSettings({ fps: 60, ballColor: "#00ff00" })).toEqual({ ...DEFAULT_SETTINGS, fps: 60, ballColor: "#00ff00" });
+    const base = { ...DEFAULT_SETTINGS, width: 320, height: 240 };
+    expect(parseSettings({ radius: 10 }, base)).toEqual({ ...base, radius: 10 });
+  });
+
+  test("enforces ranges, even sizes, colours and a ball that fits", () => {
+    for (const bad of [{ fps: 0 }, { fps: 121 }, { fps: 2.5 }, { width: 63 }, { width: 641 }, { height: 2000 }, { radius: 1 }, { speed: -1 }, { ballColor: "red" }, { backgroundColor: "#12345" }, { width: 64, height: 64, radius: 32 }, "x"]) {
+      expect(code(() => parseSettings(bad))).toBe("bad_request");
+    }
+    expect(parseSettings({ width: 64, height: 64, radius: 31.5 }).radius).toBe(31.5);
+  });
+});
+
+describe("session messages", () => {
+  test("start request", () => {
+    expect(parseStartSessionRequest({ sessionId: SID, settings: { fps: 5 } })).toEqual({ sessionId: SID, settings: { ...DEFAULT_SETTINGS, fps: 5 } });
+    expect(code(() => parseStartSessionRequest({ sessionId: "bad id", settings: {} }))).toBe("bad_request");
+    expect(code(() => parseStartSessionRequest({ sessionId: `${SID}x` }))).toBe("bad_request");
+  });
+
+  test("control: update with fps and/or speed, or stop", () => {
+    expect(parseSessionControl({ type: "stop", fps: 3 })).toEqual({ type: "stop" });
+    expect(parseSessionControl({ type: "update", fps: 60 })).toEqual({ type: "update", fps: 60 });
+    expect(parseSessionControl({ type: "update", speed: 0 })).toEqual({ type: "update", speed: 0 });
+    expect(parseSessionControl({ type: "update" })).toEqual({ type: "update" });
+    expect(code(() => parseSessionControl({ type: "pause" }))).toBe("bad_request");
+    expect(code(() => parseSessionControl({ type: "update", speed: 5001 }))).toBe("bad_request");
+    expect(parseSessionUpdate({ fps: 1, speed: 2.5, width: 9 })).toEqual({ fps: 1, speed: 2.5 });
+  });
+
+  test("media offer and answer", () => {
+    expect(parseMediaOfferRequest({ sessionId: SID, sdp: "v=0", settings: {} })).toEqual({ sessionId: SID, sdp: "v=0", settings: DEFAULT_SETTINGS });
+    expect(code(() => parseMediaOfferRequest({ sessionId: SID, sdp: "" }))).toBe("bad_request");
+    expect(parseMediaOfferAnswer({ sdp: "v=0 a" })).toEqual({ sdp: "v=0 a" });
+    expect(code(() => parseMediaOfferAnswer({}))).toBe("bad_request");
+  });
+
+  test("ended and event", () => {
+    expect(parseSessionEnded({ reason: "viewer left" })).toEqual({ reason: "viewer left" });
+    expect(code(() => parseSessionEnded({ reason: "" }))).toBe("bad_request");
+    expect(parseSessionEvent({ source: "generator", message: "worker crashed", fatal: true })).toEqual({ source: "generator", message: "worker crashed", fatal: true });
+    expect(() => parseSessionEvent({ source: "signaling", message: "m", fatal: true })).toThrow(/source/);
+    expect(() => parseSessionEvent({ source: "media", message: "m", fatal: "yes" })).toThrow(/fatal/);
+  });
+});
+
+describe("subjects", () => {
+  test("per-session subjects are distinct, valid and carry the id as one token", () => {
+    expect(SESSION_ID_PATTERN.test(SID)).toBe(true);
+    const perSession = [subjects.sessionControl, subjects.frames, subjects.truth, subjects.heartbeat, subjects.ended, subjects.events].map((f) => f(SID));
+    expect(new Set(perSession).size).toBe(perSession.length);
+    for (const s of [...perSession, subjects.generatorStart, subjects.mediaOffer]) expect(s).toMatch(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/);
+    for (const s of perSession) expect(s.split(".")).toContain(SID);
+    expect(QUEUE).toEqual({ generator: "generator", media: "media" });
+  });
+});
+
+describe("ProtocolError", () => {
+  test("carries its code and name", () => {
+    const e = new ProtocolError("unknown_session", "no such session");
+    expect([e.code, e.name, e.message, e instanceof Error]).toEqual(["unknown_session", "ProtocolError", "no such session", true]);
+  });
+});
