@@ -1,6 +1,6 @@
 /**
  * The signaling service: an HTTP(S) server for the built page, its probes and its config, and a WebTransport
- * server where every browser session becomes a {@link ViewerSession}.
+ * server where every browser session becomes a {@link ViewerSession}. `GET /metrics` serves Prometheus metrics.
  *
  * ```ts
  * const signaling = await startSignaling({ bus, log });
@@ -9,11 +9,11 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, WT_PATH } from "@ballstream/shared";
+import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, WT_PATH, createSignalingMetrics, metricsResponse } from "@ballstream/shared";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
 import { clientConfig } from "./http/client-config.ts";
 import { healthz, readyz } from "./http/probes.ts";
-import { compose } from "./http/router.ts";
+import { compose, get } from "./http/router.ts";
 import { staticFiles } from "./http/static-files.ts";
 import { ViewerSession } from "./viewer-session.ts";
 import { type CertificatePem, type WebTransportServer, certificateHashBase64, createWebTransportServer } from "./webtransport/mod.ts";
@@ -51,6 +51,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   const log = options.log.child({ component: "signaling" });
   const certificate = config.tls ? await readCertificate(config.tls) : undefined;
   const sessions = new Set<ViewerSession>();
+  const metrics = createSignalingMetrics();
   let wt: WebTransportServer | undefined;
   let wtListening = false;
   let certificateHashes: string[] = [];
@@ -63,6 +64,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       [
         healthz(),
         readyz({ bus: () => !bus.closed, webtransport: () => wtListening }),
+        get("/metrics", () => metricsResponse()),
         clientConfig((): ClientConfig => ({ wtPort: wt?.port ?? 0, wtPath: WT_PATH, certificateHashes, defaults: DEFAULT_SETTINGS })),
         staticFiles(config.webDist),
       ],
@@ -99,9 +101,13 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         wtSession.close({ closeCode: CLOSE_CODES.limitExceeded, reason: `the server is full (${config.maxSessions} sessions)` });
         continue;
       }
-      const session = new ViewerSession(wtSession, { bus, log, requestTimeoutMs: config.requestTimeoutMs, offerTimeoutMs: config.offerTimeoutMs });
+      const session = new ViewerSession(wtSession, { bus, log, metrics, requestTimeoutMs: config.requestTimeoutMs, offerTimeoutMs: config.offerTimeoutMs });
       sessions.add(session);
-      void session.done.then(() => sessions.delete(session));
+      metrics.activeSessions.set(sessions.size);
+      void session.done.then(() => {
+        sessions.delete(session);
+        metrics.activeSessions.set(sessions.size);
+      });
     }
   })().catch((err) => log.error({ err }, "accepting WebTransport sessions failed"));
 

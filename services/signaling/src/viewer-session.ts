@@ -20,6 +20,7 @@ import {
   type SessionControl,
   type SessionEnded,
   type SessionSettings,
+  type SignalingMetrics,
   type StartSessionRequest,
   decodeCoordinates,
   decodeJson,
@@ -60,6 +61,8 @@ export interface ViewerSessionOptions {
   readonly offerTimeoutMs: number;
   /** Heartbeat period on the bus. */
   readonly heartbeatIntervalMs?: number;
+  /** Where the figures of every report and every rejected message are counted. */
+  readonly metrics?: SignalingMetrics;
 }
 
 /** How long the page's `error` message may take to leave before the session is closed anyway. */
@@ -140,6 +143,7 @@ export class ViewerSession {
   async #fail(failure: SessionFailure): Promise<void> {
     if (this.#ending) return;
     this.#log.warn({ code: failure.code, err: failure.message }, "viewer session failed");
+    if (failure.closeCode === CLOSE_CODES.protocolError) this.#options.metrics?.reject("control", failure.code);
     const told = this.#control?.send({ type: "error", code: failure.code, message: failure.message }).catch(() => undefined);
     if (told) await Promise.race([told, Bun.sleep(ERROR_FLUSH_MS)]);
     await this.end(failure.closeCode, failure.message);
@@ -298,14 +302,16 @@ export class ViewerSession {
     let coordinates;
     try {
       coordinates = decodeCoordinates(data);
-    } catch {
+    } catch (err) {
       this.stats.malformedDatagrams++;
+      this.#options.metrics?.reject("datagram", err instanceof ProtocolError ? err.code : "internal");
       return undefined;
     }
     this.stats.coordinates++;
     const report = buildErrorReport(coordinates, arrivalMs, this.#ring);
     if (!report) return undefined;
     this.stats.reports++;
+    this.#options.metrics?.observeReport(report);
     return encodeErrorReport(report);
   }
 }

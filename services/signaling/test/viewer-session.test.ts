@@ -8,6 +8,7 @@ import {
   SESSION_ID_PATTERN,
   type SessionSettings,
   createLogger,
+  createSignalingMetrics,
   decodeErrorReport,
   encodeCoordinates,
   encodeJson,
@@ -62,9 +63,10 @@ function backends(bus: Bus, fail: { generator?: "error" | "silent"; media?: "err
 }
 
 const sessions: ViewerSession[] = [];
+const metrics = createSignalingMetrics();
 function startSession(bus: Bus, overrides: { requestTimeoutMs?: number; offerTimeoutMs?: number } = {}) {
   const wt = new FakeWebTransportSession();
-  const session = new ViewerSession(wt, { bus, log, requestTimeoutMs: 2000, offerTimeoutMs: 5000, heartbeatIntervalMs: 20, ...overrides });
+  const session = new ViewerSession(wt, { bus, log, metrics, requestTimeoutMs: 2000, offerTimeoutMs: 5000, heartbeatIntervalMs: 20, ...overrides });
   sessions.push(session);
   return { wt, session };
 }
@@ -138,6 +140,11 @@ describe("ViewerSession", () => {
     wt.sendDatagram(encodeCoordinates({ rtpTimestamp: 1, found: true, x: 1, y: 1, presentedAtMs: t0, detectMs: 1 }));
     await until(() => wt.sentDatagrams.length === 2, "a second report");
     expect(session.stats.malformedDatagrams).toBe(1);
+    const received = async (outcome: string) => (await metrics.coordinatesReceived.get()).values.find((v) => v.labels.outcome === outcome)?.value;
+    expect(await received("matched")).toBeGreaterThanOrEqual(1);
+    expect(await received("unmatched")).toBeGreaterThanOrEqual(1);
+    const rejected = (await metrics.messagesRejected.get()).values.find((v) => v.labels.kind === "datagram" && v.labels.reason === "bad_request");
+    expect(rejected?.value).toBeGreaterThanOrEqual(1);
     expect(decodeErrorReport(wt.sentDatagrams[1]!).frameMatched).toBe(false);
     expect(wt.closeInfo).toBeUndefined();
   });
