@@ -1,0 +1,54 @@
+/**
+ * `window.ballstream`: a stable read-only view of the session and a few actions, for e2e tests and benchmarks
+ * (documented in docs/web.md). Getters read the live state, so a test can poll it.
+ */
+import type { SessionSettings } from "@ballstream/shared/messages";
+import type { ErrorReport } from "@ballstream/shared/wt-protocol";
+import type { InboundStats } from "./inbound-stats.ts";
+import type { Sample } from "./samples.ts";
+import type { SessionState, SessionStatus } from "./session.ts";
+
+/** What the hook exposes. */
+export interface BallstreamHook {
+  readonly status: SessionStatus;
+  readonly sessionId: string | null;
+  readonly error: string | null;
+  readonly settings: SessionSettings | null;
+  readonly detectionPath: string | null;
+  readonly framesDetected: number;
+  readonly framesSent: number;
+  readonly reportsReceived: number;
+  readonly lastReport: ErrorReport | null;
+  readonly inbound: InboundStats;
+  samples(): Sample[];
+  control(change: { fps?: number; speed?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The session side the hook reads. */
+export interface HookSource {
+  readonly state: SessionState;
+  samples(): Sample[];
+  control(change: { fps?: number; speed?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the hook over a live session. */
+export function createHook(source: HookSource): BallstreamHook {
+  const s = source.state;
+  return Object.freeze({
+    get status() { return s.status; },
+    get sessionId() { return s.sessionId; },
+    get error() { return s.error; },
+    get settings() { return s.settings; },
+    get detectionPath() { return s.detectionPath; },
+    get framesDetected() { return s.framesDetected; },
+    get framesSent() { return s.framesSent; },
+    get reportsReceived() { return s.reportsReceived; },
+    get lastReport() { return s.lastReport; },
+    get inbound() { return s.inbound; },
+    samples: () => source.samples(),
+    control: (change: { fps?: number; speed?: number }) => source.control(change),
+    stop: () => source.stop(),
+  });
+}

@@ -1,0 +1,24 @@
+/** Session settings from the page's URL query (`?fps=60&speed=400&ballColor=%2300ff00`). */
+import { type SessionSettings, parseSettings } from "@ballstream/shared/messages";
+
+const NUMERIC = ["fps", "width", "height", "radius", "speed"] as const;
+const COLOURS = ["ballColor", "backgroundColor"] as const;
+
+/**
+ * The settings named in `search` (other parameters are ignored), validated with the shared limits so that a bad
+ * value fails here with the shared message instead of at the server. Throws ProtocolError on a bad value.
+ */
+export function settingsFromQuery(search: string): Partial<SessionSettings> {
+  const params = new URLSearchParams(search);
+  const out: Record<string, number | string> = {};
+  for (const key of NUMERIC) {
+    const raw = params.get(key);
+    if (raw !== null && raw.trim() !== "") out[key] = Number(raw);
+  }
+  for (const key of COLOURS) {
+    const raw = params.get(key);
+    if (raw !== null && raw !== "") out[key] = raw;
+  }
+  parseSettings(out);
+  return out as Partial<SessionSettings>;
+}

@@ -1,0 +1,70 @@
+/** The page's WebRTC side: a receive-only H.264 video transceiver and a complete (non-trickle) offer. */
+
+/** Minimal codec shape of `RTCRtpCodec` (what `setCodecPreferences` takes). */
+export interface CodecLike {
+  readonly mimeType: string;
+  readonly sdpFmtpLine?: string;
+}
+
+/**
+ * H.264 first: packetization-mode=1 constrained-baseline (42e01f, what the media service sends) ahead of other
+ * H.264 profiles; then the rest in their original order (so RTX/RED/FEC stay available). Stable.
+ */
+export function preferH264<T extends CodecLike>(codecs: readonly T[]): T[] {
+  const rank = (c: T): number => {
+    if (c.mimeType.toLowerCase() !== "video/h264") return 3;
+    const fmtp = c.sdpFmtpLine ?? "";
+    if (!fmtp.includes("packetization-mode=1")) return 2;
+    return fmtp.includes("profile-level-id=42e01f") ? 0 : 1;
+  };
+  return codecs.map((c, i) => [c, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([c]) => c);
+}
+
+/** The part of RTCPeerConnection that {@link waitForIceGathering} needs. */
+export interface IceGatheringSource {
+  readonly iceGatheringState: RTCIceGatheringState;
+  addEventListener(type: "icegatheringstatechange", listener: () => void): void;
+  removeEventListener(type: "icegatheringstatechange", listener: () => void): void;
+}
+
+/**
+ * Resolves when ICE gathering is complete, or after `timeoutMs` (host candidates come at once on loopback; a
+ * slow STUN server must not hold the offer back). Resolves `true` if complete, `false` on timeout.
+ */
+export function waitForIceGathering(pc: IceGatheringSource, timeoutMs: number): Promise<boolean> {
+  if (pc.iceGatheringState === "complete") return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (complete: boolean) => {
+      clearTimeout(timer);
+      pc.removeEventListener("icegatheringstatechange", onChange);
+      resolve(complete);
+    };
+    const onChange = () => {
+      if (pc.iceGatheringState === "complete") done(true);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    pc.addEventListener("icegatheringstatechange", onChange);
+  });
+}
+
+/**
+ * A peer connection with one receive-only video transceiver preferring H.264, and its complete offer SDP
+ * (gathering bounded by `iceTimeoutMs`). Throws if the browser cannot receive H.264.
+ */
+export async function createReceiveOffer(iceTimeoutMs: number, config: RTCConfiguration = {}): Promise<{ pc: RTCPeerConnection; sdp: string }> {
+  const pc = new RTCPeerConnection(config);
+  try {
+    const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
+    const codecs = RTCRtpReceiver.getCapabilities("video")?.codecs ?? [];
+    if (!codecs.some((c) => c.mimeType.toLowerCase() === "video/h264")) throw new Error("this browser cannot decode H.264 video over WebRTC");
+    transceiver.setCodecPreferences(preferH264(codecs));
+    await pc.setLocalDescription(await pc.createOffer());
+    await waitForIceGathering(pc, iceTimeoutMs);
+    const sdp = pc.localDescription?.sdp;
+    if (!sdp) throw new Error("the browser produced no SDP offer");
+    return { pc, sdp };
+  } catch (e) {
+    pc.close();
+    throw e;
+  }
+}
