@@ -2,10 +2,11 @@
  * Standalone signaling against real NATS (`NATS_URL` required): `bun run start:signaling`. Settings from the
  * environment (see `signalingConfigFromEnv`). SIGINT/SIGTERM close every viewer session, drain NATS, exit 0.
  */
-import { connectNatsBus, createLogger, onShutdownSignal } from "@ballstream/shared";
+import { collectProcessMetrics, connectNatsBus, createLogger, defaultRegistry, onShutdownSignal } from "@ballstream/shared";
 import { signalingConfigFromEnv, startSignaling } from "./mod.ts";
 
 const log = createLogger("signaling");
+collectProcessMetrics(defaultRegistry, "signaling");
 const natsUrl = process.env.NATS_URL;
 if (!natsUrl) {
   log.fatal("NATS_URL is required (e.g. nats://127.0.0.1:4222); `bun start` runs everything in one process without NATS");
