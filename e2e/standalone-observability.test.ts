@@ -1,0 +1,82 @@
+/**
+ * Each service run standalone (its `main.ts`, real nats-server, as in compose or Kubernetes) serves `/metrics`
+ * with its own metrics and process metrics labelled with its name, and every line it logs, from start to graceful
+ * shutdown, is JSON with `level`, `time`, `service` and `msg`. Services not written yet are skipped.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type TestNatsServer, freePort, startNatsServer } from "../shared/src/testing/nats-server.ts";
+
+const root = join(import.meta.dir, "..");
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"];
+
+interface Case {
+  readonly service: "generator" | "media" | "signaling";
+  /** The environment variable naming the port `/metrics` is served on. */
+  readonly portVariable: string;
+  /** A metric family the service registers at start. */
+  readonly family: string;
+}
+
+const cases: Case[] = [
+  { service: "generator", portVariable: "METRICS_PORT", family: "ballstream_generator_frames_produced_total" },
+  { service: "media", portVariable: "METRICS_PORT", family: "ballstream_media_frames_sent_total" },
+  { service: "signaling", portVariable: "HTTP_PORT", family: "ballstream_signaling_latency_seconds" },
+];
+
+let nats: TestNatsServer;
+beforeAll(async () => {
+  nats = await startNatsServer();
+});
+afterAll(async () => {
+  await nats.stop();
+});
+
+for (const c of cases) {
+  const main = join(root, "services", c.service, "src", "main.ts");
+  describe.skipIf(!existsSync(main))(`${c.service} standalone`, () => {
+    test("serves /metrics with its metrics and process metrics, and logs only JSON lines", async () => {
+      const port = await freePort();
+      const proc = Bun.spawn(["bun", main], {
+        cwd: root,
+        env: { ...process.env, NATS_URL: nats.url, LOG_LEVEL: "debug", LOG_FORMAT: "", [c.portVariable]: String(port), METRICS_HOST: "127.0.0.1", WT_PORT: "0" },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      try {
+        let text = "";
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && proc.exitCode === null) {
+          const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+          if (res?.status === 200) {
+            text = await res.text();
+            break;
+          }
+          await Bun.sleep(200);
+        }
+        if (text === "") {
+          proc.kill("SIGKILL");
+          throw new Error(`no /metrics from ${c.service}: ${(await new Response(proc.stderr).text()).slice(0, 2000)}`);
+        }
+        expect(text).toContain(`# TYPE ${c.family} `);
+        expect(text).toMatch(new RegExp(`^process_cpu_seconds_total\\{service="${c.service}"\\} `, "m"));
+        expect(text).toMatch(new RegExp(`^process_resident_memory_bytes\\{service="${c.service}"\\} `, "m"));
+      } finally {
+        proc.kill("SIGTERM");
+      }
+      const [stdout, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+      expect(exitCode).toBe(0);
+      const lines = stdout.split("\n").filter((l) => l.length > 0);
+      expect(lines.length).toBeGreaterThan(1);
+      for (const line of lines) {
+        const o = JSON.parse(line) as Record<string, unknown>;
+        expect(LEVELS).toContain(o.level as string);
+        expect(new Date(o.time as string).toISOString()).toBe(o.time as string);
+        expect(o.service).toBe(c.service);
+        expect(typeof o.msg).toBe("string");
+      }
+      expect(lines.some((l) => JSON.parse(l).msg === "stopped")).toBe(true);
+    }, 60_000);
+  });
+}
