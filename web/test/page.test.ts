@@ -1,0 +1,79 @@
+/**
+ * The built page in real headless Chromium against a static server that is *not* ballstream: it must load,
+ * render, expose `window.ballstream` and show a clear error for each failure before WebTransport is up.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+
+const dist = join(import.meta.dir, "..", "dist");
+let browser: Browser;
+let server: ReturnType<typeof Bun.serve>;
+let configResponse: () => Response = () => new Response("not here", { status: 404 });
+
+async function freeUdpPort(): Promise<number> {
+  const socket = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });
+  const port = socket.port;
+  socket.close();
+  return port;
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(dist, "index.html"))) Bun.spawnSync(["bun", "run", "build"], { cwd: join(import.meta.dir, "..") });
+  server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (path === "/config.json") return configResponse();
+      const file = Bun.file(join(dist, path === "/" ? "index.html" : path));
+      return (await file.exists()) ? new Response(file) : new Response("not found", { status: 404 });
+    },
+  });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.stop(true);
+});
+
+async function errorOfPage(): Promise<{ status: string; error: string | null; banner: string }> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    await page.waitForFunction(() => (window as unknown as { ballstream?: { status: string } }).ballstream?.status === "error", null, { timeout: 30_000 });
+    const hook = await page.evaluate(() => {
+      const b = (window as unknown as { ballstream: { status: string; error: string | null } }).ballstream;
+      return { status: b.status, error: b.error };
+    });
+    return { ...hook, banner: (await page.getByTestId("error").textContent()) ?? "" };
+  } finally {
+    await page.close();
+  }
+}
+
+describe("page without a ballstream server", () => {
+  test("no /config.json → a clear error in the hook and on the page", async () => {
+    configResponse = () => new Response("not here", { status: 404 });
+    const r = await errorOfPage();
+    expect(r.error).toContain("/config.json with HTTP 404");
+    expect(r.banner).toBe(r.error!);
+  });
+
+  test("invalid /config.json → names the bad field", async () => {
+    configResponse = () => Response.json({ wtPort: "x" });
+    expect((await errorOfPage()).error).toContain("config.wtPort");
+  });
+
+  test("WebTransport endpoint not listening → says it cannot open WebTransport", async () => {
+    const port = await freeUdpPort();
+    configResponse = () => Response.json({ wtPort: port, wtPath: "/wt", certificateHashes: [], defaults: {} });
+    const r = await errorOfPage();
+    expect(r.error).toContain(`Cannot open WebTransport to https://127.0.0.1:${port}/wt`);
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_SETTINGS } from "@ballstream/shared/messages";
+import { ControlMessageReader, frameControlMessage } from "@ballstream/shared/wt-protocol";
+import { parseClientConfig } from "../src/lib/client-config.ts";
+import { ControlStream } from "../src/lib/control-stream.ts";
+import { settingsFromQuery } from "../src/lib/settings-query.ts";
+import { base64ToBytes, webTransportOptions, webTransportUrl } from "../src/lib/transport-options.ts";
+
+const config = { wtPort: 4433, wtPath: "/wt", certificateHashes: [] as string[], defaults: DEFAULT_SETTINGS };
+
+function pipe(chunks: Uint8Array[]) {
+  const written: Uint8Array[] = [];
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const chunk of chunks) c.enqueue(chunk);
+      c.close();
+    },
+  });
+  const writable = new WritableStream<Uint8Array>({ write: (c) => void written.push(c) });
+  return { stream: { readable, writable }, written };
+}
+
+describe("ControlStream", () => {
+  test("sends framed messages and yields validated server messages across chunk boundaries", async () => {
+    const bytes = [
+      ...frameControlMessage({ type: "session", sessionId: "A".repeat(22), settings: DEFAULT_SETTINGS }),
+      ...frameControlMessage({ type: "answer", sdp: "v=0" }),
+    ];
+    const { stream, written } = pipe([new Uint8Array(bytes.slice(0, 7)), new Uint8Array(bytes.slice(7))]);
+    const control = new ControlStream(stream);
+    await control.send({ type: "stop" });
+    expect(new ControlMessageReader().push(written[0]!)).toEqual([{ type: "stop" }]);
+    const got = [];
+    for await (const m of control.messages()) got.push(m.type);
+    expect(got).toEqual(["session", "answer"]);
+    await control.close();
+  });
+
+  test("throws on an invalid server message", async () => {
+    const { stream } = pipe([frameControlMessage({ type: "bogus" } as never)]);
+    const iterate = async () => {
+      for await (const _ of new ControlStream(stream).messages());
+    };
+    expect(iterate()).rejects.toThrow(/unknown message type/);
+  });
+});
+
+describe("settingsFromQuery", () => {
+  test("takes known settings and ignores the rest", () => {
+    expect(settingsFromQuery("?fps=60&speed=400.5&ballColor=%2300ff00&foo=1")).toEqual({ fps: 60, speed: 400.5, ballColor: "#00ff00" });
+    expect(settingsFromQuery("")).toEqual({});
+  });
+  test("rejects out-of-range or malformed values with the shared message", () => {
+    expect(() => settingsFromQuery("?fps=500")).toThrow(/fps/);
+    expect(() => settingsFromQuery("?speed=fast")).toThrow(/speed/);
+    expect(() => settingsFromQuery("?ballColor=red")).toThrow(/ballColor/);
+  });
+});
+
+describe("transport options", () => {
+  test("webTransportUrl uses the page's hostname and brackets IPv6", () => {
+    expect(webTransportUrl(config, "localhost")).toBe("https://localhost:4433/wt");
+    expect(webTransportUrl(config, "::1")).toBe("https://[::1]:4433/wt");
+  });
+  test("base64ToBytes decodes", () => {
+    expect([...base64ToBytes("AQID")]).toEqual([1, 2, 3]);
+  });
+  test("webTransportOptions omits hashes when there are none", () => {
+    expect(webTransportOptions(config)).toEqual({});
+    const o = webTransportOptions({ ...config, certificateHashes: ["AQID"] });
+    expect(o.serverCertificateHashes?.[0]?.algorithm).toBe("sha-256");
+    expect([...(o.serverCertificateHashes?.[0]?.value as Uint8Array)]).toEqual([1, 2, 3]);
+  });
+});
+
+describe("parseClientConfig", () => {
+  test("accepts a valid config and fills default settings", () => {
+    const c = parseClientConfig({ wtPort: 4433, wtPath: "/wt", certificateHashes: ["AQID"], defaults: { fps: 60 } });
+    expect(c.wtPort).toBe(4433);
+    expect(c.defaults.fps).toBe(60);
+    expect(c.defaults.radius).toBe(DEFAULT_SETTINGS.radius);
+  });
+  test("rejects bad fields", () => {
+    expect(() => parseClientConfig({ wtPort: 0, wtPath: "/wt" })).toThrow(/wtPort/);
+    expect(() => parseClientConfig({ wtPort: 1, wtPath: "wt" })).toThrow(/wtPath/);
+    expect(() => parseClientConfig({ wtPort: 1, wtPath: "/wt", certificateHashes: "x" })).toThrow(/certificateHashes/);
+    expect(() => parseClientConfig({ wtPort: 1, wtPath: "/wt", certificateHashes: ["not base64!"] })).toThrow(/certificateHashes/);
+    expect(() => parseClientConfig(null)).toThrow(/config/);
+  });
+});
