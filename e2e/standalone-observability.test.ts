@@ -40,7 +40,7 @@ for (const c of cases) {
       const port = await freePort();
       const proc = Bun.spawn(["bun", main], {
         cwd: root,
-        env: { ...process.env, NATS_URL: nats.url, LOG_LEVEL: "debug", LOG_FORMAT: "", [c.portVariable]: String(port), METRICS_HOST: "127.0.0.1", WT_PORT: "0" },
+        env: { ...process.env, NATS_URL: nats.url, LOG_LEVEL: "debug", LOG_FORMAT: "", [c.portVariable]: String(port), WT_PORT: "0" },
         stdout: "pipe",
         stderr: "pipe",
       });

@@ -97,7 +97,7 @@ export function collectProcessMetrics(registry: Registry, service: string): void
 export interface GeneratorMetrics {
   /** Frames drawn and published. */
   readonly framesProduced: Counter;
-  /** Frames produced late: more than a quarter frame interval after their scheduled capture time. */
+  /** Frames published more than one frame interval after their scheduled capture time. */
   readonly framesLate: Counter;
   /** Frame slots skipped to catch up with the clock (never drawn). */
   readonly framesSkipped: Counter;
@@ -109,7 +109,7 @@ export interface GeneratorMetrics {
 export function createGeneratorMetrics(registry: Registry = defaultRegistry): GeneratorMetrics {
   return once(registry, "generator", () => ({
     framesProduced: counter(registry, "generator_frames_produced_total", "Frames drawn and published by the generator."),
-    framesLate: counter(registry, "generator_frames_late_total", "Frames produced more than a quarter frame interval after their scheduled capture time."),
+    framesLate: counter(registry, "generator_frames_late_total", "Frames published more than one frame interval after their scheduled capture time."),
     framesSkipped: counter(registry, "generator_frames_skipped_total", "Frame slots skipped to catch up with the clock."),
     activeSessions: gauge(registry, "generator_active_sessions", "Sessions with a running generator worker."),
   }));
