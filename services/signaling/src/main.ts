@@ -1,6 +1,7 @@
 /**
  * Standalone signaling against real NATS (`NATS_URL` required): `bun run start:signaling`. Settings from the
- * environment (see `signalingConfigFromEnv`). SIGINT/SIGTERM close every viewer session, drain NATS, exit 0.
+ * environment (see `signalingConfigFromEnv`); process metrics at `GET /metrics`. SIGINT/SIGTERM close every viewer
+ * session, drain NATS, exit 0.
  */
 import { collectProcessMetrics, connectNatsBus, createLogger, defaultRegistry, onShutdownSignal } from "@ballstream/shared";
 import { signalingConfigFromEnv, startSignaling } from "./mod.ts";
@@ -12,6 +13,7 @@ if (!natsUrl) {
   log.fatal("NATS_URL is required (e.g. nats://127.0.0.1:4222); `bun start` runs everything in one process without NATS");
   process.exit(2);
 }
+collectProcessMetrics(defaultRegistry, "signaling");
 try {
   const config = signalingConfigFromEnv(process.env);
   const bus = await connectNatsBus({ url: natsUrl, name: "signaling", log });

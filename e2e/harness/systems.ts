@@ -1,0 +1,93 @@
+/**
+ * The two ways to run ballstream, started for a test on free ports of 127.0.0.1: the one-process default
+ * (`bun scripts/start.ts`, in-process bus) and three processes over a real nats-server.
+ */
+import { join } from "node:path";
+import { type Bus, BusError, connectNatsBus, createLogger, subjects } from "@ballstream/shared";
+import { startNatsServer } from "@ballstream/shared/testing/nats-server";
+import { freeTcpPort, freeUdpPort } from "./ports.ts";
+import { waitForReady } from "./readiness.ts";
+import { type ServiceProcess, spawnService } from "./service-process.ts";
+import type { RunningSystem } from "./viewer-scenario.ts";
+
+/** The repository root. */
+export const ROOT = join(import.meta.dir, "../..");
+
+/** Ports and addresses of one system under test. */
+async function signalingEnv(): Promise<Record<string, string>> {
+  return { HTTP_HOST: "127.0.0.1", HTTP_PORT: String(await freeTcpPort()), WT_PORT: String(await freeUdpPort()), LOG_LEVEL: "info" };
+}
+
+const urlOf = (env: Record<string, string>) => `http://127.0.0.1:${env.HTTP_PORT}/`;
+
+async function startedOrStopped(processes: ServiceProcess[], ready: () => Promise<void>): Promise<void> {
+  try {
+    await ready();
+  } catch (err) {
+    await Promise.all(processes.map((p) => p.stop("SIGKILL")));
+    throw err;
+  }
+}
+
+/** `bun scripts/start.ts`: generator, media and signaling in one process. */
+export async function startOneProcess(): Promise<RunningSystem> {
+  const env = await signalingEnv();
+  const server = spawnService("ballstream (one process)", ["bun", "scripts/start.ts"], ROOT, env);
+  await startedOrStopped([server], () => waitForReady(urlOf(env), [server]));
+  return { url: urlOf(env), server, others: [], cleanup: async () => void (await server.stop("SIGKILL")) };
+}
+
+/**
+ * Waits until someone answers requests on `subject`: an empty request gets a `bad_request` reply from a live
+ * service and `no_responders` otherwise, so the probe starts nothing.
+ */
+async function waitForResponder(bus: Bus, subject: string, processes: readonly ServiceProcess[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const p of processes) {
+      const code = await p.exited(0);
+      if (code !== null) throw new Error(`${p.name} exited with ${code}:\n${p.output().slice(-4000)}`);
+    }
+    try {
+      await bus.request(subject, new TextEncoder().encode("{}"), { timeoutMs: 1000 });
+      return;
+    } catch (err) {
+      if (!(err instanceof BusError)) throw err;
+    }
+    await Bun.sleep(200);
+  }
+  throw new Error(`nobody answers on ${subject} within ${timeoutMs} ms`);
+}
+
+/** nats-server, then generator, media and signaling as separate processes (`bun run start:<service>`). */
+export async function startOverNats(): Promise<RunningSystem> {
+  const nats = await startNatsServer();
+  const env = await signalingEnv();
+  const common = { NATS_URL: nats.url, LOG_LEVEL: "info" };
+  const generator = spawnService("generator", ["bun", "services/generator/src/main.ts"], ROOT, common);
+  const media = spawnService("media", ["bun", "services/media/src/main.ts"], ROOT, common);
+  const server = spawnService("signaling", ["bun", "services/signaling/src/main.ts"], ROOT, { ...common, ...env });
+  const all = [generator, media, server];
+  const probe = await connectNatsBus({ url: nats.url, name: "e2e-probe", log: createLogger("e2e", { level: "silent" }) });
+  try {
+    await startedOrStopped(all, async () => {
+      await waitForResponder(probe, subjects.generatorStart, all);
+      await waitForResponder(probe, subjects.mediaOffer, all);
+      await waitForReady(urlOf(env), all);
+    });
+  } catch (err) {
+    await nats.stop();
+    throw err;
+  } finally {
+    await probe.drain();
+  }
+  return {
+    url: urlOf(env),
+    server,
+    others: [generator, media],
+    cleanup: async () => {
+      await Promise.all(all.map((p) => p.stop("SIGKILL")));
+      await nats.stop();
+    },
+  };
+}
