@@ -104,6 +104,7 @@ export class ViewerSession {
       const url = webTransportUrl(config, location.hostname);
       const transport = new WebTransport(url, webTransportOptions(config));
       this.#transport = transport;
+      transport.closed.catch(() => undefined); // a failed handshake is reported through `ready` below
       await transport.ready.catch((e: unknown) => {
         throw new Error(`Cannot open WebTransport to ${url} (${errorText(e)}): is the server running, and is UDP port ${config.wtPort} reachable?`);
       });
