@@ -2,6 +2,7 @@
  * TLS certificates for the server: a short-lived self-signed ECDSA P-256 certificate that browsers accept through
  * `serverCertificateHashes` (no CA, no flags), and the SHA-256 hashes pages pass to `new WebTransport()`.
  */
+import "reflect-metadata"; // @peculiar/x509 needs the Reflect metadata polyfill
 import * as x509 from "@peculiar/x509";
 import type { CertificatePem } from "./types.ts";
 

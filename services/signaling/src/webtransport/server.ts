@@ -1,7 +1,144 @@
-/** The UDP socket, connection table and session queue of a WebTransport server. */
-import type { WebTransportServer, WebTransportServerOptions } from "./types.ts";
+/**
+ * The server: one UDP socket (Bun), quiche configuration, the table of connections by connection id, and the
+ * stream of accepted sessions.
+ */
+import type { Host } from "@matrixai/quic/native/index.js";
+import { quiche } from "@matrixai/quic/native/index.js";
+import { certificateHashes, generateSelfSignedCertificate } from "./cert.ts";
+import { type ConnectionContext, Http3Connection } from "./connection.ts";
+import { resolveLimits } from "./limits.ts";
+import type { Session } from "./session.ts";
+import type { CertificatePem, WebTransportLimits, WebTransportServer, WebTransportServerOptions, WebTransportSession } from "./types.ts";
+
+/** How long `close()` waits for connections to finish their closing handshake. */
+const CLOSE_GRACE_MS = 1000;
+/** Flow-control windows: per stream and per connection (quiche grows them up to its maxima). */
+const STREAM_WINDOW = 1024 * 1024;
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
 
 /** Binds a UDP socket and serves HTTP/3 WebTransport on it; resolves once the socket is bound. */
 export async function createWebTransportServer(options: WebTransportServerOptions): Promise<WebTransportServer> {
-  throw new Error(`createWebTransportServer: not implemented yet (${options.host}:${options.port})`);
+  const limits = resolveLimits(options.limits);
+  const certificate = options.certificate ?? (await generateSelfSignedCertificate());
+  const hashes = await certificateHashes(certificate.certPem);
+  const config = quicheConfig(certificate, limits);
+  const log = options.log.child({ component: "webtransport" });
+  const connections = new Map<string, Http3Connection>();
+  const idsOf = new Map<Http3Connection, string[]>();
+  let sessionsController!: ReadableStreamDefaultController<WebTransportSession>;
+  const sessions = new ReadableStream<WebTransportSession>({ start: (c) => void (sessionsController = c) });
+  let closing = false;
+
+  const socket = await Bun.udpSocket({
+    hostname: options.host,
+    port: options.port,
+    socket: {
+      data: (_socket, data, port, address) => receive(data, { host: address, port }),
+      // Without this handler an ICMP port-unreachable (ECONNREFUSED) would crash the process.
+      error: (_socket, error) => log.debug({ err: String(error?.message ?? error) }, "UDP socket error (ignored)"),
+    },
+  });
+  const local: Host = { host: options.host, port: socket.port };
+
+  const context: ConnectionContext = {
+    limits,
+    allowedOrigins: options.allowedOrigins,
+    paths: options.paths,
+    log,
+    sendPacket: (packet, to) => {
+      if (socket.closed) return;
+      try {
+        socket.send(packet, to.port, to.host);
+      } catch (error) {
+        log.debug({ err: (error as Error).message }, "UDP send failed"); // e.g. ECONNREFUSED after ICMP; QUIC retransmits
+      }
+    },
+    sessionAccepted: (session: Session) => {
+      if (closing) session.close({ closeCode: 0, reason: "server closing" });
+      else sessionsController.enqueue(session);
+    },
+    connectionClosed: (connection) => {
+      for (const id of idsOf.get(connection) ?? []) connections.delete(id);
+      idsOf.delete(connection);
+    },
+  };
+
+  function receive(data: Uint8Array, from: Host): void {
+    let header: ReturnType<typeof quiche.Header.fromSlice>;
+    try {
+      header = quiche.Header.fromSlice(data, quiche.MAX_CONN_ID_LEN);
+    } catch {
+      return; // not QUIC
+    }
+    const existing = connections.get(connectionKey(header.dcid));
+    if (existing) {
+      existing.receive(data, from);
+      return;
+    }
+    if (closing || header.ty !== quiche.Type.Initial) return;
+    if (!quiche.versionIsSupported(header.version)) {
+      const out = new Uint8Array(quiche.MAX_DATAGRAM_SIZE);
+      const length = quiche.negotiateVersion(header.scid, header.dcid, out);
+      context.sendPacket(out.subarray(0, length), from);
+      return;
+    }
+    if (idsOf.size >= limits.maxConnections) {
+      log.warn({ from }, "connection limit reached: handshake ignored");
+      return;
+    }
+    const scid = crypto.getRandomValues(new Uint8Array(quiche.MAX_CONN_ID_LEN));
+    let connection: Http3Connection;
+    try {
+      connection = new Http3Connection(quiche.Connection.accept(scid, null, local, from, config), local, from, context);
+    } catch (error) {
+      log.debug({ err: (error as Error).message }, "quiche refused a handshake");
+      return;
+    }
+    const ids = [connectionKey(scid), connectionKey(header.dcid)];
+    for (const id of ids) connections.set(id, connection);
+    idsOf.set(connection, ids);
+    connection.receive(data, from);
+  }
+
+  log.info({ host: options.host, port: socket.port }, "WebTransport server listening");
+  return {
+    port: socket.port,
+    certificateHashes: hashes,
+    sessions,
+    async close() {
+      if (closing) return;
+      closing = true;
+      for (const connection of idsOf.keys()) connection.close("server closing");
+      const deadline = Date.now() + CLOSE_GRACE_MS;
+      while (idsOf.size > 0 && Date.now() < deadline) await Bun.sleep(10);
+      for (const connection of [...idsOf.keys()]) context.connectionClosed(connection);
+      socket.close();
+      sessionsController.close();
+      log.info("WebTransport server closed");
+    },
+  };
+}
+
+function quicheConfig(certificate: CertificatePem, limits: WebTransportLimits) {
+  const encoder = new TextEncoder();
+  const config = quiche.Config.withBoringSslCtx(false, false, null, [encoder.encode(certificate.keyPem)], [encoder.encode(certificate.certPem)], null);
+  config.setApplicationProtos(["h3"]);
+  config.setMaxIdleTimeout(limits.idleTimeoutMs);
+  config.setMaxRecvUdpPayloadSize(quiche.MAX_DATAGRAM_SIZE);
+  config.setMaxSendUdpPayloadSize(quiche.MAX_DATAGRAM_SIZE);
+  config.setInitialMaxData(CONNECTION_WINDOW);
+  config.setInitialMaxStreamDataBidiLocal(STREAM_WINDOW);
+  config.setInitialMaxStreamDataBidiRemote(STREAM_WINDOW);
+  config.setInitialMaxStreamDataUni(STREAM_WINDOW);
+  const streamsPerConnection = limits.maxSessionsPerConnection * (limits.maxStreamsPerSession + 1);
+  config.setInitialMaxStreamsBidi(streamsPerConnection);
+  config.setInitialMaxStreamsUni(streamsPerConnection + 3);
+  config.setDisableActiveMigration(true);
+  config.enableDgram(true, 1024, 1024);
+  config.grease(false);
+  return config;
+}
+
+function connectionKey(id: Uint8Array): string {
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex");
 }

@@ -1,0 +1,173 @@
+/**
+ * Web Streams over quiche streams: a readable fed by the connection with back-pressure (reading pauses while the
+ * consumer's queue is full, so QUIC flow control holds the peer back), and a writable that only hands quiche as
+ * much as the stream's capacity takes and waits for more.
+ */
+import { WebTransportError, http3CodeToWebTransport, webTransportCodeToHttp3, H3_ERROR } from "./errors.ts";
+
+/** What the streams need from the connection that owns them. */
+export interface StreamIo {
+  /**
+   * Hands quiche as much of `data` (and FIN with its last byte) as fits now: the count taken, or null when nothing
+   * could be taken. Throws a WebTransportError when the peer stopped the stream or the connection is gone.
+   */
+  send(streamId: number, data: Uint8Array, fin: boolean): number | null;
+  /** Resolves when the stream can take more bytes; rejects when the peer stopped it or the connection ended. */
+  waitWritable(streamId: number): Promise<void>;
+  /** Resets the sending side (RESET_STREAM) with an HTTP/3 code. */
+  resetStream(streamId: number, h3Code: number): void;
+  /** Asks the peer to stop sending (STOP_SENDING) with an HTTP/3 code. */
+  stopSending(streamId: number, h3Code: number): void;
+  /** The consumer wants more: read the stream again. */
+  resumeRead(streamId: number): void;
+}
+
+/** Bytes a readable queues before reading from quiche pauses. */
+const READABLE_HIGH_WATER_BYTES = 256 * 1024;
+
+/** Writes all of `data` (then FIN when `fin`), waiting for stream capacity as needed. */
+export async function writeAll(io: StreamIo, streamId: number, data: Uint8Array, fin: boolean): Promise<void> {
+  let offset = 0;
+  for (;;) {
+    const taken = io.send(streamId, data.subarray(offset), fin); // quiche sets FIN only with the last byte
+    if (taken !== null) {
+      offset += taken;
+      if (offset >= data.length) return;
+    }
+    await io.waitWritable(streamId);
+  }
+}
+
+/** The application code carried by an abort/cancel reason: a WebTransportError's code, else 0. */
+export function reasonToWebTransportCode(reason: unknown): number {
+  return reason instanceof WebTransportError && reason.streamErrorCode !== null ? reason.streamErrorCode : 0;
+}
+
+/** The receiving half of a stream: the connection pushes bytes in, the application reads `readable`. */
+export class IncomingStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private done = false;
+
+  constructor(
+    private readonly io: StreamIo,
+    readonly streamId: number,
+    private readonly onEnd: () => void,
+  ) {
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.controller = controller;
+        },
+        pull: () => io.resumeRead(streamId),
+        cancel: (reason) => {
+          if (this.finish()) io.stopSending(streamId, webTransportCodeToHttp3(reasonToWebTransportCode(reason)));
+        },
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: READABLE_HIGH_WATER_BYTES }),
+    );
+  }
+
+  /** Delivers bytes (and the end of the stream); returns false when the consumer's queue is full (stop reading). */
+  push(chunk: Uint8Array, fin: boolean): boolean {
+    if (this.done) return true;
+    if (chunk.length > 0) this.controller.enqueue(chunk);
+    if (fin) {
+      this.controller.close();
+      this.finish();
+      return true;
+    }
+    return (this.controller.desiredSize ?? 0) > 0;
+  }
+
+  /** The peer reset the stream with an HTTP/3 code. */
+  reset(h3Code: number): void {
+    const code = http3CodeToWebTransport(h3Code);
+    this.fail(new WebTransportError(`stream reset by peer (code ${code ?? `h3 0x${h3Code.toString(16)}`})`, "stream", code));
+  }
+
+  /** Ends the stream with an error (session or connection gone); tells the peer to stop sending. */
+  terminate(error: Error): void {
+    if (this.fail(error)) this.io.stopSending(this.streamId, H3_ERROR.wtSessionGone);
+  }
+
+  /** Whether the consumer still waits for bytes. */
+  get paused(): boolean {
+    return !this.done && (this.controller.desiredSize ?? 0) <= 0;
+  }
+
+  private fail(error: Error): boolean {
+    if (this.done) return false;
+    this.controller.error(error);
+    return this.finish();
+  }
+
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.onEnd();
+    return true;
+  }
+}
+
+/** The sending half of a stream: `writable` writes through {@link writeAll}; `prefix` goes first (stream header). */
+export class OutgoingStream {
+  readonly writable: WritableStream<Uint8Array>;
+  /** Resolves once the stream header is written; rejects when that fails. */
+  readonly opened: Promise<void>;
+  private done = false;
+
+  constructor(
+    private readonly io: StreamIo,
+    readonly streamId: number,
+    private readonly onEnd: () => void,
+    prefix: Uint8Array,
+  ) {
+    this.opened = writeAll(io, streamId, prefix, false);
+    this.opened.catch(() => this.finish());
+    this.writable = new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        await this.opened;
+        if (this.done) throw new WebTransportError("stream is closed", "stream");
+        await this.guard(writeAll(io, streamId, toBytes(chunk), false));
+      },
+      close: async () => {
+        await this.opened;
+        if (this.done) throw new WebTransportError("stream is closed", "stream");
+        await this.guard(writeAll(io, streamId, new Uint8Array(0), true));
+        this.finish();
+      },
+      abort: (reason) => {
+        if (this.finish()) io.resetStream(streamId, webTransportCodeToHttp3(reasonToWebTransportCode(reason)));
+      },
+    });
+  }
+
+  /** Ends the stream because its session or connection is gone; resets it. */
+  terminate(): void {
+    if (this.finish()) this.io.resetStream(this.streamId, H3_ERROR.wtSessionGone);
+  }
+
+  private async guard(write: Promise<void>): Promise<void> {
+    try {
+      await write;
+    } catch (error) {
+      this.finish();
+      throw error;
+    }
+  }
+
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.onEnd();
+    return true;
+  }
+}
+
+function toBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  throw new TypeError("stream chunks must be BufferSource");
+}
