@@ -82,7 +82,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       ...(certificate ? { certificate } : {}),
       allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : localOrigins(scheme, httpPort),
       paths: [WT_PATH],
-      log: log.child({ component: "webtransport" }),
+      log: options.log,
     });
   } catch (err) {
     await http.stop(true);

@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_SETTINGS, MemoryBus, WT_PATH, createLogger } from "@ballstream/shared";
+import { freePort } from "@ballstream/shared/testing/nats-server";
+import { type Signaling, startSignaling } from "../src/mod.ts";
+
+const log = createLogger("test", { level: "silent" });
+const started: Signaling[] = [];
+const dist = mkdtempSync(join(tmpdir(), "signaling-dist-"));
+writeFileSync(join(dist, "index.html"), "<title>ballstream</title>");
+
+async function start(bus = new MemoryBus(), config = {}): Promise<Signaling> {
+  const s = await startSignaling({ bus, log, config: { httpPort: 0, wtPort: 0, webDist: dist, ...config } });
+  started.push(s);
+  return s;
+}
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((s) => s.stop()));
+});
+
+describe("startSignaling", () => {
+  test("serves the page, probes, config and metrics on real sockets", async () => {
+    const s = await start();
+    expect(s.httpUrl).toBe(`http://localhost:${s.httpPort}/`);
+    const base = `http://127.0.0.1:${s.httpPort}/`;
+    expect(await (await fetch(base)).text()).toContain("ballstream");
+    expect((await fetch(`${base}healthz`)).status).toBe(200);
+    expect(await (await fetch(`${base}readyz`)).json()).toEqual({ ok: true, checks: { bus: true, webtransport: true } });
+    const config = await (await fetch(`${base}config.json`)).json();
+    expect(config).toEqual({ wtPort: s.wtPort, wtPath: WT_PATH, certificateHashes: [...s.certificateHashes], defaults: DEFAULT_SETTINGS });
+    expect(s.certificateHashes).toHaveLength(1);
+    expect(Buffer.from(s.certificateHashes[0]!, "base64")).toHaveLength(32);
+    expect(await (await fetch(`${base}metrics`)).text()).toContain("ballstream_signaling_active_sessions");
+    expect(s.sessionCount).toBe(0);
+  });
+
+  test("readyz turns 503 when the bus closes", async () => {
+    const bus = new MemoryBus();
+    const s = await start(bus);
+    await bus.drain();
+    const r = await fetch(`http://127.0.0.1:${s.httpPort}/readyz`);
+    expect(r.status).toBe(503);
+    expect((await r.json()).checks.bus).toBe(false);
+  });
+
+  test("stop releases both ports and is idempotent", async () => {
+    const s = await start();
+    await Promise.all([s.stop(), s.stop()]);
+    await expect(fetch(`http://127.0.0.1:${s.httpPort}/healthz`)).rejects.toThrow();
+    const again = await start(new MemoryBus(), { httpPort: s.httpPort, wtPort: s.wtPort });
+    expect(again.wtPort).toBe(s.wtPort);
+  });
+
+  test("a taken WebTransport port fails the start and leaves nothing listening", async () => {
+    const taken = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });
+    const httpPort = await freePort();
+    try {
+      await expect(startSignaling({ bus: new MemoryBus(), log, config: { httpPort, wtPort: taken.port, webDist: dist } })).rejects.toThrow();
+    } finally {
+      taken.close();
+    }
+    await expect(fetch(`http://127.0.0.1:${httpPort}/healthz`)).rejects.toThrow();
+  });
+});
+
+process.on("exit", () => rmSync(dist, { recursive: true, force: true }));
