@@ -139,8 +139,12 @@ async function readCertificate(tls: NonNullable<SignalingConfig["tls"]>): Promis
   return { certPem, keyPem };
 }
 
-/** The host to print in the URL: `localhost` for the loopback and wildcard addresses, brackets around IPv6. */
+/**
+ * The host to print in the URL: the address itself, `127.0.0.1` for the wildcards. Never `localhost`: Chromium
+ * tries `::1` first for QUIC and does not fall back, so a page on `localhost` cannot reach a WebTransport server
+ * bound to 127.0.0.1 (measured: `QUIC_PACKET_WRITE_ERROR`, -102).
+ */
 function displayHost(host: string): string {
-  if (host === "0.0.0.0" || host === "::" || host === "127.0.0.1" || host === "::1") return "localhost";
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
   return host.includes(":") ? `[${host}]` : host;
 }

@@ -24,7 +24,7 @@ afterEach(async () => {
 describe("startSignaling", () => {
   test("serves the page, probes, config and metrics on real sockets", async () => {
     const s = await start();
-    expect(s.httpUrl).toBe(`http://localhost:${s.httpPort}/`);
+    expect(s.httpUrl).toBe(`http://127.0.0.1:${s.httpPort}/`);
     const base = `http://127.0.0.1:${s.httpPort}/`;
     expect(await (await fetch(base)).text()).toContain("ballstream");
     expect((await fetch(`${base}healthz`)).status).toBe(200);
