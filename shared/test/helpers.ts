@@ -1,28 +1,7 @@
 /** Test helpers shared by the shared package's tests. */
-import { Writable } from "node:stream";
 import type { Bus, BusMessage } from "../src/bus/bus.ts";
-import { createLogger, type Logger } from "../src/log.ts";
 
-/** A logger that collects its JSON lines (parsed) in `lines`. */
-export function collectingLogger(service = "test"): { log: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n")) if (line.trim()) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { log: createLogger(service, { level: "debug", destination }), lines };
-}
-
-/** Polls `condition` every 5 ms until it holds; throws after `timeoutMs` (generous: tests never assert timing). */
-export async function waitFor(condition: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
+export { collectingLogger, waitFor } from "../src/testing/helpers.ts";
 
 /** Subscribes and collects every message received on `subject`. */
 export function collect(bus: Bus, subject: string, queue?: string): BusMessage[] {

@@ -1,0 +1,117 @@
+/**
+ * Draws the ball straight into an I420 picture (what the encoder eats), with an anti-aliased edge: each pixel
+ * takes the ball colour in proportion to how much of it the disc covers, so the coverage-weighted centroid of the
+ * drawn ball is its true centre to a small fraction of a pixel. Pixel (i, j) covers [i, i+1) × [j, j+1), so its
+ * centre is (i + 0.5, j + 0.5) — the convention of the page's detector. Only the ball's old and new bounding boxes
+ * are touched per frame; the rest of the persistent canvas stays background.
+ */
+import { i420ByteLength } from "@ballstream/shared";
+
+/** A colour in Y'CbCr (BT.601 limited range, what H.264 assumes when a stream says nothing else). */
+export interface Yuv {
+  readonly y: number;
+  readonly u: number;
+  readonly v: number;
+}
+
+/** Converts `#rrggbb` to BT.601 limited-range Y'CbCr. */
+export function hexToYuv(hex: string): Yuv {
+  const m = /^#([0-9a-fA-F]{2})([0-9a-fA-F]{2})([0-9a-fA-F]{2})$/.exec(hex);
+  if (!m) throw new Error(`colour ${hex} is not #rrggbb`);
+  const [r, g, b] = [m[1]!, m[2]!, m[3]!].map((h) => Number.parseInt(h, 16) / 255) as [number, number, number];
+  return {
+    y: Math.round(16 + 65.481 * r + 128.553 * g + 24.966 * b),
+    u: Math.round(128 - 37.797 * r - 74.203 * g + 112.0 * b),
+    v: Math.round(128 + 112.0 * r - 93.786 * g - 18.214 * b),
+  };
+}
+
+/** The fraction of a pixel of side `pixelSize` centred at distance `d` from the centre of a disc of radius `r`. */
+export function edgeCoverage(d: number, r: number, pixelSize: number): number {
+  const c = (r - d) / pixelSize + 0.5;
+  return c <= 0 ? 0 : c >= 1 ? 1 : c;
+}
+
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** A persistent I420 canvas with one ball on it. */
+export interface BallRaster {
+  readonly width: number;
+  readonly height: number;
+  /** The I420 picture (Y, then U, then V); valid until the next `draw`. */
+  readonly pixels: Uint8Array;
+  /** Moves the ball to centre (`x`, `y`) with `radius` (px, continuous coordinates) and returns `pixels`. */
+  draw(x: number, y: number, radius: number): Uint8Array;
+}
+
+/** Creates a canvas of `width`×`height` (even) filled with `backgroundColor`, ready to draw a `ballColor` ball. */
+export function createBallRaster(width: number, height: number, ballColor: string, backgroundColor: string): BallRaster {
+  if (width % 2 || height % 2 || width < 2 || height < 2) throw new Error(`I420 needs even dimensions, got ${width}x${height}`);
+  const ball = hexToYuv(ballColor);
+  const bg = hexToYuv(backgroundColor);
+  const pixels = new Uint8Array(i420ByteLength(width, height));
+  const cw = width / 2;
+  const ch = height / 2;
+  const yPlane = pixels.subarray(0, width * height);
+  const uPlane = pixels.subarray(width * height, width * height + cw * ch);
+  const vPlane = pixels.subarray(width * height + cw * ch);
+  yPlane.fill(bg.y);
+  uPlane.fill(bg.u);
+  vPlane.fill(bg.v);
+  let previous: Box | undefined;
+
+  /** Chroma-aligned box of luma pixels the disc can touch, clipped to the picture. */
+  const boxOf = (x: number, y: number, r: number): Box => {
+    const even = (n: number) => n - (n & 1);
+    return {
+      x0: Math.max(0, even(Math.floor(x - r - 1))),
+      y0: Math.max(0, even(Math.floor(y - r - 1))),
+      x1: Math.min(width, even(Math.ceil(x + r + 1)) + 2),
+      y1: Math.min(height, even(Math.ceil(y + r + 1)) + 2),
+    };
+  };
+
+  const clear = (b: Box) => {
+    for (let j = b.y0; j < b.y1; j++) yPlane.fill(bg.y, j * width + b.x0, j * width + b.x1);
+    for (let j = b.y0 / 2; j < b.y1 / 2; j++) {
+      uPlane.fill(bg.u, j * cw + b.x0 / 2, j * cw + b.x1 / 2);
+      vPlane.fill(bg.v, j * cw + b.x0 / 2, j * cw + b.x1 / 2);
+    }
+  };
+
+  const draw = (x: number, y: number, r: number): Uint8Array => {
+    if (previous) clear(previous);
+    const b = boxOf(x, y, r);
+    previous = b;
+    const dy = ball.y - bg.y;
+    for (let j = b.y0; j < b.y1; j++) {
+      const py = j + 0.5 - y;
+      const row = j * width;
+      for (let i = b.x0; i < b.x1; i++) {
+        const c = edgeCoverage(Math.hypot(i + 0.5 - x, py), r, 1);
+        if (c > 0) yPlane[row + i] = Math.round(bg.y + dy * c);
+      }
+    }
+    const du = ball.u - bg.u;
+    const dv = ball.v - bg.v;
+    for (let j = b.y0 / 2; j < b.y1 / 2; j++) {
+      const py = 2 * j + 1 - y;
+      const row = j * cw;
+      for (let i = b.x0 / 2; i < b.x1 / 2; i++) {
+        const c = edgeCoverage(Math.hypot(2 * i + 1 - x, py), r, 2);
+        if (c > 0) {
+          uPlane[row + i] = Math.round(bg.u + du * c);
+          vPlane[row + i] = Math.round(bg.v + dv * c);
+        }
+      }
+    }
+    return pixels;
+  };
+
+  return { width, height, pixels, draw };
+}

@@ -1,0 +1,75 @@
+/**
+ * The drawing side of one session: keeps the ball's physics and produces, for a capture time, the encoded frame
+ * and its encoded truth, both ready to publish. Runs inside the session's worker (and in benchmarks directly).
+ */
+import { type BallState, type FrameTruth, type SessionSettings, ballAt, encodeFrame, encodeTruth, withSpeed } from "@ballstream/shared";
+import { type BallRaster, createBallRaster } from "./raster.ts";
+
+/** Direction of the first flight: not a diagonal, so the ball visits the whole frame rather than a loop. */
+const START_ANGLE_RAD = (37 * Math.PI) / 180;
+
+/** One frame, encoded for the bus. */
+export interface RenderedFrame {
+  readonly frameId: number;
+  readonly captureTimeMs: number;
+  readonly frame: Uint8Array;
+  readonly truth: Uint8Array;
+}
+
+/** Where a session's ball starts: the centre of the frame at `startMs`, moving at `settings.speed`. */
+export function initialBallState(settings: SessionSettings, startMs: number): BallState {
+  return {
+    x: settings.width / 2,
+    y: settings.height / 2,
+    vx: settings.speed * Math.cos(START_ANGLE_RAD),
+    vy: settings.speed * Math.sin(START_ANGLE_RAD),
+    timeMs: startMs,
+    width: settings.width,
+    height: settings.height,
+    radius: settings.radius,
+  };
+}
+
+/** Draws the frames of one session. */
+export class FrameRenderer {
+  readonly #sessionId: string;
+  readonly #raster: BallRaster;
+  #state: BallState;
+  #nextFrameId = 0;
+
+  constructor(sessionId: string, settings: SessionSettings, startMs: number) {
+    this.#sessionId = sessionId;
+    this.#raster = createBallRaster(settings.width, settings.height, settings.ballColor, settings.backgroundColor);
+    this.#state = initialBallState(settings, startMs);
+  }
+
+  /** The ball's state at `timeMs`. */
+  ballAt(timeMs: number): BallState {
+    return ballAt(this.#state, timeMs);
+  }
+
+  /** Changes the speed from `timeMs` on, keeping position and direction (the trajectory stays continuous). */
+  setSpeed(speed: number, timeMs: number): void {
+    this.#state = withSpeed(ballAt(this.#state, timeMs), speed);
+  }
+
+  /** Draws the frame captured at `captureTimeMs` and encodes it with its truth. */
+  render(captureTimeMs: number): RenderedFrame {
+    const s = ballAt(this.#state, captureTimeMs);
+    const truth: FrameTruth = {
+      sessionId: this.#sessionId,
+      frameId: this.#nextFrameId,
+      captureTimeMs,
+      x: s.x,
+      y: s.y,
+      vx: s.vx,
+      vy: s.vy,
+      width: s.width,
+      height: s.height,
+      radius: s.radius,
+    };
+    this.#nextFrameId = (this.#nextFrameId + 1) >>> 0;
+    const pixels = this.#raster.draw(s.x, s.y, s.radius);
+    return { frameId: truth.frameId, captureTimeMs, frame: encodeFrame({ ...truth, pixelFormat: "I420", pixels }), truth: encodeTruth(truth) };
+  }
+}

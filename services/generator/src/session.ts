@@ -1,0 +1,176 @@
+/**
+ * One generator session on the main thread: owns the session's worker, publishes what it draws, serves the
+ * session's control subject, and ends the session on `stop`, on `ended`, on a heartbeat timeout or when the
+ * worker dies (then with a fatal {@link SessionEvent} so signaling can tell the viewer). Whatever ends it, the
+ * worker is terminated and every subscription and timer released.
+ */
+import {
+  type Bus,
+  type BusSubscription,
+  type GeneratorMetrics,
+  type Logger,
+  type SessionControl,
+  type SessionEvent,
+  type SessionSettings,
+  decodeJson,
+  encodeJson,
+  nowMs,
+  parseSessionControl,
+  parseSessionEnded,
+  serveJson,
+  subjects,
+} from "@ballstream/shared";
+import type { FromWorker, ToWorker } from "./worker-messages.ts";
+
+/** How long a stopping worker may take to acknowledge before it is terminated anyway. */
+const STOP_ACK_TIMEOUT_MS = 1000;
+
+/** What a session needs from its service. */
+export interface SessionContext {
+  readonly bus: Bus;
+  readonly log: Logger;
+  readonly metrics: GeneratorMetrics;
+  readonly heartbeatTimeoutMs: number;
+  readonly workerUrl: URL;
+  /** Called once when the session has fully ended (worker gone, subscriptions released). */
+  readonly onEnded: (session: GeneratorSession) => void;
+}
+
+/** A running session. */
+export class GeneratorSession {
+  readonly id: string;
+  #settings: SessionSettings;
+  readonly #ctx: SessionContext;
+  readonly #log: Logger;
+  readonly #worker: Worker;
+  readonly #subs: BusSubscription[];
+  readonly #workerClosed: Promise<void>;
+  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopping: Promise<void> | undefined;
+  #stoppedAck: (() => void) | undefined;
+  #frames = 0;
+
+  /** Starts the worker and subscribes to the session's subjects before returning (so a reply can follow). */
+  constructor(id: string, settings: SessionSettings, ctx: SessionContext) {
+    this.id = id;
+    this.#settings = settings;
+    this.#ctx = ctx;
+    this.#log = ctx.log.child({ sessionId: id });
+    const worker = new Worker(ctx.workerUrl.href);
+    this.#worker = worker;
+    this.#workerClosed = new Promise((resolve) => worker.addEventListener("close", () => resolve(), { once: true }));
+    void this.#workerClosed.then(() => {
+      if (!this.#stopping) this.#fail("frame worker exited unexpectedly");
+    });
+    worker.onmessage = (event: MessageEvent<FromWorker>) => this.#onWorkerMessage(event.data);
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.#fail(`frame worker crashed: ${event.message}`);
+    };
+    const { bus, log } = ctx;
+    this.#subs = [
+      serveJson(bus, subjects.sessionControl(id), parseSessionControl, (c) => this.control(c), this.#log),
+      bus.subscribe(subjects.heartbeat(id), () => this.#armHeartbeat()),
+      bus.subscribe(subjects.ended(id), (msg) => {
+        let reason = "ended";
+        try {
+          reason = parseSessionEnded(decodeJson(msg.data)).reason;
+        } catch (err) {
+          log.warn({ err, sessionId: id }, "malformed ended message; ending the session anyway");
+        }
+        void this.stop(`ended by signaling: ${reason}`);
+      }),
+    ];
+    this.#armHeartbeat();
+    ctx.metrics.activeSessions.inc();
+    this.#post({ type: "start", sessionId: id, settings });
+    this.#log.info({ settings }, "session started");
+  }
+
+  /** The session's current settings. */
+  get settings(): SessionSettings {
+    return this.#settings;
+  }
+
+  /** Applies a live change (fps/speed) or stops the session; returns the settings in force afterwards. */
+  async control(c: SessionControl): Promise<SessionSettings> {
+    if (c.type === "stop") {
+      await this.stop("stopped by control request");
+      return this.#settings;
+    }
+    if (this.#stopping) return this.#settings;
+    this.#settings = { ...this.#settings, ...(c.fps === undefined ? {} : { fps: c.fps }), ...(c.speed === undefined ? {} : { speed: c.speed }) };
+    this.#post({ type: "update", ...(c.fps === undefined ? {} : { fps: c.fps }), ...(c.speed === undefined ? {} : { speed: c.speed }) });
+    this.#log.info({ fps: this.#settings.fps, speed: this.#settings.speed }, "session updated");
+    return this.#settings;
+  }
+
+  /** Ends the session: stops and terminates the worker, releases subscriptions and timers. Idempotent. */
+  stop(reason: string): Promise<void> {
+    this.#stopping ??= this.#shutdown(reason);
+    return this.#stopping;
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    clearTimeout(this.#heartbeatTimer);
+    for (const s of this.#subs) s.unsubscribe();
+    const acknowledged = new Promise<void>((resolve) => {
+      this.#stoppedAck = resolve;
+      setTimeout(resolve, STOP_ACK_TIMEOUT_MS);
+    });
+    this.#post({ type: "stop" });
+    await Promise.race([acknowledged, this.#workerClosed]);
+    this.#worker.terminate();
+    const workerClosed = await Promise.race([this.#workerClosed.then(() => true), Bun.sleep(STOP_ACK_TIMEOUT_MS).then(() => false)]);
+    this.#ctx.metrics.activeSessions.dec();
+    this.#log.info({ reason, frames: this.#frames, workerClosed }, "session ended");
+    this.#ctx.onEnded(this);
+  }
+
+  #post(message: ToWorker): void {
+    try {
+      this.#worker.postMessage(message);
+    } catch (err) {
+      this.#log.warn({ err, type: message.type }, "could not reach the frame worker");
+    }
+  }
+
+  #armHeartbeat(): void {
+    clearTimeout(this.#heartbeatTimer);
+    const timeout = this.#ctx.heartbeatTimeoutMs;
+    this.#heartbeatTimer = setTimeout(() => void this.stop(`no heartbeat for ${timeout} ms`), timeout);
+  }
+
+  #onWorkerMessage(m: FromWorker): void {
+    if (m.type === "stopped") {
+      this.#stoppedAck?.();
+      return;
+    }
+    if (this.#stopping) return;
+    const { bus, metrics } = this.#ctx;
+    try {
+      bus.publish(subjects.frames(this.id), m.frame);
+      bus.publish(subjects.truth(this.id), m.truth);
+    } catch (err) {
+      this.#log.error({ err }, "could not publish a frame; ending the session");
+      void this.stop("publishing failed");
+      return;
+    }
+    this.#frames++;
+    metrics.framesProduced.inc();
+    if (m.skipped > 0) metrics.framesSkipped.inc(m.skipped);
+    if (nowMs() - m.captureTimeMs > 1000 / this.#settings.fps) metrics.framesLate.inc();
+  }
+
+  #fail(message: string): void {
+    if (this.#stopping) return;
+    this.#log.error({ reason: message }, "session failed");
+    const event: SessionEvent = { source: "generator", message, fatal: true };
+    try {
+      this.#ctx.bus.publish(subjects.events(this.id), encodeJson(event));
+    } catch (err) {
+      this.#log.warn({ err }, "could not publish the session event");
+    }
+    void this.stop(message);
+  }
+}

@@ -1,0 +1,200 @@
+/** The generator service on the in-process bus, with real worker threads. */
+import { afterEach, describe, expect, test } from "bun:test";
+import {
+  type BusMessage,
+  DEFAULT_SETTINGS,
+  MemoryBus,
+  ProtocolError,
+  type SessionSettings,
+  createRegistry,
+  decodeFrame,
+  decodeTruth,
+  encodeJson,
+  parseSessionEvent,
+  parseSettings,
+  decodeJson,
+  requestJson,
+  subjects,
+} from "@ballstream/shared";
+import { type GeneratorService, checkFrameFits, startGenerator } from "../src/mod.ts";
+import { collectingLogger, waitFor } from "./helpers.ts";
+
+const ids = Array.from({ length: 20 }, (_, i) => `session${String(i).padStart(2, "0")}_abcdefghijkl`);
+const started: GeneratorService[] = [];
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((g) => g.stop()));
+});
+
+async function setup(options: { heartbeatTimeoutMs?: number; maxSessions?: number; maxPayload?: number; worker?: string } = {}) {
+  const { log, lines } = collectingLogger();
+  const bus = new MemoryBus(log, options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload });
+  const registry = createRegistry();
+  const generator = await startGenerator({
+    bus,
+    log,
+    registry,
+    config: { heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000, maxSessions: options.maxSessions ?? 16 },
+    ...(options.worker ? { workerUrl: new URL(`./fixtures/${options.worker}`, import.meta.url) } : {}),
+  });
+  started.push(generator);
+  const start = (sessionId: string, settings: Partial<SessionSettings> = {}) =>
+    requestJson(bus, subjects.generatorStart, { sessionId, settings }, parseSettings, 10_000);
+  const control = (sessionId: string, body: unknown) => requestJson(bus, subjects.sessionControl(sessionId), body, parseSettings, 10_000);
+  const collect = (subject: string) => {
+    const got: BusMessage[] = [];
+    bus.subscribe(subject, (m) => got.push(m));
+    return got;
+  };
+  const ended = (sessionId: string) => lines.find((l) => l.msg === "session ended" && l.sessionId === sessionId);
+  const gauge = async () => (await registry.getSingleMetric("ballstream_generator_active_sessions")!.get()).values[0]!.value;
+  return { bus, log, lines, generator, start, control, collect, ended, gauge, registry };
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ProtocolError);
+  return (err as ProtocolError).code;
+}
+
+describe("generator service", () => {
+  test("a started session publishes frames and truths on the clock, with matching ids and times", async () => {
+    const g = await setup();
+    const frames = g.collect(subjects.frames(ids[0]!));
+    const truths = g.collect(subjects.truth(ids[0]!));
+    const settings = await g.start(ids[0]!, { fps: 60, width: 320, height: 240, radius: 10 });
+    expect(settings).toEqual({ ...DEFAULT_SETTINGS, fps: 60, width: 320, height: 240, radius: 10 });
+    expect(g.generator.sessionIds()).toEqual([ids[0]!]);
+    await waitFor(() => frames.length >= 10 && truths.length >= 10);
+    const fs = frames.slice(0, 10).map((m) => decodeFrame(m.data));
+    const ts = truths.slice(0, 10).map((m) => decodeTruth(m.data));
+    for (let k = 0; k < 10; k++) {
+      expect(fs[k]!.frameId).toBe(ts[k]!.frameId);
+      expect([fs[k]!.x, fs[k]!.y, fs[k]!.captureTimeMs]).toEqual([ts[k]!.x, ts[k]!.y, ts[k]!.captureTimeMs]);
+      expect([fs[k]!.width, fs[k]!.height, fs[k]!.sessionId]).toEqual([320, 240, ids[0]!]);
+    }
+    // Consecutive frames sit on the 60 fps grid (a skipped slot makes a gap of whole intervals).
+    for (let k = 1; k < 10; k++) {
+      const gap = (ts[k]!.captureTimeMs - ts[k - 1]!.captureTimeMs) / (1000 / 60);
+      expect(Math.abs(gap - Math.round(gap))).toBeLessThan(1e-3);
+      expect(Math.round(gap)).toBeGreaterThanOrEqual(1);
+      expect(ts[k]!.frameId).toBe(ts[k - 1]!.frameId + 1);
+    }
+  });
+
+  test("control changes fps and speed live, then stops the session and its worker", async () => {
+    const g = await setup();
+    const id = ids[1]!;
+    const truths = g.collect(subjects.truth(id));
+    await g.start(id, { fps: 20 });
+    await waitFor(() => truths.length >= 2);
+    const updated = await g.control(id, { type: "update", fps: 100, speed: 1000 });
+    expect([updated.fps, updated.speed]).toEqual([100, 1000]);
+    const mark = truths.length;
+    await waitFor(() => truths.length >= mark + 6);
+    const ts = truths.slice(mark + 2, mark + 6).map((m) => decodeTruth(m.data));
+    for (let k = 1; k < ts.length; k++) {
+      const gap = ts[k]!.captureTimeMs - ts[k - 1]!.captureTimeMs;
+      expect(Math.abs(gap / 10 - Math.round(gap / 10))).toBeLessThan(1e-3);
+      expect(Math.hypot(ts[k]!.vx, ts[k]!.vy)).toBeCloseTo(1000, 6);
+    }
+    const stopped = await g.control(id, { type: "stop" });
+    expect(stopped.fps).toBe(100);
+    expect(g.generator.sessionIds()).toEqual([]);
+    expect(g.ended(id)).toMatchObject({ reason: "stopped by control request", workerClosed: true });
+    const count = truths.length;
+    await Bun.sleep(100);
+    expect(truths.length).toBe(count);
+    expect(await code(g.control(id, { type: "stop" }))).toBe("unavailable");
+    expect(await g.gauge()).toBe(0);
+  });
+
+  test("a session without heartbeats ends; heartbeats keep another alive", async () => {
+    const g = await setup({ heartbeatTimeoutMs: 300 });
+    await g.start(ids[2]!, { fps: 5 });
+    await g.start(ids[3]!, { fps: 5 });
+    const beat = setInterval(() => g.bus.publish(subjects.heartbeat(ids[3]!), new Uint8Array(0)), 50);
+    try {
+      await waitFor(() => g.ended(ids[2]!) !== undefined);
+      expect(g.ended(ids[2]!)).toMatchObject({ reason: "no heartbeat for 300 ms", workerClosed: true });
+      await Bun.sleep(400);
+      expect(g.generator.sessionIds()).toEqual([ids[3]!]);
+    } finally {
+      clearInterval(beat);
+    }
+    await waitFor(() => g.ended(ids[3]!) !== undefined);
+  });
+
+  test("`ended` from signaling ends the session (a malformed one too)", async () => {
+    const g = await setup();
+    await g.start(ids[4]!);
+    await g.start(ids[5]!);
+    g.bus.publish(subjects.ended(ids[4]!), encodeJson({ reason: "viewer left" }));
+    g.bus.publish(subjects.ended(ids[5]!), new Uint8Array([1, 2, 3]));
+    await waitFor(() => g.generator.sessionIds().length === 0);
+    expect(g.ended(ids[4]!)).toMatchObject({ reason: "ended by signaling: viewer left", workerClosed: true });
+    expect(g.ended(ids[5]!)).toMatchObject({ reason: "ended by signaling: ended" });
+    expect(g.lines.some((l) => l.msg === "malformed ended message; ending the session anyway")).toBe(true);
+  });
+
+  test("a worker crash ends only its session, with a fatal event and no orphan worker", async () => {
+    const g = await setup({ worker: "crashing-worker.ts" });
+    const events = g.collect(subjects.events(ids[6]!));
+    await g.start(ids[6]!);
+    await waitFor(() => events.length === 1 && g.ended(ids[6]!) !== undefined);
+    const event = parseSessionEvent(decodeJson(events[0]!.data));
+    expect(event).toEqual({ source: "generator", fatal: true, message: expect.stringContaining("raster exploded") });
+    expect(g.ended(ids[6]!)).toMatchObject({ workerClosed: true });
+    expect(g.generator.sessionIds()).toEqual([]);
+    expect(await g.gauge()).toBe(0);
+  });
+
+  test("a worker that ignores stop is terminated anyway", async () => {
+    const g = await setup({ worker: "deaf-worker.ts" });
+    await g.start(ids[7]!);
+    await g.generator.stop();
+    expect(g.ended(ids[7]!)).toMatchObject({ reason: "generator stopping", workerClosed: true });
+  });
+
+  test("refuses bad, duplicate, too many and too large sessions with clear codes; others are unaffected", async () => {
+    const g = await setup({ maxSessions: 2, maxPayload: 1024 * 1024 });
+    const truths = g.collect(subjects.truth(ids[8]!));
+    await g.start(ids[8]!, { fps: 30 });
+    expect(await code(g.start(ids[8]!))).toBe("bad_request");
+    expect(await code(requestJson(g.bus, subjects.generatorStart, { sessionId: "bad id" }, parseSettings, 5000))).toBe("bad_request");
+    expect(await code(g.start(ids[9]!, { fps: 500 }))).toBe("bad_request");
+    const tooLarge = await g.start(ids[9]!, { width: 1920, height: 1080 }).catch((e: ProtocolError) => e);
+    expect((tooLarge as ProtocolError).code).toBe("too_large");
+    expect((tooLarge as ProtocolError).message).toContain("a 1920x1080 frame takes 3110486 bytes but the bus carries at most 1048576");
+    await g.start(ids[9]!);
+    expect(await code(g.start(ids[10]!))).toBe("unavailable");
+    expect(await code(g.control(ids[8]!, { type: "warp" }))).toBe("bad_request");
+    const before = truths.length;
+    await waitFor(() => truths.length > before + 3);
+    expect(g.generator.sessionIds().sort()).toEqual([ids[8]!, ids[9]!]);
+  });
+
+  test("stop() ends every session and refuses new ones", async () => {
+    const g = await setup();
+    for (const id of ids.slice(11, 14)) await g.start(id, { fps: 10 });
+    expect(await g.gauge()).toBe(3);
+    await g.generator.stop();
+    expect(g.generator.sessionIds()).toEqual([]);
+    for (const id of ids.slice(11, 14)) expect(g.ended(id)).toMatchObject({ reason: "generator stopping", workerClosed: true });
+    expect(await g.gauge()).toBe(0);
+    expect(await code(g.start(ids[14]!))).toBe("unavailable");
+    await g.generator.stop();
+  });
+
+  test("refuses to start on a bus whose payload limit cannot carry a default frame", async () => {
+    const { log } = collectingLogger();
+    await expect(startGenerator({ bus: new MemoryBus(log, { maxPayload: 100_000 }), log })).rejects.toThrow(/640x480 frame takes 460886 bytes/);
+  });
+});
+
+describe("checkFrameFits", () => {
+  test("passes exactly at the limit and fails one byte over", () => {
+    expect(() => checkFrameFits({ width: 640, height: 480 }, 22, 460_886)).not.toThrow();
+    expect(() => checkFrameFits({ width: 640, height: 480 }, 22, 460_885)).toThrow(ProtocolError);
+  });
+});

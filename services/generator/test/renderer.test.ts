@@ -1,0 +1,57 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_SETTINGS, ballAt, decodeFrame, decodeTruth } from "@ballstream/shared";
+import { hexToYuv } from "../src/raster.ts";
+import { FrameRenderer, initialBallState } from "../src/renderer.ts";
+import { centroid } from "./helpers.ts";
+
+const SID = "Zm9vYmFyYmF6cXV4MTIzNA";
+const T0 = 1_764_000_000_000;
+
+describe("initialBallState", () => {
+  test("starts at the centre moving at the configured speed, not along a diagonal", () => {
+    const s = initialBallState(DEFAULT_SETTINGS, T0);
+    expect([s.x, s.y, s.timeMs, s.width, s.height, s.radius]).toEqual([320, 240, T0, 640, 480, 24]);
+    expect(Math.hypot(s.vx, s.vy)).toBeCloseTo(DEFAULT_SETTINGS.speed, 9);
+    expect(Math.abs(Math.abs(s.vx) - Math.abs(s.vy))).toBeGreaterThan(1);
+  });
+});
+
+describe("FrameRenderer", () => {
+  test("each frame and its truth decode, agree with each other, with physics and with the pixels", () => {
+    const r = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
+    const start = initialBallState(DEFAULT_SETTINGS, T0);
+    const bg = hexToYuv(DEFAULT_SETTINGS.backgroundColor);
+    const ball = hexToYuv(DEFAULT_SETTINGS.ballColor);
+    for (let k = 0; k < 40; k++) {
+      const t = T0 + k * 97.3;
+      const out = r.render(t);
+      const truth = decodeTruth(out.truth);
+      const frame = decodeFrame(out.frame);
+      expect([out.frameId, out.captureTimeMs, truth.frameId, truth.sessionId, truth.captureTimeMs]).toEqual([k, t, k, SID, t]);
+      const expected = ballAt(start, t);
+      expect(truth.x).toBeCloseTo(expected.x, 9);
+      expect(truth.y).toBeCloseTo(expected.y, 9);
+      expect([frame.x, frame.y, frame.vx, frame.vy, frame.radius]).toEqual([truth.x, truth.y, truth.vx, truth.vy, truth.radius]);
+      const c = centroid(frame.pixels.subarray(0, 640 * 480), 640, 480, bg.y, ball.y);
+      expect(Math.abs(c.x - truth.x)).toBeLessThan(0.5);
+      expect(Math.abs(c.y - truth.y)).toBeLessThan(0.5);
+    }
+  });
+
+  test("a speed change keeps the trajectory continuous and changes only the pace", () => {
+    const r = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
+    const before = r.ballAt(T0 + 1000);
+    r.setSpeed(640, T0 + 1000);
+    const at = r.ballAt(T0 + 1000);
+    expect(at.x).toBeCloseTo(before.x, 9);
+    expect(at.y).toBeCloseTo(before.y, 9);
+    expect(Math.hypot(at.vx, at.vy)).toBeCloseTo(640, 9);
+    expect(Math.atan2(at.vy, at.vx)).toBeCloseTo(Math.atan2(before.vy, before.vx), 9);
+    const truth = decodeTruth(r.render(T0 + 1010).truth);
+    expect(Math.hypot(truth.vx, truth.vy)).toBeCloseTo(640, 9);
+    r.setSpeed(0, T0 + 2000);
+    const a = decodeTruth(r.render(T0 + 2000).truth);
+    const b = decodeTruth(r.render(T0 + 9000).truth);
+    expect([b.x, b.y]).toEqual([a.x, a.y]);
+  });
+});
