@@ -42,7 +42,11 @@ const find = (objects: K8sObject[], kind: string, name: string) => {
   return o as K8sObject & { spec: any; data?: Record<string, string> };
 };
 const container = (objects: K8sObject[], name: string): Container => find(objects, "Deployment", name).spec.template.spec.containers[0];
-const config = (objects: K8sObject[]) => objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name?.startsWith("ballstream-config")) as { data: Record<string, string> };
+const config = (objects: K8sObject[]) => {
+  const o = objects.find((x) => x.kind === "ConfigMap" && x.metadata?.name?.startsWith("ballstream-config"));
+  if (!o) throw new Error("ballstream-config missing");
+  return o as K8sObject & { data: Record<string, string> };
+};
 
 describe("images", () => {
   test("the three Dockerfiles use one pinned Bun image and run their service as a non-root user", () => {
