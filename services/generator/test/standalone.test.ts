@@ -33,8 +33,9 @@ describe("standalone generator over NATS", () => {
       stderr: "inherit",
     });
     let out = "";
+    const reader = proc.stdout.getReader();
     const reading = (async () => {
-      for await (const chunk of proc.stdout) out += new TextDecoder().decode(chunk);
+      for (let r = await reader.read(); !r.done; r = await reader.read()) out += new TextDecoder().decode(r.value);
     })();
     try {
       await waitFor(() => out.includes("generator running"), 20_000, "generator to start");
