@@ -34,7 +34,7 @@ export async function startOneProcess(): Promise<RunningSystem> {
   const env = await signalingEnv();
   const server = spawnService("ballstream (one process)", ["bun", "scripts/start.ts"], ROOT, env);
   await startedOrStopped([server], () => waitForReady(urlOf(env), [server]));
-  return { url: urlOf(env), server, others: [], cleanup: async () => void (await server.stop("SIGKILL")) };
+  return { url: urlOf(env), server, others: [], metricsUrls: [`${urlOf(env)}metrics`], cleanup: async () => void (await server.stop("SIGKILL")) };
 }
 
 /**
@@ -63,9 +63,10 @@ async function waitForResponder(bus: Bus, subject: string, processes: readonly S
 export async function startOverNats(): Promise<RunningSystem> {
   const nats = await startNatsServer();
   const env = await signalingEnv();
-  const common = { NATS_URL: nats.url, LOG_LEVEL: "info" };
-  const generator = spawnService("generator", ["bun", "services/generator/src/main.ts"], ROOT, common);
-  const media = spawnService("media", ["bun", "services/media/src/main.ts"], ROOT, common);
+  const common = { NATS_URL: nats.url, LOG_LEVEL: "info", METRICS_HOST: "127.0.0.1" };
+  const [generatorMetrics, mediaMetrics] = [String(await freeTcpPort()), String(await freeTcpPort())];
+  const generator = spawnService("generator", ["bun", "services/generator/src/main.ts"], ROOT, { ...common, METRICS_PORT: generatorMetrics });
+  const media = spawnService("media", ["bun", "services/media/src/main.ts"], ROOT, { ...common, METRICS_PORT: mediaMetrics });
   const server = spawnService("signaling", ["bun", "services/signaling/src/main.ts"], ROOT, { ...common, ...env });
   const all = [generator, media, server];
   const probe = await connectNatsBus({ url: nats.url, name: "e2e-probe", log: createLogger("e2e", { level: "silent" }) });
@@ -85,6 +86,7 @@ export async function startOverNats(): Promise<RunningSystem> {
     url: urlOf(env),
     server,
     others: [generator, media],
+    metricsUrls: [`${urlOf(env)}metrics`, `http://127.0.0.1:${generatorMetrics}/metrics`, `http://127.0.0.1:${mediaMetrics}/metrics`],
     cleanup: async () => {
       await Promise.all(all.map((p) => p.stop("SIGKILL")));
       await nats.stop();

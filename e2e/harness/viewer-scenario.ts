@@ -19,6 +19,8 @@ export interface RunningSystem {
   readonly server: ServiceProcess;
   /** The other processes, stopped (SIGTERM, exit 0 expected) after the server. */
   readonly others: readonly ServiceProcess[];
+  /** Every `/metrics` endpoint of the system (gauges are summed across them). */
+  readonly metricsUrls: readonly string[];
   /** Releases what is left (e.g. nats-server); also after a failure. */
   cleanup(): Promise<void>;
 }
@@ -50,6 +52,18 @@ async function decodedOver(page: Page, ms: number): Promise<{ frames: number; se
 /** The page's samples, copied out. */
 function samples(page: Page): Promise<Sample[]> {
   return page.evaluate(() => (globalThis as unknown as { ballstream: BallstreamHook }).ballstream.samples());
+}
+
+/** The sum of a metric's samples (all label sets) across every endpoint. */
+async function metricSum(urls: readonly string[], name: string): Promise<number> {
+  let sum = 0;
+  for (const url of urls) {
+    const text = await (await fetch(url)).text();
+    for (const line of text.split("\n")) {
+      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
 }
 
 function quantile(values: number[], q: number): number {
@@ -142,6 +156,20 @@ export function describeViewerScenario(mode: string, start: () => Promise<Runnin
           expect(await tab.getByTestId(id).innerText()).toMatch(/\d/);
         }
       }
+    });
+
+    test("closing a tab ends its session everywhere: signaling, generator worker, media peer connection", async () => {
+      const gauges = ["ballstream_signaling_active_sessions", "ballstream_generator_active_sessions", "ballstream_media_active_peers"];
+      const read = () => Promise.all(gauges.map((g) => metricSum(system!.metricsUrls, g)));
+      expect(await read()).toEqual([2, 2, 2]);
+      await tabs.pop()!.close();
+      let now = await read();
+      for (let i = 0; i < 100 && now.some((v) => v !== 1); i++) {
+        await Bun.sleep(100);
+        now = await read();
+      }
+      expect(now).toEqual([1, 1, 1]);
+      expect((await readHook(tabs[0]!))?.status).toBe("streaming");
     });
 
     test("SIGTERM ends the server cleanly with the tabs open, and the tabs are told why", async () => {
