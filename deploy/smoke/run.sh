@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Smoke test of the containers, end to end, on this machine (as root): installs docker.io, docker-compose and
+# debootstrap if missing, starts dockerd if none answers, builds stand-in base images under the tags the
+# Dockerfiles and compose.yaml name (nothing can be pulled here), builds the three images with the real
+# Dockerfiles, starts the stack with docker-compose (host networking, deploy/smoke/compose.host.yaml), drives one
+# real session from headless Chromium (video decoded, error reports received), then stops everything it started.
+# Prints the time of each phase. Usage: bash deploy/smoke/run.sh
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SMOKE_WORK="${SMOKE_WORK:-$REPO/.tmp/smoke}"
+mkdir -p "$SMOKE_WORK"
+cd "$REPO"
+# shellcheck source=engine.sh
+source deploy/smoke/engine.sh
+# shellcheck source=standin.sh
+source deploy/smoke/standin.sh
+
+export HTTP_PORT="${HTTP_PORT:-18080}" WT_PORT="${WT_PORT:-14433}" ICE_PORT_MIN="${ICE_PORT_MIN:-41000}" ICE_PORT_MAX="${ICE_PORT_MAX:-41019}"
+export ICE_ADVERTISE_ADDRESS=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-info}"
+export SMOKE_NATS_PORT="${SMOKE_NATS_PORT:-14222}" SMOKE_NATS_MONITOR_PORT="${SMOKE_NATS_MONITOR_PORT:-18222}"
+export SMOKE_GENERATOR_METRICS_PORT="${SMOKE_GENERATOR_METRICS_PORT:-19464}" SMOKE_MEDIA_METRICS_PORT="${SMOKE_MEDIA_METRICS_PORT:-19465}"
+# compose.yaml without published ports (Compose v1 refuses them with host networking), then the host override.
+bun deploy/smoke/host-compose.ts compose.yaml >"$SMOKE_WORK/compose.host-network.json"
+COMPOSE=(docker-compose -p ballstream-smoke --project-directory "$REPO" -f "$SMOKE_WORK/compose.host-network.json" -f deploy/smoke/compose.host.yaml)
+
+started=$(date +%s)
+phase() { echo "smoke: [$(($(date +%s) - started)) s] $*"; }
+
+stack_up=0
+cleanup() {
+  local code=$?
+  if [ "$stack_up" = 1 ]; then
+    [ "$code" = 0 ] || { echo "smoke: --- container logs"; "${COMPOSE[@]}" logs --no-color --tail 60 || true; }
+    phase "stopping the stack"
+    "${COMPOSE[@]}" down --remove-orphans --timeout 15 >/dev/null 2>&1 || true
+  fi
+  if [ -n "${SMOKE_DOCKERD_PID:-}" ]; then
+    phase "stopping the dockerd this script started (pid $SMOKE_DOCKERD_PID)"
+    kill "$SMOKE_DOCKERD_PID" 2>/dev/null || true
+    wait "$SMOKE_DOCKERD_PID" 2>/dev/null || true
+  fi
+  phase "$([ "$code" = 0 ] && echo PASSED || echo "FAILED (exit $code)") in $(($(date +%s) - started)) s"
+}
+trap cleanup EXIT
+
+phase "tools and engine"
+ensure_tools
+ensure_engine
+phase "stand-in base images"
+ensure_standins
+for s in generator media signaling; do
+  phase "building ballstream/$s:0.1.0"
+  docker build --network host -q -f "Dockerfile.$s" -t "ballstream/$s:0.1.0" . >/dev/null
+done
+
+phase "starting the stack"
+stack_up=1
+"${COMPOSE[@]}" up -d --no-build
+for _ in $(seq 1 90); do
+  curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && break
+  sleep 1
+done
+curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "smoke: signaling never became ready" >&2; exit 1; }
+phase "signaling ready; driving one session from headless Chromium"
+bun deploy/smoke/drive.ts "http://127.0.0.1:$HTTP_PORT"
