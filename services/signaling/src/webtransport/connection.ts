@@ -90,9 +90,18 @@ export class Http3Connection implements SessionHost {
     this.process();
   }
 
-  /** Closes every session with `info`, then the connection (H3_NO_ERROR). */
-  close(reason: string): void {
+  /** Closes every session (code 0, `reason`); the peer then finishes their CONNECT streams. */
+  closeSessions(reason: string): void {
     for (const session of [...this.sessions.values()]) session.close({ closeCode: 0, reason });
+  }
+
+  /** Whether CONNECT streams are still open (sessions live, or closed but not yet finished by the peer). */
+  get hasOpenRequests(): boolean {
+    return [...this.streams.values()].some((state) => state.kind === "request");
+  }
+
+  /** Closes the connection (H3_NO_ERROR); sessions still open end without a capsule. */
+  close(reason: string): void {
     this.closeConnection(H3_ERROR.noError, reason);
   }
 

@@ -10,7 +10,7 @@ import { resolveLimits } from "./limits.ts";
 import type { Session } from "./session.ts";
 import type { CertificatePem, WebTransportLimits, WebTransportServer, WebTransportServerOptions, WebTransportSession } from "./types.ts";
 
-/** How long `close()` waits for connections to finish their closing handshake. */
+/** How long `close()` waits for peers to finish closed sessions, and for connections to finish closing. */
 const CLOSE_GRACE_MS = 1000;
 /** Flow-control windows: per stream and per connection (quiche grows them up to its maxima). */
 const STREAM_WINDOW = 1024 * 1024;
@@ -108,9 +108,11 @@ export async function createWebTransportServer(options: WebTransportServerOption
     async close() {
       if (closing) return;
       closing = true;
+      // Close capsules first, and give the peers a moment to finish their side, so pages see a clean close.
+      for (const connection of idsOf.keys()) connection.closeSessions("server closing");
+      await until(() => ![...idsOf.keys()].some((connection) => connection.hasOpenRequests), CLOSE_GRACE_MS / 2);
       for (const connection of idsOf.keys()) connection.close("server closing");
-      const deadline = Date.now() + CLOSE_GRACE_MS;
-      while (idsOf.size > 0 && Date.now() < deadline) await Bun.sleep(10);
+      await until(() => idsOf.size === 0, CLOSE_GRACE_MS);
       for (const connection of [...idsOf.keys()]) context.connectionClosed(connection);
       socket.close();
       sessionsController.close();
@@ -137,6 +139,11 @@ function quicheConfig(certificate: CertificatePem, limits: WebTransportLimits) {
   config.enableDgram(true, 1024, 1024);
   config.grease(false);
   return config;
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await Bun.sleep(5);
 }
 
 function connectionKey(id: Uint8Array): string {
