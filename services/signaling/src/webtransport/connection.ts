@@ -118,7 +118,7 @@ export class Http3Connection implements SessionHost {
     try {
       taken = this.conn.streamSend(streamId, data, fin);
     } catch (error) {
-      throw this.streamError(error, "stopped");
+      throw this.streamError(error);
     }
     if (taken !== null) this.flush();
     return taken;
@@ -287,7 +287,7 @@ export class Http3Connection implements SessionHost {
       try {
         ready = this.conn.streamCapacity(streamId) > 0;
       } catch (error) {
-        const failure = this.streamError(error, "stopped");
+        const failure = this.streamError(error);
         for (const waiter of waiters) waiter.reject(failure);
         this.writers.delete(streamId);
         continue;
@@ -309,13 +309,13 @@ export class Http3Connection implements SessionHost {
     this.flush();
   }
 
-  /** Maps a quiche stream failure ("StreamStopped(n)" / "StreamReset(n)") to a WebTransportError. */
-  private streamError(error: unknown, kind: "stopped" | "reset"): WebTransportError {
+  /** Maps a quiche send failure ("StreamStopped(n)" and others) to a WebTransportError. */
+  private streamError(error: unknown): WebTransportError {
     const message = (error as Error).message ?? String(error);
     const h3Code = parseQuicheStreamCode(message);
     if (h3Code === null) return new WebTransportError(`stream failed: ${message}`, "stream");
     const code = http3CodeToWebTransport(h3Code);
-    return new WebTransportError(`stream ${kind} by peer (code ${code ?? `h3 0x${h3Code.toString(16)}`})`, "stream", code);
+    return new WebTransportError(`stream stopped by peer (code ${code ?? `h3 0x${h3Code.toString(16)}`})`, "stream", code);
   }
 
   // ---- receiving ----
