@@ -1,0 +1,142 @@
+/**
+ * Generator benchmark: `bun bench/generator.ts` prints, and `runGeneratorBench()` returns,
+ * - raster throughput at 640×480 on one core: direct I420 raster alone, and a whole frame (raster + frame and
+ *   truth encoding), against pureimage (RGBA canvas + RGBA→I420 conversion), the library the design named;
+ * - pacing: lateness of frame delivery (subscriber receive time − scheduled capture time) with 8 sessions at
+ *   60 fps through the real service (workers + in-process bus), p50/p99/max, and skipped slots;
+ * - cheap compression of a frame (deflate level 1, zstd level 1): bytes and CPU per frame, to weigh against the
+ *   transport cost of raw frames on NATS.
+ */
+import { DEFAULT_SETTINGS, MemoryBus, createLogger, createRegistry, decodeTruth, nowMs, requestJson, parseSettings, subjects } from "@ballstream/shared";
+import * as PImage from "pureimage";
+import { startGenerator } from "../src/mod.ts";
+import { createBallRaster } from "../src/raster.ts";
+import { FrameRenderer } from "../src/renderer.ts";
+
+/** What {@link runGeneratorBench} measured. Rates in frames/s on one core, times in ms. */
+export interface GeneratorBenchResult {
+  readonly rasterOnlyFps: number;
+  readonly fullFrameFps: number;
+  readonly pureimageFps: number;
+  readonly pacing: { readonly sessions: number; readonly fps: number; readonly frames: number; readonly skipped: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  readonly compression: ReadonlyArray<{ readonly codec: string; readonly bytes: number; readonly ratio: number; readonly compressMs: number; readonly decompressMs: number }>;
+}
+
+const W = DEFAULT_SETTINGS.width;
+const H = DEFAULT_SETTINGS.height;
+
+/** Runs `fn(i)` repeatedly for about `ms` milliseconds; returns calls per second. */
+function rate(ms: number, fn: (i: number) => unknown): number {
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < ms) fn(n++);
+  return (n * 1000) / (performance.now() - start);
+}
+
+/** Positions along a bouncing path, so every frame moves the ball like a session does. */
+function position(i: number): [number, number] {
+  return [40 + ((i * 7.3) % (W - 80)), 40 + ((i * 3.1) % (H - 80))];
+}
+
+function pureimageFrameRate(ms: number): number {
+  const img = PImage.make(W, H);
+  const ctx = img.getContext("2d");
+  const out = new Uint8Array((W * H * 3) / 2);
+  const rgba = img.data;
+  return rate(ms, (i) => {
+    const [x, y] = position(i);
+    ctx.fillStyle = DEFAULT_SETTINGS.backgroundColor;
+    ctx.fillRect(0, 0, W, H);
+    ctx.fillStyle = DEFAULT_SETTINGS.ballColor;
+    ctx.beginPath();
+    ctx.arc(x, y, DEFAULT_SETTINGS.radius, 0, Math.PI * 2);
+    ctx.closePath();
+    ctx.fill();
+    // The cheapest RGBA → I420: BT.601 luma per pixel, chroma from the top-left pixel of each 2×2 block.
+    for (let p = 0, q = 0; p < W * H; p++, q += 4) out[p] = (16 + (65.481 * rgba[q]! + 128.553 * rgba[q + 1]! + 24.966 * rgba[q + 2]!) / 255) | 0;
+    const cw = W / 2;
+    for (let j = 0; j < H / 2; j++) {
+      for (let k = 0; k < cw; k++) {
+        const q = (2 * j * W + 2 * k) * 4;
+        const [r, g, b] = [rgba[q]! / 255, rgba[q + 1]! / 255, rgba[q + 2]! / 255];
+        out[W * H + j * cw + k] = (128 - 37.797 * r - 74.203 * g + 112 * b) | 0;
+        out[W * H + (H / 2) * cw + j * cw + k] = (128 + 112 * r - 93.786 * g - 18.214 * b) | 0;
+      }
+    }
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function pacing(sessions: number, fps: number, seconds: number): Promise<GeneratorBenchResult["pacing"]> {
+  const log = createLogger("bench", { level: "warn", pretty: false });
+  const bus = new MemoryBus(log);
+  const generator = await startGenerator({ bus, log, registry: createRegistry(), config: { maxSessions: sessions, heartbeatTimeoutMs: 600_000 } });
+  const lateness: number[] = [];
+  let skipped = 0;
+  const warmupMs = 1000;
+  const started = nowMs();
+  for (let s = 0; s < sessions; s++) {
+    const id = `benchSession_${String(s).padStart(9, "0")}`;
+    let lastCaptureMs: number | undefined;
+    bus.subscribe(subjects.truth(id), (m) => {
+      const now = nowMs();
+      const t = decodeTruth(m.data);
+      if (now - started >= warmupMs) {
+        lateness.push(now - t.captureTimeMs);
+        if (lastCaptureMs !== undefined) skipped += Math.round(((t.captureTimeMs - lastCaptureMs) * fps) / 1000) - 1;
+      }
+      lastCaptureMs = t.captureTimeMs;
+    });
+    await requestJson(bus, subjects.generatorStart, { sessionId: id, settings: { fps } }, parseSettings, 10_000);
+  }
+  await Bun.sleep(warmupMs + seconds * 1000);
+  await generator.stop();
+  const sorted = lateness.sort((a, b) => a - b);
+  return { sessions, fps, frames: sorted.length, skipped, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) ?? Number.NaN };
+}
+
+function compression(): GeneratorBenchResult["compression"] {
+  const renderer = new FrameRenderer("benchSession_000000000", DEFAULT_SETTINGS, nowMs());
+  const frame = new Uint8Array(renderer.render(nowMs() + 1234).frame);
+  type Bytes = Uint8Array<ArrayBuffer>;
+  const codecs: Array<[string, (d: Bytes) => Uint8Array, (d: Bytes) => Uint8Array]> = [
+    ["deflate-1", (d) => Bun.deflateSync(d, { level: 1 }), (d) => Bun.inflateSync(d)],
+    ["zstd-1", (d) => Bun.zstdCompressSync(d, { level: 1 }), (d) => Bun.zstdDecompressSync(d)],
+  ];
+  return codecs.map(([codec, compress, decompress]) => {
+    const packed = new Uint8Array(compress(frame));
+    if (!Buffer.from(decompress(packed)).equals(Buffer.from(frame))) throw new Error(`${codec} did not round-trip`);
+    return {
+      codec,
+      bytes: packed.length,
+      ratio: frame.length / packed.length,
+      compressMs: 1000 / rate(1000, () => compress(frame)),
+      decompressMs: 1000 / rate(1000, () => decompress(packed)),
+    };
+  });
+}
+
+/** Runs every measurement (about 15 s) and returns the figures. */
+export async function runGeneratorBench(options: { pacingSeconds?: number } = {}): Promise<GeneratorBenchResult> {
+  const raster = createBallRaster(W, H, DEFAULT_SETTINGS.ballColor, DEFAULT_SETTINGS.backgroundColor);
+  const rasterOnlyFps = rate(2000, (i) => raster.draw(...position(i), DEFAULT_SETTINGS.radius));
+  const renderer = new FrameRenderer("benchSession_000000000", DEFAULT_SETTINGS, nowMs());
+  const t0 = nowMs();
+  const fullFrameFps = rate(2000, (i) => renderer.render(t0 + i * 16.7));
+  const pureimageFps = pureimageFrameRate(2000);
+  return { rasterOnlyFps, fullFrameFps, pureimageFps, pacing: await pacing(8, 60, options.pacingSeconds ?? 5), compression: compression() };
+}
+
+if (import.meta.main) {
+  const r = await runGeneratorBench();
+  const f = (n: number) => n.toFixed(n < 10 ? 2 : 0);
+  console.log(`raster 640x480, one core: direct I420 raster ${f(r.rasterOnlyFps)} frames/s; raster + encode ${f(r.fullFrameFps)} frames/s (target ≥ 1000); pureimage + RGBA→I420 ${f(r.pureimageFps)} frames/s`);
+  const p = r.pacing;
+  console.log(`pacing ${p.sessions} sessions × ${p.fps} fps: ${p.frames} frames, ${p.skipped} skipped, lateness p50 ${f(p.p50Ms)} ms, p99 ${f(p.p99Ms)} ms (target ≤ 2), max ${f(p.maxMs)} ms`);
+  for (const c of r.compression) {
+    console.log(`compression ${c.codec}: ${c.bytes} bytes (×${c.ratio.toFixed(0)}), compress ${c.compressMs.toFixed(3)} ms, decompress ${c.decompressMs.toFixed(3)} ms per frame`);
+  }
+}
