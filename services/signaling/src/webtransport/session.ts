@@ -73,6 +73,8 @@ export class Session implements WebTransportSession {
   private wakeDatagramReader: (() => void) | undefined;
   private ended = false;
   private sentFin = false;
+  private bidiCancelled = false;
+  private uniCancelled = false;
 
   constructor(
     private readonly host: SessionHost,
@@ -86,8 +88,14 @@ export class Session implements WebTransportSession {
     this.origin = info.origin;
     this.remoteAddress = info.remoteAddress;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.incomingBidirectionalStreams = new ReadableStream({ start: (c) => void (this.bidiController = c) });
-    this.incomingUnidirectionalStreams = new ReadableStream({ start: (c) => void (this.uniController = c) });
+    this.incomingBidirectionalStreams = new ReadableStream({
+      start: (c) => void (this.bidiController = c),
+      cancel: () => void (this.bidiCancelled = true),
+    });
+    this.incomingUnidirectionalStreams = new ReadableStream({
+      start: (c) => void (this.uniController = c),
+      cancel: () => void (this.uniCancelled = true),
+    });
     this.datagrams = this.createDatagrams();
   }
 
@@ -122,6 +130,8 @@ export class Session implements WebTransportSession {
   /** A peer stream of this session arrived; returns its receiving half, or null when over the stream limit. */
   acceptStream(streamId: number, bidirectional: boolean): IncomingStream | null {
     if (this.ended || this.openStreams >= this.limits.maxStreamsPerSession) return null;
+    // The application may have cancelled the incoming-streams readable: then it takes no more streams.
+    if (bidirectional ? this.bidiCancelled : this.uniCancelled) return null;
     this.openStreams++;
     if (bidirectional) {
       const stream = this.bidirectional(streamId, false);
@@ -193,8 +203,8 @@ export class Session implements WebTransportSession {
     const error = new WebTransportError(`session closed (code ${info.closeCode}${info.reason ? `: ${info.reason}` : ""})`, "session");
     for (const stream of [...this.streams]) stream.terminate(error);
     this.streams.clear();
-    this.bidiController.close();
-    this.uniController.close();
+    if (!this.bidiCancelled) this.bidiController.close();
+    if (!this.uniCancelled) this.uniController.close();
     this.wakeDatagramReader?.();
     this.resolveClosed(info);
     this.host.sessionEnded(this.streamId);
