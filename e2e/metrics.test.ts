@@ -110,7 +110,7 @@ describe.skipIf(!ready)("metrics during a real browser session", () => {
     await page?.evaluate(() => (window as unknown as { ballstream?: { stop(): Promise<void> } }).ballstream?.stop()).catch(() => undefined);
     await browser?.close();
     for (const s of services) await s.stop();
-    await bus.close();
+    await bus.drain();
   }, 30_000);
 
   test("the page is streaming and getting reports", async () => {
