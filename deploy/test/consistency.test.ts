@@ -53,6 +53,7 @@ describe("images", () => {
     const tags = SERVICES.map((s) => {
       const dockerfile = read(`Dockerfile.${s}`);
       expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+      expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
       expect(dockerfile).toContain(`--filter @ballstream/${s}`);
       expect(dockerfile).toContain(`CMD ["bun", "services/${s}/src/main.ts"]`);
       return /^ARG BUN_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
@@ -82,6 +83,11 @@ describe("compose.yaml", () => {
     const source = compose.services.nats?.volumes?.[0]?.split(":")[0] ?? "";
     expect(existsSync(join(root, source))).toBe(true);
     for (const s of SERVICES) expect(compose.services[s]?.depends_on?.nats?.condition).toBe("service_healthy");
+    expect(compose.services.signaling?.depends_on).toEqual({
+      nats: { condition: "service_healthy" },
+      generator: { condition: "service_healthy" },
+      media: { condition: "service_healthy" },
+    });
   });
 
   test("signaling publishes HTTP and WebTransport on the same port numbers it listens on", () => {
