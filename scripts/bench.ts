@@ -1,0 +1,122 @@
+/**
+ * `bun run bench`: the root benchmark. Runs the package benchmarks, then starts ballstream in each mode (one
+ * process, then three processes over nats-server) and measures real headless Chromium sessions at 30 and 60 fps
+ * (glass-to-glass latency, errors, delivery, CPU per process from /proc, latency stages), a receiver-hint variant,
+ * and capacity at 30 fps over NATS with light receivers. Writes docs/benchmarks.md with SVG plots and prints
+ * `BENCH {json}` last. `--quick` shortens every window (a smoke run, not for the docs: use `--out` elsewhere).
+ * Bounded: about 8 minutes on 2 cores.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { type CapacityResult, type RunResult, type SubBenchmark, type BenchResults, type Mode } from "./bench/results.ts";
+import { measureCapacity } from "./bench/capacity.ts";
+import { machineInfo } from "./bench/machine.ts";
+import { clockTicksPerSecond } from "./bench/proc.ts";
+import { benchJson, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport } from "./bench/report.ts";
+import { measureRun } from "./bench/scenario.ts";
+import { runSubBenchmarks } from "./bench/sub-benchmarks.ts";
+import { startBenchSystem, startBrowser } from "./bench/system.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const outArg = args.find((a) => a.startsWith("--out="))?.slice(6);
+const outFile = join(ROOT, outArg ?? "docs/benchmarks.md");
+const skipSubs = args.includes("--no-sub");
+
+const T = quick
+  ? { warmupMs: 1500, windowMs: 4000, capSettleMs: 1500, capWindowMs: 4000, capBudgetMs: 60_000, subTimeoutMs: 60_000, subBudgetMs: 90_000 }
+  : { warmupMs: 3000, windowMs: 15_000, capSettleMs: 2500, capWindowMs: 8000, capBudgetMs: 200_000, subTimeoutMs: 90_000, subBudgetMs: 150_000 };
+const CAPACITY_STEPS = [1, 4, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40];
+
+const started = Date.now();
+const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+const notes: string[] = [];
+
+function summaryLine(r: RunResult): string {
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "–");
+  return (
+    `${r.mode} ${r.fps} fps${r.variant ? ` [${r.variant}]` : ""}: g2g p50 ${f(r.g2g.p50)} p95 ${f(r.g2g.p95)} ms (n=${r.g2g.n}), rt error p50 ${f(r.rtError.p50)} px, ` +
+    `frame error p50 ${r.frameError.p50.toFixed(3)} px, delivered ${r.framesDecoded}/${r.framesGenerated}, ${f(r.receiveFps)} fps, ` +
+    `CPU ${r.cpu.map((c) => `${c.name} ${f(c.selfPct + c.childrenPct)}`).join(", ")}`
+  );
+}
+
+const machine = machineInfo();
+log(`machine: ${machine.nproc} × ${machine.cpuModel}, load ${machine.loadAverage1m.toFixed(2)}`);
+log("building the web client");
+const build = Bun.spawnSync(["bun", "run", "build"], { cwd: join(ROOT, "web"), stdout: "pipe", stderr: "pipe" });
+if (build.exitCode !== 0) {
+  console.error(build.stderr.toString());
+  process.exit(1);
+}
+
+const subBenchmarks: SubBenchmark[] = skipSubs ? [] : await runSubBenchmarks({ timeoutMs: T.subTimeoutMs, budgetMs: T.subBudgetMs, log });
+const generateMs = subBenchmarks.find((s) => s.figures.pacingP50Ms !== undefined)?.figures.pacingP50Ms ?? Number.NaN;
+
+const ticksPerSecond = clockTicksPerSecond();
+const runs: RunResult[] = [];
+let capacity: CapacityResult | null = null;
+
+for (const mode of ["one-process", "nats"] as Mode[]) {
+  log(`starting ballstream (${mode})`);
+  let system: Awaited<ReturnType<typeof startBenchSystem>> | undefined;
+  let chromium: Awaited<ReturnType<typeof startBrowser>> | undefined;
+  try {
+    [system, chromium] = await Promise.all([startBenchSystem(mode), startBrowser()]);
+    const trees = [...system.trees, ["chromium", chromium.pid] as const];
+    const ctx = { browser: chromium.browser, url: system.url, mode, trees, metricsUrls: system.metricsUrls, ticksPerSecond, generateMs };
+    const variants: Array<{ fps: number; variant?: string; hints?: { jitterBufferTarget?: number; playoutDelayHint?: number } }> = [{ fps: 30 }, { fps: 60 }];
+    if (mode === "one-process") variants.push({ fps: 30, variant: "receiver hints: jitterBufferTarget 0, playoutDelayHint 0", hints: { jitterBufferTarget: 0, playoutDelayHint: 0 } });
+    for (const v of variants) {
+      try {
+        const r = await measureRun(ctx, v.fps, { warmupMs: T.warmupMs, windowMs: T.windowMs, variant: v.variant, hints: v.hints });
+        runs.push(r);
+        log(summaryLine(r));
+      } catch (err) {
+        notes.push(`${mode} ${v.fps} fps${v.variant ? ` (${v.variant})` : ""} failed: ${(err as Error).message.split("\n")[0]}`);
+        log(`run failed: ${(err as Error).message}`);
+      }
+    }
+    if (mode === "nats" && system.natsUrl) {
+      try {
+        capacity = await measureCapacity(
+          { browser: chromium.browser, url: system.url, mode, natsUrl: system.natsUrl, trees, ticksPerSecond },
+          { fps: 30, steps: CAPACITY_STEPS, settleMs: T.capSettleMs, windowMs: T.capWindowMs, budgetMs: T.capBudgetMs, log },
+        );
+      } catch (err) {
+        notes.push(`capacity run failed: ${(err as Error).message.split("\n")[0]}`);
+        log(`capacity failed: ${(err as Error).message}`);
+      }
+    }
+  } catch (err) {
+    notes.push(`${mode}: the system did not start: ${(err as Error).message.split("\n")[0]}`);
+    log(`${mode} failed to start: ${(err as Error).message}`);
+  } finally {
+    await chromium?.browser.close().catch(() => undefined);
+    await system?.running.cleanup().catch(() => undefined);
+  }
+}
+
+const results: BenchResults = {
+  startedAt: new Date(started).toISOString(),
+  durationS: (Date.now() - started) / 1000,
+  machine,
+  runs,
+  capacity,
+  subBenchmarks,
+  notes,
+};
+const docsDir = dirname(outFile);
+mkdirSync(docsDir, { recursive: true });
+const base = outFile.replace(/\.md$/, "");
+const overTime = `${base}-latency-over-time.svg`;
+const vsSessions = capacity ? `${base}-latency-vs-sessions.svg` : null;
+writeFileSync(overTime, latencyOverTimeSvg(results));
+if (capacity && vsSessions) writeFileSync(vsSessions, latencyVsSessionsSvg(capacity));
+writeFileSync(outFile, renderReport(results, { latencyOverTime: relative(docsDir, overTime), latencyVsSessions: vsSessions && relative(docsDir, vsSessions) }));
+mkdirSync(join(ROOT, "bench-results"), { recursive: true });
+writeFileSync(join(ROOT, "bench-results", "results.json"), `${JSON.stringify(results, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 1)}\n`);
+log(`wrote ${relative(ROOT, outFile)}`);
+console.log(`BENCH ${JSON.stringify(benchJson(results))}`);
+process.exit(0);

@@ -1,0 +1,200 @@
+/**
+ * One Chromium session measured from the outside: the page's `window.ballstream` samples, plus an rVFC recorder and
+ * `getStats()` reader the benchmark installs before the page's own scripts run (the page itself is not changed).
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { waitForHook } from "../../e2e/harness/browser.ts";
+import type { BallstreamHook } from "../../web/src/lib/hook.ts";
+import type { Sample } from "../../web/src/lib/samples.ts";
+import { captureTimeFromRtp } from "./frame-counter.ts";
+import type { FrameTiming } from "./stages.ts";
+
+/** One rVFC callback: RTP timestamp and the frame's receive and presentation times (epoch ms). */
+export interface PresentedFrame {
+  readonly rtp: number;
+  readonly receiveMs: number | null;
+  readonly presentedMs: number;
+  readonly processingMs: number | null;
+}
+
+/** The inbound video counters of `getStats()` the benchmark differences between two reads. */
+export interface InboundTotals {
+  readonly framesDecoded: number;
+  readonly framesReceived: number;
+  readonly framesDropped: number;
+  readonly packetsLost: number;
+  readonly jitterBufferDelay: number;
+  readonly jitterBufferEmittedCount: number;
+  readonly totalDecodeTime: number;
+}
+
+/** What one window of a probe measured. */
+export interface ProbeWindow {
+  readonly seconds: number;
+  /** Frames the generator drew for the session in the window (span of the reported frame ids). */
+  readonly framesGenerated: number;
+  readonly framesDecoded: number;
+  readonly framesDropped: number;
+  readonly packetsLost: number;
+  readonly framesPresented: number;
+  /** Samples whose frame was captured in the window. */
+  readonly samples: Sample[];
+  /** Every presented frame joined with its sample (if any). */
+  readonly timings: FrameTiming[];
+  readonly jitterBufferMs: number;
+  readonly decodeMs: number;
+  /** Window start, epoch ms (page clock = this machine's clock). */
+  readonly startMs: number;
+}
+
+/** Receiver hints under test (`RTCRtpReceiver.jitterBufferTarget` in ms, legacy `playoutDelayHint` in s). */
+export interface ReceiverHints {
+  readonly jitterBufferTarget?: number;
+  readonly playoutDelayHint?: number;
+}
+
+interface BenchGlobal {
+  __bench: { pcs: RTCPeerConnection[]; frames: PresentedFrame[]; recording: boolean; hints: ReceiverHints | null };
+  ballstream?: BallstreamHook;
+}
+
+/** Runs in the page before its scripts: keeps every RTCPeerConnection and applies pending receiver hints. */
+function instrument(): void {
+  const g = globalThis as unknown as BenchGlobal;
+  g.__bench = { pcs: [], frames: [], recording: false, hints: null };
+  const Original = RTCPeerConnection;
+  class Recorded extends Original {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      g.__bench.pcs.push(this);
+      this.addEventListener("track", (e) => {
+        const hints = g.__bench.hints as Record<string, number> | null;
+        if (hints) for (const [k, v] of Object.entries(hints)) (e.receiver as unknown as Record<string, number>)[k] = v;
+      });
+    }
+  }
+  (globalThis as unknown as { RTCPeerConnection: typeof RTCPeerConnection }).RTCPeerConnection = Recorded;
+}
+
+/** A Chromium page running one ballstream session. */
+export interface Probe {
+  readonly page: Page;
+  /** Measures one window of `ms`. */
+  measure(ms: number): Promise<ProbeWindow>;
+  /** Closes the page (its session ends) and its context. */
+  close(): Promise<void>;
+}
+
+/** Opens `url` with `?fps=` in a fresh context, waits until errors come back, starts the rVFC recorder. */
+export async function openProbe(browser: Browser, url: string, fps: number, hints: ReceiverHints | null = null): Promise<Probe> {
+  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const console: string[] = [];
+  page.on("console", (m) => void console.push(`${m.type()}: ${m.text()}`));
+  await page.addInitScript(instrument);
+  if (hints) await page.addInitScript((h) => void ((globalThis as unknown as BenchGlobal).__bench.hints = h), hints);
+  await page.goto(`${url}?fps=${fps}`);
+  const hook = await waitForHook(page, "streaming with reports", (h) => (h.status === "streaming" && h.reportsReceived > 0) || h.status === "error" || h.status === "closed", 30_000);
+  if (hook.status !== "streaming") {
+    await context.close();
+    throw new Error(`probe page failed: ${hook.status} ${hook.error}\n${console.slice(-20).join("\n")}`);
+  }
+  await page.evaluate(() => {
+    const g = globalThis as unknown as BenchGlobal;
+    const video = document.querySelector("video");
+    if (!video) throw new Error("no <video> on the page");
+    const loop = (_now: number, md: VideoFrameCallbackMetadata) => {
+      if (g.__bench.recording && md.rtpTimestamp !== undefined) {
+        g.__bench.frames.push({
+          rtp: md.rtpTimestamp,
+          receiveMs: md.receiveTime === undefined ? null : performance.timeOrigin + md.receiveTime,
+          presentedMs: performance.timeOrigin + md.presentationTime,
+          processingMs: md.processingDuration === undefined ? null : md.processingDuration * 1000,
+        });
+      }
+      video.requestVideoFrameCallback(loop);
+    };
+    video.requestVideoFrameCallback(loop);
+  });
+  return {
+    page,
+    measure: (ms) => measureWindow(page, ms),
+    close: async () => {
+      await page.evaluate(() => (globalThis as unknown as BenchGlobal).ballstream?.stop()).catch(() => undefined);
+      await context.close();
+    },
+  };
+}
+
+function readTotals(page: Page): Promise<InboundTotals | null> {
+  return page.evaluate(async () => {
+    for (const pc of (globalThis as unknown as BenchGlobal).__bench.pcs) {
+      if (pc.connectionState === "closed") continue;
+      for (const s of (await pc.getStats()).values()) {
+        if (s.type === "inbound-rtp" && s.kind === "video") {
+          const n = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : 0);
+          return {
+            framesDecoded: n("framesDecoded"),
+            framesReceived: n("framesReceived"),
+            framesDropped: n("framesDropped"),
+            packetsLost: n("packetsLost"),
+            jitterBufferDelay: n("jitterBufferDelay"),
+            jitterBufferEmittedCount: n("jitterBufferEmittedCount"),
+            totalDecodeTime: n("totalDecodeTime"),
+          };
+        }
+      }
+    }
+    return null;
+  });
+}
+
+const pageNow = (page: Page) => page.evaluate(() => performance.timeOrigin + performance.now());
+
+async function measureWindow(page: Page, ms: number): Promise<ProbeWindow> {
+  const before = await readTotals(page);
+  const startMs = await pageNow(page);
+  await page.evaluate(() => {
+    const b = (globalThis as unknown as BenchGlobal).__bench;
+    b.frames = [];
+    b.recording = true;
+  });
+  await Bun.sleep(ms);
+  const endMs = await pageNow(page);
+  const frames = await page.evaluate(() => {
+    const b = (globalThis as unknown as BenchGlobal).__bench;
+    b.recording = false;
+    return b.frames;
+  });
+  const after = await readTotals(page);
+  // Reports of the last frames arrive a few ms after they are shown.
+  await Bun.sleep(300);
+  const all = await page.evaluate(() => (globalThis as unknown as BenchGlobal).ballstream?.samples() ?? []);
+  const samples = all.filter((s) => s.captureTimeMs >= startMs && s.captureTimeMs < endMs);
+  const ids = samples.map((s) => s.frameId).filter((id): id is number => id !== null);
+  const d = (k: keyof InboundTotals) => (before && after ? after[k] - before[k] : Number.NaN);
+  const byRtp = new Map(samples.map((s) => [s.rtpTimestamp >>> 0, s]));
+  const timings: FrameTiming[] = frames.map((f) => {
+    const s = byRtp.get(f.rtp >>> 0);
+    return {
+      captureMs: captureTimeFromRtp(f.rtp, f.presentedMs),
+      receiveMs: f.receiveMs,
+      presentedMs: f.presentedMs,
+      detectMs: s?.detectMs ?? null,
+      arrivalMs: s ? s.arrivalMs : null,
+    };
+  });
+  return {
+    seconds: (endMs - startMs) / 1000,
+    framesGenerated: ids.length > 0 ? Math.max(...ids) - Math.min(...ids) + 1 : 0,
+    framesDecoded: d("framesDecoded"),
+    framesDropped: d("framesDropped"),
+    packetsLost: d("packetsLost"),
+    framesPresented: frames.length,
+    samples,
+    timings,
+    jitterBufferMs: (1000 * d("jitterBufferDelay")) / d("jitterBufferEmittedCount"),
+    decodeMs: (1000 * d("totalDecodeTime")) / d("framesDecoded"),
+    startMs,
+  };
+}

@@ -1,0 +1,196 @@
+/** Turns {@link BenchResults} into the `BENCH {json}` line, docs/benchmarks.md and its SVG plots. */
+import type { BenchResults, CapacityResult, Mode, RunResult } from "./results.ts";
+import { type Series, lineChart } from "./svg.ts";
+import { biggestStage } from "./stages.ts";
+import { round } from "./stats.ts";
+
+/** The targets of issue 8 (2 cores, full pipeline). */
+export const TARGETS = { g2gP50Ms30: 25, g2gP50Ms60: 40, g2gP95Ms: 45, frameErrorP50Px: 1, sessions30: 12 } as const;
+
+const SERVER_TREES = ["ballstream", "generator", "media", "signaling", "nats-server"];
+
+/** The baseline run of `mode` at `fps` (no tuning variant), if it was measured. */
+export function baselineRun(results: BenchResults, mode: Mode, fps: number): RunResult | undefined {
+  return results.runs.find((r) => r.mode === mode && r.fps === fps && r.variant === "");
+}
+
+/** Server CPU (every service tree incl. ffmpeg children and nats-server, not browsers or light receivers), % of a core. */
+export function serverCpuPct(cpu: RunResult["cpu"]): number {
+  return cpu.filter((c) => SERVER_TREES.includes(c.name)).reduce((s, c) => s + c.selfPct + c.childrenPct, 0);
+}
+
+/** Server CPU per session at the largest count that held (NaN without a capacity run). */
+export function cpuPerSession(capacity: CapacityResult | null): number {
+  const step = capacity?.steps.find((s) => s.sessions === capacity.sessionsMax) ?? capacity?.steps[0];
+  return step ? serverCpuPct(step.cpu) / step.sessions : Number.NaN;
+}
+
+/**
+ * The object printed as `BENCH {json}`. Headline figures are the one-process (default) runs; the same figures
+ * over NATS carry a `_nats` suffix. Unmeasured figures are null.
+ */
+export function benchJson(results: BenchResults): Record<string, number | string | null> {
+  const out: Record<string, number | string | null> = {};
+  for (const [mode, suffix] of [["one-process", ""], ["nats", "_nats"]] as const) {
+    for (const fps of [30, 60]) {
+      const r = baselineRun(results, mode, fps);
+      const tag = `${fps}fps${suffix}`;
+      out[`g2g_ms_p50_${tag}`] = round(r?.g2g.p50 ?? Number.NaN);
+      out[`g2g_ms_p95_${tag}`] = round(r?.g2g.p95 ?? Number.NaN);
+      out[`rt_error_px_p50_${tag}`] = round(r?.rtError.p50 ?? Number.NaN, 2);
+      out[`frame_error_px_p50_${tag}`] = round(r?.frameError.p50 ?? Number.NaN, 3);
+      out[`delivered_pct_${tag}`] = round(r?.deliveredPct ?? Number.NaN);
+      out[`receive_fps_${tag}`] = round(r?.receiveFps ?? Number.NaN);
+    }
+  }
+  out.frame_error_px_p50 = out.frame_error_px_p50_30fps ?? null;
+  out.sessions_max_30fps = results.capacity?.sessionsMax ?? null;
+  out.capacity_mode = results.capacity ? `${results.capacity.mode}, ${results.capacity.receivers}` : null;
+  out.cpu_core_pct_per_session_30fps = round(cpuPerSession(results.capacity));
+  out.nproc = results.machine.nproc;
+  out.duration_s = round(results.durationS, 0);
+  return out;
+}
+
+const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
+const pct = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} %` : "–");
+
+function cpuCell(r: { cpu: RunResult["cpu"] }): string {
+  return r.cpu.map((c) => `${c.name} ${f(c.selfPct)}${c.childrenPct > 0.05 ? ` + ${f(c.childrenPct)} children` : ""}`).join("; ");
+}
+
+/** Latency over time of the baseline runs (one line per mode and fps). */
+export function latencyOverTimeSvg(results: BenchResults): string {
+  const colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
+  const series: Series[] = results.runs
+    .filter((r) => r.variant === "")
+    .map((r, i) => ({ name: `${r.mode} ${r.fps} fps`, points: r.series, color: colors[i % colors.length]! }));
+  return lineChart({
+    title: "Glass-to-glass latency over time (each presented frame)",
+    xLabel: "time in the measurement window (s)",
+    yLabel: "capture → presentation (ms)",
+    series,
+    references: [
+      { y: TARGETS.g2gP50Ms30, label: "p50 target 30 fps", color: "#888888" },
+      { y: TARGETS.g2gP95Ms, label: "p95 target", color: "#bb3333" },
+    ],
+  });
+}
+
+/** Latency and delivery against the number of sessions (capacity run). */
+export function latencyVsSessionsSvg(capacity: CapacityResult): string {
+  const pts = (pick: (s: CapacityResult["steps"][number]) => number) => capacity.steps.map((s) => [s.sessions, pick(s)] as const);
+  return lineChart({
+    title: `Latency vs concurrent sessions (${capacity.fps} fps, ${capacity.mode})`,
+    xLabel: "concurrent sessions (1 Chromium probe + light receivers)",
+    yLabel: "ms",
+    series: [
+      { name: "probe g2g p50", points: pts((s) => s.probeG2g.p50), color: "#1f77b4", markers: true },
+      { name: "probe g2g p95", points: pts((s) => s.probeG2g.p95), color: "#d62728", markers: true },
+      { name: "light: capture → last packet p50", points: pts((s) => s.lightLatency.p50), color: "#2ca02c", markers: true },
+      { name: "light: capture → last packet p95", points: pts((s) => s.lightLatency.p95), color: "#9467bd", markers: true },
+    ],
+    references: [{ y: 2 * capacity.baselineP95Ms, label: "2 × baseline probe p95", color: "#bb3333" }],
+  });
+}
+
+/** One line per target: met or missed, and the costliest stage where missed. */
+export function targetLines(results: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const mode of ["one-process", "nats"] as const) {
+    for (const fps of [30, 60]) {
+      const r = baselineRun(results, mode, fps);
+      if (!r) continue;
+      const p50Target = fps === 30 ? TARGETS.g2gP50Ms30 : TARGETS.g2gP50Ms60;
+      const misses: string[] = [];
+      if (!(r.g2g.p50 <= p50Target)) misses.push(`p50 ${f(r.g2g.p50)} ms > ${p50Target} ms`);
+      if (!(r.g2g.p95 <= TARGETS.g2gP95Ms)) misses.push(`p95 ${f(r.g2g.p95)} ms > ${TARGETS.g2gP95Ms} ms`);
+      if (!(r.frameError.p50 <= TARGETS.frameErrorP50Px)) misses.push(`frame error p50 ${f(r.frameError.p50, 2)} px > ${TARGETS.frameErrorP50Px} px`);
+      const big = biggestStage(r.stages);
+      lines.push(
+        misses.length === 0
+          ? `- ${mode}, ${fps} fps: **met** (g2g p50 ${f(r.g2g.p50)} ms, p95 ${f(r.g2g.p95)} ms, frame error p50 ${f(r.frameError.p50, 2)} px).`
+          : `- ${mode}, ${fps} fps: **missed** — ${misses.join(", ")}. Costliest stage: ${big ? `${big.name} (${f(big.ms)} ms)` : "not measured"}.`,
+      );
+    }
+  }
+  const c = results.capacity;
+  if (c) {
+    lines.push(
+      c.sessionsMax >= TARGETS.sessions30
+        ? `- capacity at ${c.fps} fps: **met** (${c.sessionsMax} sessions ≥ ${TARGETS.sessions30}).`
+        : `- capacity at ${c.fps} fps: **missed** — ${c.sessionsMax} sessions < ${TARGETS.sessions30}; ${c.stopReason}.`,
+    );
+  }
+  return lines;
+}
+
+/** docs/benchmarks.md. `plots` are the SVG file names next to it. */
+export function renderReport(results: BenchResults, plots: { latencyOverTime: string; latencyVsSessions: string | null }): string {
+  const m = results.machine;
+  const out: string[] = [];
+  out.push("# Benchmarks", "");
+  out.push(
+    `Written by \`bun run bench\` (scripts/bench.ts) on ${results.startedAt} in ${f(results.durationS, 0)} s. Every figure comes from real`,
+    "headless Chromium sessions against the running system, in both modes: one process (`scripts/start.ts`, in-process bus) and three",
+    "processes over a real nats-server. 640×480, default ball (radius 24 px, 320 px/s).",
+    "",
+  );
+  out.push("## Machine", "");
+  out.push(`| | |`, `|---|---|`);
+  out.push(`| CPUs (nproc) | ${m.nproc} × ${m.cpuModel} |`);
+  out.push(`| memory | ${f(m.memoryGiB)} GiB (${f(m.freeMemoryGiB)} GiB free at start) |`);
+  out.push(`| load average (1 min) at start | ${f(m.loadAverage1m, 2)} (the machine is shared with other work) |`);
+  out.push(`| kernel | ${m.kernel} |`);
+  for (const [k, v] of Object.entries(m.versions)) out.push(`| ${k} | ${v} |`);
+  out.push("");
+  out.push("## Targets", "", ...targetLines(results), "");
+  out.push("## Latency and errors (one Chromium session)", "");
+  out.push(
+    "| mode | fps | g2g p50 / p95 / p99 ms | coords at signaling p50 / p95 ms | real-time error p50 / p95 px | frame error p50 / p95 px | frames delivered / sent | receive fps | dropped / lost | CPU, % of one core |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  );
+  for (const r of results.runs) {
+    out.push(
+      `| ${r.mode}${r.variant ? ` (${r.variant})` : ""} | ${r.fps} | ${f(r.g2g.p50)} / ${f(r.g2g.p95)} / ${f(r.g2g.p99)} | ${f(r.latency.p50)} / ${f(r.latency.p95)} | ` +
+        `${f(r.rtError.p50, 2)} / ${f(r.rtError.p95, 2)} | ${f(r.frameError.p50, 3)} / ${f(r.frameError.p95, 3)} | ${r.framesDecoded} / ${r.framesGenerated} (${pct(r.deliveredPct)}) | ` +
+        `${f(r.receiveFps)} | ${r.framesDropped} / ${r.packetsLost} | ${cpuCell(r)} |`,
+    );
+  }
+  out.push("", `![latency over time](${plots.latencyOverTime})`, "");
+  out.push("## Where the time goes (median per frame, ms)", "");
+  const runs = results.runs.filter((r) => r.variant === "");
+  out.push(`| stage | ${runs.map((r) => `${r.mode} ${r.fps} fps`).join(" | ")} | how |`, `|---|${runs.map(() => "---|").join("")}---|`);
+  for (const [i, s] of (runs[0]?.stages ?? []).entries()) {
+    out.push(`| ${s.glassToGlass ? s.name : `*${s.name}* (after presentation)`} | ${runs.map((r) => f(r.stages[i]?.ms ?? Number.NaN)).join(" | ")} | ${s.source} |`);
+  }
+  out.push(`| **biggest glass-to-glass stage** | ${runs.map((r) => biggestStage(r.stages)?.name ?? "–").join(" | ")} | |`, "");
+  const c = results.capacity;
+  if (c) {
+    out.push(`## Capacity at ${c.fps} fps (${c.mode})`, "");
+    out.push(
+      `Extra sessions: ${c.receivers}. A step fails when fewer than 95 % of the frames are delivered (light receivers or the probe) or the`,
+      `Chromium probe's glass-to-glass p95 exceeds twice its value alone (${f(c.baselineP95Ms)} ms). Largest count that held: **${c.sessionsMax}**. ${c.stopReason}.`,
+      "",
+      "| sessions | light delivered | light capture → last packet p50 / p95 ms | probe delivered | probe g2g p50 / p95 ms | server CPU % of a core (per session) | CPU by process | verdict |",
+      "|---|---|---|---|---|---|---|---|",
+    );
+    for (const s of c.steps) {
+      const server = serverCpuPct(s.cpu);
+      out.push(
+        `| ${s.sessions} | ${pct(s.lightDeliveredPct)} | ${f(s.lightLatency.p50)} / ${f(s.lightLatency.p95)} | ${pct(s.probeDeliveredPct)} | ${f(s.probeG2g.p50)} / ${f(s.probeG2g.p95)} | ` +
+          `${f(server)} (${f(server / s.sessions)}) | ${cpuCell(s)} | ${s.failure ?? "held"} |`,
+      );
+    }
+    if (plots.latencyVsSessions) out.push("", `![latency vs sessions](${plots.latencyVsSessions})`);
+    out.push("");
+  }
+  out.push("## Package benchmarks", "");
+  for (const s of results.subBenchmarks) {
+    out.push(`### ${s.name}`, "", `\`${s.command}\``, "");
+    if (s.error) out.push(`Not measured: ${s.error}`, "");
+    else out.push("```", ...s.lines, "```", "");
+  }
+  if (results.notes.length > 0) out.push("## Notes from this run", "", ...results.notes.map((n) => `- ${n}`), "");
+  return `${out.join("\n")}\n`;
+}

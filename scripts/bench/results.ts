@@ -1,0 +1,87 @@
+/** The shapes of everything `bun run bench` measures (what the report and the BENCH line are made from). */
+import type { MachineInfo } from "./machine.ts";
+import type { TreeCpu } from "./proc.ts";
+import type { Stage } from "./stages.ts";
+import type { Summary } from "./stats.ts";
+
+/** The two ways ballstream runs. */
+export type Mode = "one-process" | "nats";
+
+/** One Chromium session measured at one fps in one mode. */
+export interface RunResult {
+  readonly mode: Mode;
+  readonly fps: number;
+  /** Label of a tuning variant ("" for the baseline). */
+  readonly variant: string;
+  readonly seconds: number;
+  /** Presentation − capture, from the page's samples. */
+  readonly g2g: Summary;
+  /** Arrival of the coordinates at signaling − capture. */
+  readonly latency: Summary;
+  readonly rtError: Summary;
+  readonly frameError: Summary;
+  readonly framesGenerated: number;
+  readonly framesDecoded: number;
+  readonly framesPresented: number;
+  readonly framesDropped: number;
+  readonly packetsLost: number;
+  /** Decoded ÷ generated, %. */
+  readonly deliveredPct: number;
+  readonly receiveFps: number;
+  readonly cpu: readonly TreeCpu[];
+  readonly stages: readonly Stage[];
+  /** [seconds since window start, glass-to-glass ms] of every presented frame. */
+  readonly series: ReadonlyArray<readonly [number, number]>;
+}
+
+/** One load level of the capacity run. */
+export interface CapacityStep {
+  /** Sessions in total: the Chromium probe plus the light receivers. */
+  readonly sessions: number;
+  readonly lightSessions: number;
+  /** Light receivers: frames complete ÷ frames the generator published, %. */
+  readonly lightDeliveredPct: number;
+  /** Light receivers: last packet of a frame received − capture (server + loopback), ms. */
+  readonly lightLatency: Summary;
+  readonly probeDeliveredPct: number;
+  readonly probeG2g: Summary;
+  readonly cpu: readonly TreeCpu[];
+  /** Why this step failed the capacity criteria (null: it held). */
+  readonly failure: string | null;
+}
+
+/** The capacity run at one fps. */
+export interface CapacityResult {
+  readonly fps: number;
+  readonly mode: Mode;
+  /** What the extra sessions were. */
+  readonly receivers: string;
+  readonly baselineP95Ms: number;
+  readonly steps: readonly CapacityStep[];
+  /** Largest session count that held. */
+  readonly sessionsMax: number;
+  /** Why the run stopped adding sessions. */
+  readonly stopReason: string;
+}
+
+/** The printed figures of one package benchmark. */
+export interface SubBenchmark {
+  readonly name: string;
+  readonly command: string;
+  readonly lines: readonly string[];
+  /** Numbers the report and the stage table use, by key. */
+  readonly figures: Readonly<Record<string, number>>;
+  readonly error: string | null;
+}
+
+/** Everything one `bun run bench` measured. */
+export interface BenchResults {
+  readonly startedAt: string;
+  readonly durationS: number;
+  readonly machine: MachineInfo;
+  readonly runs: readonly RunResult[];
+  readonly capacity: CapacityResult | null;
+  readonly subBenchmarks: readonly SubBenchmark[];
+  /** Problems met along the way (a failed step is reported, not hidden). */
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,88 @@
+import { describe, expect, test } from "bun:test";
+import type { BenchResults, CapacityResult, RunResult } from "../bench/results.ts";
+import { TARGETS, baselineRun, benchJson, cpuPerSession, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport, serverCpuPct, targetLines } from "../bench/report.ts";
+import { summarize } from "../bench/stats.ts";
+import { decomposeLatency } from "../bench/stages.ts";
+
+const stages = decomposeLatency([{ captureMs: 0, receiveMs: 5, presentedMs: 30, detectMs: 0.5, arrivalMs: 32 }], { generateMs: 1, encodeMs: 3, jitterBufferMs: 15, decodeMs: 2 });
+
+function run(mode: RunResult["mode"], fps: number, g2g: number[], variant = ""): RunResult {
+  return {
+    mode, fps, variant, seconds: 15,
+    g2g: summarize(g2g), latency: summarize(g2g.map((v) => v + 2)), rtError: summarize([9, 10]), frameError: summarize([0.2, 0.4]),
+    framesGenerated: 450, framesDecoded: 449, framesPresented: 440, framesDropped: 0, packetsLost: 0, deliveredPct: 99.8, receiveFps: 29.9,
+    cpu: [{ name: "ballstream", selfPct: 10, childrenPct: 4 }, { name: "chromium", selfPct: 30, childrenPct: 20 }],
+    stages, series: [[0, 20], [0.03, 21]],
+  };
+}
+
+const capacity: CapacityResult = {
+  fps: 30, mode: "nats", receivers: "light receivers", baselineP95Ms: 30, sessionsMax: 4,
+  stopReason: "8 sessions failed: x",
+  steps: [
+    { sessions: 1, lightSessions: 0, lightDeliveredPct: Number.NaN, lightLatency: summarize([]), probeDeliveredPct: 100, probeG2g: summarize([20, 30]), cpu: [{ name: "media", selfPct: 10, childrenPct: 10 }], failure: null },
+    { sessions: 4, lightSessions: 3, lightDeliveredPct: 99, lightLatency: summarize([5, 6]), probeDeliveredPct: 100, probeG2g: summarize([22, 33]), cpu: [{ name: "media", selfPct: 20, childrenPct: 40 }, { name: "light receivers", selfPct: 50, childrenPct: 0 }], failure: null },
+    { sessions: 8, lightSessions: 7, lightDeliveredPct: 80, lightLatency: summarize([9]), probeDeliveredPct: 90, probeG2g: summarize([40, 70]), cpu: [], failure: "x" },
+  ],
+};
+
+const results: BenchResults = {
+  startedAt: "2026-01-01T00:00:00.000Z", durationS: 400,
+  machine: { nproc: 2, cpuModel: "AMD EPYC", memoryGiB: 23.5, freeMemoryGiB: 20, loadAverage1m: 1.5, kernel: "Linux 6", versions: { bun: "1.4.5" } },
+  runs: [run("one-process", 30, [20, 22]), run("one-process", 60, [45, 50]), run("one-process", 30, [18, 19], "hints"), run("nats", 30, [21, 23])],
+  capacity, subBenchmarks: [{ name: "web: detect", command: "bun bench/detect.ts", lines: ["centroid 0.5 ms"], figures: {}, error: null }], notes: ["a note"],
+};
+
+describe("figures", () => {
+  test("baselineRun skips variants", () => {
+    expect(baselineRun(results, "one-process", 30)?.variant).toBe("");
+    expect(baselineRun(results, "nats", 60)).toBeUndefined();
+  });
+  test("server CPU leaves out browsers and light receivers; per session at the largest count that held", () => {
+    expect(serverCpuPct(results.runs[0]!.cpu)).toBe(14);
+    expect(cpuPerSession(capacity)).toBe(15); // media 60 % over 4 sessions
+    expect(cpuPerSession(null)).toBeNaN();
+  });
+  test("the BENCH object has every required key, headline from one process, null where not measured", () => {
+    const b = benchJson(results);
+    for (const k of ["g2g_ms_p50_30fps", "g2g_ms_p95_30fps", "g2g_ms_p50_60fps", "g2g_ms_p95_60fps", "rt_error_px_p50_30fps", "frame_error_px_p50_30fps", "frame_error_px_p50", "sessions_max_30fps", "cpu_core_pct_per_session_30fps"]) {
+      expect(k in b).toBe(true);
+    }
+    expect(b.g2g_ms_p50_30fps).toBe(21);
+    expect(b.g2g_ms_p50_30fps_nats).toBe(22);
+    expect(b.g2g_ms_p50_60fps_nats).toBeNull();
+    expect(b.frame_error_px_p50).toBe(0.3);
+    expect(b.sessions_max_30fps).toBe(4);
+    expect(JSON.parse(JSON.stringify(b))).toEqual(b);
+  });
+});
+
+describe("report", () => {
+  test("target lines say what was met and which stage costs the time where missed", () => {
+    const lines = targetLines(results).join("\n");
+    expect(lines).toContain("one-process, 30 fps: **met**");
+    expect(lines).toContain("one-process, 60 fps: **missed**");
+    expect(lines).toContain(`p95 ${(49.75).toFixed(1)} ms > ${TARGETS.g2gP95Ms} ms`);
+    expect(lines).toContain("Costliest stage: jitter buffer (15.0 ms)");
+    expect(lines).toContain("capacity at 30 fps: **missed** — 4 sessions < 12");
+  });
+  test("the markdown has the machine, every run, the stages, capacity steps, plots and sub-benchmarks", () => {
+    const md = renderReport(results, { latencyOverTime: "a.svg", latencyVsSessions: "b.svg" });
+    expect(md).toContain("| CPUs (nproc) | 2 × AMD EPYC |");
+    expect(md).toContain("| one-process (hints) | 30 |");
+    expect(md).toContain("| **biggest glass-to-glass stage** |");
+    expect(md).toContain("Largest count that held: **4**");
+    expect(md).toContain("![latency over time](a.svg)");
+    expect(md).toContain("![latency vs sessions](b.svg)");
+    expect(md).toContain("centroid 0.5 ms");
+    expect(md).toContain("- a note");
+  });
+  test("plots are SVG documents with one line per baseline run and per capacity figure", () => {
+    const overTime = latencyOverTimeSvg(results);
+    expect(overTime).toContain("one-process 60 fps");
+    expect(overTime).not.toContain("hints");
+    const vs = latencyVsSessionsSvg(capacity);
+    expect(vs).toContain("probe g2g p95");
+    expect(vs.match(/<circle/g)!.length).toBeGreaterThanOrEqual(9);
+  });
+});

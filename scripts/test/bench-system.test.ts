@@ -1,0 +1,46 @@
+import { describe, expect, test } from "bun:test";
+import { firstLine, machineInfo } from "../bench/machine.ts";
+import { loggedMetricsPort, natsUrlFromConfig, treeRoot } from "../bench/system.ts";
+import { benchScripts, printedFigures } from "../bench/sub-benchmarks.ts";
+import type { ProcStat } from "../bench/proc.ts";
+
+describe("system helpers", () => {
+  test("loggedMetricsPort reads a JSON log line", () => {
+    expect(loggedMetricsPort('{"level":"info","metricsPort":40123,"msg":"generator running"}\n')).toBe(40123);
+    expect(loggedMetricsPort("nothing")).toBeNull();
+  });
+  test("natsUrlFromConfig reads the listen address", () => {
+    expect(natsUrlFromConfig('listen: "127.0.0.1:4567"\nlog_file: "/x"\n')).toBe("nats://127.0.0.1:4567");
+    expect(natsUrlFromConfig("port: 4222")).toBeNull();
+  });
+  test("treeRoot finds the top process of a tree below this one", () => {
+    const s = (pid: number, ppid: number, comm: string): ProcStat => ({ pid, ppid, comm, state: "S", utime: 0, stime: 0, childTime: 0 });
+    const stats = [s(process.pid, 1, "bun"), s(900, process.pid, "chromium"), s(901, 900, "chromium"), s(902, 900, "chrome_crashpad"), s(50, 1, "chromium")];
+    expect(treeRoot("chrom", stats)).toBe(900);
+    expect(treeRoot("nats-server", stats)).toBeNull();
+  });
+});
+
+describe("machine", () => {
+  test("firstLine runs a command, or says unavailable", () => {
+    expect(firstLine(["echo", "a\nb"])).toBe("a");
+    expect(firstLine(["/nonexistent/binary"])).toBe("unavailable");
+  });
+  test("machineInfo describes this machine", () => {
+    const m = machineInfo();
+    expect(m.nproc).toBeGreaterThan(0);
+    expect(m.memoryGiB).toBeGreaterThan(0);
+    expect(m.versions.bun).toBe(Bun.version);
+  });
+});
+
+describe("sub-benchmarks", () => {
+  test("printedFigures drops JSON log lines and blanks", () => {
+    expect(printedFigures('raster 1 ms\n{"level":"warn"}\n\n  p50 2 ms  \n')).toEqual(["raster 1 ms", "  p50 2 ms"]);
+  });
+  test("benchScripts lists the packages' bench files, generator first", () => {
+    const files = benchScripts();
+    expect(files[0]).toEndWith("services/generator/bench/generator.ts");
+    expect(files.some((f) => f.endsWith("web/bench/detect.ts"))).toBe(true);
+  });
+});
