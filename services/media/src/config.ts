@@ -1,0 +1,69 @@
+/** The media service's settings, their defaults, and reading them from the environment. */
+import { SESSION_TIMING, intEnv, listEnv, stringEnv } from "@ballstream/shared";
+import type { RTCIceServer } from "werift";
+import { DEFAULT_ENCODER_OPTIONS } from "./encoder.ts";
+import { DEFAULT_RTP_PAYLOAD_BYTES } from "./rtp-packetizer.ts";
+
+/** Settings of {@link startMedia}. Every field has a default. */
+export interface MediaConfig {
+  /** ffmpeg binary; default resolved by `resolveFfmpeg` (FFMPEG_PATH, ffmpeg-static, @ffmpeg-installer, PATH). */
+  readonly ffmpegPath?: string;
+  /** End a session with no heartbeat for this long. */
+  readonly heartbeatTimeoutMs: number;
+  /** STUN/TURN servers; none by default (host candidates only). */
+  readonly iceServers: readonly RTCIceServer[];
+  /** UDP ports for ICE, inclusive; undefined lets the OS pick. */
+  readonly icePortRange?: readonly [number, number];
+  /** Bind ICE sockets to this local address only (e.g. 127.0.0.1), and offer only candidates on it. */
+  readonly iceInterfaceAddress?: string;
+  /** Extra host candidate addresses to advertise (the address browsers reach us at behind NAT/Docker). */
+  readonly iceAdvertiseAddresses: readonly string[];
+  /** How long to wait for ICE gathering before answering with what was gathered. */
+  readonly iceGatherTimeoutMs: number;
+  /** Largest RTP payload in bytes. */
+  readonly maxRtpPayloadBytes: number;
+  /** Seconds between periodic keyframes. */
+  readonly keyframeIntervalS: number;
+}
+
+/** The defaults. */
+export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
+  heartbeatTimeoutMs: SESSION_TIMING.heartbeatTimeoutMs,
+  iceServers: [],
+  iceAdvertiseAddresses: [],
+  iceGatherTimeoutMs: 3000,
+  maxRtpPayloadBytes: DEFAULT_RTP_PAYLOAD_BYTES,
+  keyframeIntervalS: DEFAULT_ENCODER_OPTIONS.keyframeIntervalS,
+};
+
+/**
+ * Reads HEARTBEAT_TIMEOUT_MS, ICE_PORT_MIN + ICE_PORT_MAX, ICE_INTERFACE_ADDRESS, ICE_ADVERTISE_ADDRESS (comma
+ * list), ICE_SERVERS (comma list of stun:/turn: URLs) with ICE_USERNAME + ICE_CREDENTIAL, KEYFRAME_INTERVAL_S,
+ * RTP_MAX_PAYLOAD and FFMPEG_PATH. Throws an Error naming the variable on a bad value.
+ */
+export function mediaConfigFromEnv(env: Record<string, string | undefined>): MediaConfig {
+  const portMin = intEnv(env, "ICE_PORT_MIN", 0, 1, 65535);
+  const portMax = intEnv(env, "ICE_PORT_MAX", 0, 1, 65535);
+  if ((portMin === 0) !== (portMax === 0) || portMax < portMin || (portMin !== 0 && portMin === portMax)) {
+    throw new Error(`ICE_PORT_MIN=${env.ICE_PORT_MIN ?? ""} ICE_PORT_MAX=${env.ICE_PORT_MAX ?? ""}: set both, with MIN < MAX`);
+  }
+  const username = stringEnv(env, "ICE_USERNAME", "");
+  const credential = stringEnv(env, "ICE_CREDENTIAL", "");
+  const iceServers = listEnv(env, "ICE_SERVERS", []).map((url) => {
+    if (!/^(stun|turns?):/.test(url)) throw new Error(`ICE_SERVERS: "${url}" is not a stun:/turn:/turns: URL`);
+    return url.startsWith("stun:") || username === "" ? { urls: url } : { urls: url, username, credential };
+  });
+  const ffmpegPath = stringEnv(env, "FFMPEG_PATH", "");
+  const interfaceAddress = stringEnv(env, "ICE_INTERFACE_ADDRESS", "");
+  return {
+    ...DEFAULT_MEDIA_CONFIG,
+    ...(ffmpegPath === "" ? {} : { ffmpegPath }),
+    ...(portMin === 0 ? {} : { icePortRange: [portMin, portMax] as const }),
+    ...(interfaceAddress === "" ? {} : { iceInterfaceAddress: interfaceAddress }),
+    heartbeatTimeoutMs: intEnv(env, "HEARTBEAT_TIMEOUT_MS", DEFAULT_MEDIA_CONFIG.heartbeatTimeoutMs, 100, 600_000),
+    iceServers,
+    iceAdvertiseAddresses: listEnv(env, "ICE_ADVERTISE_ADDRESS", []),
+    keyframeIntervalS: intEnv(env, "KEYFRAME_INTERVAL_S", DEFAULT_MEDIA_CONFIG.keyframeIntervalS, 1, 60),
+    maxRtpPayloadBytes: intEnv(env, "RTP_MAX_PAYLOAD", DEFAULT_MEDIA_CONFIG.maxRtpPayloadBytes, 200, 1400),
+  };
+}

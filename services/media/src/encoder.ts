@@ -1,0 +1,255 @@
+/**
+ * One ffmpeg/libx264 process per session: raw I420 frames in on stdin, H.264 Annex-B out on stdout, one access
+ * unit per frame as soon as it is encoded. Frames are never queued: while a frame is inside the encoder, new ones
+ * are dropped and counted. A keyframe on demand is a fresh x264 (its first frame is an IDR, ~10–80 ms to start);
+ * see docs/media.md for why that beats a short GOP. A process that dies is restarted with backoff, for this
+ * session only; after `maxFailures` starts in a row without a single frame the encoder gives up.
+ */
+import type { Frame, Logger } from "@ballstream/shared";
+import { nowMs } from "@ballstream/shared";
+import { type AccessUnit, AccessUnitParser } from "./annexb.ts";
+
+/** What x264 is told about the pictures. */
+export interface EncoderFormat {
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+}
+
+/** Tunables of {@link SessionEncoder}. */
+export interface EncoderOptions {
+  readonly ffmpegPath: string;
+  /** Seconds between periodic keyframes (safety net; PLI and new viewers get one at once). */
+  readonly keyframeIntervalS: number;
+  /** Forced keyframes closer together than this are coalesced. */
+  readonly minKeyframeGapMs: number;
+  /** A frame still inside the encoder after this long means the process hangs: it is restarted. */
+  readonly stallMs: number;
+  /** Consecutive starts without output before giving up. */
+  readonly maxFailures: number;
+}
+
+/** Defaults of {@link EncoderOptions} (except the path). */
+export const DEFAULT_ENCODER_OPTIONS = { keyframeIntervalS: 2, minKeyframeGapMs: 500, stallMs: 2000, maxFailures: 5 } as const;
+
+/** An encoded frame, named by the capture time of the raw frame it came from. */
+export interface EncodedFrame extends AccessUnit {
+  readonly captureTimeMs: number;
+  readonly frameId: number;
+  /** Milliseconds from writing the raw frame to the encoder until its access unit was complete. */
+  readonly encodeMs: number;
+}
+
+/** Counters of one session's encoder. */
+export interface EncoderStats {
+  framesIn: number;
+  framesDropped: number;
+  framesOut: number;
+  restarts: number;
+  truncated: number;
+}
+
+/** The ffmpeg command line (without the binary) for one encoder process. */
+export function encoderArgs(format: EncoderFormat, keyframeIntervalS: number): string[] {
+  const gop = Math.max(1, Math.round(format.fps * keyframeIntervalS));
+  return [
+    ...["-hide_banner", "-nostats", "-loglevel", "error"],
+    ...["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${format.width}x${format.height}`, "-r", String(format.fps), "-i", "pipe:0"],
+    ...["-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-bf", "0", "-threads", "1"],
+    ...["-g", String(gop), "-x264-params", "repeat-headers=1"],
+    ...["-flush_packets", "1", "-avioflags", "direct", "-f", "h264", "pipe:1"],
+  ];
+}
+
+interface InFlight {
+  readonly captureTimeMs: number;
+  readonly frameId: number;
+  readonly writtenAtMs: number;
+}
+
+/** A running ffmpeg with its parser; `generation` tells a current process from a replaced one. */
+interface EncoderProcess {
+  readonly proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
+  readonly format: EncoderFormat;
+  readonly parser: AccessUnitParser;
+  readonly inFlight: InFlight[];
+  produced: boolean;
+  stderrTail: string;
+}
+
+/** The encoder of one session. Call {@link encode} for every frame; {@link stop} ends it for good. */
+export class SessionEncoder {
+  readonly stats: EncoderStats = { framesIn: 0, framesDropped: 0, framesOut: 0, restarts: 0, truncated: 0 };
+  readonly #options: EncoderOptions;
+  readonly #log: Logger;
+  readonly #onFrame: (frame: EncodedFrame) => void;
+  readonly #onFatal: (message: string) => void;
+  #current: EncoderProcess | null = null;
+  #format: EncoderFormat | null = null;
+  #failures = 0;
+  #restartTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastForcedKeyframeMs = -Infinity;
+  #stopped = false;
+
+  constructor(options: EncoderOptions, log: Logger, onFrame: (frame: EncodedFrame) => void, onFatal: (message: string) => void) {
+    this.#options = options;
+    this.#log = log;
+    this.#onFrame = onFrame;
+    this.#onFatal = onFatal;
+  }
+
+  /** Hands a frame to the encoder; returns false (and counts a drop) when it cannot take it now. */
+  encode(frame: Frame, fps: number): boolean {
+    this.stats.framesIn++;
+    if (this.#stopped) return this.#drop();
+    const format = { width: frame.width, height: frame.height, fps };
+    if (this.#format === null || this.#format.width !== format.width || this.#format.height !== format.height) {
+      this.#format = format;
+      this.#replace("format");
+    }
+    const p = this.#current;
+    if (p === null) return this.#drop();
+    const oldest = p.inFlight[0];
+    if (oldest !== undefined) {
+      if (nowMs() - oldest.writtenAtMs > this.#options.stallMs) this.#replace("stalled");
+      return this.#drop();
+    }
+    const writtenAtMs = nowMs();
+    try {
+      p.proc.stdin.write(frame.pixels);
+      p.proc.stdin.flush();
+    } catch (err) {
+      this.#log.warn({ err }, "encoder stdin write failed");
+      return this.#drop();
+    }
+    p.inFlight.push({ captureTimeMs: frame.captureTimeMs, frameId: frame.frameId, writtenAtMs });
+    return true;
+  }
+
+  /** Makes the next encoded frame a keyframe (coalesced within `minKeyframeGapMs`). Returns whether it acted. */
+  requestKeyframe(): boolean {
+    if (this.#stopped || this.#current === null || !this.#current.produced) return false; // its next frame is an IDR anyway
+    const now = nowMs();
+    if (now - this.#lastForcedKeyframeMs < this.#options.minKeyframeGapMs) return false;
+    this.#lastForcedKeyframeMs = now;
+    this.#replace("keyframe");
+    return true;
+  }
+
+  /** Stops the process and every timer; later frames are dropped. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+    const p = this.#current;
+    this.#current = null;
+    if (p !== null) await this.#end(p);
+  }
+
+  #drop(): false {
+    this.stats.framesDropped++;
+    return false;
+  }
+
+  /** Ends the current process (if any) and starts a new one with the current format. */
+  #replace(reason: string): void {
+    const old = this.#current;
+    this.#current = null;
+    if (old !== null) {
+      this.stats.restarts++;
+      this.#log.debug({ reason }, "replacing encoder process");
+      void this.#end(old);
+    }
+    this.#start();
+  }
+
+  #start(): void {
+    if (this.#stopped || this.#format === null) return;
+    const format = this.#format;
+    let proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
+    try {
+      proc = Bun.spawn([this.#options.ffmpegPath, ...encoderArgs(format, this.#options.keyframeIntervalS)], {
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+    } catch (err) {
+      this.#failed(`cannot start ${this.#options.ffmpegPath}: ${(err as Error).message}`);
+      return;
+    }
+    const p: EncoderProcess = { proc, format, parser: new AccessUnitParser(), inFlight: [], produced: false, stderrTail: "" };
+    this.#current = p;
+    void this.#readStderr(p);
+    void this.#readOutput(p);
+  }
+
+  async #readOutput(p: EncoderProcess): Promise<void> {
+    const reader = p.proc.stdout.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (this.#current !== p) continue; // replaced: its output no longer counts
+        const truncatedBefore = p.parser.truncated;
+        for (const unit of p.parser.push(value)) this.#deliver(p, unit);
+        if (p.parser.truncated !== truncatedBefore) {
+          this.stats.truncated += p.parser.truncated - truncatedBefore;
+          this.requestKeyframe();
+        }
+      }
+    } catch (err) {
+      this.#log.debug({ err }, "encoder stdout read failed");
+    }
+    await p.proc.exited;
+    if (this.#current === p && !this.#stopped) {
+      this.#current = null;
+      this.#failed(`ffmpeg exited with code ${p.proc.exitCode ?? p.proc.signalCode}: ${p.stderrTail.trim().slice(-300) || "no message"}`);
+    }
+  }
+
+  #deliver(p: EncoderProcess, unit: AccessUnit): void {
+    const source = p.inFlight.shift();
+    if (source === undefined) return; // output without input cannot be named; never happens with one AU per frame
+    p.produced = true;
+    this.#failures = 0;
+    this.stats.framesOut++;
+    this.#onFrame({ ...unit, captureTimeMs: source.captureTimeMs, frameId: source.frameId, encodeMs: nowMs() - source.writtenAtMs });
+  }
+
+  async #readStderr(p: EncoderProcess): Promise<void> {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of p.proc.stderr) p.stderrTail = (p.stderrTail + decoder.decode(chunk)).slice(-2000);
+    } catch {
+      // the process is gone; its exit is handled by #readOutput
+    }
+  }
+
+  #failed(message: string): void {
+    this.#failures++;
+    this.stats.restarts++;
+    if (this.#failures >= this.#options.maxFailures) {
+      this.#log.error({ failures: this.#failures, message }, "encoder keeps failing; giving up");
+      this.#stopped = true;
+      this.#onFatal(`video encoder failed: ${message}`);
+      return;
+    }
+    const delayMs = Math.min(2000, 50 * 2 ** this.#failures);
+    this.#log.warn({ message, delayMs }, "encoder died; restarting");
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      if (this.#current === null) this.#start();
+    }, delayMs);
+  }
+
+  /** Closes stdin (ffmpeg then exits on its own) and kills it if it lingers. */
+  async #end(p: EncoderProcess): Promise<void> {
+    try {
+      p.proc.stdin.end();
+    } catch {
+      // already closed
+    }
+    p.proc.kill("SIGKILL");
+    await p.proc.exited;
+  }
+}

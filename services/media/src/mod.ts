@@ -1,0 +1,74 @@
+/**
+ * The media service: answers SDP offers on `subjects.mediaOffer` (queue group `media`, so replicas share the
+ * sessions) and runs one {@link MediaSession} — werift peer connection + ffmpeg/libx264 encoder — per session.
+ */
+import type { Bus, Logger, MediaOfferAnswer, Registry } from "@ballstream/shared";
+import { QUEUE, ProtocolError, createMediaMetrics, defaultRegistry, parseMediaOfferRequest, serveJson, subjects } from "@ballstream/shared";
+import { DEFAULT_MEDIA_CONFIG, type MediaConfig } from "./config.ts";
+import { resolveFfmpeg } from "./ffmpeg-path.ts";
+import { MediaSession } from "./session.ts";
+
+export { DEFAULT_MEDIA_CONFIG, type MediaConfig, mediaConfigFromEnv } from "./config.ts";
+export { type FfmpegBinary, resolveFfmpeg } from "./ffmpeg-path.ts";
+
+/** Options of {@link startMedia}. */
+export interface StartMediaOptions {
+  readonly bus: Bus;
+  readonly log: Logger;
+  readonly config?: Partial<MediaConfig>;
+  /** Where the metrics go (default: prom-client's global registry). */
+  readonly registry?: Registry;
+}
+
+/** A running media service. */
+export interface MediaService {
+  /** The ffmpeg binary in use. */
+  readonly ffmpegPath: string;
+  /** Ids of the sessions open now. */
+  sessionIds(): string[];
+  /** Closes every session (peer connections, encoders, subscriptions); does not drain the bus. */
+  stop(): Promise<void>;
+}
+
+/** Starts the media service on `bus`. Throws if no ffmpeg can be found. */
+export async function startMedia({ bus, log, config: overrides = {}, registry = defaultRegistry }: StartMediaOptions): Promise<MediaService> {
+  const config: MediaConfig = { ...DEFAULT_MEDIA_CONFIG, ...overrides };
+  const ffmpegPath = config.ffmpegPath ?? resolveFfmpeg().path;
+  const metrics = createMediaMetrics(registry);
+  const sessions = new Map<string, MediaSession>();
+  let stopping = false;
+
+  const onClosed = (session: MediaSession) => {
+    if (sessions.get(session.sessionId) === session) sessions.delete(session.sessionId);
+  };
+
+  const subscription = serveJson(
+    bus,
+    subjects.mediaOffer,
+    parseMediaOfferRequest,
+    async (request): Promise<MediaOfferAnswer> => {
+      if (stopping) throw new ProtocolError("unavailable", "the media service is stopping");
+      await sessions.get(request.sessionId)?.close("replaced by a new offer");
+      const { session, sdp } = await MediaSession.open(request, { bus, log, metrics, config, ffmpegPath, onClosed });
+      if (stopping) {
+        await session.close("service stopping");
+        throw new ProtocolError("unavailable", "the media service is stopping");
+      }
+      sessions.set(request.sessionId, session);
+      return { sdp };
+    },
+    log,
+    { queue: QUEUE.media },
+  );
+  log.info({ ffmpegPath }, "media service started");
+
+  return {
+    ffmpegPath,
+    sessionIds: () => [...sessions.keys()],
+    stop: async () => {
+      stopping = true;
+      subscription.unsubscribe();
+      await Promise.all([...sessions.values()].map((s) => s.close("service stopping")));
+    },
+  };
+}

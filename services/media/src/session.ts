@@ -1,0 +1,197 @@
+/**
+ * One viewer's media session, read top to bottom like a player: negotiate H.264 from the offer, open a werift
+ * peer connection with one video track, answer once ICE gathering is done; then for every frame on the bus:
+ * encode → packetize (RTP timestamp from the frame's capture time) → write to the track. PLI asks the encoder
+ * for a keyframe; NACKs are answered by werift's sender from its history of the last 128 packets. The session
+ * ends on `ended`, heartbeat timeout, a failed/closed connection, a dead encoder, or {@link MediaSession.close}.
+ */
+import type { Bus, BusSubscription, Logger, MediaMetrics, MediaOfferRequest, SessionEvent } from "@ballstream/shared";
+import { ProtocolError, decodeFrame, encodeJson, nowMs, rtpTimestampFromCaptureTime, subjects } from "@ballstream/shared";
+import { MediaStreamTrack, RTCPeerConnection, type RTCPeerConnectionConfig } from "werift";
+import { chooseH264, h264Codec, narrowOfferToH264 } from "./codec.ts";
+import type { MediaConfig } from "./config.ts";
+import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "./encoder.ts";
+import { H264Packetizer } from "./rtp-packetizer.ts";
+
+/** What a session needs from its service. */
+export interface SessionContext {
+  readonly bus: Bus;
+  readonly log: Logger;
+  readonly metrics: MediaMetrics;
+  readonly config: MediaConfig;
+  readonly ffmpegPath: string;
+  /** Called once when the session has ended and released everything. */
+  readonly onClosed: (session: MediaSession) => void;
+}
+
+/** werift settings from the service config: no STUN/TURN by default, host candidates as configured. */
+export function peerConnectionConfig(config: MediaConfig): RTCPeerConnectionConfig {
+  const only = config.iceInterfaceAddress;
+  const allowed = new Set([...(only === undefined ? [] : [only]), ...config.iceAdvertiseAddresses]);
+  return {
+    codecs: { video: [h264Codec()] },
+    headerExtensions: { video: [], audio: [] },
+    iceServers: [...config.iceServers],
+    iceUseIpv4: true,
+    iceUseIpv6: false,
+    ...(config.icePortRange === undefined ? {} : { icePortRange: [config.icePortRange[0], config.icePortRange[1]] }),
+    ...(only === undefined ? {} : { iceInterfaceAddresses: { udp4: only } }),
+    ...(config.iceAdvertiseAddresses.length === 0 && only === undefined ? {} : { iceAdditionalHostAddresses: [...allowed] }),
+    // With a fixed interface, candidates werift finds on other interfaces would not work: pair only the allowed ones.
+    ...(only === undefined ? {} : { iceFilterCandidatePair: (pair) => allowed.has(pair.localCandidate.host) }),
+  };
+}
+
+/** A live session: one peer connection, one encoder, one frame subscription. */
+export class MediaSession {
+  readonly sessionId: string;
+  readonly #ctx: SessionContext;
+  readonly #log: Logger;
+  readonly #pc: RTCPeerConnection;
+  readonly #track = new MediaStreamTrack({ kind: "video" });
+  readonly #packetizer: H264Packetizer;
+  readonly #encoder: SessionEncoder;
+  readonly #subscriptions: BusSubscription[] = [];
+  #fps: number;
+  #lastHeartbeatMs = nowMs();
+  #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  #connected = false;
+  #closed: Promise<void> | null = null;
+
+  private constructor(request: MediaOfferRequest, ctx: SessionContext) {
+    this.sessionId = request.sessionId;
+    this.#ctx = ctx;
+    this.#log = ctx.log.child({ sessionId: request.sessionId });
+    this.#fps = request.settings.fps;
+    this.#pc = new RTCPeerConnection(peerConnectionConfig(ctx.config));
+    this.#packetizer = new H264Packetizer({ maxPayloadBytes: ctx.config.maxRtpPayloadBytes });
+    this.#encoder = new SessionEncoder(
+      { ...DEFAULT_ENCODER_OPTIONS, ffmpegPath: ctx.ffmpegPath, keyframeIntervalS: ctx.config.keyframeIntervalS },
+      this.#log,
+      (frame) => this.#send(frame),
+      (message) => this.#fail(message),
+    );
+  }
+
+  /**
+   * Negotiates a session from an offer and returns it with its answer SDP (all candidates included). Throws
+   * {@link ProtocolError} for an offer we cannot serve; nothing is left running then.
+   */
+  static async open(request: MediaOfferRequest, ctx: SessionContext): Promise<{ session: MediaSession; sdp: string }> {
+    const chosen = chooseH264(request.sdp);
+    const session = new MediaSession(request, ctx);
+    try {
+      const sdp = await session.#negotiate(narrowOfferToH264(request.sdp, chosen));
+      session.#listen();
+      session.#log.info({ payloadType: chosen.payloadType, profileLevelId: chosen.profileLevelId }, "media session open");
+      return { session, sdp };
+    } catch (err) {
+      await session.close("negotiation failed");
+      if (err instanceof ProtocolError) throw err;
+      throw new ProtocolError("bad_request", `cannot answer the offer: ${(err as Error).message}`);
+    }
+  }
+
+  async #negotiate(offer: string): Promise<string> {
+    await this.#pc.setRemoteDescription({ type: "offer", sdp: offer });
+    const transceiver = this.#pc.getTransceivers().find((t) => t.kind === "video");
+    if (transceiver === undefined) throw new ProtocolError("unsupported", "the offer has no video section");
+    transceiver.setDirection("sendonly");
+    await transceiver.sender.replaceTrack(this.#track);
+    transceiver.sender.onPictureLossIndication.subscribe(() => {
+      this.#ctx.metrics.plis.inc();
+      this.#encoder.requestKeyframe();
+    });
+    transceiver.sender.onGenericNack.subscribe(() => this.#ctx.metrics.nacks.inc());
+    await this.#pc.setLocalDescription(await this.#pc.createAnswer());
+    await this.#gathered();
+    const sdp = this.#pc.localDescription?.sdp;
+    if (!sdp) throw new Error("werift produced no answer");
+    return sdp;
+  }
+
+  /** Resolves when ICE gathering is complete or after `iceGatherTimeoutMs` (answering with what is there). */
+  async #gathered(): Promise<void> {
+    if (this.#pc.iceGatheringState === "complete") return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#ctx.config.iceGatherTimeoutMs)));
+    const complete = this.#pc.iceGatheringStateChange.watch((state) => state === "complete").then(() => undefined);
+    await Promise.race([complete, timeout]);
+    clearTimeout(timer);
+  }
+
+  #listen(): void {
+    const { bus } = this.#ctx;
+    this.#subscriptions.push(
+      bus.subscribe(subjects.frames(this.sessionId), (msg) => this.#onFrame(msg.data)),
+      bus.subscribe(subjects.heartbeat(this.sessionId), () => (this.#lastHeartbeatMs = nowMs())),
+      bus.subscribe(subjects.ended(this.sessionId), () => void this.close("session ended")),
+    );
+    const timeoutMs = this.#ctx.config.heartbeatTimeoutMs;
+    this.#heartbeatTimer = setInterval(() => {
+      if (nowMs() - this.#lastHeartbeatMs > timeoutMs) void this.close("heartbeat timeout");
+    }, Math.min(1000, timeoutMs / 2));
+    this.#pc.connectionStateChange.subscribe((state) => {
+      this.#log.debug({ state }, "connection state");
+      if (state === "connected" && !this.#connected) {
+        this.#connected = true;
+        this.#ctx.metrics.activePeers.inc();
+      }
+      if (state === "failed") this.#fail("the WebRTC connection failed");
+      if (state === "closed") void this.close("connection closed");
+    });
+  }
+
+  /** Decodes a frame from the bus and hands it to the encoder, or counts it as dropped. */
+  #onFrame(data: Uint8Array): void {
+    let frame;
+    try {
+      frame = decodeFrame(data);
+    } catch (err) {
+      this.#log.warn({ err }, "dropping a malformed frame");
+      this.#ctx.metrics.framesDropped.inc();
+      return;
+    }
+    // Nothing to send to before the connection is up; the first frame after it will be a keyframe.
+    if (!this.#connected || this.#closed !== null || !this.#encoder.encode(frame, this.#fps)) this.#ctx.metrics.framesDropped.inc();
+  }
+
+  #send(frame: EncodedFrame): void {
+    if (this.#closed !== null) return;
+    for (const packet of this.#packetizer.packetize(frame.nals, rtpTimestampFromCaptureTime(frame.captureTimeMs))) this.#track.writeRtp(packet);
+    this.#ctx.metrics.framesSent.inc();
+    this.#ctx.metrics.observeEncodeMs(frame.encodeMs);
+    if (frame.keyframe) this.#ctx.metrics.keyframes.inc();
+  }
+
+  /** Tells the viewer (through signaling) that this session cannot go on, then closes it. */
+  #fail(message: string): void {
+    if (this.#closed !== null) return;
+    const event: SessionEvent = { source: "media", message, fatal: true };
+    try {
+      this.#ctx.bus.publish(subjects.events(this.sessionId), encodeJson(event));
+    } catch (err) {
+      this.#log.warn({ err }, "could not publish the session event");
+    }
+    void this.close(message);
+  }
+
+  /** Counters of this session's encoder. */
+  get encoderStats() {
+    return this.#encoder.stats;
+  }
+
+  /** Releases everything (subscriptions, timer, encoder process, peer connection); idempotent. */
+  close(reason: string): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#log.info({ reason, encoder: this.#encoder.stats }, "media session closing");
+      for (const s of this.#subscriptions.splice(0)) s.unsubscribe();
+      if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
+      if (this.#connected) this.#ctx.metrics.activePeers.dec();
+      await this.#encoder.stop();
+      await this.#pc.close().catch((err: unknown) => this.#log.debug({ err }, "peer connection close failed"));
+      this.#ctx.onClosed(this);
+    })();
+    return this.#closed;
+  }
+}
