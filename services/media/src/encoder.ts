@@ -242,7 +242,7 @@ export class SessionEncoder {
     }, delayMs);
   }
 
-  /** Closes stdin (ffmpeg then exits on its own) and kills it if it lingers. */
+  /** Closes stdin and kills the process: what is still inside it is of no use any more. */
   async #end(p: EncoderProcess): Promise<void> {
     try {
       p.proc.stdin.end();

@@ -1,0 +1,59 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_MEDIA_CONFIG, mediaConfigFromEnv } from "../src/config.ts";
+import { peerConnectionConfig } from "../src/session.ts";
+
+describe("mediaConfigFromEnv", () => {
+  test("defaults: no STUN/TURN, any port, every interface", () => {
+    expect(mediaConfigFromEnv({})).toEqual(DEFAULT_MEDIA_CONFIG);
+    expect(DEFAULT_MEDIA_CONFIG.iceServers).toEqual([]);
+  });
+
+  test("reads ICE ports, addresses, servers with credentials, and the encoder settings", () => {
+    const c = mediaConfigFromEnv({
+      ICE_PORT_MIN: "40000",
+      ICE_PORT_MAX: "40100",
+      ICE_INTERFACE_ADDRESS: "10.0.0.5",
+      ICE_ADVERTISE_ADDRESS: "203.0.113.7, 198.51.100.1",
+      ICE_SERVERS: "stun:stun.example:3478,turn:turn.example:3478",
+      ICE_USERNAME: "u",
+      ICE_CREDENTIAL: "p",
+      KEYFRAME_INTERVAL_S: "4",
+      FFMPEG_PATH: "/opt/ffmpeg",
+      HEARTBEAT_TIMEOUT_MS: "9000",
+    });
+    expect(c.icePortRange).toEqual([40000, 40100]);
+    expect(c.iceInterfaceAddress).toBe("10.0.0.5");
+    expect(c.iceAdvertiseAddresses).toEqual(["203.0.113.7", "198.51.100.1"]);
+    expect(c.iceServers).toEqual([{ urls: "stun:stun.example:3478" }, { urls: "turn:turn.example:3478", username: "u", credential: "p" }]);
+    expect(c.keyframeIntervalS).toBe(4);
+    expect(c.ffmpegPath).toBe("/opt/ffmpeg");
+    expect(c.heartbeatTimeoutMs).toBe(9000);
+  });
+
+  test("bad values name their variable", () => {
+    expect(() => mediaConfigFromEnv({ ICE_PORT_MIN: "40000" })).toThrow("ICE_PORT_MIN");
+    expect(() => mediaConfigFromEnv({ ICE_PORT_MIN: "5000", ICE_PORT_MAX: "4000" })).toThrow("ICE_PORT_MIN");
+    expect(() => mediaConfigFromEnv({ ICE_SERVERS: "http://x" })).toThrow("ICE_SERVERS");
+    expect(() => mediaConfigFromEnv({ KEYFRAME_INTERVAL_S: "0" })).toThrow("KEYFRAME_INTERVAL_S");
+  });
+});
+
+describe("peerConnectionConfig", () => {
+  test("default: only H.264, no header extensions, no ICE servers, IPv4 host candidates", () => {
+    const c = peerConnectionConfig(DEFAULT_MEDIA_CONFIG);
+    expect(c.codecs?.video?.map((v) => v.mimeType)).toEqual(["video/H264"]);
+    expect(c.iceServers).toEqual([]);
+    expect(c.iceInterfaceAddresses).toBeUndefined();
+    expect(c.iceFilterCandidatePair).toBeUndefined();
+  });
+
+  test("a fixed interface binds there, advertises the extra addresses and pairs only those", () => {
+    const c = peerConnectionConfig({ ...DEFAULT_MEDIA_CONFIG, iceInterfaceAddress: "127.0.0.1", iceAdvertiseAddresses: ["192.0.2.1"], icePortRange: [41000, 41010] });
+    expect(c.iceInterfaceAddresses).toEqual({ udp4: "127.0.0.1" });
+    expect(c.iceAdditionalHostAddresses).toEqual(["127.0.0.1", "192.0.2.1"]);
+    expect(c.icePortRange).toEqual([41000, 41010]);
+    const filter = c.iceFilterCandidatePair!;
+    expect(filter({ localCandidate: { host: "192.0.2.1" } } as never)).toBe(true);
+    expect(filter({ localCandidate: { host: "10.1.1.1" } } as never)).toBe(false);
+  });
+});
