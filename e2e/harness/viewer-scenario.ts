@@ -91,7 +91,7 @@ export function describeViewerScenario(mode: string, start: () => Promise<Runnin
     const diagnostics = () =>
       [`--- browser console\n${consoleLines.slice(-40).join("\n")}`, ...[system?.server, ...(system?.others ?? [])].map((p) => p && `--- ${p.name}\n${p.output().slice(-3000)}`)].join("\n");
     const streaming = (page: Page) =>
-      waitForHook(page, "streaming", (h) => h.status === "streaming" && h.reportsReceived > 0 || h.status === "error").then((h) => {
+      waitForHook(page, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 0 && h.inbound.codec !== null) || h.status === "error").then((h) => {
         if (h.status === "error") throw new Error(`page failed: ${h.error}\n${diagnostics()}`);
         return h;
       });

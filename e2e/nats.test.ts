@@ -1,0 +1,5 @@
+/** Generator, media and signaling as three processes over a real nats-server. */
+import { describeViewerScenario } from "./harness/viewer-scenario.ts";
+import { startOverNats } from "./harness/systems.ts";
+
+describeViewerScenario("three processes over NATS", startOverNats);
