@@ -6,7 +6,7 @@
  * |-----|------|----------------------------------------|
  * | 0   | 4    | magic `BST1` (truth) or `BSF1` (frame) |
  * | 4   | 1    | version (1)                            |
- * | 5   | 1    | pixel format (0 none, 1 I420)          |
+ * | 5   | 1    | pixel format (0 none, 1 I420, 2 I420+zstd) |
  * | 6   | 1    | session id length in bytes (1–64)      |
  * | 7   | 1    | reserved (0)                           |
  * | 8   | 4    | frame id (u32)                         |
@@ -15,10 +15,15 @@
  * | 24  | 8+8  | true centre x, y (px, f64)             |
  * | 40  | 8+8  | velocity vx, vy (px/s, f64)            |
  * | 56  | 4    | ball radius (px, f32)                  |
- * | 60  | 4    | pixel byte length (u32)                |
+ * | 60  | 4    | pixel byte length as sent (u32)        |
  * | 64  | n    | session id (ASCII)                     |
- * | 64+n| …    | pixels                                 |
+ * | 64+n| …    | pixels (I420, or one zstd frame of it) |
+ *
+ * Format 2 carries the I420 pixels zstd-compressed (level 1: a mostly flat 640×480 frame shrinks ~500×);
+ * `decodeFrame` decompresses it, at most to the I420 size of the header's width × height, so readers always get
+ * plain I420 and a forged payload cannot make them allocate more.
  */
+import zlib from "node:zlib";
 import type { BallState } from "./physics.ts";
 import { ProtocolError } from "./errors.ts";
 
@@ -39,6 +44,15 @@ export interface FrameTruth {
 /** Pixel layouts a frame can carry. I420: planar Y, then U and V at half resolution. */
 export type PixelFormat = "I420";
 
+/**
+ * How a frame's pixels travel on the bus: as they are (`none`; on the in-process bus, where messages are passed
+ * by reference) or zstd-compressed (`zstd`; over NATS, where every byte is copied through the server).
+ */
+export type FrameCompression = "none" | "zstd";
+
+/** The values of {@link FrameCompression}, e.g. to validate configuration. */
+export const FRAME_COMPRESSIONS: readonly FrameCompression[] = ["none", "zstd"];
+
 /** A drawn frame with its truth. `pixels` may be a view into the received message: copy it to keep it. */
 export interface Frame extends FrameTruth {
   readonly pixelFormat: PixelFormat;
@@ -53,7 +67,10 @@ const HEADER_BYTES = 64;
 export const MAX_SESSION_ID_LENGTH = 64;
 /** Largest width or height the codec accepts. */
 export const MAX_DIMENSION = 4096;
-const PIXEL_FORMAT_CODE: Record<PixelFormat, number> = { I420: 1 };
+const FORMAT_I420 = 1;
+const FORMAT_I420_ZSTD = 2;
+/** zstd level 1: the fastest level that already takes a flat frame to ~1 KB; higher levels only cost time. */
+const ZSTD_LEVEL = 1;
 
 /** Bytes of an I420 picture of the given size (width and height must be even). */
 export function i420ByteLength(width: number, height: number): number {
@@ -108,17 +125,22 @@ export function encodeTruth(t: FrameTruth): Uint8Array {
   return out;
 }
 
-/** Encodes a frame: header, session id, then the pixels (copied once into the message). */
-export function encodeFrame(f: Frame): Uint8Array {
+/**
+ * Encodes a frame: header, session id, then the pixels, copied once into the message, or with `compression`
+ * `zstd` compressed (sent raw instead if compressing would not make them smaller).
+ */
+export function encodeFrame(f: Frame, compression: FrameCompression = "none"): Uint8Array {
   const id = checkTruth(f);
   const expected = i420ByteLength(f.width, f.height);
   if (f.pixels.length !== expected) {
     throw new ProtocolError("bad_request", `I420 ${f.width}x${f.height} needs ${expected} bytes, got ${f.pixels.length}`);
   }
-  const out = new Uint8Array(HEADER_BYTES + id.length + expected);
-  writeHeader(new DataView(out.buffer), MAGIC_FRAME, PIXEL_FORMAT_CODE[f.pixelFormat], f, id.length, expected);
+  const packed = compression === "zstd" ? Bun.zstdCompressSync(f.pixels, { level: ZSTD_LEVEL }) : undefined;
+  const [format, body] = packed && packed.length < expected ? [FORMAT_I420_ZSTD, packed] : [FORMAT_I420, f.pixels];
+  const out = new Uint8Array(HEADER_BYTES + id.length + body.length);
+  writeHeader(new DataView(out.buffer), MAGIC_FRAME, format, f, id.length, body.length);
   out.set(id, HEADER_BYTES);
-  out.set(f.pixels, HEADER_BYTES + id.length);
+  out.set(body, HEADER_BYTES + id.length);
   return out;
 }
 
@@ -162,15 +184,45 @@ export function decodeTruth(data: Uint8Array): FrameTruth {
   return truth;
 }
 
-/** Decodes a frame; `pixels` is a view into `data` (no copy). Throws {@link ProtocolError} on bad input. */
+/** Decompresses zstd-compressed I420 pixels, refusing to produce more than `expected` bytes. */
+function decompressPixels(packed: Uint8Array, expected: number): Uint8Array {
+  let pixels: Buffer;
+  try {
+    pixels = zlib.zstdDecompressSync(packed, { maxOutputLength: expected });
+  } catch (err) {
+    const tooLarge = (err as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE";
+    throw new ProtocolError(
+      tooLarge ? "too_large" : "bad_request",
+      tooLarge ? `frame: compressed pixels expand beyond the ${expected} bytes of their I420 size` : `frame: compressed pixels do not decode (${(err as Error).message})`,
+    );
+  }
+  if (pixels.length !== expected) {
+    throw new ProtocolError("bad_request", `frame: compressed pixels expand to ${pixels.length} bytes, I420 needs ${expected}`);
+  }
+  return new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length);
+}
+
+/**
+ * Decodes a frame into plain I420 whatever its wire format: `pixels` is a view into `data` (no copy) for raw
+ * frames, a fresh buffer for compressed ones. Throws {@link ProtocolError} on bad input.
+ */
 export function decodeFrame(data: Uint8Array): Frame {
   const { truth, format, pixelBytes, end } = readHeader(data, MAGIC_FRAME, "frame");
-  if (format !== PIXEL_FORMAT_CODE.I420) throw new ProtocolError("unsupported", `frame: pixel format ${format}`);
   const expected = i420ByteLength(truth.width, truth.height);
-  if (pixelBytes !== expected || data.length !== end + expected) {
-    throw new ProtocolError("bad_request", `frame: ${truth.width}x${truth.height} I420 needs ${expected} pixel bytes, got ${data.length - end}`);
+  const sent = data.length - end;
+  if (format === FORMAT_I420) {
+    if (pixelBytes !== expected || sent !== expected) {
+      throw new ProtocolError("bad_request", `frame: ${truth.width}x${truth.height} I420 needs ${expected} pixel bytes, got ${sent}`);
+    }
+    return { ...truth, pixelFormat: "I420", pixels: data.subarray(end) };
   }
-  return { ...truth, pixelFormat: "I420", pixels: data.subarray(end) };
+  if (format === FORMAT_I420_ZSTD) {
+    if (pixelBytes !== sent || sent < 1 || sent >= expected) {
+      throw new ProtocolError("bad_request", `frame: compressed pixel length ${pixelBytes} does not fit ${sent} bytes sent (and must be below ${expected})`);
+    }
+    return { ...truth, pixelFormat: "I420", pixels: decompressPixels(data.subarray(end), expected) };
+  }
+  throw new ProtocolError("unsupported", `frame: pixel format ${format}`);
 }
 
 /** The physics state a truth describes, to ask where the ball is at another time (see `ballAt`). */

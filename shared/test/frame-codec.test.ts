@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ProtocolError } from "../src/errors.ts";
 import {
+  FRAME_COMPRESSIONS,
   type Frame,
   type FrameTruth,
   MAX_SESSION_ID_LENGTH,
@@ -155,6 +156,95 @@ describe("frame", () => {
         expect(err).toBeInstanceOf(ProtocolError);
       }
       expect(() => decodeTruth(g.subarray(0, 86))).toThrow(ProtocolError);
+    }
+  });
+});
+
+describe("compressed frame (I420 + zstd)", () => {
+  /** A mostly flat picture with a bright disc, like the generator draws. */
+  const flat = new Uint8Array(i420ByteLength(64, 48)).fill(16);
+  for (let j = 10; j < 20; j++) flat.fill(235, j * 64 + 20, j * 64 + 30);
+  const flatFrame: Frame = { ...frame, pixels: flat };
+  const body = (bytes: Uint8Array) => bytes.subarray(64 + 22);
+  /** A compressed message whose payload is replaced by `payload` (header length field kept consistent). */
+  function withPayload(payload: Uint8Array): Uint8Array {
+    const head = encodeFrame(flatFrame, "zstd").subarray(0, 64 + 22);
+    const out = new Uint8Array(head.length + payload.length);
+    out.set(head);
+    out.set(payload, head.length);
+    new DataView(out.buffer).setUint32(60, payload.length, true);
+    return out;
+  }
+
+  test("round-trips to plain I420: the header's pixel length is the compressed length", () => {
+    const bytes = encodeFrame(flatFrame, "zstd");
+    expect(bytes[5]).toBe(2);
+    expect(bytes.length).toBeLessThan(encodedFrameByteLength(64, 48, 22) / 10);
+    expect(new DataView(bytes.buffer).getUint32(60, true)).toBe(bytes.length - 64 - 22);
+    const { pixels, ...rest } = decodeFrame(bytes);
+    const { pixels: original, ...expected } = flatFrame;
+    expect(rest).toEqual(expected);
+    expect(Buffer.from(pixels).equals(Buffer.from(original))).toBe(true);
+    expect(pixels).toBeInstanceOf(Uint8Array);
+  });
+
+  test("a 640x480 flat frame shrinks to a few KB", () => {
+    const big: Frame = { ...truth, width: 640, height: 480, pixelFormat: "I420", pixels: new Uint8Array(460_800).fill(16) };
+    const bytes = encodeFrame(big, "zstd");
+    expect(bytes.length).toBeLessThan(4096);
+    expect(decodeFrame(bytes).pixels.length).toBe(460_800);
+  });
+
+  test("`none` (the default) sends raw; pixels that do not compress are sent raw too", () => {
+    expect(FRAME_COMPRESSIONS).toEqual(["none", "zstd"]);
+    expect(encodeFrame(flatFrame, "none")).toEqual(encodeFrame(flatFrame));
+    expect(encodeFrame(flatFrame)[5]).toBe(1);
+    const noise: Frame = { ...frame, pixels: crypto.getRandomValues(new Uint8Array(i420ByteLength(64, 48))) };
+    const bytes = encodeFrame(noise, "zstd");
+    expect([bytes[5], bytes.length]).toEqual([1, encodedFrameByteLength(64, 48, 22)]);
+    expect(Buffer.from(decodeFrame(bytes).pixels).equals(Buffer.from(noise.pixels))).toBe(true);
+  });
+
+  test("rejects truncated, garbled and empty compressed payloads", () => {
+    const packed = body(encodeFrame(flatFrame, "zstd"));
+    for (const n of [1, 4, packed.length - 1]) rejects(() => decodeFrame(withPayload(packed.subarray(0, n))), "bad_request");
+    rejects(() => decodeFrame(withPayload(new Uint8Array([1, 2, 3, 4, 5, 6]))), "bad_request", /do not decode/);
+    rejects(() => decodeFrame(withPayload(new Uint8Array(0))), "bad_request", /compressed pixel length 0/);
+    const bytes = encodeFrame(flatFrame, "zstd");
+    rejects(() => decodeFrame(bytes.subarray(0, bytes.length - 1)), "bad_request", /compressed pixel length/);
+    rejects(() => decodeFrame(new Uint8Array([...bytes, 0])), "bad_request", /compressed pixel length/);
+  });
+
+  test("rejects pixels that decompress to the wrong size, and caps a zip bomb at the I420 size", () => {
+    const short = Bun.zstdCompressSync(flat.subarray(0, flat.length - 1));
+    rejects(() => decodeFrame(withPayload(short)), "bad_request", /expand to 4607 bytes, I420 needs 4608/);
+    const long = Bun.zstdCompressSync(new Uint8Array(flat.length + 1));
+    rejects(() => decodeFrame(withPayload(long)), "too_large", /beyond the 4608 bytes/);
+    const bomb = Bun.zstdCompressSync(new Uint8Array(64 * 1024 * 1024), { level: 19 });
+    expect(bomb.length).toBeLessThan(4608);
+    rejects(() => decodeFrame(withPayload(bomb)), "too_large");
+    const twice = new Uint8Array([...body(encodeFrame(flatFrame, "zstd")), ...body(encodeFrame(flatFrame, "zstd"))]);
+    rejects(() => decodeFrame(withPayload(twice)), "too_large");
+  });
+
+  test("a compressed length the raw size would cover is refused before decompressing", () => {
+    const lying = encodeFrame(flatFrame, "zstd");
+    new DataView(lying.buffer).setUint32(60, 4608, true);
+    rejects(() => decodeFrame(lying), "bad_request", /must be below 4608/);
+  });
+
+  test("random corruption of a compressed frame either decodes or throws ProtocolError", () => {
+    let seed = 999;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const valid = encodeFrame(flatFrame, "zstd");
+    for (let i = 0; i < 500; i++) {
+      const g = valid.slice();
+      for (let k = 0; k < 3; k++) g[64 + 22 + Math.floor(rand() * (g.length - 86))] = Math.floor(rand() * 256);
+      try {
+        expect(decodeFrame(g).pixels.length).toBe(4608);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProtocolError);
+      }
     }
   });
 });
