@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { DEFAULT_SETTINGS, MemoryBus, WT_PATH, createLogger } from "@ballstream/shared";
 import { freePort } from "@ballstream/shared/testing/nats-server";
 import { type Signaling, startSignaling } from "../src/mod.ts";
+import { generateSelfSignedCertificate } from "../src/webtransport/mod.ts";
 
 const log = createLogger("test", { level: "silent" });
 const started: Signaling[] = [];
@@ -52,6 +53,17 @@ describe("startSignaling", () => {
     await expect(fetch(`http://127.0.0.1:${s.httpPort}/healthz`)).rejects.toThrow();
     const again = await start(new MemoryBus(), { httpPort: s.httpPort, wtPort: s.wtPort });
     expect(again.wtPort).toBe(s.wtPort);
+  });
+
+  test("HTTPS with a configured certificate, which WebTransport serves too (so no hashes are listed)", async () => {
+    const { certPem, keyPem } = await generateSelfSignedCertificate();
+    writeFileSync(join(dist, "cert.pem"), certPem);
+    writeFileSync(join(dist, "key.pem"), keyPem);
+    const s = await start(new MemoryBus(), { tls: { certFile: join(dist, "cert.pem"), keyFile: join(dist, "key.pem") } });
+    expect(s.httpUrl).toBe(`https://127.0.0.1:${s.httpPort}/`);
+    expect(s.certificateHashes).toEqual([]);
+    const r = await fetch(`${s.httpUrl}config.json`, { tls: { rejectUnauthorized: false } });
+    expect((await r.json()).certificateHashes).toEqual([]);
   });
 
   test("a taken WebTransport port fails the start and leaves nothing listening", async () => {
