@@ -59,7 +59,8 @@ describe("settingsFromQuery", () => {
 
 describe("transport options", () => {
   test("webTransportUrl uses the page's hostname and brackets IPv6", () => {
-    expect(webTransportUrl(config, "localhost")).toBe("https://localhost:4433/wt");
+    expect(webTransportUrl(config, "localhost")).toBe("https://127.0.0.1:4433/wt");
+    expect(webTransportUrl(config, "example.test")).toBe("https://example.test:4433/wt");
     expect(webTransportUrl(config, "::1")).toBe("https://[::1]:4433/wt");
   });
   test("base64ToBytes decodes", () => {

@@ -1,10 +1,18 @@
 /** What the page derives from the server's ClientConfig to open WebTransport. */
 import type { ClientConfig } from "@ballstream/shared/wt-protocol";
 
-/** `https://<hostname>:<wtPort><wtPath>`; IPv6 literals are bracketed. */
+/**
+ * `https://<hostname>:<wtPort><wtPath>`; IPv6 literals are bracketed. `localhost` becomes `127.0.0.1`: Chromium
+ * tries `::1` first for QUIC and does not fall back (QUIC_PACKET_WRITE_ERROR), while the server listens on IPv4
+ * loopback by default.
+ */
 export function webTransportUrl(config: ClientConfig, hostname: string): string {
-  const host = hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
-  return `https://${host}:${config.wtPort}${config.wtPath}`;
+  return `https://${urlHost(hostname)}:${config.wtPort}${config.wtPath}`;
+}
+
+function urlHost(hostname: string): string {
+  if (hostname === "localhost") return "127.0.0.1";
+  return hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
 }
 
 /** Bytes of a base64 string. Throws on invalid base64. */
