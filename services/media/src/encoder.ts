@@ -30,7 +30,17 @@ export interface EncoderOptions {
 }
 
 /** Defaults of {@link EncoderOptions} (except the path). */
-export const DEFAULT_ENCODER_OPTIONS = { keyframeIntervalS: 2, minKeyframeGapMs: 500, stallMs: 2000, maxFailures: 5 } as const;
+export const DEFAULT_ENCODER_OPTIONS: Omit<EncoderOptions, "ffmpegPath"> = { keyframeIntervalS: 2, minKeyframeGapMs: 500, stallMs: 2000, maxFailures: 5 };
+
+/** What the encoder reports to its session. */
+export interface EncoderEvents {
+  /** An access unit is complete. */
+  onFrame(frame: EncodedFrame): void;
+  /** A process was replaced (keyframe, new size, hang) or restarted after dying. */
+  onRestart(reason: string): void;
+  /** The encoder gave up; the session cannot go on. */
+  onFatal(message: string): void;
+}
 
 /** An encoded frame, named by the capture time of the raw frame it came from. */
 export interface EncodedFrame extends AccessUnit {
@@ -82,8 +92,7 @@ export class SessionEncoder {
   readonly stats: EncoderStats = { framesIn: 0, framesDropped: 0, framesOut: 0, restarts: 0, truncated: 0 };
   readonly #options: EncoderOptions;
   readonly #log: Logger;
-  readonly #onFrame: (frame: EncodedFrame) => void;
-  readonly #onFatal: (message: string) => void;
+  readonly #events: EncoderEvents;
   #current: EncoderProcess | null = null;
   #format: EncoderFormat | null = null;
   #failures = 0;
@@ -91,11 +100,10 @@ export class SessionEncoder {
   #lastForcedKeyframeMs = -Infinity;
   #stopped = false;
 
-  constructor(options: EncoderOptions, log: Logger, onFrame: (frame: EncodedFrame) => void, onFatal: (message: string) => void) {
+  constructor(options: EncoderOptions, log: Logger, events: EncoderEvents) {
     this.#options = options;
     this.#log = log;
-    this.#onFrame = onFrame;
-    this.#onFatal = onFatal;
+    this.#events = events;
   }
 
   /** Hands a frame to the encoder; returns false (and counts a drop) when it cannot take it now. */
@@ -116,10 +124,12 @@ export class SessionEncoder {
     }
     const writtenAtMs = nowMs();
     try {
-      p.proc.stdin.write(frame.pixels);
-      p.proc.stdin.flush();
+      // A dead process fails the write asynchronously (EPIPE); its exit is handled by #readOutput.
+      const onError = (err: unknown) => this.#log.debug({ err }, "encoder stdin write failed");
+      Promise.resolve(p.proc.stdin.write(frame.pixels)).catch(onError);
+      Promise.resolve(p.proc.stdin.flush()).catch(onError);
     } catch (err) {
-      this.#log.warn({ err }, "encoder stdin write failed");
+      this.#log.debug({ err }, "encoder stdin write failed");
       return this.#drop();
     }
     p.inFlight.push({ captureTimeMs: frame.captureTimeMs, frameId: frame.frameId, writtenAtMs });
@@ -134,6 +144,11 @@ export class SessionEncoder {
     this.#lastForcedKeyframeMs = now;
     this.#replace("keyframe");
     return true;
+  }
+
+  /** Process id of the running ffmpeg (for logs and tests), if one runs. */
+  get pid(): number | undefined {
+    return this.#current?.proc.pid;
   }
 
   /** Stops the process and every timer; later frames are dropped. */
@@ -157,6 +172,7 @@ export class SessionEncoder {
     this.#current = null;
     if (old !== null) {
       this.stats.restarts++;
+      this.#events.onRestart(reason);
       this.#log.debug({ reason }, "replacing encoder process");
       void this.#end(old);
     }
@@ -213,7 +229,7 @@ export class SessionEncoder {
     p.produced = true;
     this.#failures = 0;
     this.stats.framesOut++;
-    this.#onFrame({ ...unit, captureTimeMs: source.captureTimeMs, frameId: source.frameId, encodeMs: nowMs() - source.writtenAtMs });
+    this.#events.onFrame({ ...unit, captureTimeMs: source.captureTimeMs, frameId: source.frameId, encodeMs: nowMs() - source.writtenAtMs });
   }
 
   async #readStderr(p: EncoderProcess): Promise<void> {
@@ -228,10 +244,11 @@ export class SessionEncoder {
   #failed(message: string): void {
     this.#failures++;
     this.stats.restarts++;
+    this.#events.onRestart("died");
     if (this.#failures >= this.#options.maxFailures) {
       this.#log.error({ failures: this.#failures, message }, "encoder keeps failing; giving up");
       this.#stopped = true;
-      this.#onFatal(`video encoder failed: ${message}`);
+      this.#events.onFatal(`video encoder failed: ${message}`);
       return;
     }
     const delayMs = Math.min(2000, 50 * 2 ** this.#failures);
@@ -245,7 +262,7 @@ export class SessionEncoder {
   /** Closes stdin and kills the process: what is still inside it is of no use any more. */
   async #end(p: EncoderProcess): Promise<void> {
     try {
-      p.proc.stdin.end();
+      Promise.resolve(p.proc.stdin.end()).catch(() => undefined);
     } catch {
       // already closed
     }

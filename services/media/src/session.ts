@@ -68,8 +68,7 @@ export class MediaSession {
     this.#encoder = new SessionEncoder(
       { ...DEFAULT_ENCODER_OPTIONS, ffmpegPath: ctx.ffmpegPath, keyframeIntervalS: ctx.config.keyframeIntervalS },
       this.#log,
-      (frame) => this.#send(frame),
-      (message) => this.#fail(message),
+      { onFrame: (frame) => this.#send(frame), onRestart: () => ctx.metrics.encoderRestarts.inc(), onFatal: (message) => this.#fail(message) },
     );
   }
 

@@ -23,7 +23,7 @@ describe("H264Packetizer", () => {
     const stap = packets[0]!.payload;
     expect(stap[0]! & 0x1f).toBe(24);
     expect((stap[0]! & 0x60) >> 5).toBe(3);
-    expect([...stap]).toEqual([stap[0], 0, sps.length, ...sps, 0, pps.length, ...pps]);
+    expect([...stap]).toEqual([stap[0]!, 0, sps.length, ...sps, 0, pps.length, ...pps]);
     expect(packets.map((p) => p.header.marker)).toEqual([false, true]);
     expect(packets.map((p) => p.header.sequenceNumber)).toEqual([0, 1]);
   });

@@ -1,0 +1,136 @@
+/** The per-session encoder against real ffmpeg/libx264. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { type Frame, createLogger, i420ByteLength, nowMs } from "@ballstream/shared";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder, encoderArgs } from "../src/encoder.ts";
+import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
+
+const log = createLogger("encoder-test", { level: "silent" });
+const W = 160;
+const H = 120;
+let frameId = 0;
+
+function frame(shade = frameId * 9): Frame {
+  const pixels = new Uint8Array(i420ByteLength(W, H)).fill(16);
+  pixels.fill(shade & 0xff, (frameId % 40) * W, (frameId % 40) * W + 20 * W);
+  return { sessionId: "s", frameId: frameId++, captureTimeMs: nowMs(), x: 0, y: 0, vx: 0, vy: 0, width: W, height: H, radius: 5, pixelFormat: "I420", pixels };
+}
+
+const encoders: SessionEncoder[] = [];
+function encoder(options: Partial<typeof DEFAULT_ENCODER_OPTIONS> & { ffmpegPath?: string } = {}) {
+  const out: EncodedFrame[] = [];
+  const fatal: string[] = [];
+  const events = { onFrame: (f: EncodedFrame) => out.push(f), onRestart: () => undefined, onFatal: (m: string) => fatal.push(m) };
+  const e = new SessionEncoder({ ...DEFAULT_ENCODER_OPTIONS, ffmpegPath: resolveFfmpeg().path, ...options }, log, events);
+  encoders.push(e);
+  return { e, out, fatal };
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); ) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await Bun.sleep(5);
+  }
+}
+
+/** Encodes one frame and waits for it to come out. */
+async function encodeOne(e: SessionEncoder, out: EncodedFrame[]): Promise<EncodedFrame> {
+  const n = out.length;
+  expect(e.encode(frame(), 30)).toBe(true);
+  await until(() => out.length > n);
+  return out.at(-1)!;
+}
+
+afterEach(async () => {
+  await Promise.all(encoders.splice(0).map((e) => e.stop()));
+});
+
+describe("encoderArgs", () => {
+  test("low-latency x264: ultrafast, zerolatency, baseline, no B-frames, one thread, headers on keyframes, unbuffered Annex-B", () => {
+    const args = encoderArgs({ width: 640, height: 480, fps: 60 }, 2).join(" ");
+    for (const part of ["-s 640x480", "-r 60", "-preset ultrafast", "-tune zerolatency", "-profile:v baseline", "-bf 0", "-threads 1", "-g 120", "repeat-headers=1", "-flush_packets 1", "-avioflags direct", "-f h264 pipe:1"]) {
+      expect(args).toContain(part);
+    }
+  });
+});
+
+describe("SessionEncoder", () => {
+  test("each frame comes out as one access unit named by its capture time; the first is a keyframe", async () => {
+    const { e, out } = encoder();
+    const sent: Frame[] = [];
+    for (let i = 0; i < 5; i++) {
+      const f = frame();
+      sent.push(f);
+      expect(e.encode(f, 30)).toBe(true);
+      await until(() => out.length === i + 1);
+    }
+    expect(out.map((f) => f.frameId)).toEqual(sent.map((f) => f.frameId));
+    expect(out.map((f) => f.captureTimeMs)).toEqual(sent.map((f) => f.captureTimeMs));
+    expect(out.map((f) => f.keyframe)).toEqual([true, false, false, false, false]);
+    expect(out.every((f) => f.encodeMs >= 0)).toBe(true);
+    expect(e.stats).toMatchObject({ framesIn: 5, framesOut: 5, framesDropped: 0, truncated: 0 });
+  });
+
+  test("a frame arriving while one is inside the encoder is dropped, not queued", async () => {
+    const { e, out } = encoder();
+    expect(e.encode(frame(), 30)).toBe(true);
+    expect(e.encode(frame(), 30)).toBe(false);
+    expect(e.encode(frame(), 30)).toBe(false);
+    await until(() => out.length === 1);
+    await Bun.sleep(50);
+    expect(out).toHaveLength(1);
+    expect(e.stats).toMatchObject({ framesIn: 3, framesDropped: 2, framesOut: 1 });
+    expect(e.encode(frame(), 30)).toBe(true);
+  });
+
+  test("a keyframe request makes the next frame a keyframe; requests close together are coalesced", async () => {
+    const { e, out } = encoder({ minKeyframeGapMs: 60_000 });
+    expect(e.requestKeyframe()).toBe(false); // nothing encoded yet: the first frame is a keyframe anyway
+    await encodeOne(e, out);
+    expect((await encodeOne(e, out)).keyframe).toBe(false);
+    expect(e.requestKeyframe()).toBe(true);
+    expect(e.requestKeyframe()).toBe(false); // the fresh encoder has not produced yet
+    expect((await encodeOne(e, out)).keyframe).toBe(true);
+    expect(e.requestKeyframe()).toBe(false); // within minKeyframeGapMs
+    expect((await encodeOne(e, out)).keyframe).toBe(false);
+    expect(e.stats.restarts).toBe(1);
+  });
+
+  test("a new picture size restarts the encoder with a keyframe", async () => {
+    const { e, out } = encoder();
+    await encodeOne(e, out);
+    const big = { ...frame(), width: W * 2, height: H * 2, pixels: new Uint8Array(i420ByteLength(W * 2, H * 2)) };
+    expect(e.encode(big, 30)).toBe(true);
+    await until(() => out.length === 2);
+    expect(out[1]!.keyframe).toBe(true);
+  });
+
+  test("an encoder that keeps dying is restarted, then reported fatal; stop() leaves no timer or process", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "media-enc-"));
+    const fake = join(dir, "ffmpeg");
+    writeFileSync(fake, "#!/bin/sh\necho 'fake encoder failure' >&2\nexit 3\n");
+    chmodSync(fake, 0o755);
+    const { e, fatal } = encoder({ ffmpegPath: fake, maxFailures: 3 });
+    e.encode(frame(), 30);
+    await until(() => fatal.length === 1);
+    expect(fatal[0]).toContain("fake encoder failure");
+    expect(e.stats.restarts).toBe(3);
+    expect(e.encode(frame(), 30)).toBe(false);
+  });
+
+  test("a dead ffmpeg is replaced and frames flow again, starting with a keyframe", async () => {
+    const { e, out } = encoder();
+    await encodeOne(e, out);
+    process.kill(e.pid!, "SIGKILL");
+    await Bun.sleep(300);
+    for (let i = 0; i < 100 && out.length < 2; i++) {
+      e.encode(frame(), 30);
+      await Bun.sleep(20);
+    }
+    expect(out.length).toBeGreaterThanOrEqual(2);
+    expect(out[1]!.keyframe).toBe(true);
+    expect(e.stats.restarts).toBeGreaterThanOrEqual(1);
+  });
+});

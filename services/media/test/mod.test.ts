@@ -1,0 +1,139 @@
+/**
+ * The service over the bus with a werift peer as the viewer (no browser): offer → answer, RTP named by the
+ * frames' capture times, PLI → keyframe, bad offers → clear error replies, `ended` → everything released.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  DEFAULT_SETTINGS,
+  MemoryBus,
+  ProtocolError,
+  SESSION_TIMING,
+  createLogger,
+  createRegistry,
+  decodeTruth,
+  encodeJson,
+  parseMediaOfferAnswer,
+  parseSettings,
+  requestJson,
+  rtpTimestampFromCaptureTime,
+  subjects,
+} from "@ballstream/shared";
+import { startGenerator } from "@ballstream/generator";
+import { PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, type RtpPacket } from "werift";
+import { h264Codec } from "../src/codec.ts";
+import { type MediaService, startMedia } from "../src/mod.ts";
+
+const log = createLogger("media-test", { level: process.env.LOG_LEVEL ?? "warn" });
+const bus = new MemoryBus(log);
+const registry = createRegistry();
+const settings = { ...DEFAULT_SETTINGS, fps: 30 };
+let generator: { stop(): Promise<void> };
+let media: MediaService;
+
+beforeAll(async () => {
+  generator = await startGenerator({ bus, log, registry });
+  media = await startMedia({ bus, log, registry, config: { iceInterfaceAddress: "127.0.0.1", iceAdvertiseAddresses: ["127.0.0.1"] } });
+});
+
+afterAll(async () => {
+  await media.stop();
+  await generator.stop();
+  await bus.drain();
+});
+
+const sessionId = (n: number) => `mediaTestSession${String(n).padStart(6, "0")}`;
+
+function offerMedia(id: string, sdp: string) {
+  return requestJson(bus, subjects.mediaOffer, { sessionId: id, sdp, settings }, parseMediaOfferAnswer, 10_000);
+}
+
+async function errorCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "no error";
+  } catch (err) {
+    return err instanceof ProtocolError ? err.code : String(err);
+  }
+}
+
+/** Whether an RTP payload starts an IDR picture (single NAL, FU-A start, or STAP-A with SPS). */
+function startsKeyframe(payload: Uint8Array): boolean {
+  const type = payload[0]! & 0x1f;
+  if (type === 5 || type === 7) return true;
+  if (type === 28) return (payload[1]! & 0x80) !== 0 && (payload[1]! & 0x1f) === 5;
+  if (type === 24) return (payload[3]! & 0x1f) === 7;
+  return false;
+}
+
+describe("offers that cannot be served get a clear error reply", () => {
+  test("malformed SDP → bad_request; no H.264 → unsupported; the service keeps serving", async () => {
+    expect(await errorCode(offerMedia(sessionId(1), "not sdp at all"))).toBe("bad_request");
+    const vp8Only = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n";
+    expect(await errorCode(offerMedia(sessionId(2), vp8Only))).toBe("unsupported");
+    expect(await errorCode(requestJson(bus, subjects.mediaOffer, { sessionId: "short" }, parseMediaOfferAnswer, 5000))).toBe("bad_request");
+    expect(media.sessionIds()).toEqual([]);
+  });
+});
+
+describe("a werift viewer", () => {
+  const id = sessionId(3);
+  const viewer = new RTCPeerConnection({
+    codecs: { video: [h264Codec()] },
+    iceUseIpv6: false,
+    iceInterfaceAddresses: { udp4: "127.0.0.1" },
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+  });
+  const packets: RtpPacket[] = [];
+  const truthRtp = new Set<number>();
+  let heartbeat: ReturnType<typeof setInterval>;
+
+  afterAll(async () => {
+    clearInterval(heartbeat);
+    await viewer.close();
+  });
+
+  test("receives H.264 RTP whose timestamps are the frames' capture times", async () => {
+    bus.subscribe(subjects.truth(id), (msg) => truthRtp.add(rtpTimestampFromCaptureTime(decodeTruth(msg.data).captureTimeMs)));
+    heartbeat = setInterval(() => bus.publish(subjects.heartbeat(id), new Uint8Array(0)), SESSION_TIMING.heartbeatIntervalMs);
+    await requestJson(bus, subjects.generatorStart, { sessionId: id, settings }, parseSettings, 5000);
+    const transceiver = viewer.addTransceiver("video", { direction: "recvonly" });
+    transceiver.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => packets.push(rtp)));
+    await viewer.setLocalDescription(await viewer.createOffer());
+    await viewer.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
+    const { sdp } = await offerMedia(id, viewer.localDescription!.sdp);
+    expect(sdp).toContain("H264/90000");
+    expect(sdp).toContain("127.0.0.1");
+    await viewer.setRemoteDescription({ type: "answer", sdp });
+    for (let i = 0; i < 200 && packets.filter((p) => p.header.marker).length < 20; i++) await Bun.sleep(50);
+    expect(packets.filter((p) => p.header.marker).length).toBeGreaterThanOrEqual(20);
+    expect(startsKeyframe(packets[0]!.payload)).toBe(true);
+    expect(packets.every((p) => truthRtp.has(p.header.timestamp))).toBe(true);
+    expect(media.sessionIds()).toEqual([id]);
+  }, 30_000);
+
+  test("a PLI brings a keyframe", async () => {
+    await Bun.sleep(600); // past the keyframe-request coalescing window
+    const from = packets.length;
+    const ssrc = packets[0]!.header.ssrc;
+    // As Chromium sends it: from an SSRC the media side does not know (werift's own receiver would use its sender's
+    // SSRC, which werift on the media side routes to its receiver rather than its sender).
+    const pli = new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc: 1, mediaSsrc: ssrc }) });
+    await viewer.getTransceivers()[0]!.receiver.dtlsTransport.sendRtcp([pli]);
+    for (let i = 0; i < 100 && !packets.slice(from).some((p) => startsKeyframe(p.payload)); i++) await Bun.sleep(20);
+    expect(packets.slice(from).some((p) => startsKeyframe(p.payload))).toBe(true);
+    const text = await registry.metrics();
+    expect(text).toMatch(/ballstream_media_plis_total [1-9]/);
+    expect(text).toMatch(/ballstream_media_encoder_restarts_total [1-9]/); // the keyframe came from a fresh x264
+  }, 30_000);
+
+  test("`ended` releases the session: peer connection, encoder process, subscription", async () => {
+    bus.publish(subjects.ended(id), encodeJson({ reason: "test" }));
+    for (let i = 0; i < 50 && media.sessionIds().length > 0; i++) await Bun.sleep(50);
+    expect(media.sessionIds()).toEqual([]);
+    const count = packets.length;
+    await Bun.sleep(300);
+    expect(packets.length).toBe(count);
+    const ps = Bun.spawnSync(["ps", "--ppid", String(process.pid), "-o", "args="]).stdout.toString();
+    expect(ps).not.toContain("libx264");
+  }, 30_000);
+});
