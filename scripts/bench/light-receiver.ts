@@ -51,7 +51,6 @@ async function startSession(w: Werift, bus: Bus, fps: number): Promise<LightSess
     iceUseIpv4: true,
     iceUseIpv6: false,
     iceAdditionalHostAddresses: ["127.0.0.1"],
-    iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === "127.0.0.1",
     codecs: {
       video: [
         new w.RTCRtpCodecParameters({
