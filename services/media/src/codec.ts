@@ -5,7 +5,7 @@
  * profile (`42xxxx`), constrained baseline `42e01f` first.
  */
 import { ProtocolError } from "@ballstream/shared";
-import { RTCRtpCodecParameters } from "werift";
+import { RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters } from "werift";
 
 /** The codec werift is configured with (its payload type is replaced by the browser's). */
 export function h264Codec(): RTCRtpCodecParameters {
@@ -15,6 +15,20 @@ export function h264Codec(): RTCRtpCodecParameters {
     rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "goog-remb" }],
     parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
   });
+}
+
+/**
+ * RTP header extension asking the receiver to render frames as soon as they are decoded (min = max = 0 ms) instead
+ * of building a jitter-buffer delay: on loopback/LAN that is the latency we are here to measure.
+ */
+export const PLAYOUT_DELAY_URI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay";
+
+/** The playout-delay extension payload for min = max = 0 (two 12-bit fields in 10 ms units). */
+export const ZERO_PLAYOUT_DELAY = Buffer.from([0, 0, 0]);
+
+/** The header extensions werift may negotiate: only playout-delay. */
+export function videoHeaderExtensions(): RTCRtpHeaderExtensionParameters[] {
+  return [new RTCRtpHeaderExtensionParameters({ uri: PLAYOUT_DELAY_URI })];
 }
 
 /** The H.264 payload type chosen from an offer. */

@@ -8,7 +8,7 @@
 import type { Bus, BusSubscription, Logger, MediaMetrics, MediaOfferRequest, SessionEvent } from "@ballstream/shared";
 import { ProtocolError, decodeFrame, encodeJson, nowMs, rtpTimestampFromCaptureTime, subjects } from "@ballstream/shared";
 import { MediaStreamTrack, RTCPeerConnection, type RTCPeerConnectionConfig } from "werift";
-import { chooseH264, h264Codec, narrowOfferToH264 } from "./codec.ts";
+import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
 import type { MediaConfig } from "./config.ts";
 import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "./encoder.ts";
 import { H264Packetizer } from "./rtp-packetizer.ts";
@@ -30,7 +30,7 @@ export function peerConnectionConfig(config: MediaConfig): RTCPeerConnectionConf
   const allowed = new Set([...(only === undefined ? [] : [only]), ...config.iceAdvertiseAddresses]);
   return {
     codecs: { video: [h264Codec()] },
-    headerExtensions: { video: [], audio: [] },
+    headerExtensions: { video: videoHeaderExtensions(), audio: [] },
     iceServers: [...config.iceServers],
     iceUseIpv4: true,
     iceUseIpv6: false,
@@ -56,6 +56,8 @@ export class MediaSession {
   #lastHeartbeatMs = nowMs();
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   #connected = false;
+  /** Negotiated id of the playout-delay extension, if the browser offered it. */
+  #playoutDelayId: number | undefined;
   #closed: Promise<void> | null = null;
 
   private constructor(request: MediaOfferRequest, ctx: SessionContext) {
@@ -96,6 +98,7 @@ export class MediaSession {
     const transceiver = this.#pc.getTransceivers().find((t) => t.kind === "video");
     if (transceiver === undefined) throw new ProtocolError("unsupported", "the offer has no video section");
     transceiver.setDirection("sendonly");
+    this.#playoutDelayId = transceiver.headerExtensions.find((e) => e.uri === PLAYOUT_DELAY_URI)?.id;
     await transceiver.sender.replaceTrack(this.#track);
     transceiver.sender.onPictureLossIndication.subscribe(() => {
       this.#ctx.metrics.plis.inc();
@@ -157,7 +160,10 @@ export class MediaSession {
 
   #send(frame: EncodedFrame): void {
     if (this.#closed !== null) return;
-    for (const packet of this.#packetizer.packetize(frame.nals, rtpTimestampFromCaptureTime(frame.captureTimeMs))) this.#track.writeRtp(packet);
+    for (const packet of this.#packetizer.packetize(frame.nals, rtpTimestampFromCaptureTime(frame.captureTimeMs))) {
+      if (this.#playoutDelayId !== undefined) packet.header.extensions = [{ id: this.#playoutDelayId, payload: ZERO_PLAYOUT_DELAY }];
+      this.#track.writeRtp(packet);
+    }
     this.#ctx.metrics.framesSent.inc();
     this.#ctx.metrics.observeEncodeMs(frame.encodeMs);
     if (frame.keyframe) this.#ctx.metrics.keyframes.inc();

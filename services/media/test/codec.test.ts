@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ProtocolError } from "@ballstream/shared";
-import { chooseH264, h264Codec, narrowOfferToH264 } from "../src/codec.ts";
+import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "../src/codec.ts";
 
 /** The shape of a Chromium 156 recvonly video offer (trimmed). */
 function offer(videoLines: string[], pts: string, extra: string[] = []): string {
@@ -93,5 +93,12 @@ describe("h264Codec", () => {
     expect(codec.parameters).toContain("profile-level-id=42e01f");
     expect(codec.parameters).toContain("packetization-mode=1");
     expect(codec.rtcpFeedback).toEqual([{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "goog-remb" }]);
+  });
+});
+
+describe("videoHeaderExtensions", () => {
+  test("offers only playout-delay, whose zero payload asks for min = max = 0", () => {
+    expect(videoHeaderExtensions().map((e) => e.uri)).toEqual([PLAYOUT_DELAY_URI]);
+    expect([...ZERO_PLAYOUT_DELAY]).toEqual([0, 0, 0]);
   });
 });

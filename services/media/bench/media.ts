@@ -1,0 +1,163 @@
+/**
+ * Media benchmark: `bun bench/media.ts` prints, and `runMediaBench()` returns,
+ * - encoder latency: raw 640×480 frame written to ffmpeg/libx264 → access unit complete, p50/p95 over paced frames;
+ * - capture → presentation latency p50/p95 at 30 and 60 fps in headless Chromium: the generator's capture time of
+ *   each frame (named by its RTP timestamp) against rVFC `presentationTime` + `performance.timeOrigin` (same
+ *   machine clock), plus delivery (frames decoded / generated) and frame-exact detection error;
+ * - CPU per session in % of one core: this Bun process (generator + media + harness) and the session's ffmpeg.
+ */
+import { DEFAULT_SETTINGS, MemoryBus, createLogger, createRegistry, i420ByteLength, nowMs } from "@ballstream/shared";
+import { startGenerator } from "@ballstream/generator";
+import { readFileSync } from "node:fs";
+import { launchChromium } from "../../../e2e/harness/browser.ts";
+import { type EncodedFrame, DEFAULT_ENCODER_OPTIONS, SessionEncoder } from "../src/encoder.ts";
+import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
+import { startMedia } from "../src/mod.ts";
+import { startHarness } from "../test/harness.ts";
+import type { PageStats, Receiver } from "../test/page/receiver.ts";
+
+/** Percentiles of a sample in ms. */
+export interface Percentiles {
+  readonly n: number;
+  readonly p50: number;
+  readonly p95: number;
+}
+
+/** One streaming run in Chromium. */
+export interface StreamRun {
+  readonly fps: number;
+  readonly captureToPresentation: Percentiles;
+  readonly framesGenerated: number;
+  readonly framesDecoded: number;
+  readonly packetsLost: number;
+  readonly maxFrameErrorPx: number;
+  /** % of one core over the window. */
+  readonly cpuBunPercent: number;
+  readonly cpuFfmpegPercent: number;
+}
+
+/** Everything {@link runMediaBench} measured. */
+export interface MediaBenchResult {
+  readonly ffmpeg: string;
+  readonly encode: Percentiles;
+  readonly runs: readonly StreamRun[];
+}
+
+function percentiles(values: number[]): Percentiles {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+  return { n: s.length, p50: at(0.5), p95: at(0.95) };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s on Linux)
+}
+
+function ffmpegChildren(): number[] {
+  const out = Bun.spawnSync(["ps", "--ppid", String(process.pid), "-o", "pid=,args="]).stdout.toString();
+  return out.split("\n").filter((l) => l.includes("libx264")).map((l) => Number(l.trim().split(" ")[0]));
+}
+
+/** Encoder latency alone: `frames` moving-ball frames at `fps`, one at a time, as the service feeds them. */
+async function measureEncoder(ffmpegPath: string, frames: number, fps: number): Promise<Percentiles> {
+  const { width: W, height: H } = DEFAULT_SETTINGS;
+  const out: EncodedFrame[] = [];
+  const encoder = new SessionEncoder({ ...DEFAULT_ENCODER_OPTIONS, ffmpegPath }, createLogger("bench", { level: "silent" }), {
+    onFrame: (f) => out.push(f),
+    onRestart: () => undefined,
+    onFatal: (m) => console.error(m),
+  });
+  const pixels = new Uint8Array(i420ByteLength(W, H));
+  for (let i = 0; i < frames; i++) {
+    pixels.fill(16, 0, W * H);
+    const x = (i * 7) % (W - 48);
+    for (let row = 200; row < 248; row++) pixels.fill(200, row * W + x, row * W + x + 48);
+    encoder.encode({ sessionId: "b", frameId: i, captureTimeMs: nowMs(), x, y: 224, vx: 0, vy: 0, width: W, height: H, radius: 24, pixelFormat: "I420", pixels }, fps);
+    await Bun.sleep(1000 / fps);
+  }
+  await encoder.stop();
+  return percentiles(out.slice(1).map((f) => f.encodeMs)); // the first frame includes x264's start-up
+}
+
+/** One Chromium session at `fps`: `warmupMs` to settle, then `windowMs` measured. */
+async function measureStream(fps: number, warmupMs: number, windowMs: number): Promise<StreamRun> {
+  const log = createLogger("media-bench", { level: "warn" });
+  const bus = new MemoryBus(log);
+  const registry = createRegistry();
+  const generator = await startGenerator({ bus, log, registry });
+  const media = await startMedia({ bus, log, registry, config: { iceInterfaceAddress: "127.0.0.1", iceAdvertiseAddresses: ["127.0.0.1"] } });
+  const harness = await startHarness(bus, { fps });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(harness.url);
+    await page.waitForFunction(() => (window as { receiver?: Receiver }).receiver?.presentations.length, undefined, { timeout: 30_000 });
+    await Bun.sleep(warmupMs);
+    const stats = () => page.evaluate(() => (window as unknown as { receiver: Receiver }).receiver.stats()) as Promise<PageStats>;
+    const counts = () => page.evaluate(() => [(window as unknown as { receiver: Receiver }).receiver.presentations.length, (window as unknown as { receiver: Receiver }).receiver.detections.length]);
+    const [p0, d0] = await counts();
+    const before = await stats();
+    const truths0 = harness.truths.size;
+    const ffmpeg = ffmpegChildren();
+    const cpu0 = { bun: process.cpuUsage(), ffmpeg: ffmpeg.map(cpuSeconds), t: performance.now() };
+    await Bun.sleep(windowMs);
+    const elapsedS = (performance.now() - cpu0.t) / 1000;
+    const bunCpu = process.cpuUsage(cpu0.bun);
+    const ffmpegCpu = ffmpeg.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0.ffmpeg[i]!, 0);
+    const after = await stats();
+    const framesGenerated = harness.truths.size - truths0;
+    const r = await page.evaluate(([p, d]) => {
+      const rec = (window as unknown as { receiver: Receiver }).receiver;
+      return { presentations: rec.presentations.slice(p), detections: rec.detections.slice(d) };
+    }, [p0!, d0!] as const);
+    const latency = r.presentations.flatMap((p) => {
+      const t = harness.truths.get(p.rtp);
+      return t === undefined ? [] : [p.presentedAtMs - t.captureTimeMs];
+    });
+    const errors = r.detections.flatMap((d) => {
+      const t = harness.truths.get(d.rtp);
+      return t === undefined || !d.found ? [] : [Math.hypot(d.x - t.x, d.y - t.y)];
+    });
+    return {
+      fps,
+      captureToPresentation: percentiles(latency),
+      framesGenerated,
+      framesDecoded: after.framesDecoded - before.framesDecoded,
+      packetsLost: after.packetsLost,
+      maxFrameErrorPx: Math.max(...errors),
+      cpuBunPercent: (100 * (bunCpu.user + bunCpu.system)) / 1e6 / elapsedS,
+      cpuFfmpegPercent: (100 * ffmpegCpu) / elapsedS,
+    };
+  } finally {
+    await browser.close();
+    await harness.stop();
+    await media.stop();
+    await generator.stop();
+    await bus.drain();
+  }
+}
+
+/** Runs the whole media benchmark (about a minute). */
+export async function runMediaBench(opts: { warmupMs?: number; windowMs?: number } = {}): Promise<MediaBenchResult> {
+  const ffmpeg = resolveFfmpeg();
+  const encode = await measureEncoder(ffmpeg.path, 300, 60);
+  const runs: StreamRun[] = [];
+  for (const fps of [30, 60]) runs.push(await measureStream(fps, opts.warmupMs ?? 3000, opts.windowMs ?? 15_000));
+  return { ffmpeg: `${ffmpeg.source} (${ffmpeg.path})`, encode, runs };
+}
+
+if (import.meta.main) {
+  const r = await runMediaBench();
+  const f = (v: number) => v.toFixed(1);
+  console.log(`ffmpeg: ${r.ffmpeg}`);
+  console.log(`encoder latency 640x480 (write → access unit): p50 ${r.encode.p50.toFixed(2)} ms, p95 ${r.encode.p95.toFixed(2)} ms (n=${r.encode.n})`);
+  for (const s of r.runs) {
+    console.log(
+      `${s.fps} fps: capture → presentation p50 ${f(s.captureToPresentation.p50)} ms, p95 ${f(s.captureToPresentation.p95)} ms (n=${s.captureToPresentation.n}); ` +
+        `decoded ${s.framesDecoded}/${s.framesGenerated}, lost ${s.packetsLost}, max frame error ${s.maxFrameErrorPx.toFixed(3)} px; ` +
+        `CPU % of a core: Bun (generator+media) ${f(s.cpuBunPercent)}, ffmpeg ${f(s.cpuFfmpegPercent)}`,
+    );
+  }
+}
