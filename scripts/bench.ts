@@ -7,6 +7,7 @@
  * Bounded: about 8 minutes on 2 cores.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { type CapacityResult, type RunResult, type SubBenchmark, type BenchResults, type Mode } from "./bench/results.ts";
 import { measureCapacity } from "./bench/capacity.ts";
@@ -102,6 +103,7 @@ const results: BenchResults = {
   startedAt: new Date(started).toISOString(),
   durationS: (Date.now() - started) / 1000,
   machine,
+  loadAverageEnd: loadavg()[0] ?? Number.NaN,
   runs,
   capacity,
   subBenchmarks,

@@ -125,6 +125,32 @@ export function targetLines(results: BenchResults): string[] {
   return lines;
 }
 
+/** How the figures are obtained and how far to trust them (a fixed part of the report). */
+export const METHOD: readonly string[] = [
+  "## Method and error bars",
+  "",
+  "- **Glass-to-glass** = presentation − capture, per frame. *Capture* is the frame's scheduled capture time at the generator",
+  "  (its absolute schedule; drawing starts when the worker's timer fires, so the timer's lateness is inside the figure, as the",
+  "  `generate` stage). *Presentation* is `performance.timeOrigin + metadata.presentationTime` from the page's",
+  "  `requestVideoFrameCallback`, for the frame named by `metadata.rtpTimestamp` (= the capture time in 90 kHz ticks, so the",
+  "  frame is identified exactly, 11 µs resolution). Both clocks are `timeOrigin + now()` of processes on this one machine: the",
+  "  same system clock, < 0.1 ms apart. Headless Chromium has no physical display: `presentationTime` is when the frame was",
+  "  handed to the compositor; on a real monitor add up to one refresh (16.7 ms at 60 Hz) plus the panel's own latency.",
+  "- The headline figures are the page's own samples (`window.ballstream.samples()`: frames captured inside the window whose",
+  "  coordinates came back with an error report). The bench also records every presented frame with its own rVFC callback",
+  "  (`receiveTime`, `presentationTime`) and reads `getStats()` before and after the window; the page is not modified (the",
+  "  benchmark wraps `RTCPeerConnection` in an init script to reach `getStats()` and the receiver).",
+  "- **Real-time error**: distance from the detected centre to where the ball is when the coordinates reach signaling",
+  "  (exact physics). **Frame-matched error**: distance to the truth of the very frame shown (detection accuracy alone).",
+  "- **Delivered** = frames decoded (`getStats` framesDecoded over the window) ÷ frames the generator drew (span of frame ids",
+  "  in the window); receive fps = decoded ÷ window.",
+  "- **CPU** from `/proc/<pid>/stat`: utime + stime of each process over the window (% of one core), children (ffmpeg",
+  "  encoders; Chromium's renderer and GPU processes) = live descendants + reaped children. In one-process mode generator,",
+  "  media and signaling are one process (`ballstream`), so only its total and its ffmpeg children can be told apart.",
+  "- **Stages**: see the table; each says where its figure comes from. Stage medians do not add up exactly to the g2g median.",
+  "- The machine is shared with other work (see the load average): figures vary from run to run by several ms; p95 more.",
+];
+
 /** docs/benchmarks.md. `plots` are the SVG file names next to it. */
 export function renderReport(results: BenchResults, plots: { latencyOverTime: string; latencyVsSessions: string | null }): string {
   const m = results.machine;
@@ -136,11 +162,12 @@ export function renderReport(results: BenchResults, plots: { latencyOverTime: st
     "processes over a real nats-server. 640×480, default ball (radius 24 px, 320 px/s).",
     "",
   );
+  out.push(...METHOD, "");
   out.push("## Machine", "");
   out.push(`| | |`, `|---|---|`);
   out.push(`| CPUs (nproc) | ${m.nproc} × ${m.cpuModel} |`);
   out.push(`| memory | ${f(m.memoryGiB)} GiB (${f(m.freeMemoryGiB)} GiB free at start) |`);
-  out.push(`| load average (1 min) at start | ${f(m.loadAverage1m, 2)} (the machine is shared with other work) |`);
+  out.push(`| load average (1 min) at start / end | ${f(m.loadAverage1m, 2)} / ${f(results.loadAverageEnd, 2)} (the machine is shared with other work) |`);
   out.push(`| kernel | ${m.kernel} |`);
   for (const [k, v] of Object.entries(m.versions)) out.push(`| ${k} | ${v} |`);
   out.push("");

@@ -79,6 +79,8 @@ export interface BenchResults {
   readonly startedAt: string;
   readonly durationS: number;
   readonly machine: MachineInfo;
+  /** 1-minute load average when the benchmark ended. */
+  readonly loadAverageEnd: number;
   readonly runs: readonly RunResult[];
   readonly capacity: CapacityResult | null;
   readonly subBenchmarks: readonly SubBenchmark[];
