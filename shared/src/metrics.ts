@@ -157,8 +157,14 @@ export function createMediaMetrics(registry: Registry = defaultRegistry): MediaM
   });
 }
 
-/** Where a rejected browser message came in. */
-export type RejectedKind = "control" | "datagram";
+/** Where a rejected browser message came in: a control message, a datagram, or a whole session / connection. */
+export type RejectedKind = "control" | "datagram" | "session" | "connection";
+
+/**
+ * Why a browser message was rejected: an {@link ErrorCode}, or a limit of signaling (rate cap, session cap,
+ * idle timeout, a CONNECT refused for its origin or path, a backend that stopped).
+ */
+export type RejectReason = ErrorCode | "rate_limited" | "limit_exceeded" | "idle_timeout" | "forbidden" | "not_found" | "stalled";
 
 /** What happened to one coordinates datagram: its frame found in the truth ring, not found, or no ball seen. */
 export type CoordinatesOutcome = "matched" | "unmatched" | "not_found";
@@ -177,10 +183,12 @@ export interface SignalingMetrics {
   readonly coordinatesReceived: Counter<"outcome">;
   /** Browser messages rejected, by where they came in and the error code. */
   readonly messagesRejected: Counter<"kind" | "reason">;
+  /** QUIC connections the WebTransport server holds now (set when scraped). */
+  readonly quicConnections: Gauge;
   /** Records one error report: its outcome and every figure it carries (NaN figures are skipped). */
   observeReport(report: ErrorReport): void;
   /** Counts one rejected message. */
-  reject(kind: RejectedKind, reason: ErrorCode): void;
+  reject(kind: RejectedKind, reason: RejectReason): void;
 }
 
 /** Registers (once) and returns the signaling service's metrics. */
@@ -196,6 +204,7 @@ export function createSignalingMetrics(registry: Registry = defaultRegistry): Si
     };
     return {
       activeSessions: gauge(registry, "signaling_active_sessions", "Open viewer sessions."),
+      quicConnections: gauge(registry, "signaling_quic_connections", "QUIC connections held by the WebTransport server."),
       realtimeErrorPx,
       frameErrorPx,
       latencySeconds,
@@ -208,7 +217,7 @@ export function createSignalingMetrics(registry: Registry = defaultRegistry): Si
         if (r.found && r.frameMatched) observe(frameErrorPx, r.frameErrorPx);
         if (r.frameMatched) observe(latencySeconds, r.latencyMs / 1000);
       },
-      reject: (kind: RejectedKind, reason: ErrorCode) => messagesRejected.inc({ kind, reason }),
+      reject: (kind: RejectedKind, reason: RejectReason) => messagesRejected.inc({ kind, reason }),
     };
   });
 }

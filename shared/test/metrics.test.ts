@@ -95,7 +95,7 @@ describe("service metrics", () => {
     createMediaMetrics(r);
     createSignalingMetrics(r);
     const names = (await r.getMetricsAsJSON()).map((m) => m.name);
-    expect(names.length).toBe(4 + 8 + 6);
+    expect(names.length).toBe(4 + 8 + 7);
     for (const name of names) expect(name).toMatch(/^ballstream_(generator|media|signaling)_[a-z_]+$/);
     for (const name of names.filter((n) => n.endsWith("_total"))) expect(name).not.toMatch(/_total_total$/);
   });
@@ -167,8 +167,14 @@ describe("service metrics", () => {
     m.reject("datagram", "bad_request");
     m.reject("datagram", "bad_request");
     m.reject("control", "too_large");
+    m.reject("datagram", "rate_limited");
+    m.reject("session", "limit_exceeded");
     m.activeSessions.set(2);
+    m.quicConnections.set(3);
     const text = await r.metrics();
+    expect(sample(text, 'ballstream_signaling_messages_rejected_total{kind="datagram",reason="rate_limited"}')).toBe(1);
+    expect(sample(text, 'ballstream_signaling_messages_rejected_total{kind="session",reason="limit_exceeded"}')).toBe(1);
+    expect(sample(text, "ballstream_signaling_quic_connections")).toBe(3);
     expect(sample(text, 'ballstream_signaling_messages_rejected_total{kind="datagram",reason="bad_request"}')).toBe(2);
     expect(sample(text, 'ballstream_signaling_messages_rejected_total{kind="control",reason="too_large"}')).toBe(1);
     expect(sample(text, "ballstream_signaling_active_sessions")).toBe(2);

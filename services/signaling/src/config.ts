@@ -24,6 +24,18 @@ export interface SignalingConfig {
   readonly offerTimeoutMs: number;
   /** Viewer sessions served at once; further ones are closed with `limitExceeded`. */
   readonly maxSessions: number;
+  /** Viewer sessions one client address may hold at once; further ones are closed with `limitExceeded`. */
+  readonly maxSessionsPerIp: number;
+  /** Control messages a session may send per second (bursts up to the same number); more end it. */
+  readonly controlRatePerS: number;
+  /** Datagrams a session may send per second (bursts up to the same number); more are dropped and counted. */
+  readonly datagramRatePerS: number;
+  /** A QUIC connection without packets for this long is closed (tab gone, network cut). */
+  readonly wtIdleTimeoutMs: number;
+  /** A streaming session whose generator sent no truth for this long is ended (generator or bus down). */
+  readonly truthTimeoutMs: number;
+  /** A session whose page sent coordinates and then none for this long is ended (video stalled: media down). */
+  readonly videoTimeoutMs: number;
 }
 
 /** The built client beside the services in this repository. */
@@ -41,11 +53,19 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   requestTimeoutMs: SESSION_TIMING.requestTimeoutMs,
   offerTimeoutMs: 10_000,
   maxSessions: 32,
+  maxSessionsPerIp: 8,
+  controlRatePerS: 20,
+  datagramRatePerS: 500,
+  wtIdleTimeoutMs: 30_000,
+  truthTimeoutMs: 3000,
+  videoTimeoutMs: 10_000,
 };
 
 /**
  * Reads HTTP_HOST, HTTP_PORT, TLS_CERT + TLS_KEY (both or neither), WT_HOST (default: HTTP_HOST), WT_PORT,
- * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS and MAX_SESSIONS. Throws naming the variable on bad values.
+ * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
+ * CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS, TRUTH_TIMEOUT_MS and VIDEO_TIMEOUT_MS. Throws naming
+ * the variable on bad values.
  */
 export function signalingConfigFromEnv(env: Record<string, string | undefined>): SignalingConfig {
   const d = DEFAULT_SIGNALING_CONFIG;
@@ -64,6 +84,12 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     requestTimeoutMs: intEnv(env, "REQUEST_TIMEOUT_MS", d.requestTimeoutMs, 100, 120_000),
     offerTimeoutMs: intEnv(env, "OFFER_TIMEOUT_MS", d.offerTimeoutMs, 100, 600_000),
     maxSessions: intEnv(env, "MAX_SESSIONS", d.maxSessions, 1, 10_000),
+    maxSessionsPerIp: intEnv(env, "MAX_SESSIONS_PER_IP", d.maxSessionsPerIp, 1, 10_000),
+    controlRatePerS: intEnv(env, "CONTROL_RATE_PER_S", d.controlRatePerS, 1, 10_000),
+    datagramRatePerS: intEnv(env, "DATAGRAM_RATE_PER_S", d.datagramRatePerS, 1, 1_000_000),
+    wtIdleTimeoutMs: intEnv(env, "WT_IDLE_TIMEOUT_MS", d.wtIdleTimeoutMs, 1000, 600_000),
+    truthTimeoutMs: intEnv(env, "TRUTH_TIMEOUT_MS", d.truthTimeoutMs, 500, 600_000),
+    videoTimeoutMs: intEnv(env, "VIDEO_TIMEOUT_MS", d.videoTimeoutMs, 500, 600_000),
   };
 }
 

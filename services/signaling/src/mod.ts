@@ -9,14 +9,15 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, WT_PATH, createSignalingMetrics, metricsResponse } from "@ballstream/shared";
+import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, type RejectReason, WT_PATH, createSignalingMetrics, metricsResponse } from "@ballstream/shared";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
 import { clientConfig } from "./http/client-config.ts";
 import { healthz, readyz } from "./http/probes.ts";
 import { compose, get } from "./http/router.ts";
 import { staticFiles } from "./http/static-files.ts";
+import { PerAddressCounter } from "./rate-limit.ts";
 import { ViewerSession } from "./viewer-session.ts";
-import { type CertificatePem, type WebTransportServer, certificateHashBase64, createWebTransportServer } from "./webtransport/mod.ts";
+import { type CertificatePem, type WebTransportRefusal, type WebTransportServer, certificateHashBase64, createWebTransportServer } from "./webtransport/mod.ts";
 
 export { type SignalingConfig, DEFAULT_SIGNALING_CONFIG, signalingConfigFromEnv } from "./config.ts";
 
@@ -40,6 +41,8 @@ export interface Signaling {
   readonly certificateHashes: readonly string[];
   /** Viewer sessions open now. */
   readonly sessionCount: number;
+  /** QUIC connections the WebTransport server holds now. */
+  readonly connectionCount: number;
   /** Closes every session (code `serverShutdown`), then both servers. Does not drain the bus. Idempotent. */
   stop(): Promise<void>;
 }
@@ -51,6 +54,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   const log = options.log.child({ component: "signaling" });
   const certificate = config.tls ? await readCertificate(config.tls) : undefined;
   const sessions = new Set<ViewerSession>();
+  const perIp = new PerAddressCounter(config.maxSessionsPerIp);
   const metrics = createSignalingMetrics();
   let wt: WebTransportServer | undefined;
   let wtListening = false;
@@ -64,7 +68,10 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       [
         healthz(),
         readyz({ bus: () => !bus.closed, webtransport: () => wtListening }),
-        get("/metrics", () => metricsResponse()),
+        get("/metrics", () => {
+          metrics.quicConnections.set(wt?.connectionCount ?? 0);
+          return metricsResponse();
+        }),
         clientConfig((): ClientConfig => ({ wtPort: wt?.port ?? 0, wtPath: WT_PATH, certificateHashes, defaults: DEFAULT_SETTINGS })),
         staticFiles(config.webDist),
       ],
@@ -82,7 +89,9 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       ...(certificate ? { certificate } : {}),
       allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : localOrigins(scheme, httpPort),
       paths: [WT_PATH],
+      limits: { idleTimeoutMs: config.wtIdleTimeoutMs },
       log: options.log,
+      onRefused: (reason) => metrics.reject("connection", REJECT_REASON[reason]),
     });
   } catch (err) {
     await http.stop(true);
@@ -96,16 +105,35 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
     const reader = server.sessions.getReader();
     for (let next = await reader.read(); !next.done; next = await reader.read()) {
       const wtSession = next.value;
+      const host = PerAddressCounter.hostOf(wtSession.remoteAddress);
       if (sessions.size >= config.maxSessions) {
-        log.warn({ max: config.maxSessions }, "session limit reached; refusing a viewer");
+        log.warn({ max: config.maxSessions, remote: wtSession.remoteAddress }, "session limit reached; refusing a viewer");
+        metrics.reject("session", "limit_exceeded");
         wtSession.close({ closeCode: CLOSE_CODES.limitExceeded, reason: `the server is full (${config.maxSessions} sessions)` });
         continue;
       }
-      const session = new ViewerSession(wtSession, { bus, log, metrics, requestTimeoutMs: config.requestTimeoutMs, offerTimeoutMs: config.offerTimeoutMs });
+      if (!perIp.acquire(host)) {
+        log.warn({ max: config.maxSessionsPerIp, remote: wtSession.remoteAddress }, "per-address session limit reached; refusing a viewer");
+        metrics.reject("session", "limit_exceeded");
+        wtSession.close({ closeCode: CLOSE_CODES.limitExceeded, reason: `too many sessions from your address (${config.maxSessionsPerIp})` });
+        continue;
+      }
+      const session = new ViewerSession(wtSession, {
+        bus,
+        log,
+        metrics,
+        requestTimeoutMs: config.requestTimeoutMs,
+        offerTimeoutMs: config.offerTimeoutMs,
+        controlRatePerS: config.controlRatePerS,
+        datagramRatePerS: config.datagramRatePerS,
+        truthTimeoutMs: config.truthTimeoutMs,
+        videoTimeoutMs: config.videoTimeoutMs,
+      });
       sessions.add(session);
       metrics.activeSessions.set(sessions.size);
       void session.done.then(() => {
         sessions.delete(session);
+        perIp.release(host);
         metrics.activeSessions.set(sessions.size);
       });
     }
@@ -123,6 +151,9 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
     get sessionCount() {
       return sessions.size;
     },
+    get connectionCount() {
+      return server.connectionCount;
+    },
     stop: () =>
       (stopping ??= (async () => {
         wtListening = false;
@@ -133,6 +164,16 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       })()),
   };
 }
+
+/** How each WebTransport refusal is counted in `messages_rejected_total{kind="connection"}`. */
+const REJECT_REASON: Record<WebTransportRefusal, RejectReason> = {
+  forbidden: "forbidden",
+  not_found: "not_found",
+  bad_request: "bad_request",
+  too_many_sessions: "limit_exceeded",
+  connection_limit: "limit_exceeded",
+  idle_timeout: "idle_timeout",
+};
 
 async function readCertificate(tls: NonNullable<SignalingConfig["tls"]>): Promise<CertificatePem> {
   const [certPem, keyPem] = await Promise.all([readFile(tls.certFile, "utf8"), readFile(tls.keyFile, "utf8")]);

@@ -11,11 +11,12 @@ import {
   CLOSE_CODES,
   type ClientMessage,
   DEFAULT_SETTINGS,
-  type ErrorCode,
   type Logger,
   type MediaOfferRequest,
   ProtocolError,
   SESSION_TIMING,
+  type RejectReason,
+  type RejectedKind,
   type ServerMessage,
   type SessionControl,
   type SessionEnded,
@@ -35,6 +36,7 @@ import {
   subjects,
 } from "@ballstream/shared";
 import { ControlChannel } from "./control-channel.ts";
+import { TokenBucket } from "./rate-limit.ts";
 import { buildErrorReport } from "./error-report.ts";
 import { newSessionId } from "./session-id.ts";
 import { TruthRing } from "./truth-ring.ts";
@@ -43,7 +45,7 @@ import type { WebTransportBidirectionalStream, WebTransportSession } from "./web
 /** A session-ending failure: what the page is told, and the close code. */
 class SessionFailure extends Error {
   constructor(
-    readonly code: ErrorCode,
+    readonly code: RejectReason,
     message: string,
     readonly closeCode: number,
   ) {
@@ -63,6 +65,14 @@ export interface ViewerSessionOptions {
   readonly heartbeatIntervalMs?: number;
   /** Where the figures of every report and every rejected message are counted. */
   readonly metrics?: SignalingMetrics;
+  /** Control messages per second (bursts up to the same number); more end the session. Default: unlimited. */
+  readonly controlRatePerS?: number;
+  /** Datagrams per second (bursts up to the same number); more are dropped and counted. Default: unlimited. */
+  readonly datagramRatePerS?: number;
+  /** End a streaming session when no truth arrived for this long (generator or bus down). Default: never. */
+  readonly truthTimeoutMs?: number;
+  /** End a session when its page sent coordinates and then none for this long (video stalled). Default: never. */
+  readonly videoTimeoutMs?: number;
 }
 
 /** How long the page's `error` message may take to leave before the session is closed anyway. */
@@ -73,6 +83,7 @@ export interface ViewerSessionStats {
   coordinates: number;
   reports: number;
   malformedDatagrams: number;
+  rateLimitedDatagrams: number;
   badTruths: number;
 }
 
@@ -80,7 +91,7 @@ export interface ViewerSessionStats {
 export class ViewerSession {
   /** Resolves once the session has ended and released everything. */
   readonly done: Promise<void>;
-  readonly stats: ViewerSessionStats = { coordinates: 0, reports: 0, malformedDatagrams: 0, badTruths: 0 };
+  readonly stats: ViewerSessionStats = { coordinates: 0, reports: 0, malformedDatagrams: 0, rateLimitedDatagrams: 0, badTruths: 0 };
 
   readonly #wt: WebTransportSession;
   readonly #options: ViewerSessionOptions;
@@ -92,6 +103,13 @@ export class ViewerSession {
   #control: ControlChannel | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #offerTimer: ReturnType<typeof setTimeout> | undefined;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  /** When the last truth arrived (nowMs), once the session streams. */
+  #lastTruthMs = 0;
+  /** When the last coordinates arrived (nowMs); 0 until the first. */
+  #lastCoordinatesMs = 0;
+  readonly #controlRate: TokenBucket | undefined;
+  readonly #datagramRate: TokenBucket | undefined;
   #ending: Promise<void> | undefined;
   #resolveDone!: () => void;
 
@@ -100,8 +118,10 @@ export class ViewerSession {
     this.#options = options;
     this.#log = options.log.child({ wtSession: wt.id });
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    if (options.controlRatePerS) this.#controlRate = new TokenBucket(options.controlRatePerS);
+    if (options.datagramRatePerS) this.#datagramRate = new TokenBucket(options.datagramRatePerS);
     this.#offerTimer = setTimeout(
-      () => this.#fail(new SessionFailure("timeout", `no offer within ${options.offerTimeoutMs} ms`, CLOSE_CODES.idleTimeout)),
+      () => this.#fail(new SessionFailure("idle_timeout", `no offer within ${options.offerTimeoutMs} ms`, CLOSE_CODES.idleTimeout)),
       options.offerTimeoutMs,
     );
     void wt.closed.then((info) => this.end(info.closeCode, info.reason || "transport closed"));
@@ -131,6 +151,7 @@ export class ViewerSession {
   async #release(closeCode: number, reason: string): Promise<void> {
     clearTimeout(this.#offerTimer);
     clearInterval(this.#heartbeat);
+    clearInterval(this.#watchdog);
     for (const sub of this.#subs.splice(0)) sub.unsubscribe();
     void this.#control?.close();
     this.#wt.close({ closeCode, reason });
@@ -143,7 +164,8 @@ export class ViewerSession {
   async #fail(failure: SessionFailure): Promise<void> {
     if (this.#ending) return;
     this.#log.warn({ code: failure.code, err: failure.message }, "viewer session failed");
-    if (failure.closeCode === CLOSE_CODES.protocolError) this.#options.metrics?.reject("control", failure.code);
+    const counted = REJECTED_BY_CLOSE_CODE[failure.closeCode];
+    if (counted) this.#options.metrics?.reject(counted, failure.code);
     const told = this.#control?.send({ type: "error", code: failure.code, message: failure.message }).catch(() => undefined);
     if (told) await Promise.race([told, Bun.sleep(ERROR_FLUSH_MS)]);
     await this.end(failure.closeCode, failure.message);
@@ -167,6 +189,9 @@ export class ViewerSession {
       void this.#refuseMoreStreams(streams);
       for await (const message of this.#control.messages()) {
         if (this.#ending) return;
+        if (this.#controlRate && !this.#controlRate.take()) {
+          throw new SessionFailure("rate_limited", `more than ${this.#options.controlRatePerS} control messages a second`, CLOSE_CODES.limitExceeded);
+        }
         await this.#handle(message);
       }
       if (!this.#ending) await this.end(CLOSE_CODES.normal, "the page closed its control stream");
@@ -228,6 +253,7 @@ export class ViewerSession {
     if (this.#ending) return this.#publishEnded("session ended during negotiation");
     clearTimeout(this.#offerTimer);
     await this.#send({ type: "answer", sdp: answer.sdp });
+    this.#startWatchdog();
     this.#log.info({ settings }, "viewer session started");
   }
 
@@ -257,7 +283,33 @@ export class ViewerSession {
     }
   }
 
+  /**
+   * Checks every quarter of the shorter timeout that truths still arrive and, once the page has sent
+   * coordinates, that they still do: otherwise the generator, media or the bus is gone, and the page is told.
+   */
+  #startWatchdog(): void {
+    const { truthTimeoutMs, videoTimeoutMs } = this.#options;
+    const shortest = Math.min(truthTimeoutMs ?? Infinity, videoTimeoutMs ?? Infinity);
+    if (!Number.isFinite(shortest)) return;
+    this.#lastTruthMs = Math.max(this.#lastTruthMs, nowMs());
+    this.#watchdog = setInterval(() => {
+      const now = nowMs();
+      if (truthTimeoutMs !== undefined && now - this.#lastTruthMs > truthTimeoutMs) {
+        this.#stalled(`no frames from the generator for ${truthTimeoutMs} ms: the generator or the bus is down`);
+      } else if (videoTimeoutMs !== undefined && this.#lastCoordinatesMs > 0 && now - this.#lastCoordinatesMs > videoTimeoutMs) {
+        this.#stalled(`the page has shown no new frame for ${videoTimeoutMs} ms: the media service or the bus is down`);
+      }
+    }, Math.max(50, shortest / 4));
+  }
+
+  #stalled(message: string): void {
+    clearInterval(this.#watchdog);
+    this.#options.metrics?.reject("session", "stalled");
+    void this.#fail(new SessionFailure("stalled", message, CLOSE_CODES.backendError));
+  }
+
   #onTruth(data: Uint8Array): void {
+    this.#lastTruthMs = nowMs();
     try {
       this.#ring.add(decodeTruth(data));
     } catch (err) {
@@ -299,6 +351,11 @@ export class ViewerSession {
   /** The error report datagram answering one coordinates datagram, if it is well-formed and a truth is known. */
   #answerCoordinates(data: Uint8Array): Uint8Array | undefined {
     const arrivalMs = nowMs();
+    if (this.#datagramRate && !this.#datagramRate.take()) {
+      if (this.stats.rateLimitedDatagrams++ === 0) this.#log.warn({ max: this.#options.datagramRatePerS }, "datagram rate limit reached: dropping datagrams");
+      this.#options.metrics?.reject("datagram", "rate_limited");
+      return undefined;
+    }
     let coordinates;
     try {
       coordinates = decodeCoordinates(data);
@@ -308,6 +365,7 @@ export class ViewerSession {
       return undefined;
     }
     this.stats.coordinates++;
+    this.#lastCoordinatesMs = arrivalMs;
     const report = buildErrorReport(coordinates, arrivalMs, this.#ring);
     if (!report) return undefined;
     this.stats.reports++;
@@ -315,6 +373,13 @@ export class ViewerSession {
     return encodeErrorReport(report);
   }
 }
+
+/** Session failures counted as rejected messages, by close code: where the offending input came in. */
+const REJECTED_BY_CLOSE_CODE: Partial<Record<number, RejectedKind>> = {
+  [CLOSE_CODES.protocolError]: "control",
+  [CLOSE_CODES.limitExceeded]: "control",
+  [CLOSE_CODES.idleTimeout]: "session",
+};
 
 /** Awaits a bus request; its {@link ProtocolError} becomes a {@link SessionFailure} that says which step failed. */
 async function backend<T>(what: string, request: Promise<T>): Promise<T> {

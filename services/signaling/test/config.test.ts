@@ -20,6 +20,12 @@ describe("signalingConfigFromEnv", () => {
       REQUEST_TIMEOUT_MS: "1500",
       OFFER_TIMEOUT_MS: "3000",
       MAX_SESSIONS: "4",
+      MAX_SESSIONS_PER_IP: "2",
+      CONTROL_RATE_PER_S: "5",
+      DATAGRAM_RATE_PER_S: "100",
+      WT_IDLE_TIMEOUT_MS: "4000",
+      TRUTH_TIMEOUT_MS: "2000",
+      VIDEO_TIMEOUT_MS: "6000",
     });
     expect(c).toEqual({
       httpHost: "0.0.0.0",
@@ -32,6 +38,12 @@ describe("signalingConfigFromEnv", () => {
       requestTimeoutMs: 1500,
       offerTimeoutMs: 3000,
       maxSessions: 4,
+      maxSessionsPerIp: 2,
+      controlRatePerS: 5,
+      datagramRatePerS: 100,
+      wtIdleTimeoutMs: 4000,
+      truthTimeoutMs: 2000,
+      videoTimeoutMs: 6000,
     });
     expect(signalingConfigFromEnv({ HTTP_HOST: "0.0.0.0", WT_HOST: "::" }).wtHost).toBe("::");
   });
@@ -40,6 +52,8 @@ describe("signalingConfigFromEnv", () => {
     expect(() => signalingConfigFromEnv({ HTTP_PORT: "http" })).toThrow("HTTP_PORT");
     expect(() => signalingConfigFromEnv({ WT_PORT: "70000" })).toThrow("WT_PORT");
     expect(() => signalingConfigFromEnv({ TLS_CERT: "/c.pem" })).toThrow("TLS_KEY");
+    expect(() => signalingConfigFromEnv({ MAX_SESSIONS_PER_IP: "0" })).toThrow("MAX_SESSIONS_PER_IP");
+    expect(() => signalingConfigFromEnv({ DATAGRAM_RATE_PER_S: "-1" })).toThrow("DATAGRAM_RATE_PER_S");
   });
 });
 

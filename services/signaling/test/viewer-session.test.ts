@@ -20,7 +20,7 @@ import {
   serveJson,
   subjects,
 } from "@ballstream/shared";
-import { ViewerSession } from "../src/viewer-session.ts";
+import { ViewerSession, type ViewerSessionOptions } from "../src/viewer-session.ts";
 import { type FakeControlStream, FakeWebTransportSession } from "./fake-webtransport.ts";
 import { truthAt } from "./fixtures.ts";
 
@@ -64,7 +64,7 @@ function backends(bus: Bus, fail: { generator?: "error" | "silent"; media?: "err
 
 const sessions: ViewerSession[] = [];
 const metrics = createSignalingMetrics();
-function startSession(bus: Bus, overrides: { requestTimeoutMs?: number; offerTimeoutMs?: number } = {}) {
+function startSession(bus: Bus, overrides: Partial<ViewerSessionOptions> = {}) {
   const wt = new FakeWebTransportSession();
   const session = new ViewerSession(wt, { bus, log, metrics, requestTimeoutMs: 2000, offerTimeoutMs: 5000, heartbeatIntervalMs: 20, ...overrides });
   sessions.push(session);
@@ -72,8 +72,8 @@ function startSession(bus: Bus, overrides: { requestTimeoutMs?: number; offerTim
 }
 
 /** A session that has negotiated: the page sent its offer and got the session and the answer. */
-async function negotiated(bus: Bus) {
-  const { wt, session } = startSession(bus);
+async function negotiated(bus: Bus, overrides: Partial<ViewerSessionOptions> = {}) {
+  const { wt, session } = startSession(bus, overrides);
   const control = wt.openStream();
   control.send(OFFER);
   const { sessionId } = await control.next("session");
@@ -269,6 +269,62 @@ describe("ViewerSession", () => {
     await session.end(CLOSE_CODES.serverShutdown, "the server is shutting down");
     expect(wt.closeInfo).toEqual({ closeCode: CLOSE_CODES.serverShutdown, reason: "the server is shutting down" });
     await until(() => seen.ended.length === 1, "ended");
+  });
+
+  test("control messages over the rate cap end the session with rate_limited / limitExceeded", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const { wt, session, control } = await negotiated(bus, { controlRatePerS: 2 });
+    for (let i = 0; i < 5; i++) control.send({ type: "control", fps: 30 });
+    const error = await control.next("error");
+    await session.done;
+    expect(error.code).toBe("rate_limited");
+    expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.limitExceeded);
+    const rejected = (await metrics.messagesRejected.get()).values.find((v) => v.labels.kind === "control" && v.labels.reason === "rate_limited");
+    expect(rejected?.value).toBeGreaterThanOrEqual(1);
+  });
+
+  test("datagrams over the rate cap are dropped and counted; the session lives on", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const { wt, session } = await negotiated(bus, { datagramRatePerS: 3 });
+    for (let i = 0; i < 10; i++) wt.sendDatagram(new Uint8Array([9]));
+    await until(() => session.stats.malformedDatagrams + session.stats.rateLimitedDatagrams === 10, "10 datagrams handled");
+    expect(session.stats.rateLimitedDatagrams).toBeGreaterThanOrEqual(6);
+    expect(wt.closeInfo).toBeUndefined();
+    const rejected = (await metrics.messagesRejected.get()).values.find((v) => v.labels.kind === "datagram" && v.labels.reason === "rate_limited");
+    expect(rejected?.value).toBeGreaterThanOrEqual(6);
+  });
+
+  test("no truth for truthTimeoutMs: the page is told the generator stopped", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { wt, session, control } = await negotiated(bus, { truthTimeoutMs: 100 });
+    const error = await control.next("error");
+    await session.done;
+    expect(error.code).toBe("stalled");
+    expect(error.message).toContain("generator");
+    expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.backendError);
+    await until(() => seen.ended.length === 1, "ended");
+  });
+
+  test("coordinates that stop for videoTimeoutMs while truths flow: the page is told the video stalled", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const { wt, session, control, sessionId } = await negotiated(bus, { truthTimeoutMs: 5000, videoTimeoutMs: 150 });
+    const truths = setInterval(() => bus.publish(subjects.truth(sessionId), encodeTruth({ ...truthAt(1, Date.now()), sessionId })), 20);
+    try {
+      await Bun.sleep(300);
+      expect(wt.closeInfo).toBeUndefined(); // no coordinates yet: nothing to miss
+      wt.sendDatagram(encodeCoordinates({ rtpTimestamp: 1, found: true, x: 1, y: 1, presentedAtMs: Date.now(), detectMs: 1 }));
+      const error = await control.next("error");
+      await session.done;
+      expect(error.code).toBe("stalled");
+      expect(error.message).toContain("media");
+      expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.backendError);
+    } finally {
+      clearInterval(truths);
+    }
   });
 
   test("a closed bus does not crash the session", async () => {

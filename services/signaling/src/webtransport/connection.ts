@@ -13,7 +13,7 @@ import { type HeaderField, decodeFieldSection, encodeFieldSection } from "./qpac
 import { Session, type SessionHost, WT_STREAM_SIGNAL } from "./session.ts";
 import { decodeSettings, encodeSettings, serverSettings, type Settings } from "./settings.ts";
 import { type IncomingStream, writeAll } from "./streams.ts";
-import type { WebTransportLimits } from "./types.ts";
+import type { WebTransportLimits, WebTransportRefusal } from "./types.ts";
 import { concatBytes } from "./bytes.ts";
 import { encodeVarint, readVarint } from "./varint.ts";
 
@@ -35,7 +35,11 @@ export interface ConnectionContext {
   sessionAccepted(session: Session): void;
   /** The connection is closed for good and can be forgotten. */
   connectionClosed(connection: Http3Connection): void;
+  /** Something was refused (for counting). */
+  refused(reason: WebTransportRefusal): void;
 }
+
+const REFUSAL_BY_STATUS: Record<number, WebTransportRefusal> = { 400: "bad_request", 403: "forbidden", 404: "not_found", 429: "too_many_sessions" };
 
 type StreamState =
   | { kind: "new"; buffer: ByteBuffer }
@@ -277,6 +281,10 @@ export class Http3Connection implements SessionHost {
     for (const state of this.streams.values()) if (state.kind === "wt") state.incoming.terminate(gone);
     this.streams.clear();
     const peerError = this.conn.peerError();
+    if (this.conn.isTimedOut()) {
+      this.log.info({ remote: this.remoteAddress, idleTimeoutMs: this.ctx.limits.idleTimeoutMs }, "connection idle timeout");
+      this.ctx.refused("idle_timeout");
+    }
     this.log.debug({ timedOut: this.conn.isTimedOut(), peerError: peerError?.errorCode }, "connection closed");
     this.ctx.connectionClosed(this);
   }
@@ -535,6 +543,7 @@ export class Http3Connection implements SessionHost {
     const status = this.connectStatus(fields, path, origin);
     if (status !== 200) {
       this.log.info({ status, path, origin }, "CONNECT refused");
+      this.ctx.refused(REFUSAL_BY_STATUS[status] ?? "bad_request");
       this.respond(streamId, [[":status", String(status)]], true);
       return;
     }

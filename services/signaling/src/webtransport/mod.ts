@@ -17,6 +17,7 @@ export type {
   WebTransportCloseInfo,
   WebTransportDatagramDuplexStream,
   WebTransportLimits,
+  WebTransportRefusal,
   WebTransportServer,
   WebTransportServerOptions,
   WebTransportSession,

@@ -57,6 +57,7 @@ export async function createWebTransportServer(options: WebTransportServerOption
       if (closing) session.close({ closeCode: 0, reason: "server closing" });
       else sessionsController.enqueue(session);
     },
+    refused: (reason) => options.onRefused?.(reason),
     connectionClosed: (connection) => {
       for (const id of idsOf.get(connection) ?? []) connections.delete(id);
       idsOf.delete(connection);
@@ -83,7 +84,8 @@ export async function createWebTransportServer(options: WebTransportServerOption
       return;
     }
     if (idsOf.size >= limits.maxConnections) {
-      log.warn({ from }, "connection limit reached: handshake ignored");
+      log.warn({ from, max: limits.maxConnections }, "connection limit reached: handshake ignored");
+      context.refused("connection_limit");
       return;
     }
     const scid = crypto.getRandomValues(new Uint8Array(quiche.MAX_CONN_ID_LEN));
@@ -103,6 +105,9 @@ export async function createWebTransportServer(options: WebTransportServerOption
   log.info({ host: options.host, port: socket.port }, "WebTransport server listening");
   return {
     port: socket.port,
+    get connectionCount() {
+      return idsOf.size;
+    },
     certificateHashes: hashes,
     sessions,
     async close() {

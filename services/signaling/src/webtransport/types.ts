@@ -40,12 +40,19 @@ export interface WebTransportServerOptions {
   readonly paths?: readonly string[];
   readonly limits?: Partial<WebTransportLimits>;
   readonly log: Logger;
+  /** Told about every refusal (CONNECT answered 403/404/429/400, handshake over the connection limit, idle timeout). */
+  readonly onRefused?: (reason: WebTransportRefusal) => void;
 }
+
+/** Why the server refused or dropped a peer, for counting. */
+export type WebTransportRefusal = "forbidden" | "not_found" | "bad_request" | "too_many_sessions" | "connection_limit" | "idle_timeout";
 
 /** A running server. */
 export interface WebTransportServer {
   /** The bound UDP port. */
   readonly port: number;
+  /** QUIC connections held now (handshaking, open or closing). */
+  readonly connectionCount: number;
   /** SHA-256 of the DER of each certificate served, for a page's `serverCertificateHashes`. */
   readonly certificateHashes: readonly Uint8Array[];
   /**
