@@ -3,31 +3,15 @@
  * WebRTC with real ffmpeg), `GET /metrics` shows the latency and error histograms moving, the generator and media
  * counters rising, and no session id anywhere in the exposition. All three services run in this process on the
  * in-process bus (the embedded `bun start` shape), so signaling's `/metrics` carries every service's metrics.
- *
- * Skipped until the generator and media services exist (they are written in parallel).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { type Browser, type Page, chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { startGenerator } from "../services/generator/src/mod.ts";
+import { startMedia } from "../services/media/src/mod.ts";
+import { startSignaling } from "../services/signaling/src/mod.ts";
 import { MemoryBus, createLogger } from "../shared/src/mod.ts";
+import { launchChromium } from "./harness/browser.ts";
 
-const root = join(import.meta.dir, "..");
-const generatorModule = join(root, "services/generator/src/mod.ts");
-const mediaModule = join(root, "services/media/src/mod.ts");
-const signalingModule = join(root, "services/signaling/src/mod.ts");
-const ready = [generatorModule, mediaModule, signalingModule, join(root, "web/dist/index.html")].every((p) => existsSync(p));
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--allow-loopback-in-peer-connection",
-];
 
 /** Generous bounds: two shared cores, never assert on timing. */
 const SESSION_TIMEOUT_MS = 60_000;
@@ -57,7 +41,7 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-describe.skipIf(!ready)("metrics during a real browser session", () => {
+describe("metrics during a real browser session", () => {
   const bus = new MemoryBus();
   const log = createLogger("ballstream", { level: process.env.LOG_LEVEL ?? "warn" });
   const services: Stoppable[] = [];
@@ -84,15 +68,12 @@ describe.skipIf(!ready)("metrics during a real browser session", () => {
   }
 
   beforeAll(async () => {
-    const { startGenerator } = await import(generatorModule);
-    const { startMedia } = await import(mediaModule);
-    const { startSignaling } = await import(signalingModule);
     services.push(await startGenerator({ bus, log }));
     services.push(await startMedia({ bus, log }));
     const signaling = await startSignaling({ bus, log, config: { httpHost: "127.0.0.1", httpPort: 0, wtHost: "127.0.0.1", wtPort: 0 } });
     services.unshift(signaling);
     httpUrl = signaling.httpUrl.replace("localhost", "127.0.0.1");
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on("pageerror", (err) => log.warn({ err }, "page error"));
     await page.goto(signaling.httpUrl);

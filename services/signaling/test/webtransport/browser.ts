@@ -2,18 +2,8 @@
  * Test and bench helper: headless Debian Chromium (playwright-core) with a page served over http://127.0.0.1 (a
  * secure context) from which scripts open WebTransport sessions to a server under test.
  */
-import { chromium, type Browser, type Page } from "playwright-core";
-
-/** Flags from the team brief; never --disable-quic (it disables WebTransport). */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../../../e2e/harness/browser.ts";
 
 /** A browser page on a local origin plus what it takes to stop them. */
 export interface BrowserPage {
@@ -32,7 +22,7 @@ export async function openBrowserPage(): Promise<BrowserPage> {
   });
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const origin = `http://127.0.0.1:${http.port}`;
     await page.goto(`${origin}/`);
