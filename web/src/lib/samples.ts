@@ -5,26 +5,16 @@
 import type { ErrorReport } from "@ballstream/shared/wt-protocol";
 import type { JoinedFrame } from "./frame-joiner.ts";
 
-/** One frame's measurements. Positions in px, times in epoch ms, durations in ms; NaN/null where unknown. */
-export interface Sample {
+/**
+ * One frame's measurements: the report's figures (positions in px, times in epoch ms, durations in ms; NaN where
+ * unknown) plus what only the page knows (null where unknown).
+ */
+export interface Sample extends Omit<ErrorReport, "frameMatched" | "frameId"> {
+  /** Null when signaling no longer had the frame's truth. */
   readonly frameId: number | null;
-  readonly rtpTimestamp: number;
-  readonly captureTimeMs: number;
   readonly decodedAtMs: number | null;
   /** When the page showed the frame (null: the compositor never presented it). */
   readonly presentedAtMs: number | null;
-  readonly arrivalMs: number;
-  readonly found: boolean;
-  readonly detectedX: number;
-  readonly detectedY: number;
-  readonly frameTruthX: number;
-  readonly frameTruthY: number;
-  readonly nowTruthX: number;
-  readonly nowTruthY: number;
-  readonly realtimeErrorPx: number;
-  readonly frameErrorPx: number;
-  /** Arrival at signaling minus capture. */
-  readonly latencyMs: number;
   /** Presentation on the page minus capture (null when not presented or the frame was not matched). */
   readonly glassToGlassMs: number | null;
   readonly detectMs: number | null;
@@ -38,25 +28,14 @@ export const SAMPLE_COLUMNS: readonly (keyof Sample)[] = [
 
 /** Builds a {@link Sample} from a report and the page's record of that frame (if still known). */
 export function sampleOf(report: ErrorReport, frame: JoinedFrame | undefined): Sample {
+  const { frameMatched, frameId, ...figures } = report;
   const presentedAtMs = frame?.presentedAtMs ?? null;
   return {
-    frameId: report.frameMatched ? report.frameId : null,
-    rtpTimestamp: report.rtpTimestamp,
-    captureTimeMs: report.captureTimeMs,
+    ...figures,
+    frameId: frameMatched ? frameId : null,
     decodedAtMs: frame?.decodedAtMs ?? null,
     presentedAtMs,
-    arrivalMs: report.arrivalMs,
-    found: report.found,
-    detectedX: report.detectedX,
-    detectedY: report.detectedY,
-    frameTruthX: report.frameTruthX,
-    frameTruthY: report.frameTruthY,
-    nowTruthX: report.nowTruthX,
-    nowTruthY: report.nowTruthY,
-    realtimeErrorPx: report.realtimeErrorPx,
-    frameErrorPx: report.frameErrorPx,
-    latencyMs: report.latencyMs,
-    glassToGlassMs: presentedAtMs !== null && report.frameMatched ? presentedAtMs - report.captureTimeMs : null,
+    glassToGlassMs: presentedAtMs !== null && frameMatched ? presentedAtMs - report.captureTimeMs : null,
     detectMs: frame?.detectMs ?? null,
   };
 }
