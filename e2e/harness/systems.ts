@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { type Bus, BusError, connectNatsBus, createLogger, subjects } from "@ballstream/shared";
-import { startNatsServer } from "@ballstream/shared/testing/nats-server";
+import { type TestNatsServer, startNatsServer } from "@ballstream/shared/testing/nats-server";
 import { freeTcpPort, freeUdpPort } from "./ports.ts";
 import { waitForReady } from "./readiness.ts";
 import { type ServiceProcess, spawnService } from "./service-process.ts";
@@ -29,9 +29,9 @@ async function startedOrStopped(processes: ServiceProcess[], ready: () => Promis
   }
 }
 
-/** `bun scripts/start.ts`: generator, media and signaling in one process. */
-export async function startOneProcess(): Promise<RunningSystem> {
-  const env = await signalingEnv();
+/** `bun scripts/start.ts`: generator, media and signaling in one process (`extraEnv` added to its environment). */
+export async function startOneProcess(extraEnv: Record<string, string> = {}): Promise<RunningSystem> {
+  const env = { ...(await signalingEnv()), ...extraEnv };
   const server = spawnService("ballstream (one process)", ["bun", "scripts/start.ts"], ROOT, env);
   await startedOrStopped([server], () => waitForReady(urlOf(env), [server]));
   return { url: urlOf(env), server, others: [], metricsUrls: [`${urlOf(env)}metrics`], cleanup: async () => void (await server.stop("SIGKILL")) };
@@ -59,14 +59,27 @@ async function waitForResponder(bus: Bus, subject: string, processes: readonly S
   throw new Error(`nobody answers on ${subject} within ${timeoutMs} ms`);
 }
 
-/** nats-server, then generator, media and signaling as separate processes (`bun run start:<service>`). */
-export async function startOverNats(): Promise<RunningSystem> {
-  const nats = await startNatsServer();
+/** The three processes over NATS, with what a fault test needs to break and mend them. */
+export interface NatsSystem extends RunningSystem {
+  /** The nats-server (kill / restart it); its monitoring endpoint is on. */
+  readonly nats: TestNatsServer;
+  /** Starts a generator or media process again on the same metrics port (after the test killed it). */
+  respawn(service: "generator" | "media"): Promise<ServiceProcess>;
+}
+
+/**
+ * nats-server, then generator, media and signaling as separate processes (`bun run start:<service>`);
+ * `extraEnv` is added to every service's environment.
+ */
+export async function startOverNats(extraEnv: Record<string, string> = {}): Promise<NatsSystem> {
+  const nats = await startNatsServer({ monitoring: true });
   const env = await signalingEnv();
-  const common = { NATS_URL: nats.url, LOG_LEVEL: "info", METRICS_HOST: "127.0.0.1" };
-  const [generatorMetrics, mediaMetrics] = [String(await freeTcpPort()), String(await freeTcpPort())];
-  const generator = spawnService("generator", ["bun", "services/generator/src/main.ts"], ROOT, { ...common, METRICS_PORT: generatorMetrics });
-  const media = spawnService("media", ["bun", "services/media/src/main.ts"], ROOT, { ...common, METRICS_PORT: mediaMetrics });
+  const common = { NATS_URL: nats.url, LOG_LEVEL: "info", METRICS_HOST: "127.0.0.1", ...extraEnv };
+  const metricsPorts = { generator: String(await freeTcpPort()), media: String(await freeTcpPort()) };
+  const spawnBackend = (service: "generator" | "media") =>
+    spawnService(service, ["bun", `services/${service}/src/main.ts`], ROOT, { ...common, METRICS_PORT: metricsPorts[service] });
+  const generator = spawnBackend("generator");
+  const media = spawnBackend("media");
   const server = spawnService("signaling", ["bun", "services/signaling/src/main.ts"], ROOT, { ...common, ...env });
   const all = [generator, media, server];
   const probe = await connectNatsBus({ url: nats.url, name: "e2e-probe", log: createLogger("e2e", { level: "silent" }) });
@@ -82,11 +95,25 @@ export async function startOverNats(): Promise<RunningSystem> {
   } finally {
     await probe.drain();
   }
+  const others = [generator, media];
   return {
     url: urlOf(env),
     server,
-    others: [generator, media],
-    metricsUrls: [`${urlOf(env)}metrics`, `http://127.0.0.1:${generatorMetrics}/metrics`, `http://127.0.0.1:${mediaMetrics}/metrics`],
+    others,
+    nats,
+    metricsUrls: [`${urlOf(env)}metrics`, `http://127.0.0.1:${metricsPorts.generator}/metrics`, `http://127.0.0.1:${metricsPorts.media}/metrics`],
+    respawn: async (service) => {
+      const p = spawnBackend(service);
+      all.push(p);
+      others[service === "generator" ? 0 : 1] = p;
+      const probe = await connectNatsBus({ url: nats.url, name: "e2e-probe", log: createLogger("e2e", { level: "silent" }) });
+      try {
+        await waitForResponder(probe, service === "generator" ? subjects.generatorStart : subjects.mediaOffer, [p]);
+      } finally {
+        await probe.drain();
+      }
+      return p;
+    },
     cleanup: async () => {
       await Promise.all(all.map((p) => p.stop("SIGKILL")));
       await nats.stop();

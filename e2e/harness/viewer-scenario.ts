@@ -55,7 +55,7 @@ function samples(page: Page): Promise<Sample[]> {
 }
 
 /** The sum of a metric's samples (all label sets) across every endpoint. */
-async function metricSum(urls: readonly string[], name: string): Promise<number> {
+export async function metricSum(urls: readonly string[], name: string): Promise<number> {
   let sum = 0;
   for (const url of urls) {
     const text = await (await fetch(url)).text();

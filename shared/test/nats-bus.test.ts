@@ -41,6 +41,16 @@ describe("startNatsServer", () => {
     expect(port).toBeGreaterThan(0);
     expect(port).toBeLessThan(65536);
   });
+
+  test("serves the monitoring endpoint when asked", async () => {
+    const monitored = await startNatsServer({ monitoring: true });
+    try {
+      const subsz = (await (await fetch(new URL("subsz", monitored.monitorUrl))).json()) as { num_subscriptions: number };
+      expect(subsz.num_subscriptions).toBeGreaterThanOrEqual(0);
+    } finally {
+      await monitored.stop();
+    }
+  });
 });
 
 describe("NatsBus against a real server", () => {

@@ -13,6 +13,8 @@ import type { Subprocess } from "bun";
 export interface NatsServerOptions {
   /** The server's max_payload in bytes (nats-server's default is 1 MiB). */
   readonly maxPayload?: number;
+  /** Also serve nats-server's HTTP monitoring (`/subsz`, `/connz`) on a free port of 127.0.0.1. */
+  readonly monitoring?: boolean;
 }
 
 /** A running test server. */
@@ -20,6 +22,8 @@ export interface TestNatsServer {
   /** `nats://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** `http://127.0.0.1:<port>/` of the monitoring endpoint, when {@link NatsServerOptions.monitoring} is set. */
+  readonly monitorUrl?: string;
   /** Stops the server gracefully (SIGTERM) and waits for it; idempotent. */
   stop(): Promise<void>;
   /** Kills the server at once (SIGKILL), as a crash would, and waits for it. */
@@ -63,6 +67,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const binary = natsServerBinary();
   const dir = mkdtempSync(join(tmpdir(), "ballstream-nats-"));
   let port = 0;
+  const monitorPort = options.monitoring ? await freePort() : 0;
   let proc: Subprocess | undefined;
 
   const launch = async (): Promise<void> => {
@@ -71,6 +76,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const logFile = join(dir, "nats.log");
     const lines = [`listen: "127.0.0.1:${port}"`, `log_file: "${logFile}"`];
     if (options.maxPayload !== undefined) lines.push(`max_payload: ${options.maxPayload}`);
+    if (monitorPort !== 0) lines.push(`http: "127.0.0.1:${monitorPort}"`);
     writeFileSync(config, `${lines.join("\n")}\n`);
     const child = Bun.spawn([binary, "-c", config], { stdout: "ignore", stderr: "ignore" });
     proc = child;
@@ -118,6 +124,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    ...(monitorPort !== 0 ? { monitorUrl: `http://127.0.0.1:${monitorPort}/` } : {}),
     stop: async () => {
       await halt("SIGTERM");
       process.off("exit", killOnExit);

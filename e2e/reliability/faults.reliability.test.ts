@@ -1,0 +1,130 @@
+/**
+ * Faults in the three-process deployment, with real Chromium viewers: an ffmpeg encoder killed, nats-server
+ * killed and restarted, the media process killed, the generator process killed. Each time the page either carries
+ * on or says what happened, the surviving services keep serving, and new sessions work once the part is back.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Browser, Page } from "playwright-core";
+import { type HookSnapshot, launchChromium, readHook, waitForHook } from "../harness/browser.ts";
+import { type NatsSystem, startOverNats } from "../harness/systems.ts";
+import { metricSum } from "../harness/viewer-scenario.ts";
+import { ffmpegChildren, metricSample, settle } from "./probes.ts";
+
+/** Shorter than the defaults so a dead back-end shows on the page quickly (documented in docs/reliability.md). */
+const ENV = { TRUTH_TIMEOUT_MS: "3000", VIDEO_TIMEOUT_MS: "4000" };
+
+let system: NatsSystem;
+let browser: Browser;
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  [system, browser] = await Promise.all([startOverNats(ENV), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.cleanup();
+});
+
+const diagnostics = () => [system.server, ...system.others].map((p) => `--- ${p.name}\n${p.output().slice(-2500)}`).join("\n");
+
+/** A new tab with a full viewer; resolves once it streams (or with its failure). */
+async function viewer(): Promise<{ page: Page; hook: HookSnapshot }> {
+  const page = await (browser.contexts()[0] ?? (await browser.newContext())).newPage();
+  pages.push(page);
+  await page.goto(system.url);
+  const hook = await waitForHook(page, "streaming or failed", (h) => (h.status === "streaming" && h.reportsReceived > 0) || h.status === "error" || h.status === "closed", 30_000);
+  return { page, hook };
+}
+
+async function streamingViewer(): Promise<Page> {
+  const { page, hook } = await viewer();
+  if (hook.status !== "streaming") throw new Error(`viewer failed: ${hook.error}\n${diagnostics()}`);
+  return page;
+}
+
+/** Waits until the tab has decoded `frames` more frames than now. */
+async function keepsDecoding(page: Page, frames = 20): Promise<void> {
+  const before = (await readHook(page))!.inbound.framesDecoded;
+  await waitForHook(page, `${frames} more decoded frames`, (h) => h.inbound.framesDecoded >= before + frames, 20_000);
+}
+
+async function closeAll(): Promise<void> {
+  await Promise.all(pages.splice(0).map((p) => p.close()));
+}
+
+describe("faults, three processes over NATS", () => {
+  test("ffmpeg dying restarts the encoder of that session only; both tabs keep playing", async () => {
+    const [a, b] = [await streamingViewer(), await streamingViewer()];
+    const media = system.others[1]!;
+    const mediaMetrics = system.metricsUrls[2]!;
+    const encoders = await settle(() => ffmpegChildren(media.pid), (pids) => pids.length === 2);
+    expect(encoders).toHaveLength(2);
+    const restartsBefore = await metricSample(mediaMetrics, "ballstream_media_encoder_restarts_total");
+    process.kill(encoders[0]!, "SIGKILL");
+    const restarts = await settle(() => metricSample(mediaMetrics, "ballstream_media_encoder_restarts_total"), (n) => n > restartsBefore);
+    expect(restarts).toBeGreaterThan(restartsBefore);
+    await Promise.all([keepsDecoding(a), keepsDecoding(b)]);
+    const after = ffmpegChildren(media.pid);
+    expect(after).toHaveLength(2);
+    expect(after).toContain(encoders[1]!); // the other session's encoder was not touched
+    expect(after).not.toContain(encoders[0]!);
+    for (const p of [a, b]) expect((await readHook(p))?.status).toBe("streaming");
+    console.log(`[faults] ffmpeg killed: encoder restarts ${restartsBefore} → ${restarts}; both tabs kept decoding`);
+  });
+
+  test("nats-server killed and restarted: sessions resume within 2 s or end with a message; new sessions work", async () => {
+    await system.nats.kill();
+    await Bun.sleep(500);
+    await system.nats.restart();
+    const back = performance.now();
+    const before = await Promise.all(pages.map(async (p) => (await readHook(p))!.reportsReceived));
+    const outcomes = await Promise.all(
+      pages.map(async (p, i) => {
+        const h = await waitForHook(p, "resumed or ended", (h) => h.reportsReceived > before[i]! + 5 || h.status !== "streaming", 20_000);
+        return { status: h.status, error: h.error, afterMs: Math.round(performance.now() - back) };
+      }),
+    );
+    console.log(`[faults] NATS down ~0.5 s; outcomes after it was back: ${JSON.stringify(outcomes)}`);
+    for (const o of outcomes) {
+      if (o.status === "streaming") expect(o.afterMs).toBeLessThanOrEqual(2000 + 1000); // 2 s + the hook's polling and page stats lag
+      else expect(o.error ?? "").toMatch(/\w{8,}/);
+    }
+    const fresh = await streamingViewer();
+    await keepsDecoding(fresh);
+    await closeAll();
+  });
+
+  test("media process killed: pages are told, signaling and generator keep serving, a new media serves new sessions", async () => {
+    const tab = await streamingViewer();
+    await system.others[1]!.stop("SIGKILL");
+    const told = await waitForHook(tab, "told that media is gone", (h) => h.status !== "streaming", 20_000);
+    expect(told.error ?? "").toContain("media");
+    expect((await fetch(new URL("readyz", system.url))).status).toBe(200);
+    // The generator released the session (signaling published `ended`), and still serves.
+    expect(await settle(() => metricSum([system.metricsUrls[1]!], "ballstream_generator_active_sessions"), (n) => n === 0)).toBe(0);
+    const refused = await viewer();
+    expect(refused.hook.status).not.toBe("streaming");
+    expect(refused.hook.error ?? "").toContain("media");
+    await system.respawn("media");
+    await keepsDecoding(await streamingViewer());
+    console.log(`[faults] media killed; page said: "${told.error}"; while down a new page said: "${refused.hook.error}"`);
+    await closeAll();
+  });
+
+  test("generator process killed: pages are told, signaling and media keep serving, a new generator serves new sessions", async () => {
+    const tab = await streamingViewer();
+    await system.others[0]!.stop("SIGKILL");
+    const told = await waitForHook(tab, "told that the generator is gone", (h) => h.status !== "streaming", 20_000);
+    expect(told.error ?? "").toContain("generator");
+    expect((await fetch(new URL("readyz", system.url))).status).toBe(200);
+    expect(await settle(() => metricSum([system.metricsUrls[2]!], "ballstream_media_active_peers"), (n) => n === 0)).toBe(0);
+    const refused = await viewer();
+    expect(refused.hook.status).not.toBe("streaming");
+    expect(refused.hook.error ?? "").toContain("generator");
+    await system.respawn("generator");
+    await keepsDecoding(await streamingViewer());
+    console.log(`[faults] generator killed; page said: "${told.error}"; while down a new page said: "${refused.hook.error}"`);
+    await closeAll();
+  });
+});
