@@ -4,10 +4,10 @@
  *   truth encoding), against pureimage (RGBA canvas + RGBA→I420 conversion), the library the design named;
  * - pacing: lateness of frame delivery (subscriber receive time − scheduled capture time) with 8 sessions at
  *   60 fps through the real service (workers + in-process bus), p50/p99/max, and skipped slots;
- * - cheap compression of a frame (deflate level 1, zstd level 1): bytes and CPU per frame, to weigh against the
- *   transport cost of raw frames on NATS.
+ * - cheap compression of a frame (deflate level 1, zstd level 1, and the frame codec's zstd format as shipped):
+ *   bytes and time per frame, to weigh against the transport cost of raw frames on NATS (bench/nats-frames.ts).
  */
-import { DEFAULT_SETTINGS, MemoryBus, createLogger, createRegistry, decodeTruth, nowMs, requestJson, parseSettings, subjects } from "@ballstream/shared";
+import { DEFAULT_SETTINGS, MemoryBus, createLogger, createRegistry, decodeFrame, decodeTruth, encodeFrame, nowMs, requestJson, parseSettings, subjects } from "@ballstream/shared";
 import * as PImage from "pureimage";
 import { startGenerator } from "../src/mod.ts";
 import { createBallRaster } from "../src/raster.ts";
@@ -18,8 +18,20 @@ export interface GeneratorBenchResult {
   readonly rasterOnlyFps: number;
   readonly fullFrameFps: number;
   readonly pureimageFps: number;
-  readonly pacing: { readonly sessions: number; readonly fps: number; readonly frames: number; readonly skipped: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  readonly pacing: PacingResult;
   readonly compression: ReadonlyArray<{ readonly codec: string; readonly bytes: number; readonly ratio: number; readonly compressMs: number; readonly decompressMs: number }>;
+}
+
+/** Pacing figures: lateness percentiles, skipped slots, and the whole process's CPU (all threads) in % of a core. */
+export interface PacingResult {
+  readonly sessions: number;
+  readonly fps: number;
+  readonly frames: number;
+  readonly skipped: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly cpuPercent: number;
 }
 
 const W = DEFAULT_SETTINGS.width;
@@ -70,10 +82,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function pacing(sessions: number, fps: number, seconds: number): Promise<GeneratorBenchResult["pacing"]> {
+async function pacing(sessions: number, fps: number, seconds: number, workerUrl?: URL): Promise<PacingResult> {
   const log = createLogger("bench", { level: "warn", pretty: false });
   const bus = new MemoryBus(log);
-  const generator = await startGenerator({ bus, log, registry: createRegistry(), config: { maxSessions: sessions, heartbeatTimeoutMs: 600_000 } });
+  const generator = await startGenerator({ bus, log, registry: createRegistry(), config: { maxSessions: sessions, heartbeatTimeoutMs: 600_000 }, ...(workerUrl ? { workerUrl } : {}) });
   const lateness: number[] = [];
   let skipped = 0;
   const warmupMs = 1000;
@@ -92,23 +104,33 @@ async function pacing(sessions: number, fps: number, seconds: number): Promise<G
     });
     await requestJson(bus, subjects.generatorStart, { sessionId: id, settings: { fps } }, parseSettings, 10_000);
   }
-  await Bun.sleep(warmupMs + seconds * 1000);
+  await Bun.sleep(Math.max(0, started + warmupMs - nowMs()));
+  const cpu0 = process.cpuUsage();
+  const wall0 = nowMs();
+  await Bun.sleep(seconds * 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPercent = ((cpu.user + cpu.system) / 1000 / (nowMs() - wall0)) * 100;
   await generator.stop();
   const sorted = lateness.sort((a, b) => a - b);
-  return { sessions, fps, frames: sorted.length, skipped, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) ?? Number.NaN };
+  return { sessions, fps, frames: sorted.length, skipped, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) ?? Number.NaN, cpuPercent };
 }
 
 function compression(): GeneratorBenchResult["compression"] {
   const renderer = new FrameRenderer("benchSession_000000000", DEFAULT_SETTINGS, nowMs());
   const frame = new Uint8Array(renderer.render(nowMs() + 1234).frame);
+  const decoded = decodeFrame(frame);
   type Bytes = Uint8Array<ArrayBuffer>;
   const codecs: Array<[string, (d: Bytes) => Uint8Array, (d: Bytes) => Uint8Array]> = [
     ["deflate-1", (d) => Bun.deflateSync(d, { level: 1 }), (d) => Bun.inflateSync(d)],
     ["zstd-1", (d) => Bun.zstdCompressSync(d, { level: 1 }), (d) => Bun.zstdDecompressSync(d)],
+    // What ships: the frame codec's encodeFrame/decodeFrame (decompression capped at the I420 size).
+    ["frame codec zstd", () => encodeFrame(decoded, "zstd"), (d) => decodeFrame(d).pixels],
+    ["frame codec none", () => encodeFrame(decoded, "none"), (d) => decodeFrame(d).pixels],
   ];
   return codecs.map(([codec, compress, decompress]) => {
     const packed = new Uint8Array(compress(frame));
-    if (!Buffer.from(decompress(packed)).equals(Buffer.from(frame))) throw new Error(`${codec} did not round-trip`);
+    const back = decompress(packed);
+    if (!Buffer.from(back).equals(Buffer.from(back.length === frame.length ? frame : decoded.pixels))) throw new Error(`${codec} did not round-trip`);
     return {
       codec,
       bytes: packed.length,
@@ -130,13 +152,30 @@ export async function runGeneratorBench(options: { pacingSeconds?: number } = {}
   return { rasterOnlyFps, fullFrameFps, pureimageFps, pacing: await pacing(8, 60, options.pacingSeconds ?? 5), compression: compression() };
 }
 
-if (import.meta.main) {
-  const r = await runGeneratorBench();
-  const f = (n: number) => n.toFixed(n < 10 ? 2 : 0);
-  console.log(`raster 640x480, one core: direct I420 raster ${f(r.rasterOnlyFps)} frames/s; raster + encode ${f(r.fullFrameFps)} frames/s (target ≥ 1000); pureimage + RGBA→I420 ${f(r.pureimageFps)} frames/s`);
-  const p = r.pacing;
-  console.log(`pacing ${p.sessions} sessions × ${p.fps} fps: ${p.frames} frames, ${p.skipped} skipped, lateness p50 ${f(p.p50Ms)} ms, p99 ${f(p.p99Ms)} ms (target ≤ 2), max ${f(p.maxMs)} ms`);
-  for (const c of r.compression) {
+function formatPacing(p: PacingResult): string {
+  return `pacing ${p.sessions} sessions × ${p.fps} fps: ${p.frames} frames, ${p.skipped} skipped, lateness p50 ${p.p50Ms.toFixed(2)} ms, p99 ${p.p99Ms.toFixed(2)} ms (target ≤ 2), max ${p.maxMs.toFixed(2)} ms; process CPU ${p.cpuPercent.toFixed(1)} % of a core`;
+}
+
+function printCompression(rows: GeneratorBenchResult["compression"]): void {
+  for (const c of rows) {
     console.log(`compression ${c.codec}: ${c.bytes} bytes (×${c.ratio.toFixed(0)}), compress ${c.compressMs.toFixed(3)} ms, decompress ${c.decompressMs.toFixed(3)} ms per frame`);
+  }
+}
+
+if (import.meta.main) {
+  if (process.argv[2] === "compression") {
+    printCompression(compression());
+  } else if (process.argv[2] === "pacing") {
+    // `bun bench/generator.ts pacing [sessions] [fps] [seconds] [worker.ts]`: the pacing measurement alone,
+    // optionally with another session worker script (to compare a pacing variant against the current one).
+    const [sessions, fps, seconds] = [3, 4, 5].map((i, k) => Number(process.argv[i] ?? [8, 60, 5][k]));
+    const worker = process.argv[6] ? new URL(Bun.pathToFileURL(process.argv[6]).href) : undefined;
+    console.log(`${worker ? `[${process.argv[6]}] ` : ""}${formatPacing(await pacing(sessions!, fps!, seconds!, worker))}`);
+  } else {
+    const r = await runGeneratorBench();
+    const f = (n: number) => n.toFixed(n < 10 ? 2 : 0);
+    console.log(`raster 640x480, one core: direct I420 raster ${f(r.rasterOnlyFps)} frames/s; raster + encode ${f(r.fullFrameFps)} frames/s (target ≥ 1000); pureimage + RGBA→I420 ${f(r.pureimageFps)} frames/s`);
+    console.log(formatPacing(r.pacing));
+    printCompression(r.compression);
   }
 }

@@ -5,6 +5,7 @@
  */
 import {
   type Bus,
+  type FrameCompression,
   type Logger,
   type Registry,
   DEFAULT_SETTINGS,
@@ -27,12 +28,18 @@ export interface GeneratorConfig {
   readonly heartbeatTimeoutMs: number;
   /** Start requests beyond this many running sessions are refused (`unavailable`). */
   readonly maxSessions: number;
+  /**
+   * How frames carry their pixels: `none` on the in-process bus (messages passed by reference, compressing only
+   * costs time), `zstd` over NATS (main.ts's default: ~500× fewer bytes through the server).
+   */
+  readonly frameCompression: FrameCompression;
 }
 
 /** Defaults of {@link GeneratorConfig}. */
 export const DEFAULT_GENERATOR_CONFIG: GeneratorConfig = {
   heartbeatTimeoutMs: SESSION_TIMING.heartbeatTimeoutMs,
   maxSessions: 16,
+  frameCompression: "none",
 };
 
 /** Options of {@link startGenerator}. */
@@ -90,6 +97,7 @@ export async function startGenerator(options: GeneratorOptions): Promise<Generat
         log,
         metrics,
         heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+        frameCompression: config.frameCompression,
         workerUrl,
         onEnded: (s) => {
           if (sessions.get(s.id) === s) sessions.delete(s.id);

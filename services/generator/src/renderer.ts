@@ -2,7 +2,16 @@
  * The drawing side of one session: keeps the ball's physics and produces, for a capture time, the encoded frame
  * and its encoded truth, both ready to publish. Runs inside the session's worker (and in benchmarks directly).
  */
-import { type BallState, type FrameTruth, type SessionSettings, ballAt, encodeFrame, encodeTruth, withSpeed } from "@ballstream/shared";
+import {
+  type BallState,
+  type FrameCompression,
+  type FrameTruth,
+  type SessionSettings,
+  ballAt,
+  encodeFrame,
+  encodeTruth,
+  withSpeed,
+} from "@ballstream/shared";
 import { type BallRaster, createBallRaster } from "./raster.ts";
 
 /** Direction of the first flight: not a diagonal, so the ball visits the whole frame rather than a loop. */
@@ -34,11 +43,14 @@ export function initialBallState(settings: SessionSettings, startMs: number): Ba
 export class FrameRenderer {
   readonly #sessionId: string;
   readonly #raster: BallRaster;
+  readonly #compression: FrameCompression;
   #state: BallState;
   #nextFrameId = 0;
 
-  constructor(sessionId: string, settings: SessionSettings, startMs: number) {
+  /** `compression` is how the encoded frames carry their pixels (see {@link FrameCompression}). */
+  constructor(sessionId: string, settings: SessionSettings, startMs: number, compression: FrameCompression = "none") {
     this.#sessionId = sessionId;
+    this.#compression = compression;
     this.#raster = createBallRaster(settings.width, settings.height, settings.ballColor, settings.backgroundColor);
     this.#state = initialBallState(settings, startMs);
   }
@@ -70,6 +82,6 @@ export class FrameRenderer {
     };
     this.#nextFrameId = (this.#nextFrameId + 1) >>> 0;
     const pixels = this.#raster.draw(s.x, s.y, s.radius);
-    return { frameId: truth.frameId, captureTimeMs, frame: encodeFrame({ ...truth, pixelFormat: "I420", pixels }), truth: encodeTruth(truth) };
+    return { frameId: truth.frameId, captureTimeMs, frame: encodeFrame({ ...truth, pixelFormat: "I420", pixels }, this.#compression), truth: encodeTruth(truth) };
   }
 }

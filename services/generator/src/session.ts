@@ -7,6 +7,7 @@
 import {
   type Bus,
   type BusSubscription,
+  type FrameCompression,
   type GeneratorMetrics,
   type Logger,
   type SessionControl,
@@ -31,6 +32,7 @@ export interface SessionContext {
   readonly log: Logger;
   readonly metrics: GeneratorMetrics;
   readonly heartbeatTimeoutMs: number;
+  readonly frameCompression: FrameCompression;
   readonly workerUrl: URL;
   /** Called once when the session has fully ended (worker gone, subscriptions released). */
   readonly onEnded: (session: GeneratorSession) => void;
@@ -83,7 +85,7 @@ export class GeneratorSession {
     ];
     this.#armHeartbeat();
     ctx.metrics.activeSessions.inc();
-    this.#post({ type: "start", sessionId: id, settings });
+    this.#post({ type: "start", sessionId: id, settings, compression: ctx.frameCompression });
     this.#log.info({ settings }, "session started");
   }
 

@@ -1,9 +1,9 @@
 /** What the main thread and a session's worker say to each other (internal to the generator). */
-import type { SessionSettings } from "@ballstream/shared";
+import type { FrameCompression, SessionSettings } from "@ballstream/shared";
 
 /** Main thread → worker. The worker starts its clock and schedule when it receives `start`. */
 export type ToWorker =
-  | { readonly type: "start"; readonly sessionId: string; readonly settings: SessionSettings }
+  | { readonly type: "start"; readonly sessionId: string; readonly settings: SessionSettings; readonly compression: FrameCompression }
   | { readonly type: "update"; readonly fps?: number; readonly speed?: number }
   | { readonly type: "stop" };
 

@@ -1,9 +1,11 @@
 /**
- * The worker thread of one session: paces frames from an absolute schedule, draws each one and posts the encoded
- * frame and truth to the main thread (buffers transferred, not copied), which publishes them on the bus.
+ * The worker thread of one session: paces frames from an absolute schedule (a timer armed slightly early, then a
+ * short precise block; see precise-wait.ts), draws each one and posts the encoded frame and truth to the main
+ * thread (buffers transferred, not copied), which publishes them on the bus.
  */
 import { nowMs } from "@ballstream/shared";
 import { FrameRenderer } from "./renderer.ts";
+import { blockFor, planWait } from "./precise-wait.ts";
 import { FrameSchedule } from "./schedule.ts";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
 
@@ -17,14 +19,25 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
 }
 
+/** Arms the timer for the next slot: `leadMs` before it, or at once if the slot is that close. */
+function arm(): void {
+  if (!schedule) return;
+  const step = planWait(schedule.nextDueMs - nowMs());
+  timer = setTimeout(tick, step.kind === "timer" ? step.ms : 0);
+}
+
+/** Runs on the timer: re-arms if woken too early, otherwise blocks precisely until the slot and takes the frame. */
 function tick(): void {
   if (!renderer || !schedule) return;
+  const step = planWait(schedule.nextDueMs - nowMs());
+  if (step.kind === "timer") return arm();
+  if (step.kind === "block") blockFor(step.ms);
   const due = schedule.take(nowMs());
   if (due) {
     const r = renderer.render(due.captureTimeMs);
     post({ type: "frame", frame: r.frame, truth: r.truth, captureTimeMs: due.captureTimeMs, skipped: due.skipped }, [r.frame.buffer, r.truth.buffer]);
   }
-  timer = setTimeout(tick, Math.max(0, schedule.nextDueMs - nowMs()));
+  arm();
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
@@ -32,7 +45,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   switch (m.type) {
     case "start": {
       const startMs = nowMs();
-      renderer = new FrameRenderer(m.sessionId, m.settings, startMs);
+      renderer = new FrameRenderer(m.sessionId, m.settings, startMs, m.compression);
       schedule = new FrameSchedule(startMs, m.settings.fps);
       tick();
       break;

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import {
   type BusMessage,
   DEFAULT_SETTINGS,
+  type FrameCompression,
   MemoryBus,
   ProtocolError,
   type SessionSettings,
@@ -26,7 +27,7 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((g) => g.stop()));
 });
 
-async function setup(options: { heartbeatTimeoutMs?: number; maxSessions?: number; maxPayload?: number; worker?: string } = {}) {
+async function setup(options: { heartbeatTimeoutMs?: number; maxSessions?: number; maxPayload?: number; worker?: string; frameCompression?: FrameCompression } = {}) {
   const { log, lines } = collectingLogger();
   const bus = new MemoryBus(log, options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload });
   const registry = createRegistry();
@@ -34,7 +35,7 @@ async function setup(options: { heartbeatTimeoutMs?: number; maxSessions?: numbe
     bus,
     log,
     registry,
-    config: { heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000, maxSessions: options.maxSessions ?? 16 },
+    config: { heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000, maxSessions: options.maxSessions ?? 16, ...(options.frameCompression ? { frameCompression: options.frameCompression } : {}) },
     ...(options.worker ? { workerUrl: new URL(`./fixtures/${options.worker}`, import.meta.url) } : {}),
   });
   started.push(generator);
@@ -80,6 +81,21 @@ describe("generator service", () => {
       expect(Math.round(gap)).toBeGreaterThanOrEqual(1);
       expect(ts[k]!.frameId).toBe(ts[k - 1]!.frameId + 1);
     }
+  });
+
+  test("frames are raw on the in-process bus by default and zstd-compressed when configured", async () => {
+    const raw = await setup();
+    const packed = await setup({ frameCompression: "zstd" });
+    const rawFrames = raw.collect(subjects.frames(ids[0]!));
+    const packedFrames = packed.collect(subjects.frames(ids[1]!));
+    await raw.start(ids[0]!, { fps: 30 });
+    await packed.start(ids[1]!, { fps: 30 });
+    await waitFor(() => rawFrames.length >= 2 && packedFrames.length >= 2);
+    expect([rawFrames[0]!.data[5], rawFrames[0]!.data.length]).toEqual([1, 460_800 + 64 + ids[0]!.length]);
+    expect(packedFrames[0]!.data[5]).toBe(2);
+    expect(packedFrames[0]!.data.length).toBeLessThan(20_000);
+    const f = decodeFrame(packedFrames[0]!.data);
+    expect([f.sessionId, f.pixelFormat, f.pixels.length]).toEqual([ids[1]!, "I420", 460_800]);
   });
 
   test("control changes fps and speed live, then stops the session and its worker", async () => {

@@ -38,6 +38,22 @@ describe("FrameRenderer", () => {
     }
   });
 
+  test("with zstd, frames carry compressed pixels that decode to exactly what the raw renderer draws", () => {
+    const raw = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
+    const packed = new FrameRenderer(SID, DEFAULT_SETTINGS, T0, "zstd");
+    for (let k = 0; k < 5; k++) {
+      const a = raw.render(T0 + k * 33.3);
+      const b = packed.render(T0 + k * 33.3);
+      expect(b.frame[5]).toBe(2);
+      expect(b.frame.length).toBeLessThan(a.frame.length / 50);
+      expect(b.truth).toEqual(a.truth);
+      const { pixels: pa, ...ha } = decodeFrame(a.frame);
+      const { pixels: pb, ...hb } = decodeFrame(b.frame);
+      expect(hb).toEqual(ha);
+      expect(Buffer.from(pb).equals(Buffer.from(pa))).toBe(true);
+    }
+  });
+
   test("a speed change keeps the trajectory continuous and changes only the pace", () => {
     const r = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
     const before = r.ballAt(T0 + 1000);

@@ -19,6 +19,17 @@ describe("standalone generator over NATS", () => {
     await server.stop();
   });
 
+  test("an unknown FRAME_COMPRESSION exits 1 with a message naming it", async () => {
+    const proc = Bun.spawn(["bun", join(import.meta.dir, "../src/main.ts")], {
+      env: { ...process.env, NATS_URL: server.url, FRAME_COMPRESSION: "gzip", LOG_LEVEL: "info" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    expect(exitCode).toBe(1);
+    expect(out).toContain("FRAME_COMPRESSION must be one of none, zstd, got gzip");
+  });
+
   test("without NATS_URL it exits 1 with a message naming it", async () => {
     const proc = Bun.spawn(["bun", join(import.meta.dir, "../src/main.ts")], { env: { ...process.env, NATS_URL: "", LOG_LEVEL: "info" }, stdout: "pipe", stderr: "pipe" });
     const [out, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
@@ -26,7 +37,7 @@ describe("standalone generator over NATS", () => {
     expect(out).toContain("NATS_URL is required");
   });
 
-  test("serves a session: frames and truths arrive; SIGTERM ends the session and exits 0", async () => {
+  test("serves a session: zstd-compressed frames (the NATS default) and truths arrive; SIGTERM ends the session and exits 0", async () => {
     const proc = Bun.spawn(["bun", join(import.meta.dir, "../src/main.ts")], {
       env: { ...process.env, NATS_URL: server.url, METRICS_PORT: "0", LOG_LEVEL: "info", LOG_FORMAT: "json" },
       stdout: "pipe",
@@ -46,6 +57,8 @@ describe("standalone generator over NATS", () => {
       const settings = await requestJson(bus, subjects.generatorStart, { sessionId: SID, settings: { fps: 30 } }, parseSettings, 10_000);
       expect(settings.fps).toBe(30);
       await waitFor(() => frames.length >= 5 && truths.length >= 5, 20_000, "frames");
+      expect(frames[0]!.data[5]).toBe(2); // pixel format I420 + zstd
+      expect(frames[0]!.data.length).toBeLessThan(20_000);
       const f = decodeFrame(frames[0]!.data);
       const t = truths.map((m) => decodeTruth(m.data)).find((x) => x.frameId === f.frameId)!;
       expect([f.sessionId, f.width, f.height, f.pixels.length]).toEqual([SID, 640, 480, 460_800]);
