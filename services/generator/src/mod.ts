@@ -9,6 +9,7 @@ import {
   type Logger,
   type Registry,
   DEFAULT_SETTINGS,
+  FRAME_COMPRESSIONS,
   ProtocolError,
   QUEUE,
   SESSION_TIMING,
@@ -16,8 +17,10 @@ import {
   createGeneratorMetrics,
   defaultRegistry,
   encodedFrameByteLength,
+  intEnv,
   parseStartSessionRequest,
   serveJson,
+  stringEnv,
   subjects,
 } from "@ballstream/shared";
 import { GeneratorSession } from "./session.ts";
@@ -41,6 +44,22 @@ export const DEFAULT_GENERATOR_CONFIG: GeneratorConfig = {
   maxSessions: 16,
   frameCompression: "none",
 };
+
+/**
+ * Reads the generator's settings for a standalone run over NATS: HEARTBEAT_TIMEOUT_MS, MAX_SESSIONS and
+ * FRAME_COMPRESSION (`zstd` | `none`; default `zstd`, since frames then cross the network). Throws on bad values.
+ */
+export function generatorConfigFromEnv(env: Record<string, string | undefined>): GeneratorConfig {
+  const frameCompression = stringEnv(env, "FRAME_COMPRESSION", "zstd");
+  if (!FRAME_COMPRESSIONS.includes(frameCompression as FrameCompression)) {
+    throw new Error(`FRAME_COMPRESSION must be one of ${FRAME_COMPRESSIONS.join(", ")}, got ${frameCompression}`);
+  }
+  return {
+    frameCompression: frameCompression as FrameCompression,
+    heartbeatTimeoutMs: intEnv(env, "HEARTBEAT_TIMEOUT_MS", DEFAULT_GENERATOR_CONFIG.heartbeatTimeoutMs, 100, 600_000),
+    maxSessions: intEnv(env, "MAX_SESSIONS", DEFAULT_GENERATOR_CONFIG.maxSessions, 1, 1000),
+  };
+}
 
 /** Options of {@link startGenerator}. */
 export interface GeneratorOptions {

@@ -1,0 +1,49 @@
+/** The standalone entry point every service shares when it runs alone against real NATS. */
+import type { Bus } from "./bus/bus.ts";
+import { connectNatsBus } from "./bus/nats-bus.ts";
+import { stringEnv } from "./config.ts";
+import { onShutdownSignal } from "./lifecycle.ts";
+import { type Logger, createLogger } from "./log.ts";
+import { collectProcessMetrics, defaultRegistry, serveMetrics } from "./metrics.ts";
+
+/** What a service must offer to be run standalone. */
+export interface StoppableService {
+  /** Ends every session of the service; does not drain the bus. */
+  stop(): Promise<void>;
+}
+
+/** What a service's `main.ts` hands {@link runStandalone} once its settings are read. */
+export interface StandalonePlan {
+  /** Port of a separate `/metrics` server; omit it when the service serves `/metrics` itself. */
+  readonly metricsPort?: number;
+  /** Starts the service on the connected bus. */
+  start(bus: Bus, log: Logger): Promise<StoppableService>;
+}
+
+/**
+ * Runs `service` alone: reads `NATS_URL` (required), lets `plan` read and validate the service's own settings
+ * (throwing ends the process with that message), records process metrics, connects to NATS, starts the service,
+ * serves `/metrics` if asked, and on SIGINT/SIGTERM stops the service, the metrics server and drains NATS, then
+ * exits 0. Any failure before that logs a fatal line and exits 1.
+ */
+export async function runStandalone(service: string, plan: (log: Logger) => StandalonePlan, env: Record<string, string | undefined> = process.env): Promise<void> {
+  const log = createLogger(service);
+  try {
+    const natsUrl = stringEnv(env, "NATS_URL", "");
+    if (natsUrl === "") throw new Error("NATS_URL is required (e.g. nats://127.0.0.1:4222); `bun start` runs everything in one process without NATS");
+    const { metricsPort, start } = plan(log);
+    collectProcessMetrics(defaultRegistry, service);
+    const bus = await connectNatsBus({ url: natsUrl, name: service, log });
+    const running = await start(bus, log);
+    const metrics = metricsPort === undefined ? undefined : serveMetrics({ port: metricsPort });
+    log.info(metrics ? { metricsPort: metrics.port } : {}, `${service} running`);
+    onShutdownSignal(log, async () => {
+      await running.stop();
+      await metrics?.stop();
+      await bus.drain();
+    }, 2000);
+  } catch (err) {
+    log.fatal({ err }, `${service} could not start`);
+    process.exit(1);
+  }
+}
