@@ -12,6 +12,7 @@ import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOff
 import type { MediaConfig } from "./config.ts";
 import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "./encoder.ts";
 import { H264Packetizer } from "./rtp-packetizer.ts";
+import { guardIceSockets } from "./ice-socket-errors.ts";
 
 /** What a session needs from its service. */
 export interface SessionContext {
@@ -107,6 +108,7 @@ export class MediaSession {
     transceiver.sender.onGenericNack.subscribe(() => this.#ctx.metrics.nacks.inc());
     await this.#pc.setLocalDescription(await this.#pc.createAnswer());
     await this.#gathered();
+    guardIceSockets(this.#pc, this.#log);
     const sdp = this.#pc.localDescription?.sdp;
     if (!sdp) throw new Error("werift produced no answer");
     return sdp;
