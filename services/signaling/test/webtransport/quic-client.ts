@@ -17,6 +17,8 @@ export interface RawClient {
   /** Waits until `condition` holds (polling the connection), or throws after `timeoutMs`. */
   until(condition: () => boolean, timeoutMs?: number): Promise<void>;
   close(): void;
+  /** Goes silent without telling the server, as a cut network would: timers stopped, socket closed. */
+  abandon(): void;
 }
 
 /** Connects to a server on 127.0.0.1:`port` with ALPN h3, not verifying its certificate. */
@@ -36,6 +38,7 @@ export async function connectRawClient(port: number): Promise<RawClient> {
   const buffer = new Uint8Array(65536);
   let conn!: Connection;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let abandoned = false;
   const socket = await Bun.udpSocket({
     hostname: "127.0.0.1",
     port: 0,
@@ -88,7 +91,7 @@ export async function connectRawClient(port: number): Promise<RawClient> {
     }
     clearTimeout(timer);
     const timeout = conn.timeout();
-    if (timeout !== null && !conn.isClosed()) {
+    if (timeout !== null && !conn.isClosed() && !abandoned) {
       timer = setTimeout(() => {
         conn.onTimeout();
         flush();
@@ -126,6 +129,11 @@ export async function connectRawClient(port: number): Promise<RawClient> {
       } catch {
         // already closed
       }
+      clearTimeout(timer);
+      socket.close();
+    },
+    abandon() {
+      abandoned = true;
       clearTimeout(timer);
       socket.close();
     },
