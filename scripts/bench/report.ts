@@ -19,6 +19,16 @@ export function serverCpuPct(cpu: RunResult["cpu"]): number {
   return cpu.filter((c) => SERVER_TREES.includes(c.name)).reduce((s, c) => s + c.selfPct + c.childrenPct, 0);
 }
 
+/**
+ * Marginal server CPU of one more session (% of a core): the slope between the first and the last step that held
+ * (NaN with fewer than two such steps).
+ */
+export function marginalCpuPerSession(capacity: CapacityResult | null): number {
+  const held = capacity?.steps.filter((s) => s.failure === null) ?? [];
+  const [a, b] = [held[0], held.at(-1)];
+  return a && b && b.sessions > a.sessions ? (serverCpuPct(b.cpu) - serverCpuPct(a.cpu)) / (b.sessions - a.sessions) : Number.NaN;
+}
+
 /** Server CPU per session at the largest count that held (NaN without a capacity run). */
 export function cpuPerSession(capacity: CapacityResult | null): number {
   const step = capacity?.steps.find((s) => s.sessions === capacity.sessionsMax) ?? capacity?.steps[0];
@@ -47,6 +57,7 @@ export function benchJson(results: BenchResults): Record<string, number | string
   out.sessions_max_30fps = results.capacity?.sessionsMax ?? null;
   out.capacity_mode = results.capacity ? `${results.capacity.mode}, ${results.capacity.receivers}` : null;
   out.cpu_core_pct_per_session_30fps = round(cpuPerSession(results.capacity));
+  out.cpu_core_pct_marginal_per_session_30fps = round(marginalCpuPerSession(results.capacity));
   out.nproc = results.machine.nproc;
   out.duration_s = round(results.durationS, 0);
   return out;
@@ -109,7 +120,7 @@ export function targetLines(results: BenchResults): string[] {
       const big = biggestStage(r.stages);
       lines.push(
         misses.length === 0
-          ? `- ${mode}, ${fps} fps: **met** (g2g p50 ${f(r.g2g.p50)} ms, p95 ${f(r.g2g.p95)} ms, frame error p50 ${f(r.frameError.p50, 2)} px).`
+          ? `- ${mode}, ${fps} fps: **met** (g2g p50 ${f(r.g2g.p50)} ms, p95 ${f(r.g2g.p95)} ms, frame error p50 ${f(r.frameError.p50, 3)} px).`
           : `- ${mode}, ${fps} fps: **missed** — ${misses.join(", ")}. Costliest stage: ${big ? `${big.name} (${f(big.ms)} ms)` : "not measured"}.`,
       );
     }
@@ -209,6 +220,14 @@ export function renderReport(results: BenchResults, plots: { latencyOverTime: st
           `${f(server)} (${f(server / s.sessions)}) | ${cpuCell(s)} | ${s.failure ?? "held"} |`,
       );
     }
+    const last = c.steps.at(-1);
+    const nonServer = last ? last.cpu.filter((x) => !SERVER_TREES.includes(x.name)).reduce((sum, x) => sum + x.selfPct + x.childrenPct, 0) : Number.NaN;
+    out.push(
+      "",
+      `Server CPU per session: ${f(cpuPerSession(c))} % of a core at ${c.sessionsMax} sessions; each added session costs ${f(marginalCpuPerSession(c))} % ` +
+        `(slope between the first and last step that held). The probe Chromium and the light receivers took ${f(nonServer)} % of a core at the last step, ` +
+        `on the same ${results.machine.nproc} cores as the server and other work (load average above).`,
+    );
     if (plots.latencyVsSessions) out.push("", `![latency vs sessions](${plots.latencyVsSessions})`);
     out.push("");
   }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { BenchResults, CapacityResult, RunResult } from "../bench/results.ts";
-import { TARGETS, baselineRun, benchJson, cpuPerSession, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport, serverCpuPct, targetLines } from "../bench/report.ts";
+import { TARGETS, baselineRun, benchJson, cpuPerSession, marginalCpuPerSession, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport, serverCpuPct, targetLines } from "../bench/report.ts";
 import { summarize } from "../bench/stats.ts";
 import { decomposeLatency } from "../bench/stages.ts";
 
@@ -42,6 +42,8 @@ describe("figures", () => {
     expect(serverCpuPct(results.runs[0]!.cpu)).toBe(14);
     expect(cpuPerSession(capacity)).toBe(15); // media 60 % over 4 sessions
     expect(cpuPerSession(null)).toBeNaN();
+    expect(marginalCpuPerSession(capacity)).toBeCloseTo(40 / 3, 10); // media 20 % → 60 % from 1 to 4 sessions
+    expect(marginalCpuPerSession(null)).toBeNaN();
   });
   test("the BENCH object has every required key, headline from one process, null where not measured", () => {
     const b = benchJson(results);
@@ -72,6 +74,7 @@ describe("report", () => {
     expect(md).toContain("| one-process (hints) | 30 |");
     expect(md).toContain("| **biggest glass-to-glass stage** |");
     expect(md).toContain("Largest count that held: **4**");
+    expect(md).toContain("each added session costs 13.3 %");
     expect(md).toContain("![latency over time](a.svg)");
     expect(md).toContain("![latency vs sessions](b.svg)");
     expect(md).toContain("centroid 0.5 ms");
