@@ -77,10 +77,11 @@ export function latencyOverTimeSvg(results: BenchResults): string {
     .filter((r) => r.variant === "")
     .map((r, i) => ({ name: `${r.mode} ${r.fps} fps`, points: r.series, color: colors[i % colors.length]! }));
   return lineChart({
-    title: "Glass-to-glass latency over time (each presented frame)",
+    title: "Glass-to-glass latency over time (each presented frame; axis cut at 120 ms)",
     xLabel: "time in the measurement window (s)",
     yLabel: "capture → presentation (ms)",
     series,
+    yMax: 120,
     references: [
       { y: TARGETS.g2gP50Ms30, label: "p50 target 30 fps", color: "#888888" },
       { y: TARGETS.g2gP95Ms, label: "p95 target", color: "#bb3333" },

@@ -27,6 +27,8 @@ export interface ChartSpec {
   readonly height?: number;
   /** Lower bound of the y axis (default: 0). */
   readonly yMin?: number;
+  /** Upper bound of the y axis (default: the data's maximum); larger values are drawn at the top edge. */
+  readonly yMax?: number;
 }
 
 /** Escapes text for SVG content and attribute values. */
@@ -57,7 +59,9 @@ const fmt = (v: number) => (Math.abs(v) >= 100 || Number.isInteger(v) ? String(M
 export function lineChart(spec: ChartSpec): string {
   const W = spec.width ?? 720;
   const H = spec.height ?? 360;
-  const legendRows = Math.ceil(spec.series.length / 4);
+  const longest = Math.max(1, ...spec.series.map((x) => x.name.length));
+  const legendColumns = Math.max(1, Math.min(4, Math.floor((W - 74) / (longest * 7 + 30))));
+  const legendRows = Math.ceil(spec.series.length / legendColumns);
   const m = { left: 58, right: 16, top: 34, bottom: 46 + 16 * legendRows };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
@@ -66,7 +70,7 @@ export function lineChart(spec: ChartSpec): string {
   const xs = pts.map(([x]) => x);
   const ys = [...pts.map(([, y]) => y), ...refs.map((r) => r.y)];
   const xTicks = niceTicks(xs.length ? Math.min(...xs) : 0, xs.length ? Math.max(...xs) : 1, 8);
-  const yTicks = niceTicks(spec.yMin ?? 0, ys.length ? Math.max(...ys) : 1, 6);
+  const yTicks = niceTicks(spec.yMin ?? 0, spec.yMax ?? (ys.length ? Math.max(...ys) : 1), 6);
   const [x0, x1] = [xTicks[0]!, xTicks.at(-1)!];
   const [y0, y1] = [yTicks[0]!, yTicks.at(-1)!];
   const sx = (x: number) => m.left + ((x - x0) / (x1 - x0)) * pw;
@@ -84,10 +88,10 @@ export function lineChart(spec: ChartSpec): string {
   out.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
   out.push(`<text x="${m.left + pw / 2}" y="${m.top + ph + 34}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
   out.push(`<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`);
-  for (const r of refs) {
+  refs.forEach((r, i) => {
     out.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${sy(r.y).toFixed(1)}" y2="${sy(r.y).toFixed(1)}" stroke="${r.color}" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${m.left + pw - 4}" y="${(sy(r.y) - 4).toFixed(1)}" text-anchor="end" fill="${r.color}">${escapeXml(r.label)}</text>`);
-  }
+    out.push(`<text x="${m.left + pw - 4 - i * 170}" y="${(sy(r.y) - 4).toFixed(1)}" text-anchor="end" fill="${r.color}">${escapeXml(r.label)}</text>`);
+  });
   for (const s of spec.series) {
     const segments: string[][] = [[]];
     for (const [x, y] of s.points) {
@@ -98,8 +102,8 @@ export function lineChart(spec: ChartSpec): string {
     if (s.markers) for (const seg of segments) for (const p of seg) { const [cx, cy] = p.split(","); out.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${s.color}"/>`); }
   }
   spec.series.forEach((s, i) => {
-    const lx = m.left + (i % 4) * (pw / 4);
-    const ly = H - 8 - (legendRows - 1 - Math.floor(i / 4)) * 16;
+    const lx = m.left + (i % legendColumns) * (pw / legendColumns);
+    const ly = H - 8 - (legendRows - 1 - Math.floor(i / legendColumns)) * 16;
     out.push(`<rect x="${lx}" y="${ly - 9}" width="12" height="10" fill="${s.color}"/>`);
     out.push(`<text x="${lx + 16}" y="${ly}">${escapeXml(s.name)}</text>`);
   });

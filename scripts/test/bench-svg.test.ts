@@ -41,3 +41,18 @@ describe("lineChart", () => {
     expect(escapeXml(`<&"'>`)).toBe("&lt;&amp;&quot;&apos;&gt;");
   });
 });
+
+describe("lineChart options", () => {
+  test("yMax cuts the axis and draws larger values at the top edge", () => {
+    const svg = lineChart({ title: "t", xLabel: "x", yLabel: "y", yMax: 10, series: [{ name: "s", points: [[0, 5], [1, 500]], color: "#000" }] });
+    expect(svg).toContain(">10</text>");
+    expect(svg).not.toContain(">500</text>");
+    expect(svg).toMatch(/points="[\d.]+,[\d.]+ [\d.]+,34\.0"/);
+  });
+  test("long series names get fewer legend columns", () => {
+    const series = ["a long series name number one", "a long series name number two", "three"].map((name) => ({ name, points: [[0, 1]] as [number, number][], color: "#000" }));
+    const svg = lineChart({ title: "t", xLabel: "x", yLabel: "y", series });
+    const ys = [...svg.matchAll(/<rect x="[\d.]+" y="([\d.]+)" width="12"/g)].map((m) => m[1]);
+    expect(new Set(ys).size).toBeGreaterThan(1);
+  });
+});
