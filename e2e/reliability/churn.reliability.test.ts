@@ -10,7 +10,7 @@ import type { Browser, BrowserContext } from "playwright-core";
 import { launchChromium, waitForHook } from "../harness/browser.ts";
 import { type NatsSystem, startOverNats } from "../harness/systems.ts";
 import { metricSum } from "../harness/viewer-scenario.ts";
-import { SMALL_SETTINGS, endLight, lightState, openLight, openLightPage } from "./light-client.ts";
+import { SMALL_SETTINGS, chromiumOfferSdp, endLight, lightState, openLight, openLightPage } from "./light-client.ts";
 import { ffmpegChildren, natsSubscriptions, processFigures, settle } from "./probes.ts";
 import { openRawSession } from "./raw-session.ts";
 
@@ -126,12 +126,7 @@ describe("churn: 100 sessions, some ended abruptly", () => {
 
     const sdpPage = await (await browser.newContext()).newPage();
     await openLightPage(sdpPage, system.url);
-    const sdp = await sdpPage.evaluate(async () => {
-      const pc = new RTCPeerConnection();
-      pc.addTransceiver("video", { direction: "recvonly" });
-      await pc.setLocalDescription(await pc.createOffer());
-      return pc.localDescription!.sdp;
-    });
+    const sdp = await chromiumOfferSdp(sdpPage);
     await sdpPage.context().close();
     for (let i = 0; i < CUT_CLIENTS; i += 5) {
       const cut = await Promise.all(Array.from({ length: 5 }, () => cutClient(wtPort, origin, sdp)));

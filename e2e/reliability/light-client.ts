@@ -162,3 +162,15 @@ export function sendDatagrams(page: Page, key: number, bytes: number[], count: n
     { key, bytes, count },
   );
 }
+
+/** A real recvonly-video offer SDP from the page's Chromium, for raw clients that must negotiate a session. */
+export function chromiumOfferSdp(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver("video", { direction: "recvonly" });
+    await pc.setLocalDescription(await pc.createOffer());
+    const sdp = pc.localDescription!.sdp;
+    pc.close();
+    return sdp;
+  });
+}
