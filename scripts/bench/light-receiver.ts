@@ -37,6 +37,8 @@ export interface FleetReport {
   readonly sessions: FrameCount[];
 }
 
+/** How long a new session may take to deliver its first frame before `add` answers anyway. */
+const FIRST_FRAME_TIMEOUT_MS = 10_000;
 const H264 = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
 
 function sessionId(): string {
@@ -87,6 +89,9 @@ async function startSession(w: Werift, bus: Bus, fps: number): Promise<LightSess
       SESSION_TIMING.requestTimeoutMs,
     );
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    // Counted from its first complete frame on: connecting (ICE, DTLS) is not part of steady-state delivery.
+    const streaming = Date.now() + FIRST_FRAME_TIMEOUT_MS;
+    while (counter.read().framesComplete === 0 && Date.now() < streaming) await Bun.sleep(50);
   } catch (err) {
     await close();
     throw err;
