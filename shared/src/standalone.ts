@@ -36,12 +36,12 @@ export async function runStandalone(service: string, plan: (log: Logger) => Stan
     const bus = await connectNatsBus({ url: natsUrl, name: service, log });
     const running = await start(bus, log);
     const metrics = metricsPort === undefined ? undefined : serveMetrics({ port: metricsPort });
-    log.info(metrics ? { metricsPort: metrics.port } : {}, `${service} running`);
     onShutdownSignal(log, async () => {
       await running.stop();
       await metrics?.stop();
       await bus.drain();
     }, 2000);
+    log.info(metrics ? { metricsPort: metrics.port } : {}, `${service} running`);
   } catch (err) {
     log.fatal({ err }, `${service} could not start`);
     process.exit(1);
