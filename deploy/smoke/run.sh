@@ -23,6 +23,15 @@ export SMOKE_GENERATOR_METRICS_PORT="${SMOKE_GENERATOR_METRICS_PORT:-19464}" SMO
 bun deploy/smoke/host-compose.ts compose.yaml >"$SMOKE_WORK/compose.host-network.json"
 COMPOSE=(docker-compose -p ballstream-smoke --project-directory "$REPO" -f "$SMOKE_WORK/compose.host-network.json" -f deploy/smoke/compose.host.yaml)
 
+# The stack uses the host network: a port already taken would make a container fail and a probe talk to whatever
+# else listens there. Say so now, by name.
+for port in "$HTTP_PORT" "$SMOKE_NATS_PORT" "$SMOKE_NATS_MONITOR_PORT" "$SMOKE_GENERATOR_METRICS_PORT" "$SMOKE_MEDIA_METRICS_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "smoke: TCP port $port on 127.0.0.1 is already in use; stop what listens there or set the port variables (see the top of $0)" >&2
+    exit 1
+  fi
+done
+
 started=$(date +%s)
 phase() { echo "smoke: [$(($(date +%s) - started)) s] $*"; }
 
