@@ -1,18 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { H3_ERROR, Http3Error } from "../../src/webtransport/errors.ts";
+import { http3ErrorCodeOf } from "./http3-error-code.ts";
 import { huffmanEncode } from "../../src/webtransport/huffman.ts";
 import { decodeFieldSection, encodeFieldSection, encodePrefixedInt, readPrefixedInt } from "../../src/webtransport/qpack.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-function codeOf(run: () => unknown): number | undefined {
-  try {
-    run();
-  } catch (error) {
-    return error instanceof Http3Error ? error.code : -1;
-  }
-  return undefined;
-}
 
 describe("QPACK prefixed integers", () => {
   test("RFC 7541 C.1 examples", () => {
@@ -23,9 +16,9 @@ describe("QPACK prefixed integers", () => {
   });
 
   test("truncated or huge integers are decompression failures", () => {
-    expect(codeOf(() => readPrefixedInt(Uint8Array.from([0x1f, 0x9a]), 0, 5))).toBe(H3_ERROR.qpackDecompressionFailed);
-    expect(codeOf(() => readPrefixedInt(new Uint8Array(0), 0, 5))).toBe(H3_ERROR.qpackDecompressionFailed);
-    expect(codeOf(() => readPrefixedInt(Uint8Array.from([0x1f, ...new Array(12).fill(0xff), 0x01]), 0, 5))).toBe(H3_ERROR.qpackDecompressionFailed);
+    expect(http3ErrorCodeOf(() => readPrefixedInt(Uint8Array.from([0x1f, 0x9a]), 0, 5))).toBe(H3_ERROR.qpackDecompressionFailed);
+    expect(http3ErrorCodeOf(() => readPrefixedInt(new Uint8Array(0), 0, 5))).toBe(H3_ERROR.qpackDecompressionFailed);
+    expect(http3ErrorCodeOf(() => readPrefixedInt(Uint8Array.from([0x1f, ...new Array(12).fill(0xff), 0x01]), 0, 5))).toBe(H3_ERROR.qpackDecompressionFailed);
   });
 });
 
@@ -76,7 +69,7 @@ describe("QPACK field sections", () => {
       Uint8Array.from([0x00, 0x00, 0x10]), // post-base index
       Uint8Array.from([0x00, 0x00, 0x00, 0x00]), // post-base name reference
     ];
-    for (const block of failures) expect(codeOf(() => decodeFieldSection(block, 4096))).toBe(H3_ERROR.qpackDecompressionFailed);
+    for (const block of failures) expect(http3ErrorCodeOf(() => decodeFieldSection(block, 4096))).toBe(H3_ERROR.qpackDecompressionFailed);
   });
 
   test("bad indices, truncation and bad Huffman are decompression failures", () => {
@@ -87,7 +80,7 @@ describe("QPACK field sections", () => {
       Uint8Array.from([0x00]), // missing Delta Base
       new Uint8Array(0),
     ];
-    for (const block of failures) expect(codeOf(() => decodeFieldSection(block, 4096))).toBe(H3_ERROR.qpackDecompressionFailed);
+    for (const block of failures) expect(http3ErrorCodeOf(() => decodeFieldSection(block, 4096))).toBe(H3_ERROR.qpackDecompressionFailed);
   });
 
   test("oversized sections are a stream-scoped excessive-load error", () => {
@@ -101,6 +94,6 @@ describe("QPACK field sections", () => {
       expect((error as Http3Error).scope).toBe("stream");
     }
     const many = encodeFieldSection(Array.from({ length: 200 }, () => ["cookie", "abc"] as const));
-    expect(codeOf(() => decodeFieldSection(many, 4096))).toBe(H3_ERROR.excessiveLoad);
+    expect(http3ErrorCodeOf(() => decodeFieldSection(many, 4096))).toBe(H3_ERROR.excessiveLoad);
   });
 });

@@ -1,16 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { H3_ERROR, Http3Error } from "../../src/webtransport/errors.ts";
+import { H3_ERROR } from "../../src/webtransport/errors.ts";
+import { http3ErrorCodeOf } from "./http3-error-code.ts";
 import { SETTING, decodeSettings, encodeSettings, serverSettings } from "../../src/webtransport/settings.ts";
 import { encodeVarint } from "../../src/webtransport/varint.ts";
 
-function codeOf(run: () => unknown): number | undefined {
-  try {
-    run();
-  } catch (error) {
-    return error instanceof Http3Error ? error.code : -1;
-  }
-  return undefined;
-}
 
 describe("SETTINGS", () => {
   test("the server set is what Chromium's draft-02 WebTransport needs, without a QPACK dynamic table", () => {
@@ -29,10 +22,10 @@ describe("SETTINGS", () => {
   });
 
   test("malformed payloads are typed errors", () => {
-    expect(codeOf(() => decodeSettings(Uint8Array.from([0x01])))).toBe(H3_ERROR.frameError);
-    expect(codeOf(() => decodeSettings(Uint8Array.from([0x01, 0x40])))).toBe(H3_ERROR.frameError);
-    expect(codeOf(() => decodeSettings(Uint8Array.from([0x01, 0x00, 0x01, 0x00])))).toBe(H3_ERROR.settingsError);
-    expect(codeOf(() => decodeSettings(Uint8Array.from([0x02, 0x00])))).toBe(H3_ERROR.settingsError);
+    expect(http3ErrorCodeOf(() => decodeSettings(Uint8Array.from([0x01])))).toBe(H3_ERROR.frameError);
+    expect(http3ErrorCodeOf(() => decodeSettings(Uint8Array.from([0x01, 0x40])))).toBe(H3_ERROR.frameError);
+    expect(http3ErrorCodeOf(() => decodeSettings(Uint8Array.from([0x01, 0x00, 0x01, 0x00])))).toBe(H3_ERROR.settingsError);
+    expect(http3ErrorCodeOf(() => decodeSettings(Uint8Array.from([0x02, 0x00])))).toBe(H3_ERROR.settingsError);
     expect(decodeSettings(new Uint8Array(0)).size).toBe(0);
   });
 });
