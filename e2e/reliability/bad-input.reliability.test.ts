@@ -165,8 +165,8 @@ describe("bad input against a live system", () => {
     const limitedBefore = await metricSample(metricsUrl, REJECTED, { kind: "datagram", reason: "rate_limited" });
     for (let i = 0; i < 5000; i++) {
       const rtpTimestamp = theirs[i % theirs.length]!;
-      r.datagram(encodeCoordinates({ rtpTimestamp, found: true, x: 1, y: 1, presentedAtMs: Date.now(), detectMs: 1 }));
-      r.client.datagram(new Uint8Array([0x01, ...encodeCoordinates({ rtpTimestamp, found: true, x: 1, y: 1, presentedAtMs: Date.now(), detectMs: 1 })])); // quarter id 1: no such session here
+      r.datagram(encodeCoordinates({ rtpTimestamp, found: true, x: 1, y: 1, decodedAtMs: Date.now(), detectMs: 1 }));
+      r.client.datagram(new Uint8Array([0x01, ...encodeCoordinates({ rtpTimestamp, found: true, x: 1, y: 1, decodedAtMs: Date.now(), detectMs: 1 })])); // quarter id 1: no such session here
       if (i % 250 === 0) await Bun.sleep(2);
     }
     expect(await metricSample(metricsUrl, REJECTED, { kind: "datagram", reason: "rate_limited" })).toBeGreaterThan(limitedBefore);

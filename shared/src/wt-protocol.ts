@@ -4,8 +4,9 @@
  * - Control: one bidirectional stream opened by the page. Each message is a 4-byte big-endian length followed by
  *   that many bytes of UTF-8 JSON ({@link ClientMessage} up, {@link ServerMessage} down), at most
  *   {@link MAX_CONTROL_MESSAGE_BYTES}.
- * - Coordinates: one datagram per detected frame ({@link Coordinates}, 28 bytes); latest wins, a lost one is not
- *   retried. Signaling answers each with an {@link ErrorReport} datagram (64 bytes).
+ * - Coordinates: one datagram per decoded frame, sent as soon as the page has detected the ball in it, before the
+ *   frame is on screen ({@link Coordinates}, 28 bytes); latest wins, a lost one is not retried. Signaling answers
+ *   each with an {@link ErrorReport} datagram (64 bytes).
  * - The session ends with a WebTransport close code from {@link CLOSE_CODES} and a readable reason.
  */
 import { ProtocolError } from "./errors.ts";
@@ -120,15 +121,15 @@ export class ControlMessageReader {
   }
 }
 
-/** The ball centre the page found in one displayed frame. Times in epoch ms (page: timeOrigin + now). */
+/** The ball centre the page found in one decoded frame. Times in epoch ms (page: timeOrigin + now). */
 export interface Coordinates {
   /** RTP timestamp of the frame (requestVideoFrameCallback metadata), see `rtpTimestampFromCaptureTime`. */
   readonly rtpTimestamp: number;
   readonly found: boolean;
   readonly x: number;
   readonly y: number;
-  /** When the frame was presented on screen. */
-  readonly presentedAtMs: number;
+  /** Epoch ms when the decoded frame reached the page's detector. */
+  readonly decodedAtMs: number;
   /** How long detection took on the page. */
   readonly detectMs: number;
 }
@@ -140,7 +141,10 @@ export const COORDINATES_BYTES = 28;
 /** Size of an error report datagram. */
 export const ERROR_REPORT_BYTES = 64;
 
-/** Encodes {@link Coordinates} as a 28-byte datagram. */
+/**
+ * Encodes {@link Coordinates} as a 28-byte datagram, little-endian: type u8 (1), flags u8 (bit 0: found), 2 bytes
+ * zero, rtpTimestamp u32, x f32, y f32, decodedAtMs f64, detectMs f32.
+ */
 export function encodeCoordinates(c: Coordinates): Uint8Array {
   const out = new Uint8Array(COORDINATES_BYTES);
   const v = new DataView(out.buffer);
@@ -149,7 +153,7 @@ export function encodeCoordinates(c: Coordinates): Uint8Array {
   v.setUint32(4, c.rtpTimestamp >>> 0, true);
   v.setFloat32(8, c.x, true);
   v.setFloat32(12, c.y, true);
-  v.setFloat64(16, c.presentedAtMs, true);
+  v.setFloat64(16, c.decodedAtMs, true);
   v.setFloat32(24, c.detectMs, true);
   return out;
 }
@@ -169,12 +173,12 @@ export function decodeCoordinates(data: Uint8Array): Coordinates {
     found: (v.getUint8(1) & 1) === 1,
     x: v.getFloat32(8, true),
     y: v.getFloat32(12, true),
-    presentedAtMs: v.getFloat64(16, true),
+    decodedAtMs: v.getFloat64(16, true),
     detectMs: v.getFloat32(24, true),
   };
   asNumber(c.x, "x", -1e5, 1e5);
   asNumber(c.y, "y", -1e5, 1e5);
-  asNumber(c.presentedAtMs, "presentedAtMs", 0, Number.MAX_SAFE_INTEGER);
+  asNumber(c.decodedAtMs, "decodedAtMs", 0, Number.MAX_SAFE_INTEGER);
   asNumber(c.detectMs, "detectMs", 0, 1e6);
   return c;
 }

@@ -106,7 +106,7 @@ describe("control stream framing", () => {
 });
 
 describe("datagrams", () => {
-  const coords: Coordinates = { rtpTimestamp: 0xfffffff0, found: true, x: 123.5, y: 45.25, presentedAtMs: 1_764_000_000_000.5, detectMs: 1.5 };
+  const coords: Coordinates = { rtpTimestamp: 0xfffffff0, found: true, x: 123.5, y: 45.25, decodedAtMs: 1_764_000_000_000.5, detectMs: 1.5 };
 
   test("coordinates round-trip in 28 bytes (x, y, detectMs as f32)", () => {
     const d = encodeCoordinates(coords);

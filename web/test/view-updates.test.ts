@@ -43,12 +43,13 @@ describe("inputsForSettings", () => {
 });
 
 describe("overlayMarks", () => {
-  const report = { frameMatched: true, frameTruthX: 100, frameTruthY: 50 } as ErrorReport;
-  test("ring on the reported frame's truth, cross on the detection", () => {
-    expect(overlayMarks(report, { found: true, x: 101.5, y: 49 }, 24)).toEqual({ ring: { x: 100, y: 50, radius: 28 }, cross: { x: 101.5, y: 49 } });
+  const report = { frameMatched: true, found: true, frameTruthX: 100, frameTruthY: 50, detectedX: 101.5, detectedY: 49 } as ErrorReport;
+  test("ring on the reported frame's truth, cross on that same frame's detection", () => {
+    expect(overlayMarks(report, 24)).toEqual({ ring: { x: 100, y: 50, radius: 28 }, cross: { x: 101.5, y: 49 } });
   });
-  test("nothing for an unmatched report, a ball not found, or no data yet", () => {
-    expect(overlayMarks({ ...report, frameMatched: false }, { found: false, x: 0, y: 0 }, 24)).toEqual({ ring: null, cross: null });
-    expect(overlayMarks(null, null, 24)).toEqual({ ring: null, cross: null });
+  test("nothing for an unmatched report, a ball not found, or no report yet", () => {
+    expect(overlayMarks({ ...report, frameMatched: false, found: false }, 24)).toEqual({ ring: null, cross: null });
+    expect(overlayMarks({ ...report, found: false }, 24)).toEqual({ ring: { x: 100, y: 50, radius: 28 }, cross: null });
+    expect(overlayMarks(null, 24)).toEqual({ ring: null, cross: null });
   });
 });

@@ -7,7 +7,7 @@ import { truthAt } from "./fixtures.ts";
 const T0 = 1_750_000_000_000;
 
 function coords(captureTimeMs: number, x: number, y: number, found = true): Coordinates {
-  return { rtpTimestamp: rtpTimestampFromCaptureTime(captureTimeMs), found, x, y, presentedAtMs: captureTimeMs + 20, detectMs: 0.5 };
+  return { rtpTimestamp: rtpTimestampFromCaptureTime(captureTimeMs), found, x, y, decodedAtMs: captureTimeMs + 20, detectMs: 0.5 };
 }
 
 describe("buildErrorReport", () => {

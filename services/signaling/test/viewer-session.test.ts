@@ -127,7 +127,7 @@ describe("ViewerSession", () => {
     const t0 = 1_750_000_000_000;
     bus.publish(subjects.truth(sessionId), encodeTruth({ ...truthAt(3, t0, 100, 200), sessionId }));
     await Bun.sleep(10);
-    wt.sendDatagram(encodeCoordinates({ rtpTimestamp: rtpTimestampFromCaptureTime(t0), found: true, x: 103, y: 204, presentedAtMs: t0 + 20, detectMs: 1 }));
+    wt.sendDatagram(encodeCoordinates({ rtpTimestamp: rtpTimestampFromCaptureTime(t0), found: true, x: 103, y: 204, decodedAtMs: t0 + 20, detectMs: 1 }));
     await until(() => wt.sentDatagrams.length === 1, "an error report");
     const report = decodeErrorReport(wt.sentDatagrams[0]!);
     expect(report.frameMatched).toBe(true);
@@ -137,7 +137,7 @@ describe("ViewerSession", () => {
     expect(report.realtimeErrorPx).toBeGreaterThan(0);
 
     wt.sendDatagram(new Uint8Array([1, 2, 3]));
-    wt.sendDatagram(encodeCoordinates({ rtpTimestamp: 1, found: true, x: 1, y: 1, presentedAtMs: t0, detectMs: 1 }));
+    wt.sendDatagram(encodeCoordinates({ rtpTimestamp: 1, found: true, x: 1, y: 1, decodedAtMs: t0, detectMs: 1 }));
     await until(() => wt.sentDatagrams.length === 2, "a second report");
     expect(session.stats.malformedDatagrams).toBe(1);
     const received = async (outcome: string) => (await metrics.coordinatesReceived.get()).values.find((v) => v.labels.outcome === outcome)?.value;
@@ -155,7 +155,7 @@ describe("ViewerSession", () => {
     const { wt } = await negotiated(bus);
     bus.publish(subjects.truth("BBBBBBBBBBBBBBBBBBBBBB"), encodeTruth(truthAt(1, 1000)));
     await Bun.sleep(20);
-    wt.sendDatagram(encodeCoordinates({ rtpTimestamp: rtpTimestampFromCaptureTime(1000), found: true, x: 1, y: 1, presentedAtMs: 1000, detectMs: 1 }));
+    wt.sendDatagram(encodeCoordinates({ rtpTimestamp: rtpTimestampFromCaptureTime(1000), found: true, x: 1, y: 1, decodedAtMs: 1000, detectMs: 1 }));
     await Bun.sleep(50);
     expect(wt.sentDatagrams).toHaveLength(0);
   });
@@ -316,7 +316,7 @@ describe("ViewerSession", () => {
     try {
       await Bun.sleep(300);
       expect(wt.closeInfo).toBeUndefined(); // no coordinates yet: nothing to miss
-      wt.sendDatagram(encodeCoordinates({ rtpTimestamp: 1, found: true, x: 1, y: 1, presentedAtMs: Date.now(), detectMs: 1 }));
+      wt.sendDatagram(encodeCoordinates({ rtpTimestamp: 1, found: true, x: 1, y: 1, decodedAtMs: Date.now(), detectMs: 1 }));
       const error = await control.next("error");
       await session.done;
       expect(error.code).toBe("stalled");

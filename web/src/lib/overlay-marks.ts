@@ -1,7 +1,7 @@
 /**
  * What the video overlay shows, in video pixels: a ring on the true centre of the frame the last report was
- * about, and a cross on the last detected centre. The page moves two elements with CSS transforms to these
- * points (compositor-only; no canvas to repaint and upload per frame).
+ * about, and a cross on the centre the page detected in that same frame (echoed by the report). The page moves two
+ * elements with CSS transforms to these points (compositor-only; no canvas to repaint and upload per frame).
  */
 import type { ErrorReport } from "@ballstream/shared/wt-protocol";
 
@@ -14,14 +14,10 @@ export interface OverlayMarks {
 /** Gap between the ball's edge and the ring, px. */
 const RING_GAP_PX = 4;
 
-/** The marks for the last report (ring, when it matched a frame) and the last detection (cross, when found). */
-export function overlayMarks(
-  report: ErrorReport | null,
-  detection: { readonly found: boolean; readonly x: number; readonly y: number } | null,
-  ballRadius: number,
-): OverlayMarks {
+/** The marks for the last report: ring on its frame's truth (when matched), cross on its detection (when found). */
+export function overlayMarks(report: ErrorReport | null, ballRadius: number): OverlayMarks {
   return {
     ring: report?.frameMatched ? { x: report.frameTruthX, y: report.frameTruthY, radius: ballRadius + RING_GAP_PX } : null,
-    cross: detection?.found ? { x: detection.x, y: detection.y } : null,
+    cross: report?.found ? { x: report.detectedX, y: report.detectedY } : null,
   };
 }

@@ -1,9 +1,12 @@
 /**
  * The session's samples: one per error report, joining what signaling measured (truths, errors, latency) with
  * what only the page knows (presentation time, detection time), for the live view and for download as CSV/JSON.
+ * The coordinates leave at detection, so a report usually arrives before its frame's presentation is known: report
+ * and frame record are joined in either order.
  */
 import type { ErrorReport } from "@ballstream/shared/wt-protocol";
-import type { JoinedFrame } from "./frame-joiner.ts";
+import { FRAME_JOIN_WAIT_MS, type JoinedFrame } from "./frame-joiner.ts";
+import { type Joined, KeyedJoin } from "./keyed-join.ts";
 
 /**
  * One frame's measurements: the report's figures (positions in px, times in epoch ms, durations in ms; NaN where
@@ -26,8 +29,8 @@ export const SAMPLE_COLUMNS: readonly (keyof Sample)[] = [
   "frameTruthX", "frameTruthY", "nowTruthX", "nowTruthY", "realtimeErrorPx", "frameErrorPx", "latencyMs", "glassToGlassMs", "detectMs",
 ];
 
-/** Builds a {@link Sample} from a report and the page's record of that frame (if still known). */
-export function sampleOf(report: ErrorReport, frame: JoinedFrame | undefined): Sample {
+/** Builds a {@link Sample} from a report and the page's record of that frame (null: not known). */
+export function sampleOf(report: ErrorReport, frame: JoinedFrame | null): Sample {
   const { frameMatched, frameId, ...figures } = report;
   const presentedAtMs = frame?.presentedAtMs ?? null;
   return {
@@ -40,32 +43,34 @@ export function sampleOf(report: ErrorReport, frame: JoinedFrame | undefined): S
   };
 }
 
-/** Bounded log: frames sent (awaiting their report) and the samples made from reports. */
+/**
+ * Bounded log: joins each error report with the page's record of its frame (from {@link FrameJoiner}, presented
+ * or not), whichever comes first, into a sample. A report whose frame record does not come within `maxWaitMs`
+ * becomes a sample without the page's fields; a frame record without a report (a lost datagram) is dropped.
+ */
 export class SampleLog {
-  readonly #sent = new Map<number, JoinedFrame>();
+  readonly #pending: KeyedJoin<ErrorReport, JoinedFrame>;
   readonly #samples: Sample[] = [];
   readonly #maxSamples: number;
-  readonly #maxPending: number;
 
-  constructor(maxSamples = 100_000, maxPending = 256) {
+  constructor(maxSamples = 100_000, maxWaitMs = FRAME_JOIN_WAIT_MS, maxPending = 256) {
     this.#maxSamples = maxSamples;
-    this.#maxPending = maxPending;
+    this.#pending = new KeyedJoin(maxWaitMs, maxPending);
   }
 
-  /** Remembers a frame whose coordinates were sent. */
-  sent(frame: JoinedFrame): void {
-    this.#sent.set(frame.rtpTimestamp >>> 0, frame);
-    if (this.#sent.size > this.#maxPending) this.#sent.delete(this.#sent.keys().next().value!);
+  /** Records a report that arrived at `nowMs` (epoch ms); returns the samples now complete. */
+  report(report: ErrorReport, nowMs: number): Sample[] {
+    return this.#add(this.#pending.left(report.rtpTimestamp, report, nowMs));
   }
 
-  /** Records a report; returns its sample. The oldest samples go once `maxSamples` is reached. */
-  report(report: ErrorReport): Sample {
-    const key = report.rtpTimestamp >>> 0;
-    const sample = sampleOf(report, this.#sent.get(key));
-    this.#sent.delete(key);
-    this.#samples.push(sample);
-    if (this.#samples.length > this.#maxSamples) this.#samples.splice(0, this.#samples.length - this.#maxSamples);
-    return sample;
+  /** Records a frame the page has finished with (presented or not) at `nowMs`; returns the samples now complete. */
+  frame(frame: JoinedFrame, nowMs: number): Sample[] {
+    return this.#add(this.#pending.right(frame.rtpTimestamp, frame, nowMs));
+  }
+
+  /** Releases the reports that waited longer than `maxWaitMs` for their frame at `nowMs`, as samples. */
+  expire(nowMs: number): Sample[] {
+    return this.#add(this.#pending.expire(nowMs));
   }
 
   /** A copy of the samples, oldest first. */
@@ -76,6 +81,14 @@ export class SampleLog {
   /** How many samples are held. */
   get size(): number {
     return this.#samples.length;
+  }
+
+  /** Keeps the new samples; the oldest go once `maxSamples` is reached. */
+  #add(joined: readonly Joined<ErrorReport, JoinedFrame>[]): Sample[] {
+    const added = joined.map(({ left, right }) => sampleOf(left, right));
+    this.#samples.push(...added);
+    if (this.#samples.length > this.#maxSamples) this.#samples.splice(0, this.#samples.length - this.#maxSamples);
+    return added;
   }
 }
 

@@ -1,19 +1,21 @@
 /**
  * One viewer session, start to end: `/config.json` → WebTransport → control stream → WebRTC offer (receive-only
- * H.264, complete ICE) → `session` + `answer` → playing; then per frame detection → Coordinates datagram, and per
- * ErrorReport datagram a {@link Sample}. Browser-only glue over the pure modules beside it; the UI reads
- * {@link ViewerSession.state} after each `onChange`.
+ * H.264, complete ICE) → `session` + `answer` → playing; then per frame detection → Coordinates datagram at once,
+ * and per ErrorReport datagram a {@link Sample} (joined with the frame's presentation when that is known).
+ * Browser-only glue over the pure modules beside it; the UI reads {@link ViewerSession.state} after each `onChange`.
  */
+import { nowMs } from "@ballstream/shared/clock";
 import type { SessionSettings } from "@ballstream/shared/messages";
-import { type ErrorReport, decodeErrorReport, encodeCoordinates } from "@ballstream/shared/wt-protocol";
+import { type Coordinates, type ErrorReport, decodeErrorReport, encodeCoordinates } from "@ballstream/shared/wt-protocol";
 import { parseClientConfig } from "./client-config.ts";
 import { ControlStream } from "./control-stream.ts";
 import type { WorkerDetection, WorkerRequest } from "./detect-worker.ts";
 import { detectBallRgba } from "./detect.ts";
 import { describeClose, describeConfigFailure, errorText, missingBrowserFeature } from "./failures.ts";
-import { type FrameDetection, FrameJoiner, type JoinedFrame } from "./frame-joiner.ts";
+import { FrameFlow } from "./frame-flow.ts";
+import type { FrameDetection } from "./frame-joiner.ts";
 import { type InboundStats, NO_INBOUND_STATS, summariseInbound } from "./inbound-stats.ts";
-import { type Sample, SampleLog } from "./samples.ts";
+import type { Sample } from "./samples.ts";
 import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
 import { createReceiveOffer } from "./webrtc.ts";
 
@@ -36,7 +38,9 @@ export interface SessionState {
   framesSent: number;
   reportsReceived: number;
   lastReport: ErrorReport | null;
-  lastDetection: JoinedFrame | null;
+  lastDetection: FrameDetection | null;
+  /** Presentation minus capture of the newest sample whose frame's presentation is known. */
+  glassToGlassMs: number | null;
   inbound: InboundStats;
   events: string[];
 }
@@ -50,7 +54,7 @@ const MAX_EVENTS = 20;
 export interface SessionListener {
   /** Something in `state` changed. */
   onChange(): void;
-  /** A new sample (from an error report). */
+  /** A new sample (an error report joined with the page's record of its frame). */
   onSample?(sample: Sample): void;
 }
 
@@ -69,13 +73,13 @@ export class ViewerSession {
     reportsReceived: 0,
     lastReport: null,
     lastDetection: null,
+    glassToGlassMs: null,
     inbound: NO_INBOUND_STATS,
     events: [],
   };
   readonly #video: HTMLVideoElement;
   readonly #listener: SessionListener;
-  readonly #log = new SampleLog();
-  readonly #joiner = new FrameJoiner();
+  readonly #flow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s) });
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #transport: WebTransport | null = null;
   #control: ControlStream | null = null;
@@ -91,7 +95,7 @@ export class ViewerSession {
 
   /** The session's samples so far (a copy). */
   samples(): Sample[] {
-    return this.#log.samples();
+    return this.#flow.samples();
   }
 
   /** Connects and streams until the session ends; failures end in status "error" with a readable message. */
@@ -122,7 +126,7 @@ export class ViewerSession {
       });
       void this.#readReports(transport);
       this.#timers.push(setInterval(() => void this.#pollStats(), STATS_INTERVAL_MS));
-      this.#timers.push(setInterval(() => this.#sendAll(this.#joiner.expire(performance.timeOrigin + performance.now())), JOIN_EXPIRY_INTERVAL_MS));
+      this.#timers.push(setInterval(() => this.#flow.expire(nowMs()), JOIN_EXPIRY_INTERVAL_MS));
       await this.#control.send({ type: "offer", sdp, settings });
       await this.#readControl(this.#control, pc);
     } catch (e) {
@@ -193,10 +197,9 @@ export class ViewerSession {
         } catch {
           continue; // a malformed datagram is dropped; the next one counts
         }
-        const sample = this.#log.report(report);
         this.state.reportsReceived++;
         this.state.lastReport = report;
-        this.#listener.onSample?.(sample);
+        this.#flow.report(report, nowMs());
         this.#listener.onChange();
       }
     } catch {
@@ -219,7 +222,7 @@ export class ViewerSession {
       const frames = new Processor({ track: track.clone() }).readable;
       worker.postMessage({ type: "start", frames } satisfies WorkerRequest, [frames]);
       this.#set({ detectionPath: "worker-videoframe" });
-      this.#onPresented((rtp, presentedAtMs) => this.#sendAll(this.#joiner.presented(rtp, presentedAtMs)));
+      this.#onPresented((rtp, presentedAtMs) => this.#flow.presented(rtp, presentedAtMs, nowMs()));
     } else {
       this.#set({ detectionPath: "main-thread-canvas" });
       this.#detectOnMainThread();
@@ -249,33 +252,35 @@ export class ViewerSession {
       context.drawImage(this.#video, 0, 0, width, height);
       const d = detectBallRgba(context.getImageData(0, 0, width, height).data, width, height);
       const detection = { rtpTimestamp: rtp, found: d.found, x: d.x, y: d.y, detectMs: performance.now() - t0, decodedAtMs: presentedAtMs };
-      this.state.framesDetected++;
-      this.#sendAll([{ ...detection, presentedAtMs }]);
+      this.#flow.detectedAtPresentation(detection, presentedAtMs, nowMs());
+      this.#detection(detection);
     });
   }
 
+  /** A detection from the worker: its coordinates leave now (see {@link FrameFlow}). */
   #detected(d: FrameDetection): void {
-    this.state.framesDetected++;
-    this.#sendAll(this.#joiner.detected(d));
+    this.#flow.detected(d, nowMs());
+    this.#detection(d);
   }
 
-  #sendAll(frames: JoinedFrame[]): void {
-    if (frames.length === 0 || !this.#datagrams) return;
-    for (const f of frames) {
-      const datagram = encodeCoordinates({
-        rtpTimestamp: f.rtpTimestamp,
-        found: f.found,
-        x: f.found ? f.x : 0,
-        y: f.found ? f.y : 0,
-        presentedAtMs: f.presentedAtMs ?? f.decodedAtMs,
-        detectMs: f.detectMs,
-      });
-      this.#datagrams.write(datagram).catch(() => undefined);
-      this.#log.sent(f);
-      this.state.framesSent++;
-    }
-    this.state.lastDetection = frames[frames.length - 1]!;
+  #detection(d: FrameDetection): void {
+    this.state.framesDetected++;
+    this.state.lastDetection = d;
     this.#listener.onChange();
+  }
+
+  #send(c: Coordinates): void {
+    if (!this.#datagrams) return;
+    this.#datagrams.write(encodeCoordinates(c)).catch(() => undefined);
+    this.state.framesSent++;
+  }
+
+  #sampled(s: Sample): void {
+    if (s.glassToGlassMs !== null) {
+      this.state.glassToGlassMs = s.glassToGlassMs;
+      this.#listener.onChange();
+    }
+    this.#listener.onSample?.(s);
   }
 
   async #pollStats(): Promise<void> {

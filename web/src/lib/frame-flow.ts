@@ -1,0 +1,78 @@
+/**
+ * What happens to each frame on the page, as pure logic (session.ts wires it to the worker, rVFC and the
+ * WebTransport datagrams): a detection leaves at once as {@link Coordinates}, so the real-time error measures what
+ * the viewer sees, not the wait for the next rendering opportunity; the frame's presentation (rVFC, none at all in
+ * a hidden tab) and signaling's error report are joined with the detection afterwards, in any order, into a
+ * {@link Sample}.
+ */
+import type { Coordinates, ErrorReport } from "@ballstream/shared/wt-protocol";
+import { type FrameDetection, FrameJoiner, type JoinedFrame } from "./frame-joiner.ts";
+import { type Sample, SampleLog } from "./samples.ts";
+
+/** Where the flow's results go. */
+export interface FrameFlowOutput {
+  /** A frame's coordinates, to send now. */
+  send(coordinates: Coordinates): void;
+  /** A complete sample (report joined with the page's record of its frame, when known). */
+  sample(sample: Sample): void;
+}
+
+/** The coordinates datagram's content for a detection (centre 0, 0 when the ball was not found). */
+export function coordinatesOf(d: FrameDetection): Coordinates {
+  return { rtpTimestamp: d.rtpTimestamp, found: d.found, x: d.found ? d.x : 0, y: d.found ? d.y : 0, decodedAtMs: d.decodedAtMs, detectMs: d.detectMs };
+}
+
+/** Per-frame bookkeeping of one session; bounded memory (see {@link FrameJoiner} and {@link SampleLog}). */
+export class FrameFlow {
+  readonly #out: FrameFlowOutput;
+  readonly #joiner: FrameJoiner;
+  readonly #log: SampleLog;
+
+  constructor(out: FrameFlowOutput, joiner = new FrameJoiner(), log = new SampleLog()) {
+    this.#out = out;
+    this.#joiner = joiner;
+    this.#log = log;
+  }
+
+  /** The worker's detection of a frame: its coordinates are sent now; its sample waits for presentation. */
+  detected(d: FrameDetection, nowMs: number): void {
+    this.#out.send(coordinatesOf(d));
+    this.#finished(this.#joiner.detected(d), nowMs);
+  }
+
+  /** The compositor presented a frame (rVFC). */
+  presented(rtpTimestamp: number, presentedAtMs: number, nowMs: number): void {
+    this.#finished(this.#joiner.presented(rtpTimestamp, presentedAtMs), nowMs);
+  }
+
+  /** Main-thread fallback: the frame was detected in its own presentation callback. */
+  detectedAtPresentation(d: FrameDetection, presentedAtMs: number, nowMs: number): void {
+    this.#out.send(coordinatesOf(d));
+    this.#finished([{ ...d, presentedAtMs }], nowMs);
+  }
+
+  /** Signaling's error report for a frame's coordinates. */
+  report(report: ErrorReport, nowMs: number): void {
+    this.#emit(this.#log.report(report, nowMs));
+  }
+
+  /** Releases what waited too long: first unpresented frames, then reports without a frame (so a report never
+   * goes out before the frame it waited for). */
+  expire(nowMs: number): void {
+    this.#finished(this.#joiner.expire(nowMs), nowMs);
+    this.#emit(this.#log.expire(nowMs));
+  }
+
+  /** The samples so far (a copy). */
+  samples(): Sample[] {
+    return this.#log.samples();
+  }
+
+  #finished(frames: readonly JoinedFrame[], nowMs: number): void {
+    for (const f of frames) this.#emit(this.#log.frame(f, nowMs));
+  }
+
+  #emit(samples: readonly Sample[]): void {
+    for (const s of samples) this.#out.sample(s);
+  }
+}
