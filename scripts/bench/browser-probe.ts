@@ -180,6 +180,7 @@ async function measureWindow(page: Page, ms: number): Promise<ProbeWindow> {
       captureMs: captureTimeFromRtp(f.rtp, f.presentedMs),
       receiveMs: f.receiveMs,
       presentedMs: f.presentedMs,
+      decodedMs: s?.decodedAtMs ?? null,
       detectMs: s?.detectMs ?? null,
       arrivalMs: s ? s.arrivalMs : null,
     };

@@ -201,7 +201,7 @@ export function renderReport(results: BenchResults, plots: { latencyOverTime: st
   const runs = results.runs.filter((r) => r.variant === "");
   out.push(`| stage | ${runs.map((r) => `${r.mode} ${r.fps} fps`).join(" | ")} | how |`, `|---|${runs.map(() => "---|").join("")}---|`);
   for (const [i, s] of (runs[0]?.stages ?? []).entries()) {
-    out.push(`| ${s.glassToGlass ? s.name : `*${s.name}* (after presentation)`} | ${runs.map((r) => f(r.stages[i]?.ms ?? Number.NaN)).join(" | ")} | ${s.source} |`);
+    out.push(`| ${s.glassToGlass ? s.name : `*${s.name}* (way back, beside glass-to-glass)`} | ${runs.map((r) => f(r.stages[i]?.ms ?? Number.NaN)).join(" | ")} | ${s.source} |`);
   }
   out.push(`| **biggest glass-to-glass stage** | ${runs.map((r) => biggestStage(r.stages)?.name ?? "–").join(" | ")} | |`, "");
   const c = results.capacity;

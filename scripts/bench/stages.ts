@@ -1,7 +1,7 @@
 /**
  * Splits glass-to-glass latency into pipeline stages from what is measurable: per-frame browser timestamps
- * (rVFC `receiveTime` of the frame's last packet, `presentationTime`, the page's detection and the coordinates'
- * arrival at signaling), the media service's encode histogram, the generator's pacing lateness and Chromium's
+ * (rVFC `receiveTime` of the frame's last packet, `presentationTime`, the decoded frame reaching the page's
+ * detector, the page's detection and the coordinates' arrival at signaling), the media service's encode histogram, the generator's pacing lateness and Chromium's
  * `getStats()` jitter-buffer and decode totals.
  */
 import { quantile } from "./stats.ts";
@@ -13,6 +13,8 @@ export interface FrameTiming {
   readonly receiveMs: number | null;
   /** Shown by the compositor (rVFC `presentationTime`). */
   readonly presentedMs: number | null;
+  /** The decoded frame reached the page's detector (the page sends the coordinates right after detecting). */
+  readonly decodedMs: number | null;
   /** Detection time in the page's worker (copyTo + centroid). */
   readonly detectMs: number | null;
   /** The coordinates datagram arrived at signaling. */
@@ -75,9 +77,9 @@ export function decomposeLatency(frames: readonly FrameTiming[], agg: StageAggre
     },
     { name: "detect", ms: median(frames.map((f) => f.detectMs)), source: "page worker detectMs (copyTo + centroid), beside rendering", glassToGlass: false },
     {
-      name: "coords back (presented → signaling)",
-      ms: median(frames.map((f) => diff(f.arrivalMs, f.presentedMs))),
-      source: "median(arrival at signaling − presentationTime)",
+      name: "coords back (decoded → signaling)",
+      ms: median(frames.map((f) => diff(f.arrivalMs, f.decodedMs))),
+      source: "median(arrival at signaling − decoded frame at the page's detector), detection included",
       glassToGlass: false,
     },
   ];

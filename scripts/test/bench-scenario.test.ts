@@ -21,7 +21,7 @@ describe("scenario", () => {
     const w: ProbeWindow = {
       seconds: 2, framesGenerated: 60, framesDecoded: 57, framesDropped: 1, packetsLost: 0, framesPresented: 3,
       samples: [sample(0, 20), sample(1, 24), sample(2, null, false)],
-      timings: [{ captureMs: 1000, receiveMs: 1005, presentedMs: 1020, detectMs: 0.5, arrivalMs: 1030 }],
+      timings: [{ captureMs: 1000, receiveMs: 1005, presentedMs: 1020, decodedMs: 1019, detectMs: 0.5, arrivalMs: 1030 }],
       jitterBufferMs: 9, decodeMs: 2, startMs: 990,
     };
     const r = runResult({ mode: "nats", generateMs: 1 }, 30, "", w, [], 3);

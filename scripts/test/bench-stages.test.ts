@@ -5,6 +5,7 @@ const frame = (capture: number): FrameTiming => ({
   captureMs: capture,
   receiveMs: capture + 6,
   presentedMs: capture + 20,
+  decodedMs: capture + 19.5,
   detectMs: 0.6,
   arrivalMs: capture + 22,
 });
@@ -21,7 +22,7 @@ describe("decomposeLatency", () => {
     expect(ms.decode).toBe(2);
     expect(ms["render (decoded → presented)"]).toBe(4); // 14 − 8 − 2
     expect(ms.detect).toBe(0.6);
-    expect(ms["coords back (presented → signaling)"]).toBe(2);
+    expect(ms["coords back (decoded → signaling)"]).toBe(2.5);
   });
   test("the glass-to-glass stages add up to the median glass-to-glass latency", () => {
     const sum = stages.filter((s) => s.glassToGlass).reduce((a, s) => a + s.ms, 0);
@@ -32,7 +33,7 @@ describe("decomposeLatency", () => {
     expect(biggestStage([])).toBeNull();
   });
   test("missing inputs give NaN, negative remainders are clamped", () => {
-    const none = decomposeLatency([{ captureMs: 0, receiveMs: null, presentedMs: null, detectMs: null, arrivalMs: null }], {
+    const none = decomposeLatency([{ captureMs: 0, receiveMs: null, presentedMs: null, decodedMs: null, detectMs: null, arrivalMs: null }], {
       generateMs: Number.NaN,
       encodeMs: 50,
       jitterBufferMs: Number.NaN,
