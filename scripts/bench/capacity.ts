@@ -70,7 +70,12 @@ export async function measureCapacity(ctx: CapacityContext, opts: CapacityOption
         break;
       }
       if (sessions - 1 > light) {
-        light = await fleet.add(sessions - 1 - light, opts.fps);
+        try {
+          light = await fleet.add(sessions - 1 - light, opts.fps);
+        } catch (err) {
+          stopReason = `could not start ${sessions} sessions: ${(err as Error).message.split("\n")[0]}`;
+          break;
+        }
         await Bun.sleep(opts.settleMs);
       }
       const cpu = new CpuWindow([...ctx.trees, ["light receivers", fleet.pid]], ctx.ticksPerSecond);

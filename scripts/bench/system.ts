@@ -3,7 +3,6 @@
  * benchmark needs beyond the harness: each process tree to measure, the `/metrics` endpoints, and the NATS URL
  * for the light receivers.
  */
-import { readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../../e2e/harness/browser.ts";
 import { startOneProcess, startOverNats } from "../../e2e/harness/systems.ts";
@@ -24,18 +23,6 @@ export interface BenchSystem {
   readonly running: RunningSystem;
 }
 
-/** The `metricsPort` a standalone service logged at start (its METRICS_PORT=0 picked a free one). */
-export function loggedMetricsPort(output: string): number | null {
-  const m = /"metricsPort":(\d+)/.exec(output);
-  return m ? Number(m[1]) : null;
-}
-
-/** The `listen` address of a nats-server config file's text, as a `nats://` URL. */
-export function natsUrlFromConfig(config: string): string | null {
-  const m = /^\s*listen:\s*"?([^"\s]+)"?/m.exec(config);
-  return m ? `nats://${m[1]}` : null;
-}
-
 /** The first process below this one whose command name starts with `prefix` and whose parent's does not. */
 export function treeRoot(prefix: string, stats: readonly ProcStat[] = allProcStats()): number | null {
   const below = descendantsOf(process.pid, stats);
@@ -54,22 +41,19 @@ async function waitFor<T>(what: string, get: () => T | null, timeoutMs = 15_000)
   }
 }
 
+/** Session cap of the services under test: above the largest capacity step, so the services' defaults don't end the search. */
+export const MAX_BENCH_SESSIONS = 64;
+
 /** Starts ballstream in `mode` on free ports of 127.0.0.1. */
 export async function startBenchSystem(mode: Mode): Promise<BenchSystem> {
   if (mode === "one-process") {
     const running = await startOneProcess();
     return { mode, url: running.url, trees: [["ballstream", running.server.pid]], metricsUrls: [`${running.url}metrics`], natsUrl: null, running };
   }
-  // Children inherit this: generator and media serve /metrics on free ports (and log them) instead of fixed ones.
-  process.env.METRICS_PORT = "0";
-  const running = await startOverNats();
+  const running = await startOverNats({ MAX_SESSIONS: String(MAX_BENCH_SESSIONS) });
   try {
     const [generator, media] = running.others;
     const natsPid = await waitFor("nats-server", () => treeRoot("nats-server"));
-    const config = readFileSync(`/proc/${natsPid}/cmdline`, "utf8").split("\0").find((a) => a.endsWith(".conf"));
-    const natsUrl = config ? natsUrlFromConfig(readFileSync(config, "utf8")) : null;
-    if (!natsUrl) throw new Error("cannot tell the nats-server's address");
-    const ports = await Promise.all(running.others.map((p) => waitFor(`${p.name} metrics port`, () => loggedMetricsPort(p.output()))));
     return {
       mode,
       url: running.url,
@@ -79,8 +63,8 @@ export async function startBenchSystem(mode: Mode): Promise<BenchSystem> {
         ["signaling", running.server.pid],
         ["nats-server", natsPid],
       ],
-      metricsUrls: [...ports.map((p) => `http://127.0.0.1:${p}/metrics`), `${running.url}metrics`],
-      natsUrl,
+      metricsUrls: running.metricsUrls,
+      natsUrl: running.nats.url,
       running,
     };
   } catch (err) {

@@ -1,18 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { firstLine, machineInfo } from "../bench/machine.ts";
-import { loggedMetricsPort, natsUrlFromConfig, treeRoot } from "../bench/system.ts";
+import { treeRoot } from "../bench/system.ts";
 import { benchScripts, printedFigures } from "../bench/sub-benchmarks.ts";
 import type { ProcStat } from "../bench/proc.ts";
 
 describe("system helpers", () => {
-  test("loggedMetricsPort reads a JSON log line", () => {
-    expect(loggedMetricsPort('{"level":"info","metricsPort":40123,"msg":"generator running"}\n')).toBe(40123);
-    expect(loggedMetricsPort("nothing")).toBeNull();
-  });
-  test("natsUrlFromConfig reads the listen address", () => {
-    expect(natsUrlFromConfig('listen: "127.0.0.1:4567"\nlog_file: "/x"\n')).toBe("nats://127.0.0.1:4567");
-    expect(natsUrlFromConfig("port: 4222")).toBeNull();
-  });
   test("treeRoot finds the top process of a tree below this one", () => {
     const s = (pid: number, ppid: number, comm: string): ProcStat => ({ pid, ppid, comm, state: "S", utime: 0, stime: 0, childTime: 0 });
     const stats = [s(process.pid, 1, "bun"), s(900, process.pid, "chromium"), s(901, 900, "chromium"), s(902, 900, "chrome_crashpad"), s(50, 1, "chromium")];
