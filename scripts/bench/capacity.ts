@@ -1,6 +1,8 @@
 /**
  * Capacity: one Chromium probe session plus light receivers (./light-receiver.ts) added step by step until fewer
- * than 95 % of the frames are delivered or the probe's glass-to-glass p95 doubles.
+ * than 95 % of the frames are delivered or the probe's glass-to-glass p95 doubles. A step that fails is measured
+ * once more at the same count and fails only if the second window fails too: on a shared 2-core machine one
+ * window's p95 (~300 frames) can double from a single burst of other work, and a capacity must not end on that.
  */
 import type { Browser } from "playwright-core";
 import { openProbe } from "./browser-probe.ts";
@@ -78,29 +80,15 @@ export async function measureCapacity(ctx: CapacityContext, opts: CapacityOption
         }
         await Bun.sleep(opts.settleMs);
       }
-      const cpu = new CpuWindow([...ctx.trees, ["light receivers", fleet.pid]], ctx.ticksPerSecond);
-      await fleet.window();
-      cpu.start();
-      const w = await probe.measure(opts.windowMs);
-      const counts = await fleet.report();
-      const used = cpu.stop();
-      const probeG2g = summarize(w.samples.map((s) => s.glassToGlassMs));
-      if (steps.length === 0) baselineP95Ms = probeG2g.p95;
-      const partial = {
-        sessions: 1 + light,
-        lightSessions: light,
-        lightDeliveredPct: lightDeliveredPct(counts),
-        lightLatency: summarize(counts.flatMap((c) => c.latenciesMs)),
-        probeDeliveredPct: w.framesGenerated > 0 ? Math.min(100, (100 * w.framesDecoded) / w.framesGenerated) : Number.NaN,
-        probeG2g,
-        cpu: used,
-      };
-      const step: CapacityStep = { ...partial, failure: stepFailure(partial, baselineP95Ms) };
+      let step = await measureStep(ctx, opts, probe, fleet, light, baselineP95Ms);
+      if (steps.length === 0) baselineP95Ms = step.probeG2g.p95;
+      if (step.failure) {
+        log(opts, step, "measuring once more");
+        steps.push(step);
+        step = await measureStep(ctx, opts, probe, fleet, light, baselineP95Ms);
+      }
       steps.push(step);
-      opts.log(
-        `capacity ${step.sessions} sessions: light ${step.lightDeliveredPct.toFixed(1)} % delivered, probe g2g p50/p95 ${probeG2g.p50.toFixed(1)}/${probeG2g.p95.toFixed(1)} ms` +
-          `, probe ${step.probeDeliveredPct.toFixed(1)} % → ${step.failure ?? "held"}`,
-      );
+      log(opts, step, step.failure ?? "held");
       if (step.failure) {
         stopReason = `${step.sessions} sessions failed: ${step.failure}`;
         break;
@@ -120,4 +108,36 @@ export async function measureCapacity(ctx: CapacityContext, opts: CapacityOption
     sessionsMax: held.length > 0 ? Math.max(...held.map((s) => s.sessions)) : 0,
     stopReason,
   };
+}
+
+type Probe = Awaited<ReturnType<typeof openProbe>>;
+type Fleet = ReturnType<typeof startLightFleet>;
+
+/** One measurement window at the current session count, judged against the probe's p95 alone. */
+async function measureStep(ctx: CapacityContext, opts: CapacityOptions, probe: Probe, fleet: Fleet, light: number, baselineP95Ms: number): Promise<CapacityStep> {
+  const cpu = new CpuWindow([...ctx.trees, ["light receivers", fleet.pid]], ctx.ticksPerSecond);
+  await fleet.window();
+  cpu.start();
+  const w = await probe.measure(opts.windowMs);
+  const counts = await fleet.report();
+  const used = cpu.stop();
+  const probeG2g = summarize(w.samples.map((s) => s.glassToGlassMs));
+  const partial = {
+    sessions: 1 + light,
+    lightSessions: light,
+    lightDeliveredPct: lightDeliveredPct(counts),
+    lightLatency: summarize(counts.flatMap((c) => c.latenciesMs)),
+    probeDeliveredPct: w.framesGenerated > 0 ? Math.min(100, (100 * w.framesDecoded) / w.framesGenerated) : Number.NaN,
+    probeG2g,
+    cpu: used,
+  };
+  // The first window (the probe alone) is judged against its own p95: it sets the baseline.
+  return { ...partial, failure: stepFailure(partial, Number.isNaN(baselineP95Ms) ? probeG2g.p95 : baselineP95Ms) };
+}
+
+function log(opts: CapacityOptions, step: CapacityStep, verdict: string): void {
+  opts.log(
+    `capacity ${step.sessions} sessions: light ${step.lightDeliveredPct.toFixed(1)} % delivered, probe g2g p50/p95 ` +
+      `${step.probeG2g.p50.toFixed(1)}/${step.probeG2g.p95.toFixed(1)} ms, probe ${step.probeDeliveredPct.toFixed(1)} % → ${verdict}`,
+  );
 }
