@@ -14,6 +14,7 @@ export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./physics.ts";
 export * from "./rtp-time.ts";
+export * from "./session-events.ts";
 export * from "./standalone.ts";
 export * from "./subjects.ts";
 export * from "./validate.ts";

@@ -11,13 +11,12 @@ import {
   type GeneratorMetrics,
   type Logger,
   type SessionControl,
-  type SessionEvent,
   type SessionSettings,
   decodeJson,
-  encodeJson,
   nowMs,
   parseSessionControl,
   parseSessionEnded,
+  publishSessionEvent,
   serveJson,
   subjects,
 } from "@ballstream/shared";
@@ -167,12 +166,7 @@ export class GeneratorSession {
   #fail(message: string): void {
     if (this.#stopping) return;
     this.#log.error({ reason: message }, "session failed");
-    const event: SessionEvent = { source: "generator", message, fatal: true };
-    try {
-      this.#ctx.bus.publish(subjects.events(this.id), encodeJson(event));
-    } catch (err) {
-      this.#log.warn({ err }, "could not publish the session event");
-    }
+    publishSessionEvent(this.#ctx.bus, this.id, { source: "generator", message, fatal: true }, this.#log);
     void this.stop(message);
   }
 }

@@ -5,8 +5,8 @@
  * for a keyframe; NACKs are answered by werift's sender from its history of the last 128 packets. The session
  * ends on `ended`, heartbeat timeout, a failed/closed connection, a dead encoder, or {@link MediaSession.close}.
  */
-import type { Bus, BusSubscription, Logger, MediaMetrics, MediaOfferRequest, SessionEvent } from "@ballstream/shared";
-import { ProtocolError, decodeFrame, encodeJson, nowMs, rtpTimestampFromCaptureTime, subjects } from "@ballstream/shared";
+import type { Bus, BusSubscription, Logger, MediaMetrics, MediaOfferRequest } from "@ballstream/shared";
+import { ProtocolError, decodeFrame, nowMs, publishSessionEvent, rtpTimestampFromCaptureTime, subjects } from "@ballstream/shared";
 import { MediaStreamTrack, RTCPeerConnection, type RTCPeerConnectionConfig } from "werift";
 import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
 import type { MediaConfig } from "./config.ts";
@@ -174,12 +174,7 @@ export class MediaSession {
   /** Tells the viewer (through signaling) that this session cannot go on, then closes it. */
   #fail(message: string): void {
     if (this.#closed !== null) return;
-    const event: SessionEvent = { source: "media", message, fatal: true };
-    try {
-      this.#ctx.bus.publish(subjects.events(this.sessionId), encodeJson(event));
-    } catch (err) {
-      this.#log.warn({ err }, "could not publish the session event");
-    }
+    publishSessionEvent(this.#ctx.bus, this.sessionId, { source: "media", message, fatal: true }, this.#log);
     void this.close(message);
   }
 
