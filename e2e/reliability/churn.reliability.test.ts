@@ -11,7 +11,8 @@ import { launchChromium, waitForHook } from "../harness/browser.ts";
 import { type NatsSystem, startOverNats } from "../harness/systems.ts";
 import { metricSum } from "../harness/viewer-scenario.ts";
 import { SMALL_SETTINGS, chromiumOfferSdp, endLight, lightState, openLight, openLightPage } from "./light-client.ts";
-import { ffmpegChildren, natsSubscriptions, processFigures, settle } from "./probes.ts";
+import { ffmpegChildren } from "@ballstream/shared/testing/proc";
+import { natsSubscriptions, processFigures, settle } from "./probes.ts";
 import { openRawSession } from "./raw-session.ts";
 
 const FULL_VIEWERS = 6;

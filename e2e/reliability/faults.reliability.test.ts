@@ -8,7 +8,8 @@ import type { Browser, Page } from "playwright-core";
 import { type HookSnapshot, launchChromium, readHook, waitForHook } from "../harness/browser.ts";
 import { type NatsSystem, startOverNats } from "../harness/systems.ts";
 import { metricSum } from "../harness/viewer-scenario.ts";
-import { ffmpegChildren, metricSample, settle } from "./probes.ts";
+import { ffmpegChildren } from "@ballstream/shared/testing/proc";
+import { metricSample, settle } from "./probes.ts";
 
 /** Shorter than the defaults so a dead back-end shows on the page quickly (documented in docs/reliability.md). */
 const ENV = { TRUTH_TIMEOUT_MS: "3000", VIDEO_TIMEOUT_MS: "4000" };

@@ -14,32 +14,6 @@ export async function metricSample(url: string, name: string, labels: Record<str
   return sum;
 }
 
-/** `(pid, comm)` of every direct child of `pid`, from /proc. */
-export function childProcesses(pid: number): Array<{ pid: number; comm: string }> {
-  const out: Array<{ pid: number; comm: string }> = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // gone meanwhile
-    }
-    const close = stat.lastIndexOf(")");
-    const comm = stat.slice(stat.indexOf("(") + 1, close);
-    const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-    if (ppid === pid) out.push({ pid: Number(entry), comm });
-  }
-  return out;
-}
-
-/** ffmpeg processes started by `pid`. */
-export function ffmpegChildren(pid: number): number[] {
-  return childProcesses(pid)
-    .filter((c) => c.comm.startsWith("ffmpeg"))
-    .map((c) => c.pid);
-}
-
 /** Threads of a process (/proc/<pid>/task), and its resident memory in MiB (VmRSS). */
 export function processFigures(pid: number): { threads: number; rssMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -8,7 +8,7 @@ import type { Browser } from "playwright-core";
 import { openProbe } from "./browser-probe.ts";
 import type { FrameCount } from "./frame-counter.ts";
 import { startLightFleet } from "./light-fleet.ts";
-import { CpuWindow } from "./proc.ts";
+import { CpuWindow } from "@ballstream/shared/testing/proc";
 import type { CapacityResult, CapacityStep, Mode } from "./results.ts";
 import { summarize } from "./stats.ts";
 

@@ -1,6 +1,6 @@
 /** The shapes of everything `bun run bench` measures (what the report and the BENCH line are made from). */
 import type { MachineInfo } from "./machine.ts";
-import type { TreeCpu } from "./proc.ts";
+import type { TreeCpu } from "@ballstream/shared/testing/proc";
 import type { Stage } from "./stages.ts";
 import type { Summary } from "./stats.ts";
 

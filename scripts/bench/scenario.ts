@@ -2,7 +2,7 @@
 import type { Browser } from "playwright-core";
 import { type ProbeWindow, type ReceiverHints, openProbe } from "./browser-probe.ts";
 import { type PromSample, histogramDelta, histogramMean, histogramOf, parsePrometheusText } from "./prom.ts";
-import { CpuWindow, type TreeCpu } from "./proc.ts";
+import { CpuWindow, type TreeCpu } from "@ballstream/shared/testing/proc";
 import type { Mode, RunResult } from "./results.ts";
 import { decomposeLatency } from "./stages.ts";
 import { summarize } from "./stats.ts";

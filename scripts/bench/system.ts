@@ -7,7 +7,7 @@ import type { Browser } from "playwright-core";
 import { launchChromium } from "../../e2e/harness/browser.ts";
 import { startOneProcess, startOverNats } from "../../e2e/harness/systems.ts";
 import type { RunningSystem } from "../../e2e/harness/viewer-scenario.ts";
-import { type ProcStat, allProcStats, descendantsOf } from "./proc.ts";
+import { type ProcStat, allProcStats, descendantsOf } from "@ballstream/shared/testing/proc";
 import type { Mode } from "./results.ts";
 
 /** A started system. */

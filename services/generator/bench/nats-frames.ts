@@ -7,7 +7,6 @@
  *   decoding at the subscriber (p50/p99).
  * The pixels are drawn beforehand (a ring of ball positions), so drawing costs nothing in either run.
  */
-import { readFileSync } from "node:fs";
 import {
   DEFAULT_SETTINGS,
   type FrameCompression,
@@ -20,6 +19,7 @@ import {
   subjects,
 } from "@ballstream/shared";
 import { freePort, natsServerBinary } from "@ballstream/shared/testing/nats-server";
+import { CpuWindow, clockTicksPerSecond } from "@ballstream/shared/testing/proc";
 import { createBallRaster } from "../src/raster.ts";
 
 /** Figures of one run. CPU in % of one core; times in ms per frame. */
@@ -39,12 +39,6 @@ export interface NatsFramesResult {
 
 const W = DEFAULT_SETTINGS.width;
 const H = DEFAULT_SETTINGS.height;
-
-/** CPU time (ms) a process has used so far, from /proc (clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14 and 15 of stat)
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -129,7 +123,7 @@ export async function runNatsFrames(compression: FrameCompression, sessions: num
     let bytes = 0;
     let encodeMs = 0;
     let cpu0 = process.cpuUsage();
-    let server0 = 0;
+    const serverCpu = new CpuWindow([["nats-server", server.pid]], clockTicksPerSecond());
     let measuring = false;
     await Bun.sleep(startMs - nowMs());
     // Absolute schedule: session s sends frame k at start + (k + s / sessions) / fps; a late sender skips ahead.
@@ -138,7 +132,7 @@ export async function runNatsFrames(compression: FrameCompression, sessions: num
       if (!measuring && nowMs() >= from) {
         measuring = true;
         cpu0 = process.cpuUsage();
-        server0 = processCpuMs(server.pid);
+        serverCpu.start();
       }
       const dueMs = startMs + (Math.floor(k / sessions) + (k % sessions) / sessions) * intervalMs;
       if (dueMs > nowMs()) await Bun.sleep(dueMs - nowMs());
@@ -161,7 +155,7 @@ export async function runNatsFrames(compression: FrameCompression, sessions: num
     }
     const wallMs = nowMs() - from;
     const cpu = process.cpuUsage(cpu0);
-    const natsServerCpu = ((processCpuMs(server.pid) - server0) / wallMs) * 100;
+    const natsServerCpu = serverCpu.stop()[0]?.selfPct ?? Number.NaN;
     await publisher.drain();
     const report = JSON.parse((await output).trim().split("\n").at(-1)!) as SubscriberReport;
     return {

@@ -8,7 +8,7 @@
  */
 import { DEFAULT_SETTINGS, MemoryBus, createLogger, createRegistry, i420ByteLength, nowMs } from "@ballstream/shared";
 import { startGenerator } from "@ballstream/generator";
-import { readFileSync } from "node:fs";
+import { CpuWindow, clockTicksPerSecond, ffmpegChildren } from "@ballstream/shared/testing/proc";
 import { launchChromium } from "../../../e2e/harness/browser.ts";
 import { type EncodedFrame, DEFAULT_ENCODER_OPTIONS, SessionEncoder } from "../src/encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
@@ -47,17 +47,6 @@ function percentiles(values: number[]): Percentiles {
   const s = [...values].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
   return { n: s.length, p50: at(0.5), p95: at(0.95) };
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s on Linux)
-}
-
-function ffmpegChildren(): number[] {
-  const out = Bun.spawnSync(["ps", "--ppid", String(process.pid), "-o", "pid=,args="]).stdout.toString();
-  return out.split("\n").filter((l) => l.includes("libx264")).map((l) => Number(l.trim().split(" ")[0]));
 }
 
 /** Encoder latency alone: `frames` moving-ball frames at `fps`, one at a time, as the service feeds them. */
@@ -100,12 +89,14 @@ async function measureStream(fps: number, warmupMs: number, windowMs: number): P
     const [p0, d0] = await counts();
     const before = await stats();
     const truths0 = harness.truths.size;
-    const ffmpeg = ffmpegChildren();
-    const cpu0 = { bun: process.cpuUsage(), ffmpeg: ffmpeg.map(cpuSeconds), t: performance.now() };
+    // Chromium is a child of this process too, so the session's encoders are measured by their own pids.
+    const ffmpegCpu = new CpuWindow(ffmpegChildren(process.pid).map((pid) => [`ffmpeg ${pid}`, pid] as const), clockTicksPerSecond());
+    const cpu0 = { bun: process.cpuUsage(), t: performance.now() };
+    ffmpegCpu.start();
     await Bun.sleep(windowMs);
     const elapsedS = (performance.now() - cpu0.t) / 1000;
     const bunCpu = process.cpuUsage(cpu0.bun);
-    const ffmpegCpu = ffmpeg.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0.ffmpeg[i]!, 0);
+    const ffmpegPct = ffmpegCpu.stop().reduce((sum, t) => sum + t.selfPct, 0);
     const after = await stats();
     const framesGenerated = harness.truths.size - truths0;
     const r = await page.evaluate(([p, d]) => {
@@ -128,7 +119,7 @@ async function measureStream(fps: number, warmupMs: number, windowMs: number): P
       packetsLost: after.packetsLost,
       maxFrameErrorPx: Math.max(...errors),
       cpuBunPercent: (100 * (bunCpu.user + bunCpu.system)) / 1e6 / elapsedS,
-      cpuFfmpegPercent: (100 * ffmpegCpu) / elapsedS,
+      cpuFfmpegPercent: ffmpegPct,
     };
   } finally {
     await browser.close();

@@ -1,11 +1,12 @@
 /**
- * CPU time of processes from Linux `/proc`: `/proc/<pid>/stat` utime + stime (the process's own threads) and
- * cutime + cstime (children it has reaped), summed over the live descendants too, so that an ffmpeg encoder that
- * starts, runs and exits inside a measurement window is still counted.
+ * What tests and benchmarks read of running processes from Linux `/proc`: process trees, and CPU time as
+ * `/proc/<pid>/stat` utime + stime (the process's own threads) plus cutime + cstime (children it has reaped),
+ * summed over the live descendants too, so that an ffmpeg encoder that starts, runs and exits inside a measurement
+ * window is still counted.
  */
 import { readFileSync, readdirSync } from "node:fs";
 
-/** The fields of `/proc/<pid>/stat` the benchmark uses. Times in clock ticks. */
+/** The fields of `/proc/<pid>/stat` we use. Times in clock ticks. */
 export interface ProcStat {
   readonly pid: number;
   readonly comm: string;
@@ -159,4 +160,9 @@ export class CpuWindow {
     }
     return out;
   }
+}
+
+/** Pids of the ffmpeg processes `pid` started (its direct children whose command name starts with `ffmpeg`). */
+export function ffmpegChildren(pid: number, stats: readonly ProcStat[] = allProcStats()): number[] {
+  return stats.filter((s) => s.ppid === pid && s.comm.startsWith("ffmpeg")).map((s) => s.pid);
 }

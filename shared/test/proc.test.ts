@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CpuWindow, corePercent, descendantsOf, parseProcStat, readProcStat, treeTicks, type ProcStat } from "../bench/proc.ts";
+import { CpuWindow, corePercent, descendantsOf, ffmpegChildren, parseProcStat, readProcStat, treeTicks, type ProcStat } from "../src/testing/proc.ts";
 
 // A real line (fields after comm: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...).
 const LINE = "4242 (my (odd) proc) S 17 4242 4242 0 -1 4194304 1000 0 0 0 250 50 30 20 20 0 3 0 12345 100000 200 18446744073709551615";
@@ -30,6 +30,12 @@ describe("process trees", () => {
   test("tree ticks split the root's own time from its children's (live and reaped)", () => {
     expect(treeTicks(10, snapshot)).toEqual({ self: 100, children: 7 + 40 + 2 + 1 });
     expect(treeTicks(99, snapshot)).toBeNull();
+  });
+  test("ffmpegChildren: direct children named ffmpeg only", () => {
+    const named = (pid: number, ppid: number, comm: string): ProcStat => ({ ...stat(pid, ppid, 0), comm });
+    const procs = [named(30, 10, "ffmpeg"), named(31, 10, "bun"), named(32, 30, "ffmpeg"), named(33, 20, "ffmpeg")];
+    expect(ffmpegChildren(10, procs)).toEqual([30]);
+    expect(ffmpegChildren(99, procs)).toEqual([]);
   });
   test("corePercent", () => {
     expect(corePercent(50, 2, 100)).toBe(25);
