@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SESSION_ID_PATTERN } from "@ballstream/shared";
+import { quantile } from "@ballstream/shared/testing/stats";
 import type { Browser, Page } from "playwright-core";
 import type { Sample } from "../../web/src/lib/samples.ts";
 import type { BallstreamHook } from "../../web/src/lib/hook.ts";
@@ -64,11 +65,6 @@ export async function metricSum(urls: readonly string[], name: string): Promise<
     }
   }
   return sum;
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 /** Registers the scenario's tests for one deployment mode. */

@@ -10,7 +10,7 @@ import type { FrameCount } from "./frame-counter.ts";
 import { startLightFleet } from "./light-fleet.ts";
 import { CpuWindow } from "@ballstream/shared/testing/proc";
 import type { CapacityResult, CapacityStep, Mode } from "./results.ts";
-import { summarize } from "./stats.ts";
+import { summarize } from "@ballstream/shared/testing/stats";
 
 /** Delivered share below which a step fails, %. */
 export const MIN_DELIVERED_PCT = 95;

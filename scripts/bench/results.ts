@@ -2,7 +2,7 @@
 import type { MachineInfo } from "./machine.ts";
 import type { TreeCpu } from "@ballstream/shared/testing/proc";
 import type { Stage } from "./stages.ts";
-import type { Summary } from "./stats.ts";
+import type { Summary } from "@ballstream/shared/testing/stats";
 
 /** The two ways ballstream runs. */
 export type Mode = "one-process" | "nats";

@@ -5,7 +5,7 @@ import { type PromSample, histogramDelta, histogramMean, histogramOf, parseProme
 import { CpuWindow, type TreeCpu } from "@ballstream/shared/testing/proc";
 import type { Mode, RunResult } from "./results.ts";
 import { decomposeLatency } from "./stages.ts";
-import { summarize } from "./stats.ts";
+import { summarize } from "@ballstream/shared/testing/stats";
 
 /** Scrapes every URL and concatenates the samples (an unreachable endpoint contributes none). */
 export async function scrapeMetrics(urls: readonly string[]): Promise<PromSample[]> {

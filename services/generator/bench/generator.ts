@@ -8,6 +8,7 @@
  *   bytes and time per frame, to weigh against the transport cost of raw frames on NATS (bench/nats-frames.ts).
  */
 import { DEFAULT_SETTINGS, MemoryBus, createLogger, createRegistry, decodeFrame, decodeTruth, encodeFrame, nowMs, requestJson, parseSettings, subjects } from "@ballstream/shared";
+import { summarize } from "@ballstream/shared/testing/stats";
 import * as PImage from "pureimage";
 import { startGenerator } from "../src/mod.ts";
 import { createBallRaster } from "../src/raster.ts";
@@ -78,10 +79,6 @@ function pureimageFrameRate(ms: number): number {
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 async function pacing(sessions: number, fps: number, seconds: number, workerUrl?: URL): Promise<PacingResult> {
   const log = createLogger("bench", { level: "warn", pretty: false });
   const bus = new MemoryBus(log);
@@ -111,8 +108,8 @@ async function pacing(sessions: number, fps: number, seconds: number, workerUrl?
   const cpu = process.cpuUsage(cpu0);
   const cpuPercent = ((cpu.user + cpu.system) / 1000 / (nowMs() - wall0)) * 100;
   await generator.stop();
-  const sorted = lateness.sort((a, b) => a - b);
-  return { sessions, fps, frames: sorted.length, skipped, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) ?? Number.NaN, cpuPercent };
+  const s = summarize(lateness);
+  return { sessions, fps, frames: s.n, skipped, p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max, cpuPercent };
 }
 
 function compression(): GeneratorBenchResult["compression"] {

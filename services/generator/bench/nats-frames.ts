@@ -20,6 +20,7 @@ import {
 } from "@ballstream/shared";
 import { freePort, natsServerBinary } from "@ballstream/shared/testing/nats-server";
 import { CpuWindow, clockTicksPerSecond } from "@ballstream/shared/testing/proc";
+import { summarize } from "@ballstream/shared/testing/stats";
 import { createBallRaster } from "../src/raster.ts";
 
 /** Figures of one run. CPU in % of one core; times in ms per frame. */
@@ -39,10 +40,6 @@ export interface NatsFramesResult {
 
 const W = DEFAULT_SETTINGS.width;
 const H = DEFAULT_SETTINGS.height;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 /** Pixel buffers of the ball at `n` positions along its path. */
 function drawRing(n: number): Uint8Array[] {
@@ -88,13 +85,13 @@ async function subscribe(url: string, sessions: number, startMs: number, seconds
   const wallMs = nowMs() - from;
   await Bun.sleep(500); // the last frames of the window are still arriving
   await bus.drain();
-  const sorted = latency.sort((a, b) => a - b);
+  const s = summarize(latency);
   const report: SubscriberReport = {
     cpu: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
-    frames: sorted.length,
-    decodeMs: decodeMs / Math.max(1, sorted.length),
-    latencyP50Ms: percentile(sorted, 50),
-    latencyP99Ms: percentile(sorted, 99),
+    frames: s.n,
+    decodeMs: decodeMs / Math.max(1, s.n),
+    latencyP50Ms: s.p50,
+    latencyP99Ms: s.p99,
   };
   console.log(JSON.stringify(report));
 }

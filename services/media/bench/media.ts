@@ -9,6 +9,7 @@
 import { DEFAULT_SETTINGS, MemoryBus, createLogger, createRegistry, i420ByteLength, nowMs } from "@ballstream/shared";
 import { startGenerator } from "@ballstream/generator";
 import { CpuWindow, clockTicksPerSecond, ffmpegChildren } from "@ballstream/shared/testing/proc";
+import { summarize } from "@ballstream/shared/testing/stats";
 import { launchChromium } from "../../../e2e/harness/browser.ts";
 import { type EncodedFrame, DEFAULT_ENCODER_OPTIONS, SessionEncoder } from "../src/encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
@@ -44,9 +45,8 @@ export interface MediaBenchResult {
 }
 
 function percentiles(values: number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
-  return { n: s.length, p50: at(0.5), p95: at(0.95) };
+  const { n, p50, p95 } = summarize(values);
+  return { n, p50, p95 };
 }
 
 /** Encoder latency alone: `frames` moving-ball frames at `fps`, one at a time, as the service feeds them. */

@@ -1,4 +1,4 @@
-/** Order statistics of measured values (latencies, errors): the figures every table of the benchmark prints. */
+/** Order statistics of measured values (latencies, errors): the figures every benchmark and test report prints. */
 
 /** Summary of a set of values; NaN figures when there are none. */
 export interface Summary {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { finite, quantile, round, summarize } from "../bench/stats.ts";
+import { finite, quantile, round, summarize } from "../src/testing/stats.ts";
 
 describe("quantile", () => {
   test("interpolates between closest ranks", () => {
