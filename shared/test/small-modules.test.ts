@@ -6,6 +6,7 @@ import { intEnv, listEnv, stringEnv } from "../src/config.ts";
 import { ProtocolError } from "../src/errors.ts";
 import { MAX_JSON_BYTES, decodeJson, encodeJson } from "../src/json-codec.ts";
 import { RTP_VIDEO_CLOCK_HZ, rtpTimestampFromCaptureTime } from "../src/rtp-time.ts";
+import { freeUdpPort } from "../src/testing/helpers.ts";
 
 describe("config", () => {
   test("intEnv: fallback when unset or blank, value when valid, clear error naming the variable otherwise", () => {
@@ -111,5 +112,15 @@ describe("subjects matching", () => {
   test("BusError carries its code", () => {
     const e = new BusError("too_large", "big");
     expect([e.code, e.name, e.message]).toEqual(["too_large", "BusError", "big"]);
+  });
+});
+
+describe("freeUdpPort", () => {
+  test("names a UDP port on 127.0.0.1 that can be bound", async () => {
+    const port = await freeUdpPort();
+    expect(port).toBeGreaterThan(0);
+    const socket = await Bun.udpSocket({ hostname: "127.0.0.1", port });
+    expect(socket.port).toBe(port);
+    socket.close();
   });
 });

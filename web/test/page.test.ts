@@ -5,19 +5,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import { freeUdpPort } from "@ballstream/shared/testing/helpers";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../../e2e/harness/browser.ts";
 
 const dist = join(import.meta.dir, "..", "dist");
 let browser: Browser;
 let server: ReturnType<typeof Bun.serve>;
 let configResponse: () => Response = () => new Response("not here", { status: 404 });
-
-async function freeUdpPort(): Promise<number> {
-  const socket = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });
-  const port = socket.port;
-  socket.close();
-  return port;
-}
 
 beforeAll(async () => {
   if (!existsSync(join(dist, "index.html"))) Bun.spawnSync(["bun", "run", "build"], { cwd: join(import.meta.dir, "..") });
@@ -31,10 +26,7 @@ beforeAll(async () => {
       return (await file.exists()) ? new Response(file) : new Response("not found", { status: 404 });
     },
   });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

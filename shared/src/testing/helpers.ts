@@ -14,6 +14,14 @@ export function collectingLogger(service = "test"): { log: Logger; lines: Array<
   return { log: createLogger(service, { level: "debug", destination }), lines };
 }
 
+/** A UDP port on 127.0.0.1 that was free a moment ago. */
+export async function freeUdpPort(): Promise<number> {
+  const socket = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });
+  const port = socket.port;
+  socket.close();
+  return port;
+}
+
 /** Polls `condition` every 5 ms until it holds; throws after `timeoutMs` (be generous: tests never assert timing). */
 export async function waitFor(condition: () => boolean, timeoutMs = 15_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;

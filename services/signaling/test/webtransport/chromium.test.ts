@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "@ballstream/shared";
+import { waitFor } from "@ballstream/shared/testing/helpers";
 import {
   certificateHashBase64,
   createWebTransportServer,
@@ -254,9 +255,3 @@ describe("WebTransport server with Chromium", () => {
     expect(await closed).toEqual({ closeCode: 0, reason: "server closing" });
   }, 30_000);
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await Bun.sleep(10);
-  if (!condition()) throw new Error("condition not met in time");
-}
