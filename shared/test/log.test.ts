@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
 import { join } from "node:path";
-import { LOG_LEVELS, REDACTED, REDACTED_PATHS, createLogger, parseLogLevel } from "../src/log.ts";
+import { LOG_LEVELS, MAX_LOG_STRING, REDACTED, REDACTED_PATHS, capLogLine, capLogStrings, capString, createLogger, parseLogLevel } from "../src/log.ts";
 
 const SECRETS = ["-----BEGIN PRIVATE KEY-----SECRET1", "SECRET2", "hunter2", "Bearer SECRET3", "ice-pwd:SECRET4"];
 
@@ -95,6 +95,46 @@ describe("parseLogLevel", () => {
   test("rejects anything else, naming LOG_LEVEL and the choices", () => {
     expect(() => parseLogLevel("verbose")).toThrow("LOG_LEVEL=verbose: expected one of fatal, error, warn, info, debug, trace, silent");
     expect(() => parseLogLevel("")).toThrow(/LOG_LEVEL/);
+  });
+});
+
+describe("string caps", () => {
+  const long = "x".repeat(64 * 1024);
+
+  test("capString cuts long strings with a marker and leaves short ones alone", () => {
+    expect(capString("short")).toBe("short");
+    expect(capString("a".repeat(MAX_LOG_STRING))).toBe("a".repeat(MAX_LOG_STRING));
+    expect(capString("abcdef", 3)).toBe("abc…[3 more chars]");
+  });
+
+  test("capLogStrings caps strings in objects and arrays, a stack to 4× the cap, and passes other values through", () => {
+    const capped = capLogStrings({ a: long, nested: { list: [long, 1] }, n: 5, err: { message: long, stack: long } }, 10) as Record<string, any>;
+    expect(capped.a).toBe(`${"x".repeat(10)}…[${long.length - 10} more chars]`);
+    expect(capped.nested.list[0]).toBe(capped.a);
+    expect(capped.nested.list[1]).toBe(1);
+    expect(capped.n).toBe(5);
+    expect(capped.err.message).toBe(capped.a);
+    expect(capped.err.stack).toBe(`${"x".repeat(40)}…[${long.length - 40} more chars]`);
+  });
+
+  test("capLogLine rewrites only lines that can hold a long string", () => {
+    const short = `{"msg":"${"y".repeat(20)}"}\n`;
+    expect(capLogLine(short, 30)).toBe(short);
+    expect(JSON.parse(capLogLine(`{"msg":"${"y".repeat(100)}","n":1}\n`, 30))).toEqual({ msg: `${"y".repeat(30)}…[70 more chars]`, n: 1 });
+  });
+
+  test("a 64 KiB client string stays under the cap in every field of a real log line, redaction still applies", () => {
+    const { log, raw } = captured();
+    log.child({ remote: long }).warn({ origin: long, headers: { "user-agent": long }, password: long, err: new Error(`bad offer ${long}`) }, `viewer sent ${long}`);
+    expect(raw.length).toBe(1);
+    const line = raw[0] as string;
+    expect(line.length).toBeLessThan(12 * MAX_LOG_STRING);
+    const o = JSON.parse(line);
+    for (const v of [o.remote, o.origin, o.headers["user-agent"], o.msg, o.err.message]) {
+      expect(v.length).toBeLessThanOrEqual(MAX_LOG_STRING + 30);
+      expect(v).toContain("more chars]");
+    }
+    expect(o.password).toBe(REDACTED);
   });
 });
 
