@@ -3,7 +3,8 @@
  * unit per frame as soon as it is encoded. Frames are never queued: while a frame is inside the encoder, new ones
  * are dropped and counted. A keyframe on demand is a fresh x264 (its first frame is an IDR, ~10–80 ms to start);
  * see docs/media.md for why that beats a short GOP. A process that dies is restarted with backoff, for this
- * session only; after `maxFailures` starts in a row without a single frame the encoder gives up.
+ * session only, and one that holds a frame too long ("stalled") is replaced at once; after `maxFailures` processes in
+ * a row that died or stalled without a single frame the encoder gives up (`onFatal`, which ends the session).
  */
 import type { Frame, Logger } from "@ballstream/shared";
 import { nowMs } from "@ballstream/shared";
@@ -25,7 +26,7 @@ export interface EncoderOptions {
   readonly minKeyframeGapMs: number;
   /** A frame still inside the encoder after this long means the process hangs: it is restarted. */
   readonly stallMs: number;
-  /** Consecutive starts without output before giving up. */
+  /** Consecutive processes that died or stalled without output before giving up. */
   readonly maxFailures: number;
 }
 
@@ -59,11 +60,15 @@ export interface EncoderStats {
   truncated: number;
 }
 
-/** The ffmpeg command line (without the binary) for one encoder process. */
+/**
+ * The ffmpeg command line (without the binary) for one encoder process. `-fpsprobesize 0`: ffmpeg's stream probe
+ * treats a time base below 5 or above 100 fps as unreliable and would read ~20 frames to estimate the rate before
+ * encoding the first; with one frame in flight that never ends (docs/media.md, "Every fps").
+ */
 export function encoderArgs(format: EncoderFormat, keyframeIntervalS: number): string[] {
   const gop = Math.max(1, Math.round(format.fps * keyframeIntervalS));
   return [
-    ...["-hide_banner", "-nostats", "-loglevel", "error"],
+    ...["-hide_banner", "-nostats", "-loglevel", "error", "-fpsprobesize", "0"],
     ...["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${format.width}x${format.height}`, "-r", String(format.fps), "-i", "pipe:0"],
     ...["-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-bf", "0", "-threads", "1"],
     ...["-g", String(gop), "-x264-params", "repeat-headers=1"],
@@ -119,7 +124,7 @@ export class SessionEncoder {
     if (p === null) return this.#drop();
     const oldest = p.inFlight[0];
     if (oldest !== undefined) {
-      if (nowMs() - oldest.writtenAtMs > this.#options.stallMs) this.#replace("stalled");
+      if (nowMs() - oldest.writtenAtMs > this.#options.stallMs) this.#stalled();
       return this.#drop();
     }
     const writtenAtMs = nowMs();
@@ -241,16 +246,33 @@ export class SessionEncoder {
     }
   }
 
-  #failed(message: string): void {
-    this.#failures++;
-    this.stats.restarts++;
-    this.#events.onRestart("died");
-    if (this.#failures >= this.#options.maxFailures) {
-      this.#log.error({ failures: this.#failures, message }, "encoder keeps failing; giving up");
-      this.#stopped = true;
-      this.#events.onFatal(`video encoder failed: ${message}`);
+  /** A frame has been inside the process for over `stallMs`: replace it at once, or give up if that keeps happening. */
+  #stalled(): void {
+    const message = `ffmpeg produced no frame for ${this.#options.stallMs} ms`;
+    if (this.#countFailure(message)) {
+      const p = this.#current;
+      this.#current = null;
+      if (p !== null) void this.#end(p);
       return;
     }
+    this.#log.warn({ message }, "encoder stalled; replacing it");
+    this.#replace("stalled");
+  }
+
+  /** Counts a process that died or stalled; true (and `onFatal` told) when that was one too many in a row. */
+  #countFailure(message: string): boolean {
+    this.#failures++;
+    if (this.#failures < this.#options.maxFailures) return false;
+    this.#log.error({ failures: this.#failures, message }, "encoder keeps failing; giving up");
+    this.#stopped = true;
+    this.#events.onFatal(`video encoder failed ${this.#failures} times in a row: ${message}`);
+    return true;
+  }
+
+  #failed(message: string): void {
+    this.stats.restarts++;
+    this.#events.onRestart("died");
+    if (this.#countFailure(message)) return;
     const delayMs = Math.min(2000, 50 * 2 ** this.#failures);
     this.#log.warn({ message, delayMs }, "encoder died; restarting");
     this.#restartTimer = setTimeout(() => {

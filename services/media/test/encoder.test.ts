@@ -54,6 +54,12 @@ describe("encoderArgs", () => {
       expect(args).toContain(part);
     }
   });
+
+  test("ffmpeg is told not to probe the frame rate, before the input", () => {
+    const args = encoderArgs({ width: 640, height: 480, fps: 120 }, 2);
+    expect(args.join(" ")).toContain("-fpsprobesize 0");
+    expect(args.indexOf("-fpsprobesize")).toBeLessThan(args.indexOf("-i"));
+  });
 });
 
 describe("SessionEncoder", () => {
@@ -71,6 +77,15 @@ describe("SessionEncoder", () => {
     expect(out.map((f) => f.keyframe)).toEqual([true, false, false, false, false]);
     expect(out.every((f) => f.encodeMs >= 0)).toBe(true);
     expect(e.stats).toMatchObject({ framesIn: 5, framesOut: 5, framesDropped: 0, truncated: 0 });
+  });
+
+  // ffmpeg's probe distrusts rates below 5 and above 100 fps and used to wait for ~20 frames before the first
+  // access unit: with one frame in flight nothing ever came out (issue 13).
+  test.each([1, 4, 5, 100, 101, 120])("at %d fps a single frame comes out without more frames behind it", async (fps) => {
+    const { e, out } = encoder();
+    expect(e.encode(frame(), fps)).toBe(true);
+    await until(() => out.length === 1, 5000);
+    expect(out[0]!.keyframe).toBe(true);
   });
 
   test("a frame arriving while one is inside the encoder is dropped, not queued", async () => {
@@ -117,6 +132,26 @@ describe("SessionEncoder", () => {
     await until(() => fatal.length === 1);
     expect(fatal[0]).toContain("fake encoder failure");
     expect(e.stats.restarts).toBe(3);
+    expect(e.encode(frame(), 30)).toBe(false);
+  });
+
+  test("an encoder that keeps stalling is replaced each time, then reported fatal with a readable message", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "media-enc-"));
+    const fake = join(dir, "ffmpeg");
+    writeFileSync(fake, "#!/bin/sh\nexec cat >/dev/null\n"); // takes every frame, never answers
+    chmodSync(fake, 0o755);
+    const restarts: string[] = [];
+    const fatal: string[] = [];
+    const options = { ...DEFAULT_ENCODER_OPTIONS, ffmpegPath: fake, stallMs: 50, maxFailures: 3 };
+    const e = new SessionEncoder(options, log, { onFrame: () => undefined, onRestart: (r) => restarts.push(r), onFatal: (m) => fatal.push(m) });
+    encoders.push(e);
+    for (let i = 0; i < 200 && fatal.length === 0; i++) {
+      e.encode(frame(), 30);
+      await Bun.sleep(20);
+    }
+    expect(fatal).toEqual(["video encoder failed 3 times in a row: ffmpeg produced no frame for 50 ms"]);
+    expect(restarts).toEqual(["stalled", "stalled"]);
+    expect(e.pid).toBeUndefined();
     expect(e.encode(frame(), 30)).toBe(false);
   });
 
