@@ -2,14 +2,16 @@
  * The one-command default (`bun start`): generator, media and signaling in this one process on the in-process
  * bus: no NATS, no Docker. Settings from the environment as for the standalone services (HTTP_PORT, WT_PORT,
  * TLS_CERT, ICE_PORT_MIN/MAX, FFMPEG_PATH, …).
- * Prints the URL to open. SIGINT/SIGTERM close every session, stop every worker and encoder, exit 0.
+ * Unhandled errors are logged and the process keeps serving (`guardProcess`). Prints the URL to open.
+ * SIGINT/SIGTERM close every session, stop every worker and encoder, exit 0.
  */
 import { startGenerator } from "@ballstream/generator";
 import { mediaConfigFromEnv, startMedia } from "@ballstream/media";
-import { MemoryBus, collectProcessMetrics, createLogger, defaultRegistry, onShutdownSignal } from "@ballstream/shared";
+import { MemoryBus, collectProcessMetrics, createLogger, defaultRegistry, guardProcess, onShutdownSignal } from "@ballstream/shared";
 import { signalingConfigFromEnv, startSignaling } from "@ballstream/signaling";
 
 const log = createLogger("ballstream");
+guardProcess(log);
 collectProcessMetrics(defaultRegistry, "ballstream");
 const bus = new MemoryBus(log);
 const running: Array<{ stop(): Promise<void> }> = [];

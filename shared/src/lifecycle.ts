@@ -36,3 +36,24 @@ export function onShutdownSignal(log: Logger, shutdown: (signal: string) => Prom
     process.off("SIGTERM", handler);
   };
 }
+
+/**
+ * Logs, at error level, every exception and promise rejection nobody handled, and keeps the process serving: one
+ * bad session must never take every other session (and, in one process, generator and media) down with it.
+ * Returns a function that removes the handlers (for tests).
+ */
+export function guardProcess(log: Logger): () => void {
+  const onException = (err: unknown) => log.error({ err }, "uncaught exception; still serving");
+  const onRejection = (err: unknown) => log.error({ err }, "unhandled promise rejection; still serving");
+  process.on("uncaughtException", onException);
+  process.on("unhandledRejection", onRejection);
+  return () => {
+    process.off("uncaughtException", onException);
+    process.off("unhandledRejection", onRejection);
+  };
+}
+
+/** Lets `work` run on its own: a rejection is logged at error level as `what` failing, never left unhandled. */
+export function inBackground(log: Logger, what: string, work: Promise<unknown>): void {
+  work.catch((err: unknown) => log.error({ err }, `${what} failed`));
+}

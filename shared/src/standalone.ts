@@ -2,7 +2,7 @@
 import type { Bus } from "./bus/bus.ts";
 import { connectNatsBus } from "./bus/nats-bus.ts";
 import { stringEnv } from "./config.ts";
-import { onShutdownSignal } from "./lifecycle.ts";
+import { guardProcess, onShutdownSignal } from "./lifecycle.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { collectProcessMetrics, defaultRegistry, serveMetrics } from "./metrics.ts";
 
@@ -21,13 +21,14 @@ export interface StandalonePlan {
 }
 
 /**
- * Runs `service` alone: reads `NATS_URL` (required), lets `plan` read and validate the service's own settings
+ * Runs `service` alone: guards the process ({@link guardProcess}), reads `NATS_URL` (required), lets `plan` read and validate the service's own settings
  * (throwing ends the process with that message), records process metrics, connects to NATS, starts the service,
  * serves `/metrics` if asked, and on SIGINT/SIGTERM stops the service, the metrics server and drains NATS, then
  * exits 0. Any failure before that logs a fatal line and exits 1.
  */
 export async function runStandalone(service: string, plan: (log: Logger) => StandalonePlan, env: Record<string, string | undefined> = process.env): Promise<void> {
   const log = createLogger(service);
+  guardProcess(log);
   try {
     const natsUrl = stringEnv(env, "NATS_URL", "");
     if (natsUrl === "") throw new Error("NATS_URL is required (e.g. nats://127.0.0.1:4222); `bun start` runs everything in one process without NATS");

@@ -1,5 +1,5 @@
 /** Tiny validators for untrusted JSON: each returns the typed value or throws a {@link ProtocolError}. */
-import { ProtocolError } from "./errors.ts";
+import { ProtocolError, capText } from "./errors.ts";
 
 /** `value` as a plain object, or a bad_request error naming `what`. */
 export function asObject(value: unknown, what: string): Record<string, unknown> {
@@ -28,4 +28,18 @@ export function asNumber(value: unknown, what: string, min: number, max: number,
 /** Like {@link asNumber}, but `undefined` stays `undefined`. */
 export function optionalNumber(value: unknown, what: string, min: number, max: number, integer = false): number | undefined {
   return value === undefined ? undefined : asNumber(value, what, min, max, integer);
+}
+
+/** Longest piece of a client's value quoted in an error message. */
+const QUOTED_INPUT_CHARS = 32;
+
+/**
+ * A short, safe description of a client's value for an error message: a string quoted and cut to 32
+ * characters, anything else by its type. Error texts must never grow with client input.
+ */
+export function describeInput(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(capText(value, QUOTED_INPUT_CHARS));
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

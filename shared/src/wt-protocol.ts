@@ -9,15 +9,17 @@
  *   each with an {@link ErrorReport} datagram (64 bytes).
  * - The session ends with a WebTransport close code from {@link CLOSE_CODES} and a readable reason.
  */
-import { ProtocolError } from "./errors.ts";
+import { ProtocolError, capText } from "./errors.ts";
 import { decodeJson, encodeJson } from "./json-codec.ts";
 import { MAX_SDP_LENGTH, type SessionSettings, SESSION_ID_PATTERN, parseSessionUpdate, parseSettings } from "./messages.ts";
-import { asNumber, asObject, asString } from "./validate.ts";
+import { asNumber, asObject, asString, describeInput } from "./validate.ts";
 
 /** The WebTransport endpoint's path. */
 export const WT_PATH = "/wt";
 /** Largest control message, either way. */
 export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
+/** Longest `message` text of a server `error` or `event` the page accepts ({@link parseServerMessage}). */
+export const MAX_SERVER_TEXT_CHARS = 1000;
 
 /** WebTransport session close codes (application codes, 32 bit). */
 export const CLOSE_CODES = {
@@ -56,7 +58,7 @@ export function parseClientMessage(value: unknown): ClientMessage {
     case "stop":
       return { type: "stop" };
     default:
-      throw new ProtocolError("bad_request", `unknown message type ${JSON.stringify(o.type)}`);
+      throw new ProtocolError("bad_request", `unknown message type ${describeInput(o.type)}`);
   }
 }
 
@@ -72,12 +74,12 @@ export function parseServerMessage(value: unknown): ServerMessage {
       return { type: "settings", settings: parseSettings(o.settings) };
     case "event": {
       if (o.source !== "generator" && o.source !== "media" && o.source !== "signaling") throw new ProtocolError("bad_request", "event.source");
-      return { type: "event", source: o.source, message: asString(o.message, "message", 1000), fatal: o.fatal === true };
+      return { type: "event", source: o.source, message: asString(o.message, "message", MAX_SERVER_TEXT_CHARS), fatal: o.fatal === true };
     }
     case "error":
-      return { type: "error", code: asString(o.code, "code", 64), message: asString(o.message, "message", 1000) };
+      return { type: "error", code: asString(o.code, "code", 64), message: asString(o.message, "message", MAX_SERVER_TEXT_CHARS) };
     default:
-      throw new ProtocolError("bad_request", `unknown message type ${JSON.stringify(o.type)}`);
+      throw new ProtocolError("bad_request", `unknown message type ${describeInput(o.type)}`);
   }
 }
 
@@ -89,6 +91,19 @@ export function frameControlMessage(message: ClientMessage | ServerMessage): Uin
   new DataView(out.buffer).setUint32(0, json.length);
   out.set(json, 4);
   return out;
+}
+
+/**
+ * A server message as bytes, never throwing: `error`/`event` texts are cut to what the page accepts, and a message
+ * still too large for one frame is replaced by a generic `error internal`. The reply path must not fail on a reply.
+ */
+export function frameServerMessage(message: ServerMessage): Uint8Array {
+  const capped = message.type === "error" || message.type === "event" ? { ...message, message: capText(message.message, MAX_SERVER_TEXT_CHARS) } : message;
+  try {
+    return frameControlMessage(capped);
+  } catch {
+    return frameControlMessage({ type: "error", code: "internal", message: `the server's ${message.type} message was too large to send` });
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { onShutdownSignal } from "../src/lifecycle.ts";
+import { guardProcess, inBackground, onShutdownSignal } from "../src/lifecycle.ts";
 import { collectingLogger } from "./helpers.ts";
 
 async function runFixture(mode: string, signals: NodeJS.Signals[], graceMs = 2500) {
@@ -62,5 +62,37 @@ describe("onShutdownSignal", () => {
     expect([process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")]).toEqual([before[0]! + 1, before[1]! + 1]);
     remove();
     expect([process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")]).toEqual(before);
+  });
+});
+
+describe("guardProcess", () => {
+  test("an uncaught exception and an unhandled rejection are logged at error level and the process keeps running", async () => {
+    const proc = Bun.spawn(["bun", join(import.meta.dir, "fixtures/guarded-service.ts")], { stdout: "pipe", stderr: "pipe" });
+    const [stdout, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(exitCode).toBe(0);
+    expect(lines.map((l) => l.msg).sort()).toEqual(["still serving", "uncaught exception; still serving", "unhandled promise rejection; still serving"]);
+    expect(lines.filter((l) => l.msg !== "still serving").every((l) => l.level === "error")).toBe(true);
+    expect(stdout).toContain("thrown from a timer");
+    expect(stdout).toContain("rejected, never handled");
+  });
+
+  test("the returned function removes the handlers", () => {
+    const { log } = collectingLogger();
+    const before = [process.listenerCount("uncaughtException"), process.listenerCount("unhandledRejection")];
+    const remove = guardProcess(log);
+    expect([process.listenerCount("uncaughtException"), process.listenerCount("unhandledRejection")]).toEqual([before[0]! + 1, before[1]! + 1]);
+    remove();
+    expect([process.listenerCount("uncaughtException"), process.listenerCount("unhandledRejection")]).toEqual(before);
+  });
+});
+
+describe("inBackground", () => {
+  test("a rejection is logged at error level, naming the work; a success logs nothing", async () => {
+    const { log, lines } = collectingLogger();
+    inBackground(log, "reading the stream", Promise.reject(new Error("boom")));
+    inBackground(log, "fine work", Promise.resolve(1));
+    await Bun.sleep(1);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([["error", "reading the stream failed"]]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ProtocolError } from "../src/errors.ts";
+import { MAX_ERROR_MESSAGE_CHARS, ProtocolError, capText } from "../src/errors.ts";
 import {
   DEFAULT_SETTINGS,
   SESSION_ID_PATTERN,
@@ -13,7 +13,7 @@ import {
   parseStartSessionRequest,
 } from "../src/messages.ts";
 import { QUEUE, subjects } from "../src/subjects.ts";
-import { asNumber, asObject, asString, optionalNumber } from "../src/validate.ts";
+import { asNumber, asObject, asString, describeInput, optionalNumber } from "../src/validate.ts";
 
 const SID = "Zm9vYmFyYmF6cXV4MTIzNA";
 
@@ -48,6 +48,23 @@ describe("validate", () => {
     expect(optionalNumber(undefined, "n", 0, 1)).toBeUndefined();
     expect(optionalNumber(1, "n", 0, 1)).toBe(1);
     expect(code(() => optionalNumber(null, "n", 0, 1))).toBe("bad_request");
+  });
+});
+
+describe("error texts stay bounded whatever the client sent", () => {
+  test("describeInput quotes at most 32 characters of a string and names other values by type", () => {
+    expect(describeInput("offer")).toBe('"offer"');
+    expect(describeInput("x".repeat(65_500))).toBe(`"${"x".repeat(31)}…"`);
+    expect(describeInput('"\n')).toBe('"\\"\\n"');
+    expect([5, null, [], {}, undefined].map(describeInput)).toEqual(["a number", "null", "an array", "an object", "undefined"]);
+  });
+
+  test("capText cuts with an ellipsis; ProtocolError messages are capped at MAX_ERROR_MESSAGE_CHARS", () => {
+    expect(capText("short", 10)).toBe("short");
+    expect(capText("abcdefghijk", 5)).toBe("abcd…");
+    const err = new ProtocolError("bad_request", `echo ${"y".repeat(100_000)}`);
+    expect(err.message.length).toBe(MAX_ERROR_MESSAGE_CHARS);
+    expect(err.message.endsWith("…")).toBe(true);
   });
 });
 

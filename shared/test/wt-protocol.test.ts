@@ -9,12 +9,14 @@ import {
   ERROR_REPORT_BYTES,
   type ErrorReport,
   MAX_CONTROL_MESSAGE_BYTES,
+  MAX_SERVER_TEXT_CHARS,
   type ServerMessage,
   decodeCoordinates,
   decodeErrorReport,
   encodeCoordinates,
   encodeErrorReport,
   frameControlMessage,
+  frameServerMessage,
   parseClientMessage,
   parseServerMessage,
 } from "../src/wt-protocol.ts";
@@ -97,6 +99,30 @@ describe("control stream framing", () => {
     } catch (err) {
       expect((err as ProtocolError).code).toBe("too_large");
     }
+  });
+
+  test("an unknown type of 65,500 characters gives an error text that fits a frame (it once overflowed the 64 KiB limit)", () => {
+    const type = "x".repeat(65_500);
+    expect(frameControlMessage({ type } as unknown as ClientMessage).length).toBeLessThanOrEqual(4 + MAX_CONTROL_MESSAGE_BYTES);
+    let message = "";
+    try {
+      parseClientMessage({ type });
+    } catch (err) {
+      message = (err as ProtocolError).message;
+    }
+    expect(message).toBe(`unknown message type "${"x".repeat(31)}…"`);
+  });
+
+  test("frameServerMessage never throws: texts are cut to what the page accepts, an oversized message becomes a generic error", () => {
+    const [long] = new ControlMessageReader().push(frameServerMessage({ type: "error", code: "bad_request", message: "z".repeat(70_000) }));
+    const parsed = parseServerMessage(long);
+    expect(parsed.type === "error" && parsed.message.length).toBe(MAX_SERVER_TEXT_CHARS);
+    const [event] = new ControlMessageReader().push(frameServerMessage({ type: "event", source: "media", message: "e".repeat(5000), fatal: true }));
+    expect(parseServerMessage(event)).toEqual({ type: "event", source: "media", message: `${"e".repeat(MAX_SERVER_TEXT_CHARS - 1)}…`, fatal: true });
+    const [replaced] = new ControlMessageReader().push(frameServerMessage({ type: "answer", sdp: "a".repeat(MAX_CONTROL_MESSAGE_BYTES) }));
+    expect(parseServerMessage(replaced)).toEqual({ type: "error", code: "internal", message: "the server's answer message was too large to send" });
+    const ok: ServerMessage = { type: "answer", sdp: "v=0" };
+    expect(frameServerMessage(ok)).toEqual(frameControlMessage(ok));
   });
 
   test("refuses a malformed JSON body", () => {

@@ -1,8 +1,8 @@
 /**
  * The page's control stream seen from signaling: length-prefixed JSON messages both ways (shared
- * `ControlMessageReader` / `frameControlMessage`), validated as {@link ClientMessage} on the way in.
+ * `ControlMessageReader` / `frameServerMessage`), validated as {@link ClientMessage} on the way in.
  */
-import { type ClientMessage, ControlMessageReader, ProtocolError, type ServerMessage, frameControlMessage, parseClientMessage } from "@ballstream/shared";
+import { type ClientMessage, ControlMessageReader, ProtocolError, type ServerMessage, frameServerMessage, parseClientMessage } from "@ballstream/shared";
 import type { WebTransportBidirectionalStream } from "./webtransport/mod.ts";
 
 /** One control stream: an async sequence of validated client messages, and a way to answer. */
@@ -27,9 +27,12 @@ export class ControlChannel {
     if (reader.buffered > 0) throw new ProtocolError("bad_request", `control stream ended inside a message (${reader.buffered} bytes)`);
   }
 
-  /** Sends one message; resolves once it is handed to the transport, rejects if the stream is gone. */
-  send(message: ServerMessage): Promise<void> {
-    return this.#writer.write(frameControlMessage(message));
+  /**
+   * Sends one message; resolves once it is handed to the transport, rejects if the stream is gone. Never throws
+   * synchronously: an oversized message is cut or replaced by a generic error ({@link frameServerMessage}).
+   */
+  async send(message: ServerMessage): Promise<void> {
+    await this.#writer.write(frameServerMessage(message));
   }
 
   /** Stops reading and ends our direction of the stream (best effort, never rejects). */

@@ -9,7 +9,7 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, type RejectReason, WT_PATH, createSignalingMetrics, metricsResponse } from "@ballstream/shared";
+import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, type RejectReason, WT_PATH, createSignalingMetrics, inBackground, metricsResponse } from "@ballstream/shared";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
 import { clientConfig } from "./http/client-config.ts";
 import { healthz, readyz } from "./http/probes.ts";
@@ -131,11 +131,11 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       });
       sessions.add(session);
       metrics.activeSessions.set(sessions.size);
-      void session.done.then(() => {
+      inBackground(log, "releasing a viewer session", session.done.then(() => {
         sessions.delete(session);
         perIp.release(host);
         metrics.activeSessions.set(sessions.size);
-      });
+      }));
     }
   })().catch((err) => log.error({ err }, "accepting WebTransport sessions failed"));
 

@@ -27,6 +27,7 @@ import {
   decodeJson,
   decodeTruth,
   encodeErrorReport,
+  inBackground,
   encodeJson,
   nowMs,
   parseMediaOfferAnswer,
@@ -121,12 +122,12 @@ export class ViewerSession {
     if (options.controlRatePerS) this.#controlRate = new TokenBucket(options.controlRatePerS);
     if (options.datagramRatePerS) this.#datagramRate = new TokenBucket(options.datagramRatePerS);
     this.#offerTimer = setTimeout(
-      () => this.#fail(new SessionFailure("idle_timeout", `no offer within ${options.offerTimeoutMs} ms`, CLOSE_CODES.idleTimeout)),
+      () => this.#background("the offer timeout", this.#fail(new SessionFailure("idle_timeout", `no offer within ${options.offerTimeoutMs} ms`, CLOSE_CODES.idleTimeout))),
       options.offerTimeoutMs,
     );
-    void wt.closed.then((info) => this.end(info.closeCode, info.reason || "transport closed"));
-    void this.#readControl();
-    void this.#readDatagrams();
+    this.#background("ending on transport close", wt.closed.then((info) => this.end(info.closeCode, info.reason || "transport closed")));
+    this.#background("reading the control stream", this.#readControl());
+    this.#background("reading datagrams", this.#readDatagrams());
   }
 
   /** The session id, once the offer has arrived. */
@@ -148,16 +149,26 @@ export class ViewerSession {
     return this.#ending;
   }
 
+  /** Releases everything; whatever throws on the way is logged, and {@link done} resolves regardless. */
   async #release(closeCode: number, reason: string): Promise<void> {
     clearTimeout(this.#offerTimer);
     clearInterval(this.#heartbeat);
     clearInterval(this.#watchdog);
-    for (const sub of this.#subs.splice(0)) sub.unsubscribe();
-    void this.#control?.close();
-    this.#wt.close({ closeCode, reason });
+    try {
+      for (const sub of this.#subs.splice(0)) sub.unsubscribe();
+      if (this.#control) this.#background("closing the control stream", this.#control.close());
+      this.#wt.close({ closeCode, reason });
+    } catch (err) {
+      this.#log.error({ err }, "releasing the viewer session failed");
+    }
     this.#publishEnded(reason);
     this.#log.info({ closeCode, reason, ...this.stats }, "viewer session ended");
     this.#resolveDone();
+  }
+
+  /** Runs `work` on its own; a rejection is logged with the session's context, never left unhandled. */
+  #background(what: string, work: Promise<unknown>): void {
+    inBackground(this.#log, what, work);
   }
 
   /** Tells the page what went wrong (briefly waiting for it to leave), then ends the session. */
@@ -186,7 +197,7 @@ export class ViewerSession {
       const first = await streams.read();
       if (first.done) return;
       this.#control = new ControlChannel(first.value);
-      void this.#refuseMoreStreams(streams);
+      this.#background("refusing more streams", this.#refuseMoreStreams(streams));
       for await (const message of this.#control.messages()) {
         if (this.#ending) return;
         if (this.#controlRate && !this.#controlRate.take()) {
@@ -238,7 +249,7 @@ export class ViewerSession {
     this.#sessionId = sessionId;
     this.#log = this.#log.child({ sessionId });
     this.#subs.push(bus.subscribe(subjects.truth(sessionId), (msg) => this.#onTruth(msg.data)));
-    this.#subs.push(bus.subscribe(subjects.events(sessionId), (msg) => void this.#onEvent(msg.data)));
+    this.#subs.push(bus.subscribe(subjects.events(sessionId), (msg) => this.#background("relaying a session event", this.#onEvent(msg.data))));
     this.#heartbeat = setInterval(() => this.#beat(sessionId), this.#options.heartbeatIntervalMs ?? SESSION_TIMING.heartbeatIntervalMs);
     this.#beat(sessionId);
 
@@ -305,7 +316,7 @@ export class ViewerSession {
   #stalled(message: string): void {
     clearInterval(this.#watchdog);
     this.#options.metrics?.reject("session", "stalled");
-    void this.#fail(new SessionFailure("stalled", message, CLOSE_CODES.backendError));
+    this.#background("ending a stalled session", this.#fail(new SessionFailure("stalled", message, CLOSE_CODES.backendError)));
   }
 
   #onTruth(data: Uint8Array): void {

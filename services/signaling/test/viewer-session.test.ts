@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import {
   type Bus,
   CLOSE_CODES,
+  type ClientMessage,
   DEFAULT_SETTINGS,
   MemoryBus,
   ProtocolError,
@@ -228,6 +229,20 @@ describe("ViewerSession", () => {
   test("an oversized control message is refused before it is buffered", async () => {
     const huge = new Uint8Array([0x7f, 0xff, 0xff, 0xff]);
     await failsWith(new MemoryBus(), (c) => c.sendBytes(huge), "too_large", CLOSE_CODES.protocolError);
+  });
+
+  test("an unknown type of 65,500 characters: a short error and a clean close, nothing unhandled (it once killed the process)", async () => {
+    const unhandled: unknown[] = [];
+    const collect = (err: unknown) => void unhandled.push(err);
+    process.on("unhandledRejection", collect);
+    try {
+      const message = await failsWith(new MemoryBus(), (c) => c.send({ type: "x".repeat(65_500) } as unknown as ClientMessage), "bad_request", CLOSE_CODES.protocolError);
+      expect(message).toBe(`unknown message type "${"x".repeat(31)}…"`);
+      await Bun.sleep(10);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", collect);
+    }
   });
 
   test("control before the offer, or a second offer, is a protocol error", async () => {
