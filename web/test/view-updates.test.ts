@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_SETTINGS } from "@ballstream/shared/messages";
+import { ProtocolError } from "@ballstream/shared/errors";
 import type { ErrorReport } from "@ballstream/shared/wt-protocol";
-import { inputsForSettings } from "../src/lib/control-inputs.ts";
+import { controlBox, controlChange, followSetting } from "../src/lib/control-inputs.ts";
 import { overlayMarks } from "../src/lib/overlay-marks.ts";
 import { UpdateGate } from "../src/lib/update-gate.ts";
 
@@ -27,18 +27,48 @@ describe("UpdateGate", () => {
   });
 });
 
-describe("inputsForSettings", () => {
-  const typed = { fps: 45, speed: 500 };
-  test("new settings from the server replace the boxes' values", () => {
-    const first = { ...DEFAULT_SETTINGS, fps: 30, speed: 320 };
-    expect(inputsForSettings(null, first, typed)).toEqual({ fps: 30, speed: 320 });
-    const changed = { ...first, fps: 60, speed: 100 };
-    expect(inputsForSettings(first, changed, typed)).toEqual({ fps: 60, speed: 100 });
+describe("followSetting", () => {
+  const typed = { text: "60", shown: 30, edited: true };
+  test("the view refresh with unchanged settings leaves the box alone (typed text included)", () => {
+    expect(followSetting(typed, 30, false)).toBe(typed);
+    expect(followSetting(typed, 30, true)).toBe(typed);
   });
-  test("the same settings object (an unrelated update) leaves what the viewer typed", () => {
-    const s = { ...DEFAULT_SETTINGS };
-    expect(inputsForSettings(s, s, typed)).toBe(typed);
-    expect(inputsForSettings(null, null, typed)).toBe(typed);
+  test("a box the viewer is in or has typed in keeps its text when the settings change elsewhere", () => {
+    expect(followSetting(typed, 45, false)).toBe(typed);
+    const untouched = controlBox(30);
+    expect(followSetting(untouched, 45, true)).toBe(untouched);
+  });
+  test("an untouched box follows a genuine change (URL settings, another apply, the server)", () => {
+    expect(followSetting(controlBox(30), 45, false)).toEqual({ text: "45", shown: 45, edited: false });
+  });
+  test("after Apply (no longer edited) the box keeps the sent text until the server's settings arrive, then shows them", () => {
+    const sent = { ...typed, edited: false };
+    expect(followSetting(sent, 30, false)).toBe(sent); // not yet confirmed: no flicker back to 30
+    expect(followSetting(sent, 60, false)).toEqual(controlBox(60));
+  });
+});
+
+describe("controlChange", () => {
+  test("the boxes' texts as numbers within the shared limits", () => {
+    expect(controlChange("60", "480")).toEqual({ fps: 60, speed: 480 });
+    expect(controlChange(" 120 ", "0")).toEqual({ fps: 120, speed: 0 });
+    expect(controlChange("1", "12.5")).toEqual({ fps: 1, speed: 12.5 });
+  });
+  test("a bad value is refused with a message naming the box, the limits and the text", () => {
+    for (const [fps, speed, name, text, limit] of [
+      ["0", "320", "fps", "0", "1–120"],
+      ["500", "320", "fps", "500", "1–120"],
+      ["abc", "320", "fps", "abc", "1–120"],
+      ["", "320", "fps", "", "1–120"],
+      ["29.5", "320", "fps", "29.5", "integer"],
+      ["30", "-5", "speed", "-5", "0–5000"],
+      ["30", "fast", "speed", "fast", "0–5000"],
+    ] as const) {
+      expect(() => controlChange(fps, speed)).toThrow(ProtocolError);
+      expect(() => controlChange(fps, speed)).toThrow(`Not applied: ${name} must be`);
+      expect(() => controlChange(fps, speed)).toThrow(limit);
+      expect(() => controlChange(fps, speed)).toThrow(`the ${name} box says "${text}".`);
+    }
   });
 });
 

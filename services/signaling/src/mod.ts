@@ -172,6 +172,8 @@ const REJECT_REASON: Record<WebTransportRefusal, RejectReason> = {
   bad_request: "bad_request",
   too_many_sessions: "limit_exceeded",
   connection_limit: "limit_exceeded",
+  address_connection_limit: "limit_exceeded",
+  handshake_timeout: "idle_timeout",
   idle_timeout: "idle_timeout",
 };
 

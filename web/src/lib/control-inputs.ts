@@ -1,18 +1,52 @@
-/** The fps/speed input boxes follow the session's effective settings whenever the server announces new ones. */
-import type { SessionSettings } from "@ballstream/shared/messages";
+/**
+ * The fps/speed input boxes: they follow the session's effective settings when those genuinely change, but never
+ * overwrite a box the viewer is editing, and what the viewer typed is checked before anything is sent.
+ */
+import { parseSessionUpdate } from "@ballstream/shared/messages";
+import { ProtocolError } from "@ballstream/shared/errors";
+import { errorText } from "./failures.ts";
 
-/** What the fps and speed boxes hold. */
-export interface ControlInputs {
-  readonly fps: number;
-  readonly speed: number;
+/**
+ * One box: the text in it, the setting it last showed, and whether the viewer typed in it since then or since the
+ * last Apply (Apply sends the text; the box then waits for the server's new settings to show them).
+ */
+export interface ControlBox {
+  readonly text: string;
+  readonly shown: number;
+  readonly edited: boolean;
+}
+
+/** A box showing `value`, as the viewer has not touched it. */
+export function controlBox(value: number): ControlBox {
+  return { text: String(value), shown: value, edited: false };
 }
 
 /**
- * The boxes' values after the view saw `settings`: the new fps and speed when `settings` is not the object
- * `shown` last time (the server sent a `session` or `settings` message, e.g. after `window.ballstream.control()`),
- * else `inputs` unchanged, so that what the viewer is typing is not overwritten by unrelated updates.
+ * The box after the view saw the effective setting `value`: unchanged when `value` is what it last showed (so the
+ * 10 Hz view refresh never undoes typing), when the viewer is in it (`focused`) or has typed in it since the last
+ * Apply; else it shows `value`.
  */
-export function inputsForSettings(shown: SessionSettings | null, settings: SessionSettings | null, inputs: ControlInputs): ControlInputs {
-  if (!settings || settings === shown) return inputs;
-  return { fps: settings.fps, speed: settings.speed };
+export function followSetting(box: ControlBox, value: number, focused: boolean): ControlBox {
+  if (value === box.shown || focused || box.edited) return box;
+  return controlBox(value);
+}
+
+/** A box's text as a number; an empty box is not a number (Number("") would be 0). */
+const asNumber = (text: string) => (text.trim() === "" ? Number.NaN : Number(text));
+
+/**
+ * The live change the boxes ask for, validated with the shared limits so that a bad value is refused on the page
+ * (and nothing is sent) instead of ending the session at the server. Throws ProtocolError naming the box and the text.
+ */
+export function controlChange(fps: string, speed: string): { fps: number; speed: number } {
+  const texts = { fps, speed };
+  const change = { fps: asNumber(fps), speed: asNumber(speed) };
+  for (const name of ["fps", "speed"] as const) {
+    try {
+      parseSessionUpdate({ [name]: change[name] });
+    } catch (e) {
+      throw new ProtocolError("bad_request", `Not applied: ${errorText(e)}; the ${name} box says "${texts[name]}".`);
+    }
+  }
+  return change;
 }

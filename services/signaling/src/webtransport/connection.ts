@@ -57,10 +57,14 @@ export class Http3Connection implements SessionHost {
   private readonly streams = new Map<number, StreamState>();
   private readonly sessions = new Map<number, Session>();
   private readonly writers = new Map<number, Waiter[]>();
+  /** Every WebTransport stream's receiving half until it has ended: what they queue counts in the receive budget. */
+  private readonly receivers = new Set<IncomingStream>();
   private readonly recvBuffer = new Uint8Array(64 * 1024);
   private readonly sendBuffer: Uint8Array;
   private readonly log: Logger;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Closes the connection unless its handshake and first CONNECT arrive in time; cleared by the first CONNECT. */
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private h3Started = false;
   private peerControlStream = false;
   private nextBidiStream = 1;
@@ -76,6 +80,12 @@ export class Http3Connection implements SessionHost {
     this.traceId = conn.traceId();
     this.log = ctx.log.child({ connection: this.traceId });
     this.sendBuffer = new Uint8Array(quiche.MAX_DATAGRAM_SIZE);
+    this.handshakeTimer = setTimeout(() => this.handshakeTimedOut(), ctx.limits.handshakeTimeoutMs);
+  }
+
+  /** The peer's IP address. */
+  get remoteHost(): string {
+    return this.remote.host;
   }
 
   /** `host:port` of the peer. */
@@ -146,9 +156,13 @@ export class Http3Connection implements SessionHost {
     if (this.streams.get(streamId)?.kind === "wt") this.streams.delete(streamId);
   }
 
+  /** Reads `streamId` again, then every other stream with data waiting: the budget may have room again for them. */
   resumeRead(streamId: number): void {
     if (this.finished) return;
-    this.guard(() => this.readStream(streamId));
+    this.guard(() => {
+      this.readStream(streamId);
+      for (const other of [...this.conn.readable()]) this.readStream(other);
+    });
     this.flush();
   }
 
@@ -164,6 +178,7 @@ export class Http3Connection implements SessionHost {
 
   attachIncoming(streamId: number, incoming: IncomingStream): void {
     this.streams.set(streamId, { kind: "wt", incoming });
+    this.receivers.add(incoming);
   }
 
   sendDatagram(sessionId: number, payload: Uint8Array): boolean {
@@ -269,16 +284,35 @@ export class Http3Connection implements SessionHost {
     this.flush();
   }
 
+  /**
+   * A peer that has not finished its handshake and sent a CONNECT in time is dropped at once (no draining period:
+   * it never had a session whose late packets matter), so half-open handshakes cannot hold connection slots.
+   */
+  private handshakeTimedOut(): void {
+    if (this.finished) return;
+    this.log.info({ remote: this.remoteAddress, handshakeTimeoutMs: this.ctx.limits.handshakeTimeoutMs }, "handshake timeout: connection dropped");
+    this.ctx.refused("handshake_timeout");
+    try {
+      this.conn.close(false, 0x0, new Uint8Array(0));
+    } catch {
+      // already closing
+    }
+    this.flush();
+    this.finish();
+  }
+
   /** Frees everything once quiche reports the connection closed. */
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
+    clearTimeout(this.handshakeTimer);
     for (const session of [...this.sessions.values()]) session.abort(null);
     const gone = new WebTransportError("connection closed", "session");
     for (const waiters of this.writers.values()) for (const waiter of waiters) waiter.reject(gone);
     this.writers.clear();
-    for (const state of this.streams.values()) if (state.kind === "wt") state.incoming.terminate(gone);
+    for (const receiver of this.receivers) receiver.terminate(gone);
+    this.receivers.clear();
     this.streams.clear();
     const peerError = this.conn.peerError();
     if (this.conn.isTimedOut()) {
@@ -341,6 +375,17 @@ export class Http3Connection implements SessionHost {
     }
   }
 
+  /** Received bytes held in this connection's buffers now: unfinished frames and unread WebTransport stream data. */
+  private heldBytes(): number {
+    let held = 0;
+    for (const state of this.streams.values()) if (state.kind !== "wt" && state.kind !== "discard") held += state.buffer.length;
+    for (const receiver of this.receivers) {
+      if (receiver.ended) this.receivers.delete(receiver);
+      else held += receiver.queuedBytes;
+    }
+    return held;
+  }
+
   private readStream(streamId: number): void {
     let state = this.streams.get(streamId);
     if (!state) {
@@ -350,9 +395,12 @@ export class Http3Connection implements SessionHost {
     }
     for (;;) {
       if (state.kind === "wt" && state.incoming.paused) return;
+      // Once the budget is spent the bytes stay in quiche, whose fixed flow-control windows then hold the peer back.
+      const room = state.kind === "discard" ? this.recvBuffer.length : this.ctx.limits.receiveBudgetBytes - this.heldBytes();
+      if (room <= 0) return;
       let result: [number, boolean] | null;
       try {
-        result = this.conn.streamRecv(streamId, this.recvBuffer);
+        result = this.conn.streamRecv(streamId, this.recvBuffer.subarray(0, Math.min(room, this.recvBuffer.length)));
       } catch (error) {
         const code = parseQuicheStreamCode((error as Error).message ?? "");
         if (code !== null) this.streamReset(streamId, state, code);
@@ -465,9 +513,8 @@ export class Http3Connection implements SessionHost {
       if (bidirectional) this.shutdown(streamId, quiche.Shutdown.Write, code);
       return;
     }
-    const state: StreamState = { kind: "wt", incoming };
-    this.streams.set(streamId, state);
-    this.streamData(streamId, state, rest, fin);
+    this.attachIncoming(streamId, incoming);
+    this.streamData(streamId, { kind: "wt", incoming }, rest, fin);
   }
 
   private controlFrames(state: Extract<StreamState, { kind: "control" }>): void {
@@ -537,6 +584,7 @@ export class Http3Connection implements SessionHost {
       throw error;
     }
     state.answered = true;
+    clearTimeout(this.handshakeTimer);
     const header = (name: string) => fields.find(([n]) => n === name)?.[1];
     const path = header(":path") ?? "";
     const origin = header("origin") ?? "";

@@ -4,10 +4,13 @@ import type { WebTransportLimits } from "./types.ts";
 /** Limits used where the caller sets none. */
 export const DEFAULT_LIMITS: WebTransportLimits = {
   maxSessionsPerConnection: 4,
-  maxConnections: 1000,
-  maxStreamsPerSession: 256,
+  maxConnections: 256,
+  maxConnectionsPerAddress: 16,
+  maxStreamsPerSession: 64,
   maxMessageBytes: 64 * 1024,
   maxDatagramBytes: 1200,
+  receiveBudgetBytes: 1024 * 1024,
+  handshakeTimeoutMs: 5000,
   idleTimeoutMs: 30_000,
 };
 

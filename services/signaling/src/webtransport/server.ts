@@ -2,11 +2,14 @@
  * The server: one UDP socket (Bun), quiche configuration, the table of connections by connection id, and the
  * stream of accepted sessions.
  */
+import { LogThrottle } from "@ballstream/shared";
 import type { Host } from "@matrixai/quic/native/index.js";
 import { quiche } from "@matrixai/quic/native/index.js";
 import { certificateHashes, generateSelfSignedCertificate } from "./cert.ts";
 import { type ConnectionContext, Http3Connection } from "./connection.ts";
+import { PerAddressCounter } from "../rate-limit.ts";
 import { resolveLimits } from "./limits.ts";
+import { mintRetryToken, newRetryKey, openRetryToken } from "./retry-token.ts";
 import type { Session } from "./session.ts";
 import type { CertificatePem, WebTransportLimits, WebTransportServer, WebTransportServerOptions, WebTransportSession } from "./types.ts";
 
@@ -17,9 +20,15 @@ const CLOSE_GRACE_MS = 1000;
  * (3 PTO) only absorbs late packets, so waiting it out in full made SIGTERM with 10 sessions take ~2 s.
  */
 const DRAIN_GRACE_MS = 250;
-/** Flow-control windows: per stream and per connection (quiche grows them up to its maxima). */
-const STREAM_WINDOW = 1024 * 1024;
-const CONNECTION_WINDOW = 16 * 1024 * 1024;
+/**
+ * Flow-control windows, per stream and per connection, fixed (quiche's auto-tuning would grow them to 16/24 MiB):
+ * they bound what a peer can make quiche hold for streams the server does not read. Pages send only small control
+ * messages; a 4 MiB echo still runs at loopback speed.
+ */
+const STREAM_WINDOW = 256 * 1024;
+const CONNECTION_WINDOW = 2 * 1024 * 1024;
+/** How long a Retry token is accepted after it was minted: a handshake round trip with room for slow links. */
+const RETRY_TOKEN_MAX_AGE_MS = 10_000;
 
 /** Binds a UDP socket and serves HTTP/3 WebTransport on it; resolves once the socket is bound. */
 export async function createWebTransportServer(options: WebTransportServerOptions): Promise<WebTransportServer> {
@@ -30,6 +39,9 @@ export async function createWebTransportServer(options: WebTransportServerOption
   const log = options.log.child({ component: "webtransport" });
   const connections = new Map<string, Http3Connection>();
   const idsOf = new Map<Http3Connection, string[]>();
+  const perAddress = new PerAddressCounter(limits.maxConnectionsPerAddress);
+  const addressValidation = options.addressValidation ?? true;
+  const retryKey = newRetryKey();
   let sessionsController!: ReadableStreamDefaultController<WebTransportSession>;
   const sessions = new ReadableStream<WebTransportSession>({ start: (c) => void (sessionsController = c) });
   let closing = false;
@@ -64,10 +76,16 @@ export async function createWebTransportServer(options: WebTransportServerOption
     },
     refused: (reason) => options.onRefused?.(reason),
     connectionClosed: (connection) => {
-      for (const id of idsOf.get(connection) ?? []) connections.delete(id);
+      const ids = idsOf.get(connection);
+      if (!ids) return;
+      for (const id of ids) connections.delete(id);
       idsOf.delete(connection);
+      perAddress.release(connection.remoteHost);
     },
   };
+
+  /** Refusals of handshakes are logged at most once a second each (a flood used to write one warn line per Initial). */
+  const throttles = { full: new LogThrottle(1000), address: new LogThrottle(1000), token: new LogThrottle(1000) };
 
   function receive(data: Uint8Array, from: Host): void {
     let header: ReturnType<typeof quiche.Header.fromSlice>;
@@ -88,23 +106,68 @@ export async function createWebTransportServer(options: WebTransportServerOption
       context.sendPacket(out.subarray(0, length), from);
       return;
     }
-    if (idsOf.size >= limits.maxConnections) {
-      log.warn({ from, max: limits.maxConnections }, "connection limit reached: handshake ignored");
-      context.refused("connection_limit");
-      return;
+    if (!admit(from)) return;
+    let scid: Uint8Array;
+    let odcid: Uint8Array | null = null;
+    if (addressValidation) {
+      if (!header.token || header.token.length === 0) {
+        sendRetry(header, from);
+        return;
+      }
+      odcid = openRetryToken(retryKey, header.token, hostPort(from), Date.now(), RETRY_TOKEN_MAX_AGE_MS);
+      if (!odcid || header.dcid.length !== quiche.MAX_CONN_ID_LEN) {
+        throttles.token.hit((suppressed) => log.warn({ from: hostPort(from), suppressed }, "Initial with an invalid Retry token ignored"));
+        context.refused("bad_request");
+        return;
+      }
+      scid = header.dcid; // the id our Retry gave the client
+    } else {
+      scid = crypto.getRandomValues(new Uint8Array(quiche.MAX_CONN_ID_LEN));
     }
-    const scid = crypto.getRandomValues(new Uint8Array(quiche.MAX_CONN_ID_LEN));
     let connection: Http3Connection;
     try {
-      connection = new Http3Connection(quiche.Connection.accept(scid, null, local, from, config), local, from, context);
+      connection = new Http3Connection(quiche.Connection.accept(scid, odcid, local, from, config), local, from, context);
     } catch (error) {
       log.debug({ err: (error as Error).message }, "quiche refused a handshake");
       return;
     }
-    const ids = [connectionKey(scid), connectionKey(header.dcid)];
+    const ids = [...new Set([connectionKey(scid), connectionKey(header.dcid)])];
     for (const id of ids) connections.set(id, connection);
     idsOf.set(connection, ids);
+    perAddress.acquire(from.host);
     connection.receive(data, from);
+  }
+
+  /** Whether a new connection from `from` fits the global and per-address caps; counts and logs refusals. */
+  function admit(from: Host): boolean {
+    if (idsOf.size >= limits.maxConnections) {
+      throttles.full.hit((suppressed) => log.warn({ from: hostPort(from), max: limits.maxConnections, suppressed }, "connection limit reached: handshake ignored"));
+      context.refused("connection_limit");
+      return false;
+    }
+    if (perAddress.count(from.host) >= perAddress.max) {
+      throttles.address.hit((suppressed) =>
+        log.warn({ from: hostPort(from), max: limits.maxConnectionsPerAddress, suppressed }, "per-address connection limit reached: handshake ignored"),
+      );
+      context.refused("address_connection_limit");
+      return false;
+    }
+    return true;
+  }
+
+  /** Answers an Initial without a token with a Retry whose token proves, when it comes back, the client's address. */
+  function sendRetry(header: ReturnType<typeof quiche.Header.fromSlice>, from: Host): void {
+    const newScid = crypto.getRandomValues(new Uint8Array(quiche.MAX_CONN_ID_LEN));
+    const token = mintRetryToken(retryKey, hostPort(from), header.dcid, Date.now());
+    const out = new Uint8Array(quiche.MAX_DATAGRAM_SIZE);
+    let length: number;
+    try {
+      length = quiche.retry(header.scid, header.dcid, newScid, token, header.version, out);
+    } catch (error) {
+      log.debug({ err: (error as Error).message }, "Retry not built");
+      return;
+    }
+    context.sendPacket(out.subarray(0, length), from);
   }
 
   log.info({ host: options.host, port: socket.port }, "WebTransport server listening");
@@ -142,6 +205,8 @@ function quicheConfig(certificate: CertificatePem, limits: WebTransportLimits) {
   config.setInitialMaxStreamDataBidiLocal(STREAM_WINDOW);
   config.setInitialMaxStreamDataBidiRemote(STREAM_WINDOW);
   config.setInitialMaxStreamDataUni(STREAM_WINDOW);
+  config.setMaxStreamWindow(STREAM_WINDOW);
+  config.setMaxConnectionWindow(CONNECTION_WINDOW);
   const streamsPerConnection = limits.maxSessionsPerConnection * (limits.maxStreamsPerSession + 1);
   config.setInitialMaxStreamsBidi(streamsPerConnection);
   config.setInitialMaxStreamsUni(streamsPerConnection + 3);
@@ -154,6 +219,11 @@ function quicheConfig(certificate: CertificatePem, limits: WebTransportLimits) {
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition() && Date.now() < deadline) await Bun.sleep(5);
+}
+
+/** `host:port` of a peer, as bound into its Retry token. */
+function hostPort(host: Host): string {
+  return `${host.host}:${host.port}`;
 }
 
 function connectionKey(id: Uint8Array): string {

@@ -43,69 +43,115 @@ export function reasonToWebTransportCode(reason: unknown): number {
   return reason instanceof WebTransportError && reason.streamErrorCode !== null ? reason.streamErrorCode : 0;
 }
 
-/** The receiving half of a stream: the connection pushes bytes in, the application reads `readable`. */
+/**
+ * The receiving half of a stream: the connection pushes bytes in, the application reads `readable`. The bytes wait
+ * in a queue of our own, counted exactly, until the application reads them; the stream counts as open (toward the
+ * session's stream limit and the connection's receive budget) until then, even after the peer's FIN, so a peer
+ * cannot pile up finished streams nobody reads.
+ */
 export class IncomingStream {
   readonly readable: ReadableStream<Uint8Array>;
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
-  private done = false;
+  readonly #io: StreamIo;
+  readonly #onEnd: () => void;
+  readonly #queue: Uint8Array[] = [];
+  #queued = 0;
+  #fin = false;
+  #done = false;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #wake: (() => void) | undefined;
 
   constructor(
-    private readonly io: StreamIo,
+    io: StreamIo,
     readonly streamId: number,
-    private readonly onEnd: () => void,
+    onEnd: () => void,
   ) {
+    this.#io = io;
+    this.#onEnd = onEnd;
     this.readable = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
-          this.controller = controller;
+          this.#controller = controller;
         },
-        pull: () => io.resumeRead(streamId),
+        pull: () => this.#pull(),
         cancel: (reason) => {
-          if (this.finish()) io.stopSending(streamId, webTransportCodeToHttp3(reasonToWebTransportCode(reason)));
+          if (this.#finish()) io.stopSending(streamId, webTransportCodeToHttp3(reasonToWebTransportCode(reason)));
         },
       },
-      new ByteLengthQueuingStrategy({ highWaterMark: READABLE_HIGH_WATER_BYTES }),
+      { highWaterMark: 0 },
     );
   }
 
-  /** Delivers bytes (and the end of the stream); returns false when the consumer's queue is full (stop reading). */
+  /** Delivers bytes (and the end of the stream); returns false when the queue is full (stop reading). */
   push(chunk: Uint8Array, fin: boolean): boolean {
-    if (this.done) return true;
-    if (chunk.length > 0) this.controller.enqueue(chunk);
-    if (fin) {
-      this.controller.close();
-      this.finish();
-      return true;
+    if (this.#done) return true;
+    if (chunk.length > 0) {
+      this.#queue.push(chunk);
+      this.#queued += chunk.length;
     }
-    return (this.controller.desiredSize ?? 0) > 0;
+    if (fin) this.#fin = true;
+    this.#wake?.();
+    return !this.paused;
   }
 
   /** The peer reset the stream with an HTTP/3 code. */
   reset(h3Code: number): void {
     const code = http3CodeToWebTransport(h3Code);
-    this.fail(new WebTransportError(`stream reset by peer (code ${code ?? `h3 0x${h3Code.toString(16)}`})`, "stream", code));
+    this.#fail(new WebTransportError(`stream reset by peer (code ${code ?? `h3 0x${h3Code.toString(16)}`})`, "stream", code));
   }
 
   /** Ends the stream with an error (session or connection gone); tells the peer to stop sending. */
   terminate(error: Error): void {
-    if (this.fail(error)) this.io.stopSending(this.streamId, H3_ERROR.wtSessionGone);
+    if (this.#fail(error)) this.#io.stopSending(this.streamId, H3_ERROR.wtSessionGone);
   }
 
-  /** Whether the consumer still waits for bytes. */
+  /** Bytes received and not yet read by the application. */
+  get queuedBytes(): number {
+    return this.#queued;
+  }
+
+  /** Whether reading from quiche should wait: the application has a full queue to read first. */
   get paused(): boolean {
-    return !this.done && (this.controller.desiredSize ?? 0) <= 0;
+    return !this.#done && this.#queued >= READABLE_HIGH_WATER_BYTES;
   }
 
-  private fail(error: Error): boolean {
-    if (this.done) return false;
-    this.controller.error(error);
-    return this.finish();
+  /** Whether the stream is over: read to its end, cancelled, reset or terminated. */
+  get ended(): boolean {
+    return this.#done;
   }
 
-  private finish(): boolean {
-    if (this.done) return false;
-    this.done = true;
-    this.onEnd();
+  async #pull(): Promise<void> {
+    for (;;) {
+      if (this.#done) return;
+      const chunk = this.#queue.shift();
+      if (chunk) {
+        this.#queued -= chunk.length;
+        this.#controller.enqueue(chunk);
+        this.#io.resumeRead(this.streamId); // room again, here and in the connection's budget
+        return;
+      }
+      if (this.#fin) {
+        this.#controller.close();
+        this.#finish();
+        return;
+      }
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+  }
+
+  #fail(error: Error): boolean {
+    if (this.#done) return false;
+    this.#controller.error(error);
+    return this.#finish();
+  }
+
+  #finish(): boolean {
+    if (this.#done) return false;
+    this.#done = true;
+    this.#queue.length = 0;
+    this.#queued = 0;
+    this.#wake?.();
+    this.#onEnd();
     return true;
   }
 }

@@ -10,12 +10,21 @@ export interface WebTransportLimits {
   readonly maxSessionsPerConnection: number;
   /** QUIC connections the server holds at once (further handshakes are refused). */
   readonly maxConnections: number;
+  /** QUIC connections one client IP address may hold at once (further handshakes from it are refused). */
+  readonly maxConnectionsPerAddress: number;
   /** Streams (both directions, both openers) one session may hold at once; excess peer streams are reset. */
   readonly maxStreamsPerSession: number;
   /** Largest HTTP/3 frame payload (HEADERS, SETTINGS) and capsule accepted from a peer, in bytes. */
   readonly maxMessageBytes: number;
   /** Largest datagram payload accepted or sent, in bytes (also bounded by the path: see `maxDatagramSize`). */
   readonly maxDatagramBytes: number;
+  /**
+   * Received bytes one connection may hold in the server's buffers (unfinished frames, streams the application has
+   * not read yet); once spent the server stops reading its streams, so QUIC flow control holds the peer back.
+   */
+  readonly receiveBudgetBytes: number;
+  /** A connection that has not finished its QUIC handshake and sent its first CONNECT by then is closed, in ms. */
+  readonly handshakeTimeoutMs: number;
   /** A connection with no packets for this long is closed (QUIC idle timeout), in ms. */
   readonly idleTimeoutMs: number;
 }
@@ -40,12 +49,25 @@ export interface WebTransportServerOptions {
   readonly paths?: readonly string[];
   readonly limits?: Partial<WebTransportLimits>;
   readonly log: Logger;
-  /** Told about every refusal (CONNECT answered 403/404/429/400, handshake over the connection limit, idle timeout). */
+  /**
+   * Validate client addresses with QUIC Retry before keeping any state for them (default true): costs one round
+   * trip per connection, and a flood of Initials then takes no connection-table slot.
+   */
+  readonly addressValidation?: boolean;
+  /** Told about every refusal (CONNECT answered 403/404/429/400, handshake over a connection limit or too slow, idle timeout). */
   readonly onRefused?: (reason: WebTransportRefusal) => void;
 }
 
 /** Why the server refused or dropped a peer, for counting. */
-export type WebTransportRefusal = "forbidden" | "not_found" | "bad_request" | "too_many_sessions" | "connection_limit" | "idle_timeout";
+export type WebTransportRefusal =
+  | "forbidden"
+  | "not_found"
+  | "bad_request"
+  | "too_many_sessions"
+  | "connection_limit"
+  | "address_connection_limit"
+  | "handshake_timeout"
+  | "idle_timeout";
 
 /** A running server. */
 export interface WebTransportServer {
