@@ -10,6 +10,7 @@ export * from "./frame-codec.ts";
 export * from "./json-codec.ts";
 export * from "./lifecycle.ts";
 export * from "./log.ts";
+export * from "./log-throttle.ts";
 export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./physics.ts";
