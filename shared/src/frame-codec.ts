@@ -22,6 +22,21 @@
  * Format 2 carries the I420 pixels zstd-compressed (level 1: a mostly flat 640×480 frame shrinks ~500×);
  * `decodeFrame` decompresses it, at most to the I420 size of the header's width × height, so readers always get
  * plain I420 and a forged payload cannot make them allocate more.
+ *
+ * A frame message larger than the bus's max payload (1920×1080 I420 is 3.1 MB; the bus default is 1 MiB, see
+ * docs/generator.md) travels as chunks (`splitFrame`): each is a 20-byte header followed by the next piece of the
+ * frame message above, and {@link FrameAssembler} rebuilds it:
+ *
+ * | off | size | field                          |
+ * |-----|------|--------------------------------|
+ * | 0   | 4    | magic `BSC1`                   |
+ * | 4   | 1    | version (1)                    |
+ * | 5   | 1    | reserved (0)                   |
+ * | 6   | 2+2  | chunk index, chunk count (≥ 2) |
+ * | 10  | 2    | reserved (0)                   |
+ * | 12  | 4    | frame id (u32)                 |
+ * | 16  | 4    | whole frame message bytes      |
+ * | 20  | …    | piece of the frame message     |
  */
 import zlib from "node:zlib";
 import type { BallState } from "./physics.ts";
@@ -61,6 +76,8 @@ export interface Frame extends FrameTruth {
 
 const MAGIC_TRUTH = 0x31545342; // "BST1" little-endian
 const MAGIC_FRAME = 0x31465342; // "BSF1" little-endian
+const MAGIC_CHUNK = 0x31435342; // "BSC1" little-endian
+const CHUNK_HEADER_BYTES = 20;
 const VERSION = 1;
 const HEADER_BYTES = 64;
 /** Longest session id the codec carries. */
@@ -69,6 +86,8 @@ export const MAX_SESSION_ID_LENGTH = 64;
 export const MAX_DIMENSION = 4096;
 const FORMAT_I420 = 1;
 const FORMAT_I420_ZSTD = 2;
+/** Smallest bus payload frames can be split for: 1,920×1,080 takes 760 chunks of it, below the u16 chunk count. */
+export const MIN_FRAME_MESSAGE_BYTES = 4096;
 /** zstd level 1: the fastest level that already takes a flat frame to ~1 KB; higher levels only cost time. */
 const ZSTD_LEVEL = 1;
 /** node:zlib's smallest output chunk. */
@@ -226,6 +245,100 @@ export function decodeFrame(data: Uint8Array): Frame {
     return { ...truth, pixelFormat: "I420", pixels: decompressPixels(data.subarray(end), expected) };
   }
   throw new ProtocolError("unsupported", `frame: pixel format ${format}`);
+}
+
+/**
+ * The bus messages that carry an encoded frame message (from {@link encodeFrame}) within `maxMessageBytes` each:
+ * the message itself if it fits (no copy), otherwise chunks (see the layout above; one copy of the frame).
+ */
+export function splitFrame(message: Uint8Array, maxMessageBytes: number): Uint8Array[] {
+  if (message.length <= maxMessageBytes) return [message];
+  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+  if (message.length < HEADER_BYTES || view.getUint32(0, true) !== MAGIC_FRAME) throw new ProtocolError("bad_request", "splitFrame: not a frame message");
+  const piece = maxMessageBytes - CHUNK_HEADER_BYTES;
+  const count = Math.ceil(message.length / piece);
+  if (maxMessageBytes < MIN_FRAME_MESSAGE_BYTES || count > 0xffff) {
+    throw new ProtocolError("too_large", `a ${message.length}-byte frame cannot be split into messages of ${maxMessageBytes} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  for (let index = 0; index < count; index++) {
+    const part = message.subarray(index * piece, (index + 1) * piece);
+    const chunk = new Uint8Array(CHUNK_HEADER_BYTES + part.length);
+    const v = new DataView(chunk.buffer);
+    v.setUint32(0, MAGIC_CHUNK, true);
+    v.setUint8(4, VERSION);
+    v.setUint16(6, index, true);
+    v.setUint16(8, count, true);
+    v.setUint32(12, view.getUint32(8, true), true);
+    v.setUint32(16, message.length, true);
+    chunk.set(part, CHUNK_HEADER_BYTES);
+    chunks.push(chunk);
+  }
+  return chunks;
+}
+
+/**
+ * Rebuilds frames from one frames subscription's messages, whole or chunked ({@link splitFrame}), in arrival
+ * order (NATS keeps one publisher's order on a subject). A chunk out of sequence (one was lost) drops its frame.
+ */
+export class FrameAssembler {
+  #buffer: Uint8Array | null = null;
+  #frameId = 0;
+  #next = 0;
+  #count = 0;
+  #filled = 0;
+
+  /**
+   * The frame this message completes, or undefined while chunks are still missing. Throws {@link ProtocolError}
+   * on a malformed message or a chunk out of sequence (the partial frame is dropped).
+   */
+  push(data: Uint8Array): Frame | undefined {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if (data.length < CHUNK_HEADER_BYTES || view.getUint32(0, true) !== MAGIC_CHUNK) {
+      this.#buffer = null;
+      return decodeFrame(data);
+    }
+    if (view.getUint8(4) !== VERSION) throw new ProtocolError("unsupported", `frame chunk: version ${view.getUint8(4)}`);
+    const index = view.getUint16(6, true);
+    const count = view.getUint16(8, true);
+    const frameId = view.getUint32(12, true);
+    const total = view.getUint32(16, true);
+    const piece = data.subarray(CHUNK_HEADER_BYTES);
+    if (index === 0) this.#begin(piece, count, frameId, total);
+    else if (this.#buffer === null || frameId !== this.#frameId || index !== this.#next || count !== this.#count || total !== this.#buffer.length) {
+      this.#buffer = null;
+      throw new ProtocolError("bad_request", `frame chunk ${index + 1} of ${count} (frame ${frameId}) out of sequence: frame dropped`);
+    }
+    const buffer = this.#buffer!;
+    const last = index === count - 1;
+    if (this.#filled + piece.length > total || (last && this.#filled + piece.length !== total) || (!last && piece.length === 0)) {
+      this.#buffer = null;
+      throw new ProtocolError("bad_request", `frame chunk ${index + 1} of ${count} (frame ${frameId}) does not fit its ${total}-byte frame`);
+    }
+    buffer.set(piece, this.#filled);
+    this.#filled += piece.length;
+    this.#next++;
+    if (!last) return undefined;
+    this.#buffer = null;
+    const frame = decodeFrame(buffer);
+    if (frame.frameId !== frameId) throw new ProtocolError("bad_request", `frame chunks of frame ${frameId} carry frame ${frame.frameId}`);
+    return frame;
+  }
+
+  /** Starts a frame from its first chunk, whose piece holds the frame header that bounds the frame's size. */
+  #begin(piece: Uint8Array, count: number, frameId: number, total: number): void {
+    this.#buffer = null;
+    const { truth, end } = readHeader(piece, MAGIC_FRAME, "frame chunk 1");
+    const max = encodedFrameByteLength(truth.width, truth.height, end - HEADER_BYTES);
+    if (count < 2 || total > max || total < piece.length) {
+      throw new ProtocolError("bad_request", `frame chunk 1 of ${count}: ${total} bytes for a ${truth.width}x${truth.height} frame of at most ${max}`);
+    }
+    this.#buffer = new Uint8Array(total);
+    this.#frameId = frameId;
+    this.#count = count;
+    this.#next = 0;
+    this.#filled = 0;
+  }
 }
 
 /** The physics state a truth describes, to ask where the ball is at another time (see `ballAt`). */

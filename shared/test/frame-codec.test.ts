@@ -3,6 +3,8 @@ import { ProtocolError } from "../src/errors.ts";
 import {
   FRAME_COMPRESSIONS,
   type Frame,
+  FrameAssembler,
+  MIN_FRAME_MESSAGE_BYTES,
   type FrameTruth,
   MAX_SESSION_ID_LENGTH,
   ballStateOf,
@@ -12,6 +14,7 @@ import {
   encodeTruth,
   encodedFrameByteLength,
   i420ByteLength,
+  splitFrame,
 } from "../src/frame-codec.ts";
 import { ballAt } from "../src/physics.ts";
 import { pattern } from "./helpers.ts";
@@ -242,6 +245,80 @@ describe("compressed frame (I420 + zstd)", () => {
       for (let k = 0; k < 3; k++) g[64 + 22 + Math.floor(rand() * (g.length - 86))] = Math.floor(rand() * 256);
       try {
         expect(decodeFrame(g).pixels.length).toBe(4608);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProtocolError);
+      }
+    }
+  });
+});
+
+describe("chunked frame (splitFrame + FrameAssembler)", () => {
+  const big: Frame = { ...frame, width: 1920, height: 1080, pixels: pattern(i420ByteLength(1920, 1080)) };
+  const MIB = 1024 * 1024;
+
+  test("a frame that fits is one message, itself; a 1920x1080 frame becomes 3 chunks of at most 1 MiB", () => {
+    const small = encodeFrame(frame);
+    expect(splitFrame(small, small.length)).toEqual([small]);
+    expect(splitFrame(small, small.length)[0]).toBe(small);
+    const message = encodeFrame(big);
+    const chunks = splitFrame(message, MIB);
+    expect(chunks.map((c) => c.length)).toEqual([MIB, MIB, message.length - 2 * (MIB - 20) + 20]);
+    const assembler = new FrameAssembler();
+    expect(assembler.push(chunks[0]!)).toBeUndefined();
+    expect(assembler.push(chunks[1]!)).toBeUndefined();
+    const out = assembler.push(chunks[2]!)!;
+    expect({ ...out, pixels: undefined }).toEqual({ ...big, pixels: undefined });
+    expect(out.pixels).toEqual(big.pixels);
+    expect(assembler.push(small)).toMatchObject({ width: 64, height: 48 }); // whole messages pass straight through
+  });
+
+  test("a compressed frame that is small stays whole; frames after a lost chunk still assemble", () => {
+    const flat: Frame = { ...big, pixels: new Uint8Array(i420ByteLength(1920, 1080)).fill(16) };
+    expect(splitFrame(encodeFrame(flat, "zstd"), MIB)).toHaveLength(1);
+    const a = splitFrame(encodeFrame({ ...big, frameId: 1 }), MIB);
+    const b = splitFrame(encodeFrame({ ...big, frameId: 2 }), MIB);
+    const assembler = new FrameAssembler();
+    assembler.push(a[0]!);
+    rejects(() => assembler.push(a[2]!), "bad_request", /chunk 3 of 3 \(frame 1\) out of sequence/);
+    assembler.push(a[0]!);
+    assembler.push(a[1]!);
+    expect(assembler.push(b[0]!)).toBeUndefined(); // a[2] lost: the new frame starts over
+    rejects(() => assembler.push(a[2]!), "bad_request", /out of sequence/);
+    expect(assembler.push(b[0]!)).toBeUndefined();
+    expect(assembler.push(b[1]!)).toBeUndefined();
+    expect(assembler.push(b[2]!)!.frameId).toBe(2);
+  });
+
+  test("refuses to split below MIN_FRAME_MESSAGE_BYTES or anything that is not a frame message", () => {
+    rejects(() => splitFrame(encodeFrame(big), MIN_FRAME_MESSAGE_BYTES - 1), "too_large");
+    expect(splitFrame(encodeFrame(big), MIN_FRAME_MESSAGE_BYTES).length).toBe(Math.ceil(encodeFrame(big).length / (MIN_FRAME_MESSAGE_BYTES - 20)));
+    rejects(() => splitFrame(encodeTruth(truth).slice(0, 64), 10), "bad_request", /not a frame message/);
+  });
+
+  test("forged chunks are refused with ProtocolError: oversized total, overflowing or short pieces, wrong frame id", () => {
+    const chunks = splitFrame(encodeFrame(big), MIB);
+    const forged = (i: number, offset: number, value: number, size: 16 | 32 = 32) => {
+      const c = chunks[i]!.slice();
+      const v = new DataView(c.buffer);
+      if (size === 16) v.setUint16(offset, value, true);
+      else v.setUint32(offset, value, true);
+      return c;
+    };
+    rejects(() => new FrameAssembler().push(forged(0, 16, 0xffffffff)), "bad_request", /at most/);
+    rejects(() => new FrameAssembler().push(forged(0, 8, 1, 16)), "bad_request", /at most/);
+    const short = new FrameAssembler();
+    short.push(forged(0, 16, chunks[0]!.length + 100));
+    rejects(() => short.push(forged(1, 16, chunks[0]!.length + 100)), "bad_request", /does not fit/);
+    const idSwap = new FrameAssembler();
+    idSwap.push(forged(0, 12, 7));
+    idSwap.push(forged(1, 12, 7));
+    rejects(() => idSwap.push(forged(2, 12, 7)), "bad_request", /carry frame/);
+    rejects(() => new FrameAssembler().push(forged(0, 4, 9, 16)), "unsupported");
+    for (let i = 0; i < 300; i++) {
+      const c = chunks[i % 3]!.slice(0, 64 + (i % 40));
+      c[i % 40] = c[i % 40]! ^ 0xff;
+      try {
+        new FrameAssembler().push(c);
       } catch (err) {
         expect(err).toBeInstanceOf(ProtocolError);
       }

@@ -8,15 +8,13 @@ import {
   type FrameCompression,
   type Logger,
   type Registry,
-  DEFAULT_SETTINGS,
   FRAME_COMPRESSIONS,
   ProtocolError,
   QUEUE,
   SESSION_TIMING,
-  type SessionSettings,
   createGeneratorMetrics,
   defaultRegistry,
-  encodedFrameByteLength,
+  MIN_FRAME_MESSAGE_BYTES,
   intEnv,
   parseStartSessionRequest,
   serveJson,
@@ -80,23 +78,17 @@ export interface GeneratorService {
   stop(): Promise<void>;
 }
 
-/** Throws {@link ProtocolError} `too_large` if frames of this size cannot travel on a bus with `maxPayload`. */
-export function checkFrameFits(settings: Pick<SessionSettings, "width" | "height">, sessionIdLength: number, maxPayload: number): void {
-  const bytes = encodedFrameByteLength(settings.width, settings.height, sessionIdLength);
-  if (bytes > maxPayload) {
-    throw new ProtocolError(
-      "too_large",
-      `a ${settings.width}x${settings.height} frame takes ${bytes} bytes but the bus carries at most ${maxPayload} (NATS max_payload)`,
-    );
-  }
-}
-
-/** Starts serving generator requests on `bus`. Throws if even a default-sized frame cannot fit the bus. */
+/**
+ * Starts serving generator requests on `bus`. Frames larger than the bus's max payload travel in chunks, so every
+ * allowed size works on both buses; throws only if the bus cannot carry even a chunk.
+ */
 export async function startGenerator(options: GeneratorOptions): Promise<GeneratorService> {
   const { bus } = options;
   const config = { ...DEFAULT_GENERATOR_CONFIG, ...options.config };
   const log = options.log.child({ component: "generator" });
-  checkFrameFits(DEFAULT_SETTINGS, 22, bus.maxPayload);
+  if (bus.maxPayload < MIN_FRAME_MESSAGE_BYTES) {
+    throw new Error(`the bus carries at most ${bus.maxPayload} bytes a message; frames need ${MIN_FRAME_MESSAGE_BYTES} (NATS max_payload)`);
+  }
   const metrics = createGeneratorMetrics(options.registry ?? defaultRegistry);
   const workerUrl = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
   const sessions = new Map<string, GeneratorSession>();
@@ -110,7 +102,6 @@ export async function startGenerator(options: GeneratorOptions): Promise<Generat
       if (stopping) throw new ProtocolError("unavailable", "generator is shutting down");
       if (sessions.has(sessionId)) throw new ProtocolError("bad_request", `session ${sessionId} already exists`);
       if (sessions.size >= config.maxSessions) throw new ProtocolError("unavailable", `generator is at its limit of ${config.maxSessions} sessions`);
-      checkFrameFits(settings, sessionId.length, bus.maxPayload);
       const session = new GeneratorSession(sessionId, settings, {
         bus,
         log,

@@ -84,7 +84,7 @@ export class GeneratorSession {
     ];
     this.#armHeartbeat();
     ctx.metrics.activeSessions.inc();
-    this.#post({ type: "start", sessionId: id, settings, compression: ctx.frameCompression });
+    this.#post({ type: "start", sessionId: id, settings, compression: ctx.frameCompression, maxMessageBytes: ctx.bus.maxPayload });
     this.#log.info({ settings }, "session started");
   }
 
@@ -150,7 +150,7 @@ export class GeneratorSession {
     if (this.#stopping) return;
     const { bus, metrics } = this.#ctx;
     try {
-      bus.publish(subjects.frames(this.id), m.frame);
+      for (const message of m.frames) bus.publish(subjects.frames(this.id), message);
       bus.publish(subjects.truth(this.id), m.truth);
     } catch (err) {
       this.#log.error({ err }, "could not publish a frame; ending the session");

@@ -3,14 +3,21 @@ import type { FrameCompression, SessionSettings } from "@ballstream/shared";
 
 /** Main thread → worker. The worker starts its clock and schedule when it receives `start`. */
 export type ToWorker =
-  | { readonly type: "start"; readonly sessionId: string; readonly settings: SessionSettings; readonly compression: FrameCompression }
+  | {
+      readonly type: "start";
+      readonly sessionId: string;
+      readonly settings: SessionSettings;
+      readonly compression: FrameCompression;
+      /** The bus's max payload: larger frames are split into chunks (`splitFrame`). */
+      readonly maxMessageBytes: number;
+    }
   | { readonly type: "update"; readonly fps?: number; readonly speed?: number }
   | { readonly type: "stop" };
 
 /**
- * Worker → main thread. `frame` and `truth` are encoded bus messages whose buffers were transferred; `skipped`
- * counts the schedule slots dropped just before this frame.
+ * Worker → main thread. `frames` (the frame, whole or in chunks) and `truth` are encoded bus messages whose
+ * buffers were transferred; `skipped` counts the schedule slots dropped just before this frame.
  */
 export type FromWorker =
-  | { readonly type: "frame"; readonly frame: Uint8Array; readonly truth: Uint8Array; readonly captureTimeMs: number; readonly skipped: number }
+  | { readonly type: "frame"; readonly frames: Uint8Array[]; readonly truth: Uint8Array; readonly captureTimeMs: number; readonly skipped: number }
   | { readonly type: "stopped" };

@@ -3,7 +3,7 @@
  * short precise block; see precise-wait.ts), draws each one and posts the encoded frame and truth to the main
  * thread (buffers transferred, not copied), which publishes them on the bus.
  */
-import { nowMs } from "@ballstream/shared";
+import { nowMs, splitFrame } from "@ballstream/shared";
 import { FrameRenderer } from "./renderer.ts";
 import { blockFor, planWait } from "./precise-wait.ts";
 import { FrameSchedule } from "./schedule.ts";
@@ -14,6 +14,7 @@ declare const self: Worker;
 let renderer: FrameRenderer | undefined;
 let schedule: FrameSchedule | undefined;
 let timer: ReturnType<typeof setTimeout> | undefined;
+let maxMessageBytes = Infinity;
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -35,7 +36,8 @@ function tick(): void {
   const due = schedule.take(nowMs());
   if (due) {
     const r = renderer.render(due.captureTimeMs);
-    post({ type: "frame", frame: r.frame, truth: r.truth, captureTimeMs: due.captureTimeMs, skipped: due.skipped }, [r.frame.buffer, r.truth.buffer]);
+    const frames = splitFrame(r.frame, maxMessageBytes);
+    post({ type: "frame", frames, truth: r.truth, captureTimeMs: due.captureTimeMs, skipped: due.skipped }, [...frames.map((f) => f.buffer), r.truth.buffer]);
   }
   arm();
 }
@@ -46,6 +48,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case "start": {
       const startMs = nowMs();
       renderer = new FrameRenderer(m.sessionId, m.settings, startMs, m.compression);
+      maxMessageBytes = m.maxMessageBytes;
       schedule = new FrameSchedule(startMs, m.settings.fps);
       tick();
       break;

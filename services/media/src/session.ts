@@ -6,7 +6,7 @@
  * ends on `ended`, heartbeat timeout, a failed/closed connection, a dead encoder, or {@link MediaSession.close}.
  */
 import type { Bus, BusSubscription, Logger, MediaMetrics, MediaOfferRequest } from "@ballstream/shared";
-import { ProtocolError, decodeFrame, nowMs, publishSessionEvent, rtpTimestampFromCaptureTime, subjects } from "@ballstream/shared";
+import { FrameAssembler, ProtocolError, nowMs, publishSessionEvent, rtpTimestampFromCaptureTime, subjects } from "@ballstream/shared";
 import { MediaStreamTrack, RTCPeerConnection, type RTCPeerConnectionConfig } from "werift";
 import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
 import type { MediaConfig } from "./config.ts";
@@ -59,6 +59,8 @@ export class MediaSession {
   #connected = false;
   /** Negotiated id of the playout-delay extension, if the browser offered it. */
   #playoutDelayId: number | undefined;
+  /** Frames larger than the bus's max payload arrive in chunks. */
+  readonly #frames = new FrameAssembler();
   #closed: Promise<void> | null = null;
 
   private constructor(request: MediaOfferRequest, ctx: SessionContext) {
@@ -150,7 +152,8 @@ export class MediaSession {
   #onFrame(data: Uint8Array): void {
     let frame;
     try {
-      frame = decodeFrame(data);
+      frame = this.#frames.push(data);
+      if (frame === undefined) return;
     } catch (err) {
       this.#log.warn({ err }, "dropping a malformed frame");
       this.#ctx.metrics.framesDropped.inc();

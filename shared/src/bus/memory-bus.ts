@@ -14,7 +14,10 @@ interface Sub {
   active: boolean;
 }
 
-/** Default payload limit of the in-process bus: the same 1 MiB a default nats-server allows. */
+/**
+ * Default payload limit of the in-process bus: the same 1 MiB a default nats-server allows, so a frame is split
+ * into the same chunks (`splitFrame`) and accepted or refused the same way on both buses.
+ */
 export const MEMORY_BUS_MAX_PAYLOAD = 1024 * 1024;
 
 /** An in-process implementation of {@link Bus}. */
