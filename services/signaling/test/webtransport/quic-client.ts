@@ -10,6 +10,8 @@ export interface RawClient {
   readonly conn: Connection;
   /** Writes bytes on a stream (opening it) and flushes. */
   send(streamId: number, data: Uint8Array, fin: boolean): void;
+  /** Writes as much of `data` as the server's flow control allows now, flushes, and returns how much that was. */
+  offer(streamId: number, data: Uint8Array): number;
   /** Sends one QUIC DATAGRAM frame. */
   datagram(data: Uint8Array): void;
   /** Reads what the server wrote on a stream so far: bytes, whether it ended, and its reset code if any. */
@@ -21,8 +23,8 @@ export interface RawClient {
   abandon(): void;
 }
 
-/** Connects to a server on 127.0.0.1:`port` with ALPN h3, not verifying its certificate. */
-export async function connectRawClient(port: number): Promise<RawClient> {
+/** A client configuration: ALPN h3, certificate not verified, generous limits of its own. */
+function clientConfig() {
   const config = quiche.Config.withBoringSslCtx(false, false, null, null, null, null);
   config.setApplicationProtos(["h3"]);
   config.setMaxIdleTimeout(10_000);
@@ -33,6 +35,28 @@ export async function connectRawClient(port: number): Promise<RawClient> {
   config.setInitialMaxStreamsBidi(100);
   config.setInitialMaxStreamsUni(100);
   config.enableDgram(true, 100, 100);
+  return config;
+}
+
+/**
+ * The first packet (a client Initial) of a fresh connection attempt to 127.0.0.1:`port` from `local`: what a
+ * handshake flood sends, one new connection id each.
+ */
+export function clientInitial(port: number, local: Host): Uint8Array {
+  const conn = quiche.Connection.connect("localhost", crypto.getRandomValues(new Uint8Array(20)), local, { host: "127.0.0.1", port }, clientConfig());
+  const out = new Uint8Array(quiche.MAX_DATAGRAM_SIZE);
+  const sent = conn.send(out);
+  if (!sent) throw new Error("quiche produced no Initial");
+  return out.slice(0, sent[0]);
+}
+
+/**
+ * Connects to a server on 127.0.0.1:`port` with ALPN h3, not verifying its certificate, from `localHost` (another
+ * loopback address such as 127.0.0.2 plays a second client machine). Throws if the handshake does not finish
+ * within `timeoutMs`.
+ */
+export async function connectRawClient(port: number, localHost = "127.0.0.1", timeoutMs = 5000): Promise<RawClient> {
+  const config = clientConfig();
   const remote: Host = { host: "127.0.0.1", port };
   const received = new Map<number, { chunks: number[]; fin: boolean; resetCode: number | null }>();
   const buffer = new Uint8Array(65536);
@@ -40,7 +64,7 @@ export async function connectRawClient(port: number): Promise<RawClient> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let abandoned = false;
   const socket = await Bun.udpSocket({
-    hostname: "127.0.0.1",
+    hostname: localHost,
     port: 0,
     socket: {
       data: (_s, data) => {
@@ -55,7 +79,7 @@ export async function connectRawClient(port: number): Promise<RawClient> {
       error: () => {},
     },
   });
-  const local: Host = { host: "127.0.0.1", port: socket.port };
+  const local: Host = { host: localHost, port: socket.port };
   conn = quiche.Connection.connect("localhost", crypto.getRandomValues(new Uint8Array(20)), local, remote, config);
 
   function drain(): void {
@@ -105,6 +129,16 @@ export async function connectRawClient(port: number): Promise<RawClient> {
       conn.streamSend(streamId, data, fin);
       flush();
     },
+    offer(streamId, data) {
+      let taken: number | null;
+      try {
+        taken = conn.streamSend(streamId, data, false);
+      } catch {
+        taken = null; // stream blocked or stopped
+      }
+      flush();
+      return taken ?? 0;
+    },
     datagram(data) {
       conn.dgramSend(data);
       flush();
@@ -139,7 +173,14 @@ export async function connectRawClient(port: number): Promise<RawClient> {
     },
   };
   flush();
-  await client.until(() => conn.isEstablished() || conn.isClosed());
-  if (!conn.isEstablished()) throw new Error("handshake failed");
+  try {
+    await client.until(() => conn.isEstablished() || conn.isClosed(), timeoutMs);
+  } catch {
+    // reported below
+  }
+  if (!conn.isEstablished()) {
+    client.close();
+    throw new Error("handshake failed");
+  }
   return client;
 }

@@ -104,6 +104,22 @@ describe("IncomingStream", () => {
     expect(ended).toBe(1);
   });
 
+  test("a finished stream nobody reads still counts: its bytes stay queued and it ends only once read", async () => {
+    let ended = 0;
+    const stream = new IncomingStream(new FakeIo(0), 0, () => ended++);
+    stream.push(new Uint8Array(5000), true);
+    await Bun.sleep(1);
+    expect(stream.queuedBytes).toBe(5000);
+    expect(stream.ended).toBe(false);
+    expect(ended).toBe(0);
+    const reader = stream.readable.getReader();
+    expect((await reader.read()).value?.length).toBe(5000);
+    expect(stream.queuedBytes).toBe(0);
+    expect((await reader.read()).done).toBe(true);
+    expect(stream.ended).toBe(true);
+    expect(ended).toBe(1);
+  });
+
   test("a peer reset errors the reader with the WebTransport code", async () => {
     const stream = new IncomingStream(new FakeIo(0), 0, () => {});
     stream.reset(webTransportCodeToHttp3(77));
