@@ -3,9 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_SETTINGS, createLogger } from "@ballstream/shared";
+import { collectingLogger } from "@ballstream/shared/testing/helpers";
 import { clientConfig } from "../src/http/client-config.ts";
 import { healthz, readyz } from "../src/http/probes.ts";
-import { compose, get, json } from "../src/http/router.ts";
+import { compose, get, json, withMiddleware } from "../src/http/router.ts";
+import { contentSecurityPolicy, securityHeaders } from "../src/http/security-headers.ts";
 import { staticFiles } from "../src/http/static-files.ts";
 
 const log = createLogger("test", { level: "silent" });
@@ -35,6 +37,43 @@ describe("router", () => {
     expect(r.status).toBe(201);
     expect(r.headers.get("cache-control")).toBe("no-store");
     expect(await r.json()).toEqual({ a: 1 });
+  });
+});
+
+describe("middleware and security headers", () => {
+  test("withMiddleware runs the first middleware outermost, each around the rest", async () => {
+    const order: string[] = [];
+    const mark = (name: string) => async (_: Request, next: () => Promise<Response>) => {
+      order.push(`${name} in`);
+      const r = await next();
+      order.push(`${name} out`);
+      return r;
+    };
+    const fetch = withMiddleware(async () => (order.push("handler"), new Response("x")), [mark("a"), mark("b")]);
+    expect(await (await fetch(new Request("http://x/"))).text()).toBe("x");
+    expect(order).toEqual(["a in", "b in", "handler", "b out", "a out"]);
+  });
+
+  test("the CSP names the WebTransport origin and allows nothing beyond what the page uses", () => {
+    const csp = contentSecurityPolicy("127.0.0.1", 4433);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self' https://127.0.0.1:4433");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("worker-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-eval");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+  });
+
+  test("securityHeaders sets them on every answer: found, not found, errors", async () => {
+    const fetch = withMiddleware(compose([get("/a", () => new Response("a")), get("/boom", () => { throw new Error("boom"); })], log), [securityHeaders(() => 5000)]);
+    for (const path of ["/a", "/nope", "/boom"]) {
+      const r = await fetch(new Request(`http://[::1]:8080${path}`));
+      expect(r.headers.get("content-security-policy")).toContain("https://[::1]:5000");
+      expect(r.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(r.headers.get("x-frame-options")).toBe("DENY");
+      expect(r.headers.get("referrer-policy")).toBe("no-referrer");
+    }
   });
 });
 
@@ -99,6 +138,13 @@ describe("staticFiles", () => {
       expect(await r.text()).not.toBe("secret");
     }
     expect((await call(fetch, "/%E0%A4%A")).status).toBe(400);
+  });
+
+  test("a NUL in the path is a 400, not a 500 with an error line", async () => {
+    const { log: seen, lines } = collectingLogger();
+    const fetch = compose([staticFiles(root)], seen);
+    for (const path of ["/%00", "/assets/app-123.js%00.png", "/a%00b"]) expect((await call(fetch, path)).status).toBe(400);
+    expect(lines.filter((l) => l.level === "error")).toEqual([]);
   });
 
   test("passes on other methods; 503 when the client is not built", async () => {

@@ -23,6 +23,14 @@ export function json(value: unknown, status = 200): Response {
   return Response.json(value, { status, headers: { "cache-control": "no-store" } });
 }
 
+/** Wraps every answer (headers, logging): `next()` runs the rest of the chain and resolves to its response. */
+export type Middleware = (request: Request, next: () => Promise<Response>) => Promise<Response>;
+
+/** `fetch` with the middlewares around it, the first one outermost. */
+export function withMiddleware(fetch: (request: Request) => Promise<Response>, middlewares: readonly Middleware[]): (request: Request) => Promise<Response> {
+  return middlewares.reduceRight<(request: Request) => Promise<Response>>((next, middleware) => (request) => middleware(request, () => next(request)), fetch);
+}
+
 /**
  * Tries the handlers in order; 404 when none answers, 500 (logged) when one throws. Never rejects, so the
  * server never sees an exception from a request.

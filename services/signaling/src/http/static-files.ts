@@ -16,6 +16,8 @@ export function staticFiles(root: string): Handler {
     } catch {
       return new Response("bad path\n", { status: 400 });
     }
+    // A NUL cannot name a file (the file system call would throw: a 500 and an error line for a client's typo).
+    if (path.includes("\0")) return new Response("bad path\n", { status: 400 });
     const target = resolve(base, `.${path.endsWith("/") ? `${path}index.html` : path}`);
     if (target !== base && !target.startsWith(base + sep)) return new Response("not found\n", { status: 404 });
     const file = Bun.file(target);
