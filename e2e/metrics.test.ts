@@ -2,7 +2,8 @@
  * Must-show for observability: during a real browser session (headless Chromium, the built page, WebTransport,
  * WebRTC with real ffmpeg), `GET /metrics` shows the latency and error histograms moving, the generator and media
  * counters rising, and no session id anywhere in the exposition. All three services run in this process on the
- * in-process bus (the embedded `bun start` shape), so signaling's `/metrics` carries every service's metrics.
+ * in-process bus (the embedded `bun start` shape), so signaling's `/metrics` (its own listener, not the page's
+ * port) carries every service's metrics.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
@@ -45,12 +46,12 @@ describe("metrics during a real browser session", () => {
   const bus = new MemoryBus();
   const log = createLogger("ballstream", { level: process.env.LOG_LEVEL ?? "warn" });
   const services: Stoppable[] = [];
-  let httpUrl = "";
+  let metricsUrl = "";
   let browser: Browser | undefined;
   let page: Page | undefined;
 
   async function scrape(): Promise<{ text: string; samples: Scrape }> {
-    const res = await fetch(new URL("/metrics", httpUrl));
+    const res = await fetch(metricsUrl);
     expect(res.status).toBe(200);
     const text = await res.text();
     return { text, samples: parseExposition(text) };
@@ -70,9 +71,10 @@ describe("metrics during a real browser session", () => {
   beforeAll(async () => {
     services.push(await startGenerator({ bus, log }));
     services.push(await startMedia({ bus, log }));
-    const signaling = await startSignaling({ bus, log, config: { httpHost: "127.0.0.1", httpPort: 0, wtHost: "127.0.0.1", wtPort: 0 } });
+    const metrics = { host: "127.0.0.1", port: 0, token: undefined };
+    const signaling = await startSignaling({ bus, log, config: { httpHost: "127.0.0.1", httpPort: 0, wtHost: "127.0.0.1", wtPort: 0, metrics } });
     services.unshift(signaling);
-    httpUrl = signaling.httpUrl.replace("localhost", "127.0.0.1");
+    metricsUrl = signaling.metricsUrl!;
     browser = await launchChromium();
     page = await browser.newPage();
     page.on("pageerror", (err) => log.warn({ err }, "page error"));

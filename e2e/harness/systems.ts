@@ -15,10 +15,12 @@ export const ROOT = join(import.meta.dir, "../..");
 
 /** Ports and addresses of one system under test. */
 async function signalingEnv(): Promise<Record<string, string>> {
-  return { HTTP_HOST: "127.0.0.1", HTTP_PORT: String(await freeTcpPort()), WT_PORT: String(await freeUdpPort()), LOG_LEVEL: "info" };
+  return { HTTP_HOST: "127.0.0.1", HTTP_PORT: String(await freeTcpPort()), WT_PORT: String(await freeUdpPort()), METRICS_PORT: String(await freeTcpPort()), LOG_LEVEL: "info" };
 }
 
 const urlOf = (env: Record<string, string>) => `http://127.0.0.1:${env.HTTP_PORT}/`;
+/** Signaling's `/metrics`: its own listener (METRICS_PORT), not the page's port. */
+const metricsUrlOf = (env: Record<string, string>) => `http://127.0.0.1:${env.METRICS_PORT}/metrics`;
 
 async function startedOrStopped(processes: ServiceProcess[], ready: () => Promise<void>): Promise<void> {
   try {
@@ -34,7 +36,7 @@ export async function startOneProcess(extraEnv: Record<string, string> = {}): Pr
   const env = { ...(await signalingEnv()), ...extraEnv };
   const server = spawnService("ballstream (one process)", ["bun", "scripts/start.ts"], ROOT, env);
   await startedOrStopped([server], () => waitForReady(urlOf(env), [server]));
-  return { url: urlOf(env), server, others: [], metricsUrls: [`${urlOf(env)}metrics`], cleanup: async () => void (await server.stop("SIGKILL")) };
+  return { url: urlOf(env), server, others: [], metricsUrls: [metricsUrlOf(env)], cleanup: async () => void (await server.stop("SIGKILL")) };
 }
 
 /**
@@ -101,7 +103,7 @@ export async function startOverNats(extraEnv: Record<string, string> = {}): Prom
     server,
     others,
     nats,
-    metricsUrls: [`${urlOf(env)}metrics`, `http://127.0.0.1:${metricsPorts.generator}/metrics`, `http://127.0.0.1:${metricsPorts.media}/metrics`],
+    metricsUrls: [metricsUrlOf(env), `http://127.0.0.1:${metricsPorts.generator}/metrics`, `http://127.0.0.1:${metricsPorts.media}/metrics`],
     respawn: async (service) => {
       const p = spawnBackend(service);
       all.push(p);

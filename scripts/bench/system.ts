@@ -48,7 +48,7 @@ export const MAX_BENCH_SESSIONS = 64;
 export async function startBenchSystem(mode: Mode): Promise<BenchSystem> {
   if (mode === "one-process") {
     const running = await startOneProcess();
-    return { mode, url: running.url, trees: [["ballstream", running.server.pid]], metricsUrls: [`${running.url}metrics`], natsUrl: null, running };
+    return { mode, url: running.url, trees: [["ballstream", running.server.pid]], metricsUrls: running.metricsUrls, natsUrl: null, running };
   }
   const running = await startOverNats({ MAX_SESSIONS: String(MAX_BENCH_SESSIONS) });
   try {

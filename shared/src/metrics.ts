@@ -6,7 +6,9 @@
  * the figures live (see docs/observability.md). Each `create*Metrics(registry)` is idempotent per registry, so
  * services started several times in one process (the embedded `bun start`, tests) share one set of handles.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register } from "prom-client";
+import { intEnv, stringEnv } from "./config.ts";
 import type { ErrorCode } from "./errors.ts";
 import type { ErrorReport } from "./wt-protocol.ts";
 
@@ -23,8 +25,11 @@ export function createRegistry(): Registry {
 /** Prefix of every ballstream metric name. */
 export const METRIC_PREFIX = "ballstream_";
 
-/** Default `METRICS_PORT` of the services without their own HTTP server (signaling serves `/metrics` on its own). */
-export const DEFAULT_METRICS_PORTS = { generator: 9464, media: 9465 } as const;
+/**
+ * Default `METRICS_PORT` of each service: `/metrics` always has a listener of its own, never the page's port
+ * (the embedded `bun start` serves every service's metrics on signaling's).
+ */
+export const DEFAULT_METRICS_PORTS = { generator: 9464, media: 9465, signaling: 9466 } as const;
 
 /**
  * Bucket bounds made of linear runs: `[[from, to, step], …]` → from, from+step, …, to for each run, in order.
@@ -231,13 +236,32 @@ export async function metricsResponse(registry: Registry = defaultRegistry): Pro
   }
 }
 
-/** Options of {@link serveMetrics}. */
-export interface ServeMetricsOptions {
-  readonly registry?: Registry;
-  /** Interface to listen on (default `0.0.0.0`, so an orchestrator can scrape it). */
-  readonly host?: string;
+/** Where `/metrics` is served and whether it asks for a token: the settings every service reads the same way. */
+export interface MetricsEndpoint {
+  /** Interface to listen on. */
+  readonly host: string;
   /** TCP port; 0 picks a free one. */
   readonly port: number;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>` (`/healthz` stays open for probes). */
+  readonly token: string | undefined;
+}
+
+/**
+ * Reads METRICS_HOST, METRICS_PORT and METRICS_TOKEN (unset or empty: no token) over the service's defaults.
+ * Throws naming the variable on a bad port.
+ */
+export function metricsEndpointFromEnv(env: Record<string, string | undefined>, defaults: { readonly host: string; readonly port: number }): MetricsEndpoint {
+  const token = stringEnv(env, "METRICS_TOKEN", "");
+  return { host: stringEnv(env, "METRICS_HOST", defaults.host), port: intEnv(env, "METRICS_PORT", defaults.port, 0, 65535), token: token === "" ? undefined : token };
+}
+
+/** Options of {@link serveMetrics}. */
+export interface ServeMetricsOptions extends Partial<MetricsEndpoint> {
+  readonly registry?: Registry;
+  /** TCP port; 0 picks a free one. */
+  readonly port: number;
+  /** Runs before each scrape (e.g. to set a gauge that is only read then). */
+  readonly beforeScrape?: () => void;
 }
 
 /** A running metrics endpoint. */
@@ -247,21 +271,35 @@ export interface MetricsServer {
   stop(): Promise<void>;
 }
 
+/** Whether `request` carries `Authorization: Bearer <token>` (compared in constant time). */
+export function hasBearerToken(request: Request, token: string): boolean {
+  const match = /^Bearer +(.+)$/i.exec(request.headers.get("authorization") ?? "");
+  if (!match) return false;
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(match[1] as string), digest(token));
+}
+
 /**
- * A tiny HTTP server for services without their own: `GET /metrics` (Prometheus text) and `GET /healthz`
- * (`ok`); anything else is 404.
+ * The one `/metrics` server of every service (host default `0.0.0.0`, so an orchestrator can scrape it):
+ * `GET /metrics` (Prometheus text; 401 without the bearer token when one is set) and `GET /healthz` (`ok`);
+ * anything else is 404.
  */
 export function serveMetrics(options: ServeMetricsOptions): MetricsServer {
   const registry = options.registry ?? defaultRegistry;
+  const { token, beforeScrape } = options;
   const server = Bun.serve({
     hostname: options.host ?? "0.0.0.0",
     port: options.port,
     fetch: (req) => {
       const path = new URL(req.url).pathname;
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405 });
-      if (path === "/metrics") return metricsResponse(registry);
       if (path === "/healthz") return new Response("ok\n");
-      return new Response("not found\n", { status: 404 });
+      if (path !== "/metrics") return new Response("not found\n", { status: 404 });
+      if (token !== undefined && !hasBearerToken(req, token)) {
+        return new Response("unauthorized\n", { status: 401, headers: { "www-authenticate": 'Bearer realm="metrics"' } });
+      }
+      beforeScrape?.();
+      return metricsResponse(registry);
     },
   });
   return {

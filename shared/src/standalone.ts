@@ -1,10 +1,10 @@
 /** The standalone entry point every service shares when it runs alone against real NATS. */
 import type { Bus } from "./bus/bus.ts";
-import { connectNatsBus } from "./bus/nats-bus.ts";
+import { connectNatsBus, natsAuthFromEnv } from "./bus/nats-bus.ts";
 import { stringEnv } from "./config.ts";
 import { guardProcess, onShutdownSignal } from "./lifecycle.ts";
 import { type Logger, createLogger } from "./log.ts";
-import { collectProcessMetrics, defaultRegistry, serveMetrics } from "./metrics.ts";
+import { type MetricsEndpoint, collectProcessMetrics, defaultRegistry, serveMetrics } from "./metrics.ts";
 
 /** What a service must offer to be run standalone. */
 export interface StoppableService {
@@ -14,14 +14,15 @@ export interface StoppableService {
 
 /** What a service's `main.ts` hands {@link runStandalone} once its settings are read. */
 export interface StandalonePlan {
-  /** Port of a separate `/metrics` server; omit it when the service serves `/metrics` itself. */
-  readonly metricsPort?: number;
+  /** Where to serve `/metrics` (its own listener, see {@link metricsEndpointFromEnv}); omit it when the service serves it itself. */
+  readonly metrics?: MetricsEndpoint;
   /** Starts the service on the connected bus. */
   start(bus: Bus, log: Logger): Promise<StoppableService>;
 }
 
 /**
- * Runs `service` alone: guards the process ({@link guardProcess}), reads `NATS_URL` (required), lets `plan` read and validate the service's own settings
+ * Runs `service` alone: guards the process ({@link guardProcess}), reads `NATS_URL` (required) and the NATS
+ * credentials ({@link natsAuthFromEnv}), lets `plan` read and validate the service's own settings
  * (throwing ends the process with that message), records process metrics, connects to NATS, starts the service,
  * serves `/metrics` if asked, and on SIGINT/SIGTERM stops the service, the metrics server and drains NATS, then
  * exits 0. Any failure before that logs a fatal line and exits 1.
@@ -32,11 +33,11 @@ export async function runStandalone(service: string, plan: (log: Logger) => Stan
   try {
     const natsUrl = stringEnv(env, "NATS_URL", "");
     if (natsUrl === "") throw new Error("NATS_URL is required (e.g. nats://127.0.0.1:4222); `bun start` runs everything in one process without NATS");
-    const { metricsPort, start } = plan(log);
+    const { metrics: metricsEndpoint, start } = plan(log);
     collectProcessMetrics(defaultRegistry, service);
-    const bus = await connectNatsBus({ url: natsUrl, name: service, log });
+    const bus = await connectNatsBus({ url: natsUrl, name: service, log, auth: natsAuthFromEnv(env) });
     const running = await start(bus, log);
-    const metrics = metricsPort === undefined ? undefined : serveMetrics({ port: metricsPort });
+    const metrics = metricsEndpoint === undefined ? undefined : serveMetrics(metricsEndpoint);
     onShutdownSignal(log, async () => {
       await running.stop();
       await metrics?.stop();

@@ -12,6 +12,8 @@ import {
   createSignalingMetrics,
   defaultRegistry,
   metricsResponse,
+  hasBearerToken,
+  metricsEndpointFromEnv,
   serveMetrics,
   steppedBuckets,
 } from "../src/metrics.ts";
@@ -260,11 +262,50 @@ describe("serveMetrics", () => {
     expect((await fetch(`${base}/metrics`, { method: "POST" })).status).toBe(405);
   });
 
+  test("with a token, /metrics needs the bearer token (401 otherwise), /healthz stays open; beforeScrape runs per scrape", async () => {
+    const r = createRegistry();
+    createMediaMetrics(r);
+    let scrapes = 0;
+    server = serveMetrics({ registry: r, host: "127.0.0.1", port: 0, token: "t0ken", beforeScrape: () => scrapes++ });
+    const url = `http://127.0.0.1:${server.port}`;
+    const denied = await fetch(`${url}/metrics`);
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get("www-authenticate")).toContain("Bearer");
+    expect((await fetch(`${url}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    const ok = await fetch(`${url}/metrics`, { headers: { authorization: "Bearer t0ken" } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("ballstream_media_frames_sent_total");
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect(scrapes).toBe(1);
+  });
+
   test("stop closes the port", async () => {
     server = serveMetrics({ registry: createRegistry(), host: "127.0.0.1", port: 0 });
     const port = server.port;
     await server.stop();
     server = undefined;
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe("metrics settings", () => {
+  test("metricsEndpointFromEnv: defaults, overrides, no token when empty, bad port named", () => {
+    expect(metricsEndpointFromEnv({}, { host: "0.0.0.0", port: 9464 })).toEqual({ host: "0.0.0.0", port: 9464, token: undefined });
+    expect(metricsEndpointFromEnv({ METRICS_HOST: "127.0.0.1", METRICS_PORT: "0", METRICS_TOKEN: " s " }, { host: "0.0.0.0", port: 9464 })).toEqual({ host: "127.0.0.1", port: 0, token: "s" });
+    expect(metricsEndpointFromEnv({ METRICS_TOKEN: "" }, { host: "h", port: 1 }).token).toBeUndefined();
+    expect(() => metricsEndpointFromEnv({ METRICS_PORT: "70000" }, { host: "h", port: 1 })).toThrow("METRICS_PORT");
+  });
+
+  test("hasBearerToken accepts exactly `Bearer <token>`", () => {
+    const req = (authorization?: string) => new Request("http://x/metrics", authorization ? { headers: { authorization } } : {});
+    expect(hasBearerToken(req("Bearer abc"), "abc")).toBe(true);
+    expect(hasBearerToken(req("bearer abc"), "abc")).toBe(true);
+    expect(hasBearerToken(req("Bearer abcd"), "abc")).toBe(false);
+    expect(hasBearerToken(req("Basic abc"), "abc")).toBe(false);
+    expect(hasBearerToken(req(), "abc")).toBe(false);
+  });
+
+  test("every service has its own default metrics port", () => {
+    expect(new Set(Object.values(DEFAULT_METRICS_PORTS)).size).toBe(3);
   });
 });

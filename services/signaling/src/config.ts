@@ -1,6 +1,6 @@
 /** Signaling's settings, from the environment, with defaults for the one-command start. */
 import { join } from "node:path";
-import { SESSION_TIMING, intEnv, listEnv, stringEnv } from "@ballstream/shared";
+import { DEFAULT_METRICS_PORTS, type MetricsEndpoint, SESSION_TIMING, intEnv, listEnv, metricsEndpointFromEnv, stringEnv } from "@ballstream/shared";
 
 /** Everything `startSignaling` can be told. */
 export interface SignalingConfig {
@@ -36,6 +36,8 @@ export interface SignalingConfig {
   readonly truthTimeoutMs: number;
   /** A session whose page sent coordinates and then none for this long is ended (video stalled: media down). */
   readonly videoTimeoutMs: number;
+  /** `/metrics` on a listener of its own (never the page's port); undefined: none (the process serves it elsewhere). */
+  readonly metrics: MetricsEndpoint | undefined;
 }
 
 /** The built client beside the services in this repository. */
@@ -59,13 +61,15 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   wtIdleTimeoutMs: 30_000,
   truthTimeoutMs: 3000,
   videoTimeoutMs: 10_000,
+  metrics: undefined,
 };
 
 /**
  * Reads HTTP_HOST, HTTP_PORT, TLS_CERT + TLS_KEY (both or neither), WT_HOST (default: HTTP_HOST), WT_PORT,
  * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
- * CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS, TRUTH_TIMEOUT_MS and VIDEO_TIMEOUT_MS. Throws naming
- * the variable on bad values.
+ * CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS, TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS and the metrics
+ * listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT (default 9466) and METRICS_TOKEN. Throws naming the
+ * variable on bad values.
  */
 export function signalingConfigFromEnv(env: Record<string, string | undefined>): SignalingConfig {
   const d = DEFAULT_SIGNALING_CONFIG;
@@ -90,6 +94,7 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     wtIdleTimeoutMs: intEnv(env, "WT_IDLE_TIMEOUT_MS", d.wtIdleTimeoutMs, 1000, 600_000),
     truthTimeoutMs: intEnv(env, "TRUTH_TIMEOUT_MS", d.truthTimeoutMs, 500, 600_000),
     videoTimeoutMs: intEnv(env, "VIDEO_TIMEOUT_MS", d.videoTimeoutMs, 500, 600_000),
+    metrics: metricsEndpointFromEnv(env, { host: httpHost, port: DEFAULT_METRICS_PORTS.signaling }),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Standalone signaling against real NATS (`NATS_URL` required): `bun run start:signaling`. Settings from the
- * environment (see `signalingConfigFromEnv`); its own and the process metrics at `GET /metrics` on the HTTP port.
+ * environment (see `signalingConfigFromEnv`); its own and the process metrics at `GET /metrics`
+ * on METRICS_PORT (default 9466, never the page's port; METRICS_TOKEN asks scrapers for a bearer token).
  * SIGINT/SIGTERM close every viewer session, drain NATS, exit 0.
  */
 import { runStandalone } from "@ballstream/shared";

@@ -1,6 +1,7 @@
 /**
  * The signaling service: an HTTP(S) server for the built page, its probes and its config, and a WebTransport
- * server where every browser session becomes a {@link ViewerSession}. `GET /metrics` serves Prometheus metrics.
+ * server where every browser session becomes a {@link ViewerSession}. Prometheus metrics are served on a listener of
+ * their own (`config.metrics`), never on the page's port; every HTTP answer carries the security headers.
  *
  * ```ts
  * const signaling = await startSignaling({ bus, log });
@@ -9,11 +10,12 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, type RejectReason, WT_PATH, createSignalingMetrics, inBackground, metricsResponse } from "@ballstream/shared";
+import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, type MetricsServer, type RejectReason, WT_PATH, createSignalingMetrics, inBackground, serveMetrics } from "@ballstream/shared";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
 import { clientConfig } from "./http/client-config.ts";
 import { healthz, readyz } from "./http/probes.ts";
-import { compose, get } from "./http/router.ts";
+import { compose, withMiddleware } from "./http/router.ts";
+import { securityHeaders } from "./http/security-headers.ts";
 import { staticFiles } from "./http/static-files.ts";
 import { PerAddressCounter } from "./rate-limit.ts";
 import { ViewerSession } from "./viewer-session.ts";
@@ -37,6 +39,8 @@ export interface Signaling {
   readonly httpPort: number;
   /** The bound WebTransport (UDP) port. */
   readonly wtPort: number;
+  /** `http://<host>:<port>/metrics` of the metrics listener, when `config.metrics` asked for one. */
+  readonly metricsUrl: string | undefined;
   /** Base64 SHA-256 hashes of the WebTransport certificate (empty with a configured certificate). */
   readonly certificateHashes: readonly string[];
   /** Viewer sessions open now. */
@@ -64,18 +68,17 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
     hostname: config.httpHost,
     port: config.httpPort,
     ...(certificate ? { tls: { cert: certificate.certPem, key: certificate.keyPem } } : {}),
-    fetch: compose(
-      [
-        healthz(),
-        readyz({ bus: () => !bus.closed, webtransport: () => wtListening }),
-        get("/metrics", () => {
-          metrics.quicConnections.set(wt?.connectionCount ?? 0);
-          return metricsResponse();
-        }),
-        clientConfig((): ClientConfig => ({ wtPort: wt?.port ?? 0, wtPath: WT_PATH, certificateHashes, defaults: DEFAULT_SETTINGS })),
-        staticFiles(config.webDist),
-      ],
-      log,
+    fetch: withMiddleware(
+      compose(
+        [
+          healthz(),
+          readyz({ bus: () => !bus.closed, webtransport: () => wtListening }),
+          clientConfig((): ClientConfig => ({ wtPort: wt?.port ?? 0, wtPath: WT_PATH, certificateHashes, defaults: DEFAULT_SETTINGS })),
+          staticFiles(config.webDist),
+        ],
+        log,
+      ),
+      [securityHeaders(() => wt?.port ?? 0)],
     ),
     error: () => new Response("internal error\n", { status: 500 }),
   });
@@ -98,6 +101,15 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
     throw err;
   }
   const server = wt;
+  let metricsServer: MetricsServer | undefined;
+  try {
+    metricsServer = config.metrics && serveMetrics({ ...config.metrics, beforeScrape: () => metrics.quicConnections.set(server.connectionCount) });
+  } catch (err) {
+    await server.close();
+    await http.stop(true);
+    throw err;
+  }
+  const metricsUrl = config.metrics && metricsServer && `http://${displayHost(config.metrics.host)}:${metricsServer.port}/metrics`;
   wtListening = true;
   certificateHashes = certificate ? [] : server.certificateHashes.map((h) => certificateHashBase64(h));
 
@@ -140,13 +152,14 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   })().catch((err) => log.error({ err }, "accepting WebTransport sessions failed"));
 
   const httpUrl = `${scheme}://${displayHost(config.httpHost)}:${httpPort}/`;
-  log.info({ httpUrl, wtPort: server.port }, "signaling listening");
+  log.info({ httpUrl, wtPort: server.port, metricsUrl }, "signaling listening");
 
   let stopping: Promise<void> | undefined;
   return {
     httpUrl,
     httpPort,
     wtPort: server.port,
+    metricsUrl,
     certificateHashes,
     get sessionCount() {
       return sessions.size;
@@ -160,7 +173,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         await Promise.all([...sessions].map((s) => s.end(CLOSE_CODES.serverShutdown, "the server is shutting down")));
         await server.close();
         await accepting;
-        await http.stop(true);
+        await Promise.all([http.stop(true), metricsServer?.stop()]);
       })()),
   };
 }

@@ -3,7 +3,8 @@ import { DEFAULT_SIGNALING_CONFIG, localOrigins, signalingConfigFromEnv } from "
 
 describe("signalingConfigFromEnv", () => {
   test("defaults for an empty environment", () => {
-    expect(signalingConfigFromEnv({})).toEqual(DEFAULT_SIGNALING_CONFIG);
+    expect(signalingConfigFromEnv({})).toEqual({ ...DEFAULT_SIGNALING_CONFIG, metrics: { host: "127.0.0.1", port: 9466, token: undefined } });
+    expect(DEFAULT_SIGNALING_CONFIG.metrics).toBeUndefined();
     expect(DEFAULT_SIGNALING_CONFIG.httpPort).toBe(8080);
     expect(DEFAULT_SIGNALING_CONFIG.wtPort).toBe(4433);
   });
@@ -26,6 +27,8 @@ describe("signalingConfigFromEnv", () => {
       WT_IDLE_TIMEOUT_MS: "4000",
       TRUTH_TIMEOUT_MS: "2000",
       VIDEO_TIMEOUT_MS: "6000",
+      METRICS_PORT: "9100",
+      METRICS_TOKEN: "scrape-me",
     });
     expect(c).toEqual({
       httpHost: "0.0.0.0",
@@ -44,6 +47,7 @@ describe("signalingConfigFromEnv", () => {
       wtIdleTimeoutMs: 4000,
       truthTimeoutMs: 2000,
       videoTimeoutMs: 6000,
+      metrics: { host: "0.0.0.0", port: 9100, token: "scrape-me" },
     });
     expect(signalingConfigFromEnv({ HTTP_HOST: "0.0.0.0", WT_HOST: "::" }).wtHost).toBe("::");
   });

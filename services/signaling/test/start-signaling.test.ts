@@ -34,8 +34,25 @@ describe("startSignaling", () => {
     expect(config).toEqual({ wtPort: s.wtPort, wtPath: WT_PATH, certificateHashes: [...s.certificateHashes], defaults: DEFAULT_SETTINGS });
     expect(s.certificateHashes).toHaveLength(1);
     expect(Buffer.from(s.certificateHashes[0]!, "base64")).toHaveLength(32);
-    expect(await (await fetch(`${base}metrics`)).text()).toContain("ballstream_signaling_active_sessions");
     expect(s.sessionCount).toBe(0);
+  });
+
+  test("metrics only on their own listener (token-protected when asked), never on the page's port; security headers on the page", async () => {
+    const s = await start(new MemoryBus(), { metrics: { host: "127.0.0.1", port: 0, token: "scrape-token" } });
+    const base = `http://127.0.0.1:${s.httpPort}/`;
+    const onPage = await fetch(`${base}metrics`);
+    expect(await onPage.text()).not.toContain("ballstream_signaling");
+    expect(onPage.headers.get("content-security-policy")).toContain(`connect-src 'self' https://127.0.0.1:${s.wtPort}`);
+    expect(onPage.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(s.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect((await fetch(s.metricsUrl!)).status).toBe(401);
+    const scraped = await (await fetch(s.metricsUrl!, { headers: { authorization: "Bearer scrape-token" } })).text();
+    expect(scraped).toContain("ballstream_signaling_active_sessions");
+    expect(scraped).toMatch(/^ballstream_signaling_quic_connections 0$/m);
+    const port = new URL(s.metricsUrl!).port;
+    await s.stop();
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    expect((await start()).metricsUrl).toBeUndefined();
   });
 
   test("readyz turns 503 when the bus closes", async () => {
