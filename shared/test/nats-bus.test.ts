@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ClosedConnectionError, DrainingConnectionError, errors, RequestError, TimeoutError } from "@nats-io/nats-core";
 import { BusError } from "../src/bus/bus.ts";
-import { connectNatsBus, reconnectDelayMs, toBusError } from "../src/bus/nats-bus.ts";
-import { freePort, natsServerBinary, startNatsServer, type TestNatsServer } from "../src/testing/nats-server.ts";
+import { connectNatsBus, natsAuthFromEnv, reconnectDelayMs, toBusError } from "../src/bus/nats-bus.ts";
+import { freePort, natsAuthorizationBlock, natsServerBinary, startNatsServer, type TestNatsServer } from "../src/testing/nats-server.ts";
 import { collect, collectingLogger, roundTrip, waitFor } from "./helpers.ts";
 
 describe("toBusError", () => {
@@ -107,4 +107,44 @@ describe("NatsBus against a real server", () => {
     expect((err as BusError).code).toBe("closed");
     expect((err as BusError).message).toContain(`cannot connect to NATS at nats://127.0.0.1:${port}`);
   });
+});
+
+describe("NATS credentials", () => {
+  test("natsAuthFromEnv reads a user and password or a token, and refuses half a pair", () => {
+    expect(natsAuthFromEnv({})).toBeUndefined();
+    expect(natsAuthFromEnv({ NATS_USER: " ballstream ", NATS_PASSWORD: "pw" })).toEqual({ user: "ballstream", pass: "pw" });
+    expect(natsAuthFromEnv({ NATS_TOKEN: "t0k" })).toEqual({ token: "t0k" });
+    expect(() => natsAuthFromEnv({ NATS_USER: "u" })).toThrow("NATS_USER and NATS_PASSWORD");
+    expect(() => natsAuthFromEnv({ NATS_PASSWORD: "p" })).toThrow("NATS_USER and NATS_PASSWORD");
+    expect(() => natsAuthFromEnv({ NATS_USER: "u", NATS_PASSWORD: "p", NATS_TOKEN: "t" })).toThrow("not both");
+  });
+
+  test("natsAuthorizationBlock quotes what it writes", () => {
+    expect(natsAuthorizationBlock({ user: "u", pass: 'p"q' })).toBe('authorization { user: "u", password: "p\\"q" }');
+    expect(natsAuthorizationBlock({ token: "t" })).toBe('authorization { token: "t" }');
+  });
+
+  for (const auth of [{ user: "ballstream", pass: "s3cret-pw" }, { token: "s3cret-token" }] as const) {
+    const kind = "token" in auth ? "a token" : "a user and password";
+    test(`a server requiring ${kind} refuses a client without them or with wrong ones, and serves one with them`, async () => {
+      const server = await startNatsServer({ auth });
+      try {
+        const { log, lines } = collectingLogger();
+        for (const wrong of [undefined, "token" in auth ? { token: "nope" } : { user: auth.user, pass: "nope" }]) {
+          const err = await connectNatsBus({ url: server.url, name: "intruder", log, connectTimeoutMs: 2000, ...(wrong ? { auth: wrong } : {}) }).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(BusError);
+          expect((err as BusError).message).toMatch(/authorization|auth/i);
+        }
+        const bus = await connectNatsBus({ url: server.url, name: "service", log, auth });
+        try {
+          await roundTrip(bus);
+        } finally {
+          await bus.drain();
+        }
+        expect(JSON.stringify(lines)).not.toContain("s3cret");
+      } finally {
+        await server.stop();
+      }
+    }, 20_000);
+  }
 });

@@ -27,6 +27,23 @@ export interface NatsBusOptions {
   readonly pingIntervalMs?: number;
   /** Give up on the first connection after this long. Default 5 s. */
   readonly connectTimeoutMs?: number;
+  /** Credentials the server asks for (deploy/ runs NATS with a user and password); none by default. */
+  readonly auth?: NatsAuth;
+}
+
+/** NATS credentials: a user and password, or a token. */
+export type NatsAuth = { readonly user: string; readonly pass: string } | { readonly token: string };
+
+/**
+ * Reads NATS_USER + NATS_PASSWORD (both or neither) or NATS_TOKEN; undefined when none is set. Throws on a user
+ * without a password (or the reverse) and on a token together with a user.
+ */
+export function natsAuthFromEnv(env: Record<string, string | undefined>): NatsAuth | undefined {
+  const [user, pass, token] = ["NATS_USER", "NATS_PASSWORD", "NATS_TOKEN"].map((name) => env[name]?.trim() ?? "");
+  if ((user === "") !== (pass === "")) throw new Error("NATS_USER and NATS_PASSWORD must be set together");
+  if (token !== "" && user !== "") throw new Error("set NATS_TOKEN or NATS_USER/NATS_PASSWORD, not both");
+  if (user !== "") return { user: user as string, pass: pass as string };
+  return token === "" ? undefined : { token: token as string };
 }
 
 /** Maps an error of the NATS client to a {@link BusError} (other errors pass through unchanged). */
@@ -182,6 +199,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
       pingInterval: options.pingIntervalMs ?? 10_000,
       maxPingOut: 3,
       timeout: options.connectTimeoutMs ?? 5000,
+      ...options.auth,
     });
   } catch (err) {
     throw new BusError("closed", `cannot connect to NATS at ${options.url}: ${err instanceof Error ? err.message : String(err)}`);

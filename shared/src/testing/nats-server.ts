@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import type { NatsAuth } from "../bus/nats-bus.ts";
 
 /** Options of {@link startNatsServer}. */
 export interface NatsServerOptions {
@@ -15,6 +16,8 @@ export interface NatsServerOptions {
   readonly maxPayload?: number;
   /** Also serve nats-server's HTTP monitoring (`/subsz`, `/connz`) on a free port of 127.0.0.1. */
   readonly monitoring?: boolean;
+  /** Require these credentials from every client (`authorization` in the config), as deploy/ does. */
+  readonly auth?: NatsAuth;
 }
 
 /** A running test server. */
@@ -38,6 +41,12 @@ export function natsServerBinary(): string {
   const found = candidates.find((c): c is string => typeof c === "string" && c.length > 0 && existsSync(c));
   if (!found) throw new Error("nats-server not found: apt-get install nats-server, or set NATS_SERVER_BIN");
   return found;
+}
+
+/** The nats-server config block that requires `auth` from every client. */
+export function natsAuthorizationBlock(auth: NatsAuth): string {
+  const fields = "token" in auth ? `token: ${JSON.stringify(auth.token)}` : `user: ${JSON.stringify(auth.user)}, password: ${JSON.stringify(auth.pass)}`;
+  return `authorization { ${fields} }`;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -77,6 +86,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const lines = [`listen: "127.0.0.1:${port}"`, `log_file: "${logFile}"`];
     if (options.maxPayload !== undefined) lines.push(`max_payload: ${options.maxPayload}`);
     if (monitorPort !== 0) lines.push(`http: "127.0.0.1:${monitorPort}"`);
+    if (options.auth) lines.push(natsAuthorizationBlock(options.auth));
     writeFileSync(config, `${lines.join("\n")}\n`);
     const child = Bun.spawn([binary, "-c", config], { stdout: "ignore", stderr: "ignore" });
     proc = child;
