@@ -15,6 +15,7 @@ export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./physics.ts";
 export * from "./rtp-time.ts";
+export * from "./sdp-offer.ts";
 export * from "./session-events.ts";
 export * from "./standalone.ts";
 export * from "./subjects.ts";

@@ -1,9 +1,10 @@
 /**
  * The media service: answers SDP offers on `subjects.mediaOffer` (queue group `media`, so replicas share the
- * sessions) and runs one {@link MediaSession} — werift peer connection + ffmpeg/libx264 encoder — per session.
+ * sessions), refuses offers the page would not send (`checkOffer`, before werift parses them) and runs one
+ * {@link MediaSession} — werift peer connection + ffmpeg/libx264 encoder — per session.
  */
 import type { Bus, Logger, MediaOfferAnswer, Registry } from "@ballstream/shared";
-import { QUEUE, ProtocolError, createMediaMetrics, defaultRegistry, parseMediaOfferRequest, serveJson, subjects } from "@ballstream/shared";
+import { QUEUE, ProtocolError, checkOffer, createMediaMetrics, defaultRegistry, parseMediaOfferRequest, serveJson, subjects } from "@ballstream/shared";
 import { DEFAULT_MEDIA_CONFIG, type MediaConfig } from "./config.ts";
 import { resolveFfmpeg } from "./ffmpeg-path.ts";
 import { MediaSession } from "./session.ts";
@@ -48,6 +49,7 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
     parseMediaOfferRequest,
     async (request): Promise<MediaOfferAnswer> => {
       if (stopping) throw new ProtocolError("unavailable", "the media service is stopping");
+      checkOffer(request.sdp); // before werift: it spends seconds on an offer of many media sections
       await sessions.get(request.sessionId)?.close("replaced by a new offer");
       const { session, sdp } = await MediaSession.open(request, { bus, log, metrics, config, ffmpegPath, onClosed });
       if (stopping) {

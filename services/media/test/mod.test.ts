@@ -20,6 +20,7 @@ import {
 } from "@ballstream/shared";
 import { startGenerator } from "@ballstream/generator";
 import { PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, type RtpPacket } from "werift";
+import { mSectionBomb } from "@ballstream/shared/testing/sdp-fixtures";
 import { h264Codec } from "../src/codec.ts";
 import { type MediaService, startMedia } from "../src/mod.ts";
 
@@ -66,10 +67,14 @@ function startsKeyframe(payload: Uint8Array): boolean {
 }
 
 describe("offers that cannot be served get a clear error reply", () => {
-  test("malformed SDP → bad_request; no H.264 → unsupported; the service keeps serving", async () => {
+  test("malformed SDP or the m-section bomb → bad_request; no H.264 → unsupported; the service keeps serving", async () => {
     expect(await errorCode(offerMedia(sessionId(1), "not sdp at all"))).toBe("bad_request");
-    const vp8Only = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n";
+    const vp8Only = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n";
     expect(await errorCode(offerMedia(sessionId(2), vp8Only))).toBe("unsupported");
+    const cpu = process.cpuUsage();
+    expect(await errorCode(offerMedia(sessionId(4), mSectionBomb()))).toBe("bad_request"); // cost werift 2.2 s of CPU before the check
+    const used = process.cpuUsage(cpu);
+    expect((used.user + used.system) / 1e6).toBeLessThan(0.2);
     expect(await errorCode(requestJson(bus, subjects.mediaOffer, { sessionId: "short" }, parseMediaOfferAnswer, 5000))).toBe("bad_request");
     expect(media.sessionIds()).toEqual([]);
   });

@@ -23,6 +23,7 @@ import {
   type SessionSettings,
   type SignalingMetrics,
   type StartSessionRequest,
+  checkOffer,
   decodeCoordinates,
   decodeJson,
   decodeTruth,
@@ -244,6 +245,7 @@ export class ViewerSession {
 
   async #negotiate(sdp: string, requested: Partial<SessionSettings> | undefined): Promise<void> {
     if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
+    checkOffer(sdp); // before any work for the session: no generator worker, no media request for a bad offer
     const { bus, requestTimeoutMs } = this.#options;
     const sessionId = newSessionId();
     this.#sessionId = sessionId;

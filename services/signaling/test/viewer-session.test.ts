@@ -21,12 +21,13 @@ import {
   serveJson,
   subjects,
 } from "@ballstream/shared";
+import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/shared/testing/sdp-fixtures";
 import { ViewerSession, type ViewerSessionOptions } from "../src/viewer-session.ts";
 import { type FakeControlStream, FakeWebTransportSession } from "./fake-webtransport.ts";
 import { truthAt } from "./fixtures.ts";
 
 const log = createLogger("test", { level: "silent" });
-const OFFER = { type: "offer", sdp: "v=0 offer" } as const;
+const OFFER = { type: "offer", sdp: CHROMIUM_OFFER } as const;
 
 interface Backends {
   starts: unknown[];
@@ -115,9 +116,9 @@ describe("ViewerSession", () => {
     expect(started.sessionId).toMatch(SESSION_ID_PATTERN);
     expect(started.settings.fps).toBe(60);
     expect(session.sessionId).toBe(started.sessionId);
-    expect(answer.sdp).toBe("answer to v=0 offer");
+    expect(answer.sdp).toBe(`answer to ${CHROMIUM_OFFER}`);
     expect(seen.starts).toEqual([{ sessionId: started.sessionId, settings: { ...DEFAULT_SETTINGS, fps: 60 } }]);
-    expect(seen.offers).toEqual([{ sessionId: started.sessionId, sdp: "v=0 offer", settings: started.settings }]);
+    expect(seen.offers).toEqual([{ sessionId: started.sessionId, sdp: CHROMIUM_OFFER, settings: started.settings }]);
     await until(() => seen.heartbeats >= 2, "heartbeats");
   });
 
@@ -243,6 +244,16 @@ describe("ViewerSession", () => {
     } finally {
       process.off("unhandledRejection", collect);
     }
+  });
+
+  test("an offer the page would not send (the m-section bomb, audio, no BUNDLE) is refused before the generator or media hear of it", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    for (const sdp of [mSectionBomb(), CHROMIUM_OFFER.replace("m=video", "m=audio"), CHROMIUM_OFFER.replace("a=group:BUNDLE 0\r\n", "")]) {
+      const message = await failsWith(bus, (c) => c.send({ type: "offer", sdp }), "bad_request", CLOSE_CODES.protocolError);
+      expect(message).toStartWith("not an offer the page sends: ");
+    }
+    expect([seen.starts, seen.offers, seen.ended]).toEqual([[], [], []]);
   });
 
   test("control before the offer, or a second offer, is a protocol error", async () => {
