@@ -3,6 +3,7 @@
  * either parse or fail with a typed Http3Error, never anything else.
  */
 import { expect, test } from "bun:test";
+import { seededRandom } from "@ballstream/shared/testing/control-fuzz";
 import { CAPSULE_TYPE, decodeCloseSession, encodeCloseSession, readCapsule } from "../../src/webtransport/capsule.ts";
 import { Http3Error } from "../../src/webtransport/errors.ts";
 import { FRAME_TYPE, encodeFrame, readFrame } from "../../src/webtransport/frames.ts";
@@ -10,16 +11,6 @@ import { huffmanDecode, huffmanEncode } from "../../src/webtransport/huffman.ts"
 import { decodeFieldSection, encodeFieldSection } from "../../src/webtransport/qpack.ts";
 import { decodeSettings, encodeSettings, serverSettings } from "../../src/webtransport/settings.ts";
 import { readVarint } from "../../src/webtransport/varint.ts";
-
-/** mulberry32: a small seeded PRNG so a failure can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [
   encodeFrame(FRAME_TYPE.headers, encodeFieldSection([[":method", "CONNECT"], [":protocol", "webtransport"], ["origin", "http://x"]])),
@@ -80,7 +71,7 @@ function parseAll(input: Uint8Array): void {
 }
 
 test("12,000 random and mutated inputs into the frame, SETTINGS, QPACK, Huffman and capsule parsers", () => {
-  const random = prng(0x5eed);
+  const random = seededRandom(0x5eed);
   let inputs = 0;
   for (let i = 0; i < 6000; i++) {
     parseAll(Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)));
