@@ -26,6 +26,10 @@ export interface SignalingConfig {
   readonly maxSessions: number;
   /** Viewer sessions one client address may hold at once; further ones are closed with `limitExceeded`. */
   readonly maxSessionsPerIp: number;
+  /** New sessions per second over all addresses (bursts of 5 s' worth); more are closed with `limitExceeded`. */
+  readonly sessionRatePerS: number;
+  /** New sessions per second from one address (bursts of 5 s' worth); more are closed with `limitExceeded`. */
+  readonly sessionRatePerIpPerS: number;
   /** Control messages a session may send per second (bursts up to the same number); more end it. */
   readonly controlRatePerS: number;
   /** Datagrams a session may send per second (bursts up to the same number); more are dropped and counted. */
@@ -56,6 +60,8 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   offerTimeoutMs: 10_000,
   maxSessions: 32,
   maxSessionsPerIp: 8,
+  sessionRatePerS: 10,
+  sessionRatePerIpPerS: 2,
   controlRatePerS: 20,
   datagramRatePerS: 500,
   wtIdleTimeoutMs: 30_000,
@@ -67,9 +73,9 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
 /**
  * Reads HTTP_HOST, HTTP_PORT, TLS_CERT + TLS_KEY (both or neither), WT_HOST (default: HTTP_HOST), WT_PORT,
  * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
- * CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS, TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS and the metrics
- * listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT (default 9466) and METRICS_TOKEN. Throws naming the
- * variable on bad values.
+ * SESSION_RATE_PER_S, SESSION_RATE_PER_IP_PER_S, CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS,
+ * TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS and the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
+ * (default 9466) and METRICS_TOKEN. Throws naming the variable on bad values.
  */
 export function signalingConfigFromEnv(env: Record<string, string | undefined>): SignalingConfig {
   const d = DEFAULT_SIGNALING_CONFIG;
@@ -89,6 +95,8 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     offerTimeoutMs: intEnv(env, "OFFER_TIMEOUT_MS", d.offerTimeoutMs, 100, 600_000),
     maxSessions: intEnv(env, "MAX_SESSIONS", d.maxSessions, 1, 10_000),
     maxSessionsPerIp: intEnv(env, "MAX_SESSIONS_PER_IP", d.maxSessionsPerIp, 1, 10_000),
+    sessionRatePerS: intEnv(env, "SESSION_RATE_PER_S", d.sessionRatePerS, 1, 10_000),
+    sessionRatePerIpPerS: intEnv(env, "SESSION_RATE_PER_IP_PER_S", d.sessionRatePerIpPerS, 1, 10_000),
     controlRatePerS: intEnv(env, "CONTROL_RATE_PER_S", d.controlRatePerS, 1, 10_000),
     datagramRatePerS: intEnv(env, "DATAGRAM_RATE_PER_S", d.datagramRatePerS, 1, 1_000_000),
     wtIdleTimeoutMs: intEnv(env, "WT_IDLE_TIMEOUT_MS", d.wtIdleTimeoutMs, 1000, 600_000),

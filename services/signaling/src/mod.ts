@@ -10,14 +10,14 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, type Logger, type MetricsServer, type RejectReason, WT_PATH, createSignalingMetrics, inBackground, serveMetrics } from "@ballstream/shared";
+import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, LogThrottle, type Logger, type MetricsServer, type RejectReason, WT_PATH, createSignalingMetrics, inBackground, serveMetrics } from "@ballstream/shared";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
 import { clientConfig } from "./http/client-config.ts";
 import { healthz, readyz } from "./http/probes.ts";
 import { compose, withMiddleware } from "./http/router.ts";
 import { securityHeaders } from "./http/security-headers.ts";
 import { staticFiles } from "./http/static-files.ts";
-import { PerAddressCounter } from "./rate-limit.ts";
+import { PerAddressCounter, PerAddressRate, TokenBucket } from "./rate-limit.ts";
 import { ViewerSession } from "./viewer-session.ts";
 import { type CertificatePem, type WebTransportRefusal, type WebTransportServer, certificateHashBase64, createWebTransportServer } from "./webtransport/mod.ts";
 
@@ -113,21 +113,29 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   wtListening = true;
   certificateHashes = certificate ? [] : server.certificateHashes.map((h) => certificateHashBase64(h));
 
+  const newSessions = new TokenBucket(config.sessionRatePerS, SESSION_BURST_S * config.sessionRatePerS);
+  const newSessionsPerIp = new PerAddressRate(config.sessionRatePerIpPerS, SESSION_BURST_S * config.sessionRatePerIpPerS);
+  const refusalLog = new LogThrottle(1000);
+  /** Why a new session from `host` is refused (counted reason, close reason), or null: admitted, its slot taken. */
+  const refusal = (host: string): { reason: RejectReason; text: string } | null => {
+    if (sessions.size >= config.maxSessions) return { reason: "limit_exceeded", text: `the server is full (${config.maxSessions} sessions)` };
+    if (perIp.count(host) >= config.maxSessionsPerIp) return { reason: "limit_exceeded", text: `too many sessions from your address (${config.maxSessionsPerIp})` };
+    if (!newSessionsPerIp.take(host)) return { reason: "rate_limited", text: `too many new sessions from your address (over ${config.sessionRatePerIpPerS} a second)` };
+    if (!newSessions.take()) return { reason: "rate_limited", text: `the server is starting too many sessions (over ${config.sessionRatePerS} a second)` };
+    perIp.acquire(host);
+    return null;
+  };
+
   const accepting = (async () => {
     const reader = server.sessions.getReader();
     for (let next = await reader.read(); !next.done; next = await reader.read()) {
       const wtSession = next.value;
       const host = PerAddressCounter.hostOf(wtSession.remoteAddress);
-      if (sessions.size >= config.maxSessions) {
-        log.warn({ max: config.maxSessions, remote: wtSession.remoteAddress }, "session limit reached; refusing a viewer");
-        metrics.reject("session", "limit_exceeded");
-        wtSession.close({ closeCode: CLOSE_CODES.limitExceeded, reason: `the server is full (${config.maxSessions} sessions)` });
-        continue;
-      }
-      if (!perIp.acquire(host)) {
-        log.warn({ max: config.maxSessionsPerIp, remote: wtSession.remoteAddress }, "per-address session limit reached; refusing a viewer");
-        metrics.reject("session", "limit_exceeded");
-        wtSession.close({ closeCode: CLOSE_CODES.limitExceeded, reason: `too many sessions from your address (${config.maxSessionsPerIp})` });
+      const refused = refusal(host);
+      if (refused) {
+        refusalLog.hit((suppressed) => log.warn({ remote: wtSession.remoteAddress, reason: refused.reason, suppressed }, `refusing a viewer: ${refused.text}`));
+        metrics.reject("session", refused.reason);
+        wtSession.close({ closeCode: CLOSE_CODES.limitExceeded, reason: refused.text });
         continue;
       }
       const session = new ViewerSession(wtSession, {
@@ -177,6 +185,9 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       })()),
   };
 }
+
+/** New-session rate limits allow bursts of this many seconds' worth of their rate (a page reload is one session). */
+const SESSION_BURST_S = 5;
 
 /** How each WebTransport refusal is counted in `messages_rejected_total{kind="connection"}`. */
 const REJECT_REASON: Record<WebTransportRefusal, RejectReason> = {

@@ -2,30 +2,75 @@
 export class TokenBucket {
   readonly #ratePerMs: number;
   readonly #burst: number;
+  readonly #now: () => number;
   #tokens: number;
   #lastMs: number;
 
   /** `now` gives the time in ms (injectable for tests). */
-  constructor(
-    ratePerS: number,
-    burst: number = ratePerS,
-    private readonly now: () => number = () => performance.now(),
-  ) {
+  constructor(ratePerS: number, burst: number = ratePerS, now: () => number = () => performance.now()) {
     if (!(ratePerS > 0) || !(burst >= 1)) throw new RangeError(`bad token bucket: ${ratePerS}/s, burst ${burst}`);
     this.#ratePerMs = ratePerS / 1000;
     this.#burst = burst;
+    this.#now = now;
     this.#tokens = burst;
     this.#lastMs = now();
   }
 
   /** Takes one token: true if the event is within the rate, false if it must be refused. */
   take(): boolean {
-    const t = this.now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + (t - this.#lastMs) * this.#ratePerMs);
-    this.#lastMs = t;
+    this.#refill();
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  /** Whether the bucket has refilled to its burst: nothing was taken lately, so it may be forgotten. */
+  get full(): boolean {
+    this.#refill();
+    return this.#tokens >= this.#burst;
+  }
+
+  #refill(): void {
+    const t = this.#now();
+    this.#tokens = Math.min(this.#burst, this.#tokens + (t - this.#lastMs) * this.#ratePerMs);
+    this.#lastMs = t;
+  }
+}
+
+/**
+ * One {@link TokenBucket} per client address (host): how fast one address may make new sessions. Buckets that
+ * have refilled are forgotten once `maxAddresses` are held, so many addresses cannot grow the map for good.
+ */
+export class PerAddressRate {
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #make: () => TokenBucket;
+  readonly #maxAddresses: number;
+
+  /** `ratePerS` and `burst` per address; `now` as for {@link TokenBucket}. */
+  constructor(ratePerS: number, burst: number, maxAddresses = 10_000, now?: () => number) {
+    this.#make = () => new TokenBucket(ratePerS, burst, now);
+    this.#make(); // validates the settings now
+    this.#maxAddresses = maxAddresses;
+  }
+
+  /** Takes one token of `host`'s bucket: true if `host` is within its rate. */
+  take(host: string): boolean {
+    let bucket = this.#buckets.get(host);
+    if (bucket === undefined) {
+      if (this.#buckets.size >= this.#maxAddresses) this.#forgetFull();
+      bucket = this.#make();
+      this.#buckets.set(host, bucket);
+    }
+    return bucket.take();
+  }
+
+  /** Addresses with a bucket now. */
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  #forgetFull(): void {
+    for (const [host, bucket] of this.#buckets) if (bucket.full) this.#buckets.delete(host);
   }
 }
 

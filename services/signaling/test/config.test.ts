@@ -22,6 +22,8 @@ describe("signalingConfigFromEnv", () => {
       OFFER_TIMEOUT_MS: "3000",
       MAX_SESSIONS: "4",
       MAX_SESSIONS_PER_IP: "2",
+      SESSION_RATE_PER_S: "7",
+      SESSION_RATE_PER_IP_PER_S: "3",
       CONTROL_RATE_PER_S: "5",
       DATAGRAM_RATE_PER_S: "100",
       WT_IDLE_TIMEOUT_MS: "4000",
@@ -42,6 +44,8 @@ describe("signalingConfigFromEnv", () => {
       offerTimeoutMs: 3000,
       maxSessions: 4,
       maxSessionsPerIp: 2,
+      sessionRatePerS: 7,
+      sessionRatePerIpPerS: 3,
       controlRatePerS: 5,
       datagramRatePerS: 100,
       wtIdleTimeoutMs: 4000,
@@ -58,6 +62,8 @@ describe("signalingConfigFromEnv", () => {
     expect(() => signalingConfigFromEnv({ TLS_CERT: "/c.pem" })).toThrow("TLS_KEY");
     expect(() => signalingConfigFromEnv({ MAX_SESSIONS_PER_IP: "0" })).toThrow("MAX_SESSIONS_PER_IP");
     expect(() => signalingConfigFromEnv({ DATAGRAM_RATE_PER_S: "-1" })).toThrow("DATAGRAM_RATE_PER_S");
+    expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_S: "0" })).toThrow("SESSION_RATE_PER_S");
+    expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_IP_PER_S: "1.5" })).toThrow("SESSION_RATE_PER_IP_PER_S");
   });
 });
 

@@ -201,7 +201,7 @@ describe("ViewerSession", () => {
     const seen = backends(bus, { generator: "error" });
     const message = await failsWith(bus, (c) => c.send(OFFER), "unavailable", CLOSE_CODES.backendError);
     expect(message).toContain("no worker left");
-    expect(seen.offers).toHaveLength(0);
+    expect(seen.offers).toHaveLength(1); // media answered first; `ended` releases its peer
     await until(() => seen.ended.length === 1, "ended");
   });
 
@@ -216,10 +216,11 @@ describe("ViewerSession", () => {
     await failsWith(new MemoryBus(), (c) => c.send(OFFER), "unavailable", CLOSE_CODES.backendError);
   });
 
-  test("media rejecting the offer reaches the page", async () => {
+  test("media rejecting the offer reaches the page, and no generator session was started", async () => {
     const bus = new MemoryBus();
-    backends(bus, { media: "error" });
+    const seen = backends(bus, { media: "error" });
     expect(await failsWith(bus, (c) => c.send(OFFER), "unsupported", CLOSE_CODES.backendError)).toContain("media rejected the offer");
+    expect(seen.starts).toEqual([]); // no generator worker for an offer media refuses
   });
 
   test("a malformed control message is a protocol error", async () => {
