@@ -92,7 +92,7 @@ describe("Prometheus configuration", () => {
     expect(targets).toEqual({
       generator: [`generator:${DEFAULT_METRICS_PORTS.generator}`],
       media: [`media:${DEFAULT_METRICS_PORTS.media}`],
-      signaling: ["signaling:8080"],
+      signaling: [`signaling:${DEFAULT_METRICS_PORTS.signaling}`],
     });
   });
 

@@ -19,13 +19,14 @@ export HTTP_PORT="${HTTP_PORT:-18080}" WT_PORT="${WT_PORT:-14433}" ICE_PORT_MIN=
 export ICE_ADVERTISE_ADDRESS=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-info}"
 export SMOKE_NATS_PORT="${SMOKE_NATS_PORT:-14222}" SMOKE_NATS_MONITOR_PORT="${SMOKE_NATS_MONITOR_PORT:-18222}"
 export SMOKE_GENERATOR_METRICS_PORT="${SMOKE_GENERATOR_METRICS_PORT:-19464}" SMOKE_MEDIA_METRICS_PORT="${SMOKE_MEDIA_METRICS_PORT:-19465}"
+export SMOKE_SIGNALING_METRICS_PORT="${SMOKE_SIGNALING_METRICS_PORT:-19466}"
 # compose.yaml without published ports (Compose v1 refuses them with host networking), then the host override.
 bun deploy/smoke/host-compose.ts compose.yaml >"$SMOKE_WORK/compose.host-network.json"
 COMPOSE=(docker-compose -p ballstream-smoke --project-directory "$REPO" -f "$SMOKE_WORK/compose.host-network.json" -f deploy/smoke/compose.host.yaml)
 
 # The stack uses the host network: a port already taken would make a container fail and a probe talk to whatever
 # else listens there. Say so now, by name.
-for port in "$HTTP_PORT" "$SMOKE_NATS_PORT" "$SMOKE_NATS_MONITOR_PORT" "$SMOKE_GENERATOR_METRICS_PORT" "$SMOKE_MEDIA_METRICS_PORT"; do
+for port in "$HTTP_PORT" "$SMOKE_NATS_PORT" "$SMOKE_NATS_MONITOR_PORT" "$SMOKE_GENERATOR_METRICS_PORT" "$SMOKE_MEDIA_METRICS_PORT" "$SMOKE_SIGNALING_METRICS_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "smoke: TCP port $port on 127.0.0.1 is already in use; stop what listens there or set the port variables (see the top of $0)" >&2
     exit 1
@@ -79,3 +80,7 @@ health="$(docker inspect --format '{{.State.Health.Status}}' "$signaling_id")"
 [ "$health" = healthy ] || { echo "smoke: signaling's HEALTHCHECK says $health" >&2; exit 1; }
 phase "signaling ready and healthy; driving one session from headless Chromium"
 bun deploy/smoke/drive.ts "http://127.0.0.1:$HTTP_PORT"
+# Metrics on their own ports (never the page's), every service logged in to NATS (else it would not be ready).
+curl -fsS "http://127.0.0.1:$SMOKE_SIGNALING_METRICS_PORT/metrics" | grep -q '^ballstream_signaling_active_sessions' || { echo "smoke: no signaling metrics on $SMOKE_SIGNALING_METRICS_PORT" >&2; exit 1; }
+! curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" | grep -q '^ballstream_' || { echo "smoke: metrics are served on the page's port" >&2; exit 1; }
+phase "metrics on ports $SMOKE_GENERATOR_METRICS_PORT/$SMOKE_MEDIA_METRICS_PORT/$SMOKE_SIGNALING_METRICS_PORT only; NATS login accepted"

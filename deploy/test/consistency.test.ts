@@ -137,7 +137,7 @@ describe("kind overlay and cluster config", () => {
 
 describe("metrics", () => {
   test("scrape annotations and container ports name the services' metrics ports", () => {
-    const ports: Record<string, number> = { ...DEFAULT_METRICS_PORTS, signaling: 8080 };
+    const ports: Record<string, number> = DEFAULT_METRICS_PORTS;
     for (const s of SERVICES) {
       const template = find(base, "Deployment", s).spec.template;
       expect(template.metadata.annotations["prometheus.io/port"]).toBe(String(ports[s]));

@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { availableTools, buildKustomization, objectName } from "../src/kustomize.ts";
-import { ruleViolations } from "../src/rules.ts";
+import { natsCredentialViolations, networkPolicyViolations, ruleViolations } from "../src/rules.ts";
 import { validateAll } from "../src/schema.ts";
 
 const deploy = join(import.meta.dir, "..");
@@ -32,6 +32,12 @@ describe.each(cases)("%s with %s", (dir, _toolName, tool) => {
 
   test("every workload follows the project's rules", () => {
     expect(ruleViolations(objects)).toEqual([]);
+  });
+
+  test("every NATS client and the server log in with the Secret's credentials; NetworkPolicies deny by default and guard NATS", () => {
+    expect(natsCredentialViolations(objects)).toEqual([]);
+    expect(networkPolicyViolations(objects)).toEqual([]);
+    expect(objects.filter((o) => o.kind === "Secret").map(objectName)).toEqual([expect.stringMatching(/^Secret\/nats-credentials-/)]);
   });
 });
 
@@ -59,6 +65,11 @@ describe("a broken manifest fails validation", () => {
   test("an unknown protocol is a schema error", async () => {
     const objects = broken((y) => y.replace("protocol: TCP", "protocol: QUIC"));
     expect((await validateAll(objects))[0]).toMatch(/Deployment\/generator: .*protocol/);
+  });
+
+  test("a NATS client without its password is reported", () => {
+    const objects = broken((y) => y.replace(/ {12}- name: NATS_PASSWORD\n(?:[^\n]*\n){3} {18}key: NATS_PASSWORD\n/, ""));
+    expect(natsCredentialViolations(objects)).toEqual(["Deployment/generator: container generator: NATS_PASSWORD is not taken from a Secret that has it"]);
   });
 
   test("a writable root filesystem breaks the project's rules", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { K8sObject } from "../src/kustomize.ts";
-import { isPinnedImage, parseQuantity, ruleViolations } from "../src/rules.ts";
+import { isPinnedImage, natsCredentialViolations, networkPolicyViolations, parseQuantity, ruleViolations } from "../src/rules.ts";
 
 const good = {
   name: "c",
@@ -80,5 +80,38 @@ describe("ruleViolations", () => {
   });
   test("a workload without a pod template is reported", () => {
     expect(ruleViolations([{ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" }, spec: {} }])).toEqual(["Deployment/x: no pod template"]);
+  });
+});
+
+describe("NATS credentials and network policies", () => {
+  const secret: K8sObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "creds" }, data: { NATS_USER: "dQ==", NATS_PASSWORD: "cA==" } } as K8sObject;
+  const config: K8sObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg" }, data: { NATS_URL: "nats://nats:4222" } } as K8sObject;
+  const fromSecret = (name: string, secretName = "creds") => ({ name, valueFrom: { secretKeyRef: { name: secretName, key: name } } });
+  const login = [fromSecret("NATS_USER"), fromSecret("NATS_PASSWORD")];
+  const client = (env: unknown[]) => workload({ ...good, envFrom: [{ configMapRef: { name: "cfg" } }], env });
+  const server = (env: unknown[]): K8sObject => ({ ...workload({ ...good, image: "nats:2.10-alpine", env }), metadata: { name: "nats" } });
+
+  test("a client (NATS_URL from a ConfigMap) and the server need the login from a Secret that has it", () => {
+    expect(natsCredentialViolations([secret, config, client(login), server(login)])).toEqual([]);
+    expect(natsCredentialViolations([secret, config, client([fromSecret("NATS_USER"), { name: "NATS_PASSWORD", value: "literal" }])])).toEqual([
+      "Deployment/w: container c: NATS_PASSWORD is not taken from a Secret that has it",
+    ]);
+    expect(natsCredentialViolations([config, server([fromSecret("NATS_USER"), fromSecret("NATS_PASSWORD", "missing")])])).toHaveLength(2);
+    expect(natsCredentialViolations([secret, workload(good)])).toEqual([]);
+  });
+
+  const policy = (spec: Record<string, unknown>): K8sObject => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "p" }, spec } as K8sObject);
+  const denyAll = policy({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+  const natsPod = server(login);
+  (natsPod.spec as { template: { metadata?: unknown } }).template.metadata = { labels: { "app.kubernetes.io/name": "nats" } };
+  const natsIngress = (from: unknown[] | undefined) =>
+    policy({ podSelector: { matchLabels: { "app.kubernetes.io/name": "nats" } }, policyTypes: ["Ingress"], ingress: [{ ...(from ? { from } : {}), ports: [{ port: 4222 }] }] });
+
+  test("a default deny and a NATS policy that admits only named peers on 4222", () => {
+    const peers = [{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "ballstream" } } }];
+    expect(networkPolicyViolations([denyAll, natsIngress(peers), natsPod])).toEqual([]);
+    expect(networkPolicyViolations([natsIngress(peers), natsPod])).toEqual(["no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)"]);
+    expect(networkPolicyViolations([denyAll, natsPod])).toEqual(["Deployment/nats: no NetworkPolicy lets clients reach NATS on 4222"]);
+    expect(networkPolicyViolations([denyAll, natsIngress(undefined), natsPod])).toEqual(["Deployment/nats: a NetworkPolicy lets anyone reach NATS on 4222"]);
   });
 });
