@@ -13,10 +13,10 @@ import { decodeFieldSection, encodeFieldSection, type HeaderField } from "../../
 import { encodeSettings, serverSettings } from "../../src/webtransport/settings.ts";
 import { encodeVarint } from "../../src/webtransport/varint.ts";
 import { iterate } from "./iterate.ts";
-import { type RawClient, clientInitial, connectRawClient } from "./quic-client.ts";
+import { ATTACKER_HOST, floodInitials, unfinishedHeaders } from "./attacks.ts";
+import { type RawClient, connectRawClient } from "./quic-client.ts";
 
 const log = createLogger("wt-admission", { level: "silent", pretty: false });
-const ATTACKER = "127.0.0.2";
 const CONNECT: HeaderField[] = [
   [":method", "CONNECT"],
   [":protocol", "webtransport"],
@@ -68,45 +68,32 @@ async function connect(client: RawClient): Promise<string> {
   return decodeFieldSection(frame.frame.payload, 65536).find(([name]) => name === ":status")![1];
 }
 
-/** Packets from the server to a bare UDP socket of the attacker: what came back for its Initials. */
-async function attackerSocket() {
-  const received: Uint8Array[] = [];
-  const socket = await Bun.udpSocket({ hostname: ATTACKER, port: 0, socket: { data: (_s, data) => void received.push(data.slice()), error: () => {} } });
-  return { socket, received, local: { host: ATTACKER, port: socket.port } };
-}
-
 describe("admission at the QUIC layer", () => {
   test("1,000 Initials without a token each get a Retry and take no connection slot; a real client then connects", async () => {
     const s = await start();
-    const attacker = await attackerSocket();
-    for (let i = 0; i < 1000; i++) {
-      attacker.socket.send(clientInitial(s.port, attacker.local), s.port, "127.0.0.1");
-      if (i % 100 === 99) await Bun.sleep(1);
-    }
-    await Bun.sleep(200);
-    // Long header, type Retry (RFC 9000 §17.2.5: first byte 0b1111xxxx).
-    const retries = attacker.received.filter((packet) => (packet[0]! & 0xf0) === 0xf0).length;
-    expect(retries).toBeGreaterThan(900);
+    const flood = await floodInitials(s.port, 5000, 200);
+    expect(flood.sent).toBe(1000);
+    expect(flood.retries).toBeGreaterThan(900);
+    expect(flood.others).toBe(0);
     expect(s.connectionCount).toBe(0);
-    attacker.socket.close();
     expect(await connect(await connected(s.port))).toBe("200");
   });
 
   test("a client IP holds at most maxConnectionsPerAddress connections; others and freed slots are served", async () => {
     const s = await start({ maxConnectionsPerAddress: 2 });
-    const first = await connected(s.port, ATTACKER);
-    await connected(s.port, ATTACKER);
-    await expect(connectRawClient(s.port, ATTACKER, 1000)).rejects.toThrow("handshake failed");
+    const first = await connected(s.port, ATTACKER_HOST);
+    await connected(s.port, ATTACKER_HOST);
+    await expect(connectRawClient(s.port, ATTACKER_HOST, 1000)).rejects.toThrow("handshake failed");
     expect(refusals).toContain("address_connection_limit");
     expect(await connect(await connected(s.port))).toBe("200");
     first.close();
     await first.until(() => s.connectionCount === 2, 5000);
-    expect(await connect(await connected(s.port, ATTACKER))).toBe("200");
+    expect(await connect(await connected(s.port, ATTACKER_HOST))).toBe("200");
   });
 
   test("a connection without a CONNECT within handshakeTimeoutMs is dropped; one that sent it in time stays", async () => {
     const s = await start({ handshakeTimeoutMs: 300 });
-    const silent = await connected(s.port, ATTACKER);
+    const silent = await connected(s.port, ATTACKER_HOST);
     const honest = await connected(s.port);
     expect(await connect(honest)).toBe("200");
     await silent.until(() => s.connectionCount === 1, 3000);
@@ -119,23 +106,8 @@ describe("admission at the QUIC layer", () => {
   test("unfinished HEADERS on 200 streams: the server stops reading at its budget, flow control holds the rest back", async () => {
     const budget = 256 * 1024;
     const s = await start({ receiveBudgetBytes: budget });
-    const attacker = await connected(s.port, ATTACKER);
-    const streams = Array.from({ length: 200 }, (_, i) => 4 * i);
-    const opening = concatBytes(encodeVarint(FRAME_TYPE.headers), encodeVarint(60_000)); // declares 60,000 bytes, sends fewer
-    let accepted = 0;
-    for (const id of streams) accepted += attacker.offer(id, opening);
-    const sent = new Map(streams.map((id) => [id, 0]));
-    const deadline = Date.now() + 4000;
-    let lastProgress = Date.now();
-    for (let round = 0; round < 400 && Date.now() < deadline && Date.now() - lastProgress < 500; round++) {
-      for (const id of streams) {
-        const taken = attacker.offer(id, new Uint8Array(59_000 - sent.get(id)!));
-        sent.set(id, sent.get(id)! + taken);
-        accepted += taken;
-        if (taken > 0) lastProgress = Date.now();
-      }
-      await Bun.sleep(5);
-    }
+    const { clients: attackers, accepted } = await unfinishedHeaders(s.port, 1, 200, 4000);
+    clients.push(...attackers);
     // Without the budget the server read everything offered (measured: all 11.8 MB with a 64 MiB budget); now
     // the connection window (2 MiB) plus the budget is all a peer can make the server hold.
     expect(accepted).toBeLessThan(2 * 1024 * 1024 + budget + 64 * 1024);
