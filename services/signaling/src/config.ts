@@ -36,6 +36,14 @@ export interface SignalingConfig {
   readonly datagramRatePerS: number;
   /** A QUIC connection without packets for this long is closed (tab gone, network cut). */
   readonly wtIdleTimeoutMs: number;
+  /** QUIC connections held at once; further handshakes are ignored. */
+  readonly wtMaxConnections: number;
+  /** QUIC connections one client address may hold at once (default: two per allowed session, at least 8). */
+  readonly wtMaxConnectionsPerIp: number;
+  /** A QUIC connection that has not finished its handshake and sent its CONNECT by then is dropped. */
+  readonly wtHandshakeTimeoutMs: number;
+  /** Validate client addresses with QUIC Retry before keeping any state (one more round trip per connection). */
+  readonly wtRetry: boolean;
   /** A streaming session whose generator sent no truth for this long is ended (generator or bus down). */
   readonly truthTimeoutMs: number;
   /** A session whose page sent coordinates and then none for this long is ended (video stalled: media down). */
@@ -65,6 +73,10 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   controlRatePerS: 20,
   datagramRatePerS: 500,
   wtIdleTimeoutMs: 30_000,
+  wtMaxConnections: 256,
+  wtMaxConnectionsPerIp: 16,
+  wtHandshakeTimeoutMs: 5000,
+  wtRetry: true,
   truthTimeoutMs: 3000,
   videoTimeoutMs: 10_000,
   metrics: undefined,
@@ -74,7 +86,8 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
  * Reads HTTP_HOST, HTTP_PORT, TLS_CERT + TLS_KEY (both or neither), WT_HOST (default: HTTP_HOST), WT_PORT,
  * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
  * SESSION_RATE_PER_S, SESSION_RATE_PER_IP_PER_S, CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS,
- * TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS and the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
+ * WT_MAX_CONNECTIONS, WT_MAX_CONNECTIONS_PER_IP (default max(8, 2 × MAX_SESSIONS_PER_IP)), WT_HANDSHAKE_TIMEOUT_MS,
+ * WT_RETRY (1 or 0), TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS and the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
  * (default 9466) and METRICS_TOKEN. Throws naming the variable on bad values.
  */
 export function signalingConfigFromEnv(env: Record<string, string | undefined>): SignalingConfig {
@@ -83,6 +96,9 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
   const keyFile = stringEnv(env, "TLS_KEY", "");
   if ((certFile === "") !== (keyFile === "")) throw new Error("TLS_CERT and TLS_KEY must be set together");
   const httpHost = stringEnv(env, "HTTP_HOST", d.httpHost);
+  const maxSessionsPerIp = intEnv(env, "MAX_SESSIONS_PER_IP", d.maxSessionsPerIp, 1, 10_000);
+  const retry = stringEnv(env, "WT_RETRY", "1");
+  if (retry !== "1" && retry !== "0") throw new Error(`WT_RETRY must be 1 or 0, got ${JSON.stringify(retry.slice(0, 20))}`);
   return {
     httpHost,
     httpPort: intEnv(env, "HTTP_PORT", d.httpPort, 0, 65535),
@@ -94,12 +110,16 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     requestTimeoutMs: intEnv(env, "REQUEST_TIMEOUT_MS", d.requestTimeoutMs, 100, 120_000),
     offerTimeoutMs: intEnv(env, "OFFER_TIMEOUT_MS", d.offerTimeoutMs, 100, 600_000),
     maxSessions: intEnv(env, "MAX_SESSIONS", d.maxSessions, 1, 10_000),
-    maxSessionsPerIp: intEnv(env, "MAX_SESSIONS_PER_IP", d.maxSessionsPerIp, 1, 10_000),
+    maxSessionsPerIp,
     sessionRatePerS: intEnv(env, "SESSION_RATE_PER_S", d.sessionRatePerS, 1, 10_000),
     sessionRatePerIpPerS: intEnv(env, "SESSION_RATE_PER_IP_PER_S", d.sessionRatePerIpPerS, 1, 10_000),
     controlRatePerS: intEnv(env, "CONTROL_RATE_PER_S", d.controlRatePerS, 1, 10_000),
     datagramRatePerS: intEnv(env, "DATAGRAM_RATE_PER_S", d.datagramRatePerS, 1, 1_000_000),
     wtIdleTimeoutMs: intEnv(env, "WT_IDLE_TIMEOUT_MS", d.wtIdleTimeoutMs, 1000, 600_000),
+    wtMaxConnections: intEnv(env, "WT_MAX_CONNECTIONS", d.wtMaxConnections, 1, 100_000),
+    wtMaxConnectionsPerIp: intEnv(env, "WT_MAX_CONNECTIONS_PER_IP", Math.max(8, 2 * maxSessionsPerIp), 1, 100_000),
+    wtHandshakeTimeoutMs: intEnv(env, "WT_HANDSHAKE_TIMEOUT_MS", d.wtHandshakeTimeoutMs, 100, 60_000),
+    wtRetry: retry === "1",
     truthTimeoutMs: intEnv(env, "TRUTH_TIMEOUT_MS", d.truthTimeoutMs, 500, 600_000),
     videoTimeoutMs: intEnv(env, "VIDEO_TIMEOUT_MS", d.videoTimeoutMs, 500, 600_000),
     metrics: metricsEndpointFromEnv(env, { host: httpHost, port: DEFAULT_METRICS_PORTS.signaling }),

@@ -92,7 +92,13 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       ...(certificate ? { certificate } : {}),
       allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : localOrigins(scheme, httpPort),
       paths: [WT_PATH],
-      limits: { idleTimeoutMs: config.wtIdleTimeoutMs },
+      limits: {
+        idleTimeoutMs: config.wtIdleTimeoutMs,
+        maxConnections: config.wtMaxConnections,
+        maxConnectionsPerAddress: config.wtMaxConnectionsPerIp,
+        handshakeTimeoutMs: config.wtHandshakeTimeoutMs,
+      },
+      addressValidation: config.wtRetry,
       log: options.log,
       onRefused: (reason) => metrics.reject("connection", REJECT_REASON[reason]),
     });

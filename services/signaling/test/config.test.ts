@@ -27,6 +27,10 @@ describe("signalingConfigFromEnv", () => {
       CONTROL_RATE_PER_S: "5",
       DATAGRAM_RATE_PER_S: "100",
       WT_IDLE_TIMEOUT_MS: "4000",
+      WT_MAX_CONNECTIONS: "50",
+      WT_MAX_CONNECTIONS_PER_IP: "5",
+      WT_HANDSHAKE_TIMEOUT_MS: "2500",
+      WT_RETRY: "0",
       TRUTH_TIMEOUT_MS: "2000",
       VIDEO_TIMEOUT_MS: "6000",
       METRICS_PORT: "9100",
@@ -49,11 +53,19 @@ describe("signalingConfigFromEnv", () => {
       controlRatePerS: 5,
       datagramRatePerS: 100,
       wtIdleTimeoutMs: 4000,
+      wtMaxConnections: 50,
+      wtMaxConnectionsPerIp: 5,
+      wtHandshakeTimeoutMs: 2500,
+      wtRetry: false,
       truthTimeoutMs: 2000,
       videoTimeoutMs: 6000,
       metrics: { host: "0.0.0.0", port: 9100, token: "scrape-me" },
     });
     expect(signalingConfigFromEnv({ HTTP_HOST: "0.0.0.0", WT_HOST: "::" }).wtHost).toBe("::");
+    // Connections per address follow the session cap unless set: two per session, at least 8.
+    expect(signalingConfigFromEnv({ MAX_SESSIONS_PER_IP: "40" }).wtMaxConnectionsPerIp).toBe(80);
+    expect(signalingConfigFromEnv({ MAX_SESSIONS_PER_IP: "1" }).wtMaxConnectionsPerIp).toBe(8);
+    expect(signalingConfigFromEnv({}).wtRetry).toBe(true);
   });
 
   test("bad values name their variable", () => {
@@ -64,6 +76,8 @@ describe("signalingConfigFromEnv", () => {
     expect(() => signalingConfigFromEnv({ DATAGRAM_RATE_PER_S: "-1" })).toThrow("DATAGRAM_RATE_PER_S");
     expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_S: "0" })).toThrow("SESSION_RATE_PER_S");
     expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_IP_PER_S: "1.5" })).toThrow("SESSION_RATE_PER_IP_PER_S");
+    expect(() => signalingConfigFromEnv({ WT_RETRY: "yes" })).toThrow("WT_RETRY");
+    expect(() => signalingConfigFromEnv({ WT_HANDSHAKE_TIMEOUT_MS: "10" })).toThrow("WT_HANDSHAKE_TIMEOUT_MS");
   });
 });
 
