@@ -111,7 +111,11 @@ export async function connectRawClient(port: number, localHost = "127.0.0.1", ti
         break;
       }
       if (!sent) break;
-      if (!socket.closed) socket.send(out.subarray(0, sent[0]), sent[1].to.port, sent[1].to.host);
+      try {
+        if (!socket.closed) socket.send(out.subarray(0, sent[0]), sent[1].to.port, sent[1].to.host);
+      } catch {
+        // ECONNREFUSED after an ICMP unreachable: the server is gone; QUIC's own timers end the connection
+      }
     }
     clearTimeout(timer);
     const timeout = conn.timeout();
