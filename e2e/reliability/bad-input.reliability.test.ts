@@ -8,17 +8,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CLOSE_CODES, encodeCoordinates } from "@ballstream/shared";
 import type { Browser, Page } from "playwright-core";
-import type { Sample } from "../../web/src/lib/samples.ts";
 import type { BallstreamHook } from "../../web/src/lib/hook.ts";
-import { launchChromium, readHook, waitForHook } from "../harness/browser.ts";
-import { startOneProcess } from "../harness/systems.ts";
+import { waitForHook } from "../harness/browser.ts";
 import type { RunningSystem } from "../harness/viewer-scenario.ts";
 import { chromiumOfferSdp, lightState, openLight, openLightPage } from "./light-client.ts";
+import { healthyStillPlays, startLiveSystem } from "./live-system.ts";
 import { metricSample, settle } from "./probes.ts";
 import { type RawSession, openRawSession } from "./raw-session.ts";
 
 const MAX_PER_IP = 12;
-const ENV = { MAX_SESSIONS_PER_IP: String(MAX_PER_IP), CONTROL_RATE_PER_S: "10", DATAGRAM_RATE_PER_S: "200", OFFER_TIMEOUT_MS: "2000" };
+// SESSION_RATE_PER_IP_PER_S: every raw session here comes from 127.0.0.1 (the new-session rate has its own test: session-abuse).
+const ENV = { MAX_SESSIONS_PER_IP: String(MAX_PER_IP), SESSION_RATE_PER_IP_PER_S: "100", CONTROL_RATE_PER_S: "10", DATAGRAM_RATE_PER_S: "200", OFFER_TIMEOUT_MS: "2000" };
 const REJECTED = "ballstream_signaling_messages_rejected_total";
 
 let system: RunningSystem;
@@ -31,13 +31,7 @@ let sdp: string;
 const raws: RawSession[] = [];
 
 beforeAll(async () => {
-  [system, browser] = await Promise.all([startOneProcess(ENV), launchChromium()]);
-  metricsUrl = system.metricsUrls[0]!;
-  origin = new URL(system.url).origin;
-  wtPort = ((await (await fetch(new URL("config.json", system.url))).json()) as { wtPort: number }).wtPort;
-  healthy = await (await browser.newContext()).newPage();
-  await healthy.goto(system.url);
-  await waitForHook(healthy, "streaming", (h) => h.status === "streaming" && h.reportsReceived > 0, 30_000);
+  ({ system, browser, healthy, metricsUrl, wtPort, origin } = await startLiveSystem(ENV));
   const helper = await (await browser.newContext()).newPage();
   await openLightPage(helper, system.url);
   sdp = await chromiumOfferSdp(helper);
@@ -54,17 +48,6 @@ async function raw(from = origin): Promise<RawSession> {
   const r = await openRawSession(wtPort, from);
   raws.push(r);
   return r;
-}
-
-/** The healthy viewer still decodes frames and still gets error reports, and its frame errors stay tiny. */
-async function healthyStillPlays(): Promise<void> {
-  const before = (await readHook(healthy))!;
-  const after = await waitForHook(healthy, "more frames and reports", (h) => h.inbound.framesDecoded >= before.inbound.framesDecoded + 20 && h.reportsReceived >= before.reportsReceived + 20, 20_000);
-  expect(after.status).toBe("streaming");
-  const samples = await healthy.evaluate(() => (globalThis as unknown as { ballstream: BallstreamHook }).ballstream.samples().slice(-200));
-  const errors = samples.filter((s: Sample) => s.found && s.frameId !== null && Number.isFinite(s.frameErrorPx)).map((s: Sample) => s.frameErrorPx);
-  expect(errors.length).toBeGreaterThan(0);
-  expect(Math.max(...errors)).toBeLessThanOrEqual(2);
 }
 
 /** Closes every raw client and waits until signaling holds only the healthy viewer's session. */
@@ -129,7 +112,7 @@ describe("bad input against a live system", () => {
     expect(inputs).toBeGreaterThanOrEqual(10_000);
     expect((await fetch(new URL("healthz", system.url))).status).toBe(200);
     expect(await metricSample(metricsUrl, REJECTED, { kind: "datagram" })).toBeGreaterThan(0);
-    await healthyStillPlays();
+    await healthyStillPlays(healthy);
   });
 
   test("a CONNECT from a foreign origin gets 403 and is counted", async () => {
@@ -149,11 +132,12 @@ describe("bad input against a live system", () => {
     await r.client.until(() => r.ended(), 10_000);
   });
 
-  test("garbage SDP: media's refusal reaches the client as an error and a close", async () => {
+  test("garbage SDP: refused by signaling before any work as bad_request, and a close", async () => {
     const r = await raw();
     r.send({ type: "offer", sdp: "v=0 this is not SDP" });
     const error = await r.next("error");
-    expect(error?.type === "error" && error.message).toContain("media");
+    expect(error).toMatchObject({ type: "error", code: "bad_request" });
+    expect(error?.type === "error" && error.message).toStartWith("not an offer the page sends: ");
     await r.client.until(() => r.ended(), 10_000);
   });
 
@@ -171,7 +155,7 @@ describe("bad input against a live system", () => {
     }
     expect(await metricSample(metricsUrl, REJECTED, { kind: "datagram", reason: "rate_limited" })).toBeGreaterThan(limitedBefore);
     expect(r.ended()).toBe(false); // a flood is dropped, not fatal
-    await healthyStillPlays(); // its frame errors stay ≤ 2 px: the bogus (1, 1) centres never touched it
+    await healthyStillPlays(healthy); // its frame errors stay ≤ 2 px: the bogus (1, 1) centres never touched it
   });
 
   test("control messages over the rate cap end the session with limitExceeded", async () => {
@@ -199,7 +183,7 @@ describe("bad input against a live system", () => {
     expect(opened.filter((r) => r.ended())).toHaveLength(1);
     expect(await metricSample(metricsUrl, REJECTED, { kind: "session", reason: "limit_exceeded" })).toBe(before + 1);
     await closeRaws();
-    await healthyStillPlays();
+    await healthyStillPlays(healthy);
   });
 
   test("no secrets in the logs: no private key, no ICE passwords from the SDPs", () => {

@@ -20,7 +20,8 @@ const LIGHT_BATCHES = 14;
 const LIGHT_PER_BATCH = 6;
 const CUT_CLIENTS = 10;
 /** Short QUIC idle timeout so cut clients are noticed quickly; caps high enough for the churn. */
-const ENV = { WT_IDLE_TIMEOUT_MS: "3000", MAX_SESSIONS_PER_IP: "100", MAX_SESSIONS: "100", VIDEO_TIMEOUT_MS: "60000" };
+// 100 viewers from one address within ~35 s: above the default new-session rates, which session-abuse tests.
+const ENV = { WT_IDLE_TIMEOUT_MS: "3000", MAX_SESSIONS_PER_IP: "100", MAX_SESSIONS: "100", SESSION_RATE_PER_IP_PER_S: "100", SESSION_RATE_PER_S: "100", VIDEO_TIMEOUT_MS: "60000" };
 
 let system: NatsSystem;
 let browser: Browser;

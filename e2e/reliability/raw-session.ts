@@ -5,17 +5,18 @@
  */
 import { type ClientMessage, ControlMessageReader, type ServerMessage, frameControlMessage, parseServerMessage } from "@ballstream/shared";
 import { concatBytes } from "../../services/signaling/src/webtransport/bytes.ts";
+import { CAPSULE_TYPE, decodeCloseSession, readCapsule } from "../../services/signaling/src/webtransport/capsule.ts";
 import { FRAME_TYPE, encodeFrame, readFrame } from "../../services/signaling/src/webtransport/frames.ts";
 import { type HeaderField, decodeFieldSection, encodeFieldSection } from "../../services/signaling/src/webtransport/qpack.ts";
 import { encodeSettings, serverSettings } from "../../services/signaling/src/webtransport/settings.ts";
+import type { WebTransportCloseInfo } from "../../services/signaling/src/webtransport/types.ts";
 import { encodeVarint } from "../../services/signaling/src/webtransport/varint.ts";
 import { type RawClient, connectRawClient } from "../../services/signaling/test/webtransport/quic-client.ts";
 
 /** The WebTransport bidirectional stream signal (draft-02). */
 const WT_BIDI_SIGNAL = 0x41;
-/** The stream ids this client uses: CONNECT on 0, the control stream on 4. */
-const CONNECT_STREAM = 0;
-const CONTROL_STREAM = 4;
+/** The stream ids of the `index`-th session of a client: CONNECT on 8 × index, its control stream on the next bidi id. */
+const streamsOf = (index: number) => ({ connect: 8 * index, control: 8 * index + 4 });
 
 /** A raw client with one CONNECT sent. */
 export interface RawSession {
@@ -34,12 +35,20 @@ export interface RawSession {
   datagram(payload: Uint8Array): void;
   /** Whether the server ended the session: the CONNECT stream finished or reset, or the connection closed. */
   ended(): boolean;
+  /** The server's close code and reason (its CLOSE_WEBTRANSPORT_SESSION capsule in a DATA frame), once it sent one. */
+  closeInfo(): WebTransportCloseInfo | null;
+  /** Ends the session from the client's side: FIN on its control and CONNECT streams (the connection stays). */
+  finish(): void;
 }
 
-/** Connects to the WebTransport port and sends a CONNECT from `origin`. */
-export async function openRawSession(wtPort: number, origin: string): Promise<RawSession> {
-  const client = await connectRawClient(wtPort);
-  client.send(2, concatBytes(encodeVarint(0x00), encodeFrame(FRAME_TYPE.settings, encodeSettings(serverSettings(65536)))), false);
+/**
+ * Connects to the WebTransport port and sends a CONNECT from `origin`; with `on`, sends it as session number
+ * `on.index` of an open client instead (one connection making session after session).
+ */
+export async function openRawSession(wtPort: number, origin: string, on?: { readonly client: RawClient; readonly index: number }): Promise<RawSession> {
+  const client = on?.client ?? (await connectRawClient(wtPort));
+  const { connect: connectStream, control: controlStream } = streamsOf(on?.index ?? 0);
+  if (!on) client.send(2, concatBytes(encodeVarint(0x00), encodeFrame(FRAME_TYPE.settings, encodeSettings(serverSettings(65536)))), false);
   const connect: HeaderField[] = [
     [":method", "CONNECT"],
     [":protocol", "webtransport"],
@@ -48,33 +57,54 @@ export async function openRawSession(wtPort: number, origin: string): Promise<Ra
     [":path", "/wt"],
     ["origin", origin],
   ];
-  client.send(CONNECT_STREAM, encodeFrame(FRAME_TYPE.headers, encodeFieldSection(connect)), false);
-  await client.until(() => readFrame(client.read(CONNECT_STREAM).bytes, 0, 65536) !== null || client.conn.isClosed(), 10_000);
-  const frame = readFrame(client.read(CONNECT_STREAM).bytes, 0, 65536);
+  client.send(connectStream, encodeFrame(FRAME_TYPE.headers, encodeFieldSection(connect)), false);
+  await client.until(() => readFrame(client.read(connectStream).bytes, 0, 65536) !== null || client.conn.isClosed(), 10_000);
+  const frame = readFrame(client.read(connectStream).bytes, 0, 65536);
   const status = frame ? (decodeFieldSection(frame.frame.payload, 65536).find(([n]) => n === ":status")?.[1] ?? "none") : "none";
 
   let opened = false;
+  /** Control bytes QUIC flow control has not taken yet: written as the window opens, on every poll. */
+  let unsent: Uint8Array = new Uint8Array(0);
+  let finAfterUnsent = false;
+  /** A FIN on a stream the server may already have stopped or reset (then there is nothing to end). */
+  const finQuietly = (streamId: number) => {
+    try {
+      client.send(streamId, new Uint8Array(0), true);
+    } catch {
+      // stopped or reset by the server
+    }
+  };
+  const pump = () => {
+    if (unsent.length > 0) unsent = unsent.subarray(client.offer(controlStream, unsent));
+    if (unsent.length === 0 && finAfterUnsent) {
+      finAfterUnsent = false;
+      finQuietly(controlStream);
+    }
+  };
   const reader = new ControlMessageReader();
   const received: ServerMessage[] = [];
   let consumed = 0;
   const poll = () => {
-    const { bytes } = client.read(CONTROL_STREAM);
+    pump();
+    const { bytes } = client.read(controlStream);
     if (bytes.length > consumed) {
       for (const m of reader.push(bytes.subarray(consumed))) received.push(parseServerMessage(m));
       consumed = bytes.length;
     }
   };
   const ended = () => {
-    const connect = client.read(CONNECT_STREAM);
+    const connect = client.read(connectStream);
     return client.conn.isClosed() || connect.fin || connect.resetCode !== null;
   };
   const session: RawSession = {
     client,
     status,
     sendControlBytes(bytes, fin = false) {
-      const header = opened ? new Uint8Array(0) : concatBytes(encodeVarint(WT_BIDI_SIGNAL), encodeVarint(CONNECT_STREAM));
+      const header = opened ? new Uint8Array(0) : concatBytes(encodeVarint(WT_BIDI_SIGNAL), encodeVarint(connectStream));
       opened = true;
-      client.send(CONTROL_STREAM, concatBytes(header, bytes), fin);
+      unsent = concatBytes(unsent, header, bytes);
+      finAfterUnsent ||= fin;
+      pump();
     },
     send(message) {
       session.sendControlBytes(frameControlMessage(message));
@@ -87,19 +117,33 @@ export async function openRawSession(wtPort: number, origin: string): Promise<Ra
       await client
         .until(() => {
           poll();
-          return received.some((m) => m.type === type) || ended() || client.read(CONTROL_STREAM).fin;
+          return received.some((m) => m.type === type) || ended() || client.read(controlStream).fin;
         }, timeoutMs)
         .catch(() => undefined);
       return received.find((m) => m.type === type);
     },
     datagram(payload) {
       try {
-        client.datagram(concatBytes(encodeVarint(CONNECT_STREAM / 4), payload));
+        client.datagram(concatBytes(encodeVarint(connectStream / 4), payload));
       } catch {
         // the client's own queue is full or the connection is gone: a flood may lose some
       }
     },
     ended,
+    closeInfo() {
+      const { bytes } = client.read(connectStream);
+      const headers = readFrame(bytes, 0, 65536);
+      const data = headers && readFrame(bytes, headers.bytes, 65536);
+      const capsule = data?.frame.type === FRAME_TYPE.data ? readCapsule(data.frame.payload, 0, 65536) : null;
+      return capsule?.capsule.type === CAPSULE_TYPE.closeSession ? decodeCloseSession(capsule.capsule.value) : null;
+    },
+    finish() {
+      if (opened) {
+        finAfterUnsent = true;
+        pump();
+      }
+      finQuietly(connectStream);
+    },
   };
   return session;
 }
