@@ -6,12 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { controlFuzzCases, datagramFuzzCases } from "@ballstream/shared/testing/control-fuzz";
-import type { Browser, Page } from "playwright-core";
 import { floodInitials, halfOpen, unfinishedHeaders } from "../../services/signaling/test/webtransport/attacks.ts";
 import type { RawClient } from "../../services/signaling/test/webtransport/quic-client.ts";
-import { launchChromium, readHook, waitForHook } from "../harness/browser.ts";
-import { startOneProcess } from "../harness/systems.ts";
-import type { RunningSystem } from "../harness/viewer-scenario.ts";
+import { waitForHook } from "../harness/browser.ts";
+import { type LiveSystem, healthyStillPlays, startLiveSystem } from "./live-system.ts";
 import { metricSample, processFigures, settle } from "./probes.ts";
 import { openRawSession } from "./raw-session.ts";
 
@@ -19,44 +17,26 @@ import { openRawSession } from "./raw-session.ts";
 const ENV = { SESSION_RATE_PER_S: "1000", SESSION_RATE_PER_IP_PER_S: "1000", MAX_SESSIONS_PER_IP: "32", WT_MAX_CONNECTIONS_PER_IP: "16", WT_HANDSHAKE_TIMEOUT_MS: "3000" };
 const QUIC_CONNECTIONS = "ballstream_signaling_quic_connections";
 
-let system: RunningSystem;
-let browser: Browser;
-let healthy: Page;
-let metricsUrl: string;
-let wtPort: number;
-let origin: string;
+let live: LiveSystem;
 const attackers: RawClient[] = [];
 
 beforeAll(async () => {
-  [system, browser] = await Promise.all([startOneProcess(ENV), launchChromium()]);
-  metricsUrl = system.metricsUrls[0]!;
-  origin = new URL(system.url).origin;
-  wtPort = ((await (await fetch(new URL("config.json", system.url))).json()) as { wtPort: number }).wtPort;
-  healthy = await (await browser.newContext()).newPage();
-  await healthy.goto(system.url);
-  await waitForHook(healthy, "streaming", (h) => h.status === "streaming" && h.reportsReceived > 0, 30_000);
+  live = await startLiveSystem(ENV);
 });
 
 afterAll(async () => {
   for (const client of attackers) client.close();
-  await browser?.close();
-  await system?.cleanup();
+  await live?.browser.close();
+  await live?.system.cleanup();
 });
-
-/** The healthy viewer still decodes frames and gets error reports. */
-async function healthyStillPlays(): Promise<void> {
-  const before = (await readHook(healthy))!;
-  const after = await waitForHook(healthy, "more frames and reports", (h) => h.inbound.framesDecoded >= before.inbound.framesDecoded + 20 && h.reportsReceived >= before.reportsReceived + 20, 20_000);
-  expect(after.status).toBe("streaming");
-}
 
 /** A new browser tab reaches "streaming" with reports: returns how long that took, in ms. */
 async function freshBrowserConnects(): Promise<number> {
-  const context = await browser.newContext();
+  const context = await live.browser.newContext();
   try {
     const page = await context.newPage();
     const started = performance.now();
-    await page.goto(system.url);
+    await page.goto(live.system.url);
     await waitForHook(page, "a fresh viewer streaming", (h) => h.status === "streaming" && h.reportsReceived > 0, 30_000);
     return performance.now() - started;
   } finally {
@@ -64,7 +44,7 @@ async function freshBrowserConnects(): Promise<number> {
   }
 }
 
-const connections = () => metricSample(metricsUrl, QUIC_CONNECTIONS);
+const connections = () => metricSample(live.metricsUrl, QUIC_CONNECTIONS);
 
 /** Runs `work` while sampling signaling's QUIC connections every 200 ms; returns its result and the peak seen. */
 async function withPeakConnections<T>(work: Promise<T>): Promise<{ result: T; peak: number }> {
@@ -87,19 +67,19 @@ async function withPeakConnections<T>(work: Promise<T>): Promise<{ result: T; pe
 describe("attacks against a live system", () => {
   test("a handshake flood (6,000 Initials in 3 s from one socket) takes no connection slot; a new browser connects meanwhile", async () => {
     const baseline = await connections();
-    const flooding = floodInitials(wtPort, 2000, 3000);
+    const flooding = floodInitials(live.wtPort, 2000, 3000);
     const { result: connectMs, peak } = await withPeakConnections(Bun.sleep(500).then(freshBrowserConnects));
     const flood = await flooding;
     console.log(`handshake flood: ${flood.sent} Initials, ${flood.retries} Retries back, ${flood.others} other packets; QUIC connections ${baseline} → at most ${peak}; a fresh browser streamed after ${connectMs.toFixed(0)} ms`);
     expect(flood.others).toBe(0);
     expect(flood.retries).toBeGreaterThan(flood.sent / 2); // some are lost in the attacker's own socket buffer
     expect(peak).toBeLessThanOrEqual(baseline + 1); // the fresh browser's own connection only
-    await healthyStillPlays();
+    await healthyStillPlays(live.healthy);
   });
 
   test("half-open handshakes: one address holds at most its cap, and each is dropped after the handshake timeout", async () => {
     const baseline = await connections();
-    const { result: held, peak } = await withPeakConnections(halfOpen(wtPort, 20));
+    const { result: held, peak } = await withPeakConnections(halfOpen(live.wtPort, 20));
     attackers.push(...held);
     console.log(`half-open: ${held.length} of 20 handshakes from one address got in; QUIC connections ${baseline} → at most ${peak}`);
     expect(held.length).toBeGreaterThanOrEqual(16); // the first 16 at once, more only as the oldest time out
@@ -107,19 +87,19 @@ describe("attacks against a live system", () => {
     const started = performance.now();
     expect(await settle(connections, (n) => n <= baseline, 10_000)).toBeLessThanOrEqual(baseline);
     console.log(`half-open: all dropped ${(performance.now() - started).toFixed(0)} ms after the last got in`);
-    await healthyStillPlays();
+    await healthyStillPlays(live.healthy);
   });
 
   test("3 connections × 200 unfinished 60 KB HEADERS: memory stays bounded, flow control holds the attacker back", async () => {
-    const before = processFigures(system.server.pid).rssMiB;
-    const { clients, accepted } = await unfinishedHeaders(wtPort, 3, 200, 6000);
+    const before = processFigures(live.system.server.pid).rssMiB;
+    const { clients, accepted } = await unfinishedHeaders(live.wtPort, 3, 200, 6000);
     attackers.push(...clients);
     await Bun.sleep(500);
-    const after = processFigures(system.server.pid).rssMiB;
+    const after = processFigures(live.system.server.pid).rssMiB;
     console.log(`unfinished HEADERS: ${(accepted / 2 ** 20).toFixed(1)} MiB let through of ${((3 * 200 * 59_000) / 2 ** 20).toFixed(1)} MiB tried; RSS ${before.toFixed(0)} → ${after.toFixed(0)} MiB`);
     expect(accepted).toBeLessThan(3 * 4 * 2 ** 20);
     expect(after - before).toBeLessThan(64);
-    await healthyStillPlays();
+    await healthyStillPlays(live.healthy);
     for (const client of clients) client.close();
   });
 
@@ -129,7 +109,7 @@ describe("attacks against a live system", () => {
     for (let i = 0; i < cases.length; i += 4) {
       await Promise.all(
         cases.slice(i, i + 4).map(async (c) => {
-          const session = await openRawSession(wtPort, origin);
+          const session = await openRawSession(live.wtPort, live.origin);
           try {
             if (session.status !== "200") throw new Error(`CONNECT answered ${session.status}`);
             session.sendControlBytes(c.bytes, c.fin);
@@ -146,13 +126,13 @@ describe("attacks against a live system", () => {
     }
     console.log(`control fuzzer over QUIC: ${cases.length} cases, ${failures.length} failures`);
     expect(failures).toEqual([]);
-    await healthyStillPlays();
+    await healthyStillPlays(live.healthy);
   });
 
   test("2,000 hostile datagrams on a live session are dropped and counted; the session stays open", async () => {
-    const rejected = () => metricSample(metricsUrl, "ballstream_signaling_messages_rejected_total", { kind: "datagram" });
+    const rejected = () => metricSample(live.metricsUrl, "ballstream_signaling_messages_rejected_total", { kind: "datagram" });
     const before = await rejected();
-    const session = await openRawSession(wtPort, origin);
+    const session = await openRawSession(live.wtPort, live.origin);
     try {
       const datagrams = datagramFuzzCases(2000, 0xbad);
       for (let i = 0; i < datagrams.length; i++) {
@@ -166,7 +146,7 @@ describe("attacks against a live system", () => {
     } finally {
       session.client.close();
     }
-    await healthyStillPlays();
+    await healthyStillPlays(live.healthy);
     console.log(`after every attack a fresh browser streamed in ${(await freshBrowserConnects()).toFixed(0)} ms`);
   });
 });

@@ -18,7 +18,8 @@ import { type RawSession, openRawSession } from "./raw-session.ts";
 
 const MAX_PER_IP = 12;
 // SESSION_RATE_PER_IP_PER_S: every raw session here comes from 127.0.0.1 (the new-session rate has its own test: session-abuse).
-const ENV = { MAX_SESSIONS_PER_IP: String(MAX_PER_IP), SESSION_RATE_PER_IP_PER_S: "100", CONTROL_RATE_PER_S: "10", DATAGRAM_RATE_PER_S: "200", OFFER_TIMEOUT_MS: "2000" };
+/** 40 garbage connections in a row from 127.0.0.1: the per-address connection cap is not what this file tests. */
+const ENV = { MAX_SESSIONS_PER_IP: String(MAX_PER_IP), WT_MAX_CONNECTIONS_PER_IP: "100", SESSION_RATE_PER_IP_PER_S: "100", CONTROL_RATE_PER_S: "10", DATAGRAM_RATE_PER_S: "200", OFFER_TIMEOUT_MS: "2000" };
 const REJECTED = "ballstream_signaling_messages_rejected_total";
 
 let system: RunningSystem;
