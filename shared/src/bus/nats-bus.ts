@@ -10,6 +10,7 @@ import { DrainingConnectionError, ClosedConnectionError, errors, RequestError, T
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { Bus, BusMessage, BusSubscription, RequestOptions, SubscribeOptions } from "./bus.ts";
 import { BusError, checkSubject } from "./bus.ts";
+import { inBackground } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 
 /** Options of {@link connectNatsBus}. */
@@ -206,7 +207,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
   }
   const bus = new NatsBus(nc, log);
   log.info({ server: nc.getServer(), version: nc.info?.version, maxPayload: bus.maxPayload }, "connected to NATS");
-  void (async () => {
+  const watching = (async () => {
     let downSince = 0;
     for await (const s of nc.status()) {
       switch (s.type) {
@@ -239,9 +240,14 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
       }
     }
   })();
-  void nc.closed().then((err) => {
-    if (err) log.error({ err }, "NATS connection closed with an error");
-    else log.info("NATS connection closed");
-  });
+  inBackground(log, "watching the NATS connection status", watching);
+  inBackground(
+    log,
+    "watching the NATS connection close",
+    nc.closed().then((err) => {
+      if (err) log.error({ err }, "NATS connection closed with an error");
+      else log.info("NATS connection closed");
+    }),
+  );
   return bus;
 }

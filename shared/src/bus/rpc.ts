@@ -5,6 +5,7 @@ import { ProtocolError } from "../errors.ts";
 import { decodeJson, encodeJson } from "../json-codec.ts";
 import type { Reply } from "../messages.ts";
 import { asObject } from "../validate.ts";
+import { inBackground } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 
 /**
@@ -42,7 +43,7 @@ export function serveJson<Req, Res>(
   return bus.subscribe(
     subject,
     (msg) => {
-      void (async () => {
+      const answering = (async () => {
         let reply: Reply<Res>;
         try {
           reply = { ok: true, value: await handle(parse(decodeJson(msg.data)), msg) };
@@ -59,6 +60,7 @@ export function serveJson<Req, Res>(
           log.warn({ err, subject }, "could not send reply");
         }
       })();
+      inBackground(log, `answering ${subject}`, answering);
     },
     options,
   );
