@@ -5,6 +5,7 @@ export * from "./bus/nats-bus.ts";
 export * from "./bus/rpc.ts";
 export * from "./clock.ts";
 export * from "./config.ts";
+export * from "./control-pipe.ts";
 export * from "./errors.ts";
 export * from "./frame-codec.ts";
 export * from "./json-codec.ts";
