@@ -4,13 +4,14 @@
  * per frame, named by the frame's RTP timestamp (`VideoFrame.metadata().rtpTimestamp`, Chromium ≥ 122).
  * Runs off the main thread so that detection never delays the compositor.
  */
+import type { Coordinates } from "@ballstream/shared/wt-protocol";
 import { detectBall, detectBallRgba } from "./detect.ts";
-import type { FrameDetection } from "./frame-joiner.ts";
+import { coordinatesOf } from "./frame-flow.ts";
 
 /** Page → worker. */
 export type WorkerRequest = { readonly type: "start"; readonly frames: ReadableStream<VideoFrame> };
 /** Worker → page. */
-export type WorkerDetection = { readonly type: "detection"; readonly detection: FrameDetection } | { readonly type: "error"; readonly message: string };
+export type WorkerDetection = { readonly type: "detection"; readonly coordinates: Coordinates } | { readonly type: "error"; readonly message: string };
 
 interface WorkerScope {
   addEventListener(type: "message", listener: (e: MessageEvent<WorkerRequest>) => void): void;
@@ -54,9 +55,8 @@ async function run(scope: WorkerScope, frames: ReadableStream<VideoFrame>): Prom
       const size = frame.allocationSize();
       if (buffer.length < size) buffer = new Uint8Array(size);
       const t0 = performance.now();
-      const d = await detectInFrame(frame, buffer);
-      const detectMs = performance.now() - t0;
-      scope.postMessage({ type: "detection", detection: { rtpTimestamp, found: d.found, x: d.x, y: d.y, detectMs, decodedAtMs } });
+      const ball = await detectInFrame(frame, buffer);
+      scope.postMessage({ type: "detection", coordinates: coordinatesOf(rtpTimestamp, ball, decodedAtMs, performance.now() - t0) });
     } finally {
       frame.close();
     }

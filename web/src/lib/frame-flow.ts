@@ -6,7 +6,7 @@
  * {@link Sample}.
  */
 import type { Coordinates, ErrorReport } from "@ballstream/shared/wt-protocol";
-import { type FrameDetection, FrameJoiner, type JoinedFrame } from "./frame-joiner.ts";
+import { FrameJoiner, type JoinedFrame } from "./frame-joiner.ts";
 import { type Sample, SampleLog } from "./samples.ts";
 
 /** Where the flow's results go. */
@@ -17,9 +17,9 @@ export interface FrameFlowOutput {
   sample(sample: Sample): void;
 }
 
-/** The coordinates datagram's content for a detection (centre 0, 0 when the ball was not found). */
-export function coordinatesOf(d: FrameDetection): Coordinates {
-  return { rtpTimestamp: d.rtpTimestamp, found: d.found, x: d.found ? d.x : 0, y: d.found ? d.y : 0, decodedAtMs: d.decodedAtMs, detectMs: d.detectMs };
+/** A frame's detection as {@link Coordinates} (centre 0, 0 when the ball was not found; the detector says NaN). */
+export function coordinatesOf(rtpTimestamp: number, ball: { found: boolean; x: number; y: number }, decodedAtMs: number, detectMs: number): Coordinates {
+  return { rtpTimestamp, found: ball.found, x: ball.found ? ball.x : 0, y: ball.found ? ball.y : 0, decodedAtMs, detectMs };
 }
 
 /** Per-frame bookkeeping of one session; bounded memory (see {@link FrameJoiner} and {@link SampleLog}). */
@@ -35,8 +35,8 @@ export class FrameFlow {
   }
 
   /** The worker's detection of a frame: its coordinates are sent now; its sample waits for presentation. */
-  detected(d: FrameDetection, nowMs: number): void {
-    this.#out.send(coordinatesOf(d));
+  detected(d: Coordinates, nowMs: number): void {
+    this.#out.send(d);
     this.#finished(this.#joiner.detected(d), nowMs);
   }
 
@@ -46,8 +46,8 @@ export class FrameFlow {
   }
 
   /** Main-thread fallback: the frame was detected in its own presentation callback. */
-  detectedAtPresentation(d: FrameDetection, presentedAtMs: number, nowMs: number): void {
-    this.#out.send(coordinatesOf(d));
+  detectedAtPresentation(d: Coordinates, presentedAtMs: number, nowMs: number): void {
+    this.#out.send(d);
     this.#finished([{ ...d, presentedAtMs }], nowMs);
   }
 

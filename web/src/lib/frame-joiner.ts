@@ -1,25 +1,15 @@
 /**
- * Joins the two halves of what the page knows about a frame, both keyed by its RTP timestamp: the detection (from
- * the worker reading the decoded `VideoFrame`) and the presentation (requestVideoFrameCallback, when the
+ * Joins the two halves of what the page knows about a frame, both keyed by its RTP timestamp: the detection (its
+ * {@link Coordinates}, from the worker reading the decoded `VideoFrame`) and the presentation (requestVideoFrameCallback, when the
  * compositor showed it). Only the page's samples need the presentation (glass-to-glass); the coordinates leave at
  * detection. A detection whose frame is never presented (the compositor skipped it, or the tab is hidden) is
  * released with `presentedAtMs: null` as soon as a later frame is presented, or after `maxWaitMs`.
  */
+import type { Coordinates } from "@ballstream/shared/wt-protocol";
 import { type Joined, KeyedJoin } from "./keyed-join.ts";
 
-/** What the detector found in one frame. Times in epoch ms. */
-export interface FrameDetection {
-  readonly rtpTimestamp: number;
-  readonly found: boolean;
-  readonly x: number;
-  readonly y: number;
-  readonly detectMs: number;
-  /** When the decoded frame reached the page's detector. */
-  readonly decodedAtMs: number;
-}
-
 /** A detection with its presentation time (null: never presented). */
-export interface JoinedFrame extends FrameDetection {
+export interface JoinedFrame extends Coordinates {
   readonly presentedAtMs: number | null;
 }
 
@@ -28,14 +18,14 @@ export const FRAME_JOIN_WAIT_MS = 200;
 
 /** Pairs detections with presentations; bounded memory. */
 export class FrameJoiner {
-  readonly #join: KeyedJoin<FrameDetection, number>;
+  readonly #join: KeyedJoin<Coordinates, number>;
 
   constructor(maxWaitMs = FRAME_JOIN_WAIT_MS, maxPending = 64) {
     this.#join = new KeyedJoin(maxWaitMs, maxPending);
   }
 
   /** Adds a detection; returns the frames now complete (an overflowing oldest one, unpresented). */
-  detected(d: FrameDetection): JoinedFrame[] {
+  detected(d: Coordinates): JoinedFrame[] {
     return this.#join.left(d.rtpTimestamp, d, d.decodedAtMs).map(joinedFrame);
   }
 
@@ -50,6 +40,6 @@ export class FrameJoiner {
   }
 }
 
-function joinedFrame({ left, right }: Joined<FrameDetection, number>): JoinedFrame {
+function joinedFrame({ left, right }: Joined<Coordinates, number>): JoinedFrame {
   return { ...left, presentedAtMs: right };
 }

@@ -12,8 +12,7 @@ import { ControlStream } from "./control-stream.ts";
 import type { WorkerDetection, WorkerRequest } from "./detect-worker.ts";
 import { detectBallRgba } from "./detect.ts";
 import { describeClose, describeConfigFailure, errorText, missingBrowserFeature } from "./failures.ts";
-import { FrameFlow } from "./frame-flow.ts";
-import type { FrameDetection } from "./frame-joiner.ts";
+import { FrameFlow, coordinatesOf } from "./frame-flow.ts";
 import { type InboundStats, NO_INBOUND_STATS, summariseInbound } from "./inbound-stats.ts";
 import type { Sample } from "./samples.ts";
 import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
@@ -38,7 +37,7 @@ export interface SessionState {
   framesSent: number;
   reportsReceived: number;
   lastReport: ErrorReport | null;
-  lastDetection: FrameDetection | null;
+  lastDetection: Coordinates | null;
   /** Presentation minus capture of the newest sample whose frame's presentation is known. */
   glassToGlassMs: number | null;
   inbound: InboundStats;
@@ -216,7 +215,7 @@ export class ViewerSession {
       const worker = new Worker(new URL("./detect-worker.ts", import.meta.url), { type: "module" });
       this.#worker = worker;
       worker.addEventListener("message", (e: MessageEvent<WorkerDetection>) => {
-        if (e.data.type === "detection") this.#detected(e.data.detection);
+        if (e.data.type === "detection") this.#detected(e.data.coordinates);
         else this.#set({ events: [...this.state.events, `detector: ${e.data.message}`].slice(-MAX_EVENTS) });
       });
       const frames = new Processor({ track: track.clone() }).readable;
@@ -250,20 +249,20 @@ export class ViewerSession {
       if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
       const t0 = performance.now();
       context.drawImage(this.#video, 0, 0, width, height);
-      const d = detectBallRgba(context.getImageData(0, 0, width, height).data, width, height);
-      const detection = { rtpTimestamp: rtp, found: d.found, x: d.x, y: d.y, detectMs: performance.now() - t0, decodedAtMs: presentedAtMs };
+      const ball = detectBallRgba(context.getImageData(0, 0, width, height).data, width, height);
+      const detection = coordinatesOf(rtp, ball, presentedAtMs, performance.now() - t0);
       this.#flow.detectedAtPresentation(detection, presentedAtMs, nowMs());
       this.#detection(detection);
     });
   }
 
   /** A detection from the worker: its coordinates leave now (see {@link FrameFlow}). */
-  #detected(d: FrameDetection): void {
+  #detected(d: Coordinates): void {
     this.#flow.detected(d, nowMs());
     this.#detection(d);
   }
 
-  #detection(d: FrameDetection): void {
+  #detection(d: Coordinates): void {
     this.state.framesDetected++;
     this.state.lastDetection = d;
     this.#listener.onChange();
