@@ -5,7 +5,7 @@ import { describeClose, describeConfigFailure, errorText, missingBrowserFeature 
 import { createHook } from "../src/lib/hook.ts";
 import { NO_INBOUND_STATS, summariseInbound } from "../src/lib/inbound-stats.ts";
 import { SAMPLE_COLUMNS, sampleOf, toCsv, toJson } from "../src/lib/samples.ts";
-import type { SessionState } from "../src/lib/session.ts";
+import type { SessionState } from "../src/lib/session-state.ts";
 
 const det = (rtp: number, decodedAtMs = 1000) => ({ rtpTimestamp: rtp, found: true, x: 1, y: 2, detectMs: 0.5, decodedAtMs });
 

@@ -1,7 +1,8 @@
-/** Validation of the server's `GET /config.json` answer (shared `ClientConfig`). */
+/** The server's `GET /config.json` answer (shared `ClientConfig`): fetched and validated. */
 import { parseSettings } from "@ballstream/shared/messages";
 import { asNumber, asObject, asString } from "@ballstream/shared/validate";
 import type { ClientConfig } from "@ballstream/shared/wt-protocol";
+import { describeConfigFailure, errorText } from "./failures.ts";
 
 /** Validates a {@link ClientConfig}; throws ProtocolError naming the bad field. */
 export function parseClientConfig(value: unknown): ClientConfig {
@@ -14,4 +15,20 @@ export function parseClientConfig(value: unknown): ClientConfig {
     certificateHashes: hashes.map((h, i) => asString(h, `config.certificateHashes[${i}]`, 128, /^[A-Za-z0-9+/]+=*$/)),
     defaults: parseSettings(o.defaults),
   };
+}
+
+/** Fetches and validates `/config.json`; throws an Error with the readable message for each way it fails. */
+export async function loadClientConfig(fetchConfig: () => Promise<Response> = () => fetch("/config.json", { cache: "no-store" })): Promise<ClientConfig> {
+  let response: Response;
+  try {
+    response = await fetchConfig();
+  } catch (e) {
+    throw new Error(describeConfigFailure(e));
+  }
+  if (!response.ok) throw new Error(describeConfigFailure(undefined, response.status));
+  try {
+    return parseClientConfig(await response.json());
+  } catch (e) {
+    throw new Error(`The server's /config.json is invalid: ${errorText(e)}`);
+  }
 }

@@ -6,7 +6,7 @@ import type { SessionSettings } from "@ballstream/shared/messages";
 import type { ErrorReport } from "@ballstream/shared/wt-protocol";
 import type { InboundStats } from "./inbound-stats.ts";
 import type { Sample } from "./samples.ts";
-import type { SessionState, SessionStatus } from "./session.ts";
+import type { SessionState, SessionStatus } from "./session-state.ts";
 
 /** What the hook exposes. */
 export interface BallstreamHook {
@@ -27,7 +27,7 @@ export interface BallstreamHook {
 
 /** The session side the hook reads. */
 export interface HookSource {
-  readonly state: SessionState;
+  readonly state: Readonly<SessionState>;
   samples(): Sample[];
   control(change: { fps?: number; speed?: number }): Promise<void>;
   stop(): Promise<void>;

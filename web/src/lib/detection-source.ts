@@ -1,0 +1,91 @@
+/**
+ * Which frames reach the detector, and when. With `MediaStreamTrackProcessor` every decoded `VideoFrame` of a clone
+ * of the track is read by the detection worker (detect-worker.ts; the processor's readable is transferable, the
+ * track is not), and `requestVideoFrameCallback` names the frames the compositor presents. Without it the video
+ * element is drawn onto a canvas and detected on the main thread in each presentation callback, which may see a
+ * frame one newer than the metadata names (≤ 1 frame of motion). See docs/web.md.
+ */
+import type { Coordinates } from "@ballstream/shared/wt-protocol";
+import type { WorkerDetection, WorkerRequest } from "./detect-worker.ts";
+import { detectBallRgba } from "./detect.ts";
+import { coordinatesOf } from "./frame-flow.ts";
+import type { DetectionPath } from "./session-state.ts";
+
+/** Where the detection source's results go (epoch ms). */
+export interface DetectionSink {
+  /** The worker detected a decoded frame (before it is shown). */
+  detected(coordinates: Coordinates): void;
+  /** The compositor presented a frame (worker path). */
+  presented(rtpTimestamp: number, presentedAtMs: number): void;
+  /** Main-thread fallback: a frame detected in its own presentation callback. */
+  detectedAtPresentation(coordinates: Coordinates, presentedAtMs: number): void;
+  /** Something the detector wants the viewer to know (e.g. frames without an RTP timestamp). */
+  event(message: string): void;
+}
+
+/** What detection needs from the browser (fakes in tests). */
+export interface DetectionPlatform {
+  /** The decoded frames of a track (`MediaStreamTrackProcessor`), or null where the browser cannot. */
+  readonly trackFrames: ((track: MediaStreamTrack) => ReadableStream<VideoFrame>) | null;
+  readonly createWorker: () => Worker;
+  readonly createCanvas: () => HTMLCanvasElement;
+}
+
+/** A running detection source. */
+export interface DetectionSource {
+  readonly path: DetectionPath;
+  /** Stops the worker and the frame callbacks. */
+  stop(): void;
+}
+
+type ProcessorClass = new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> };
+
+/** The real browser's platform: the worker path needs both `MediaStreamTrackProcessor` and `Worker`. */
+export function browserDetectionPlatform(scope: Record<string, unknown> = globalThis as unknown as Record<string, unknown>): DetectionPlatform {
+  const Processor = scope.MediaStreamTrackProcessor as ProcessorClass | undefined;
+  return {
+    trackFrames: typeof Processor === "function" && typeof scope.Worker === "function" ? (track) => new Processor({ track }).readable : null,
+    createWorker: () => new Worker(new URL("./detect-worker.ts", import.meta.url), { type: "module" }),
+    createCanvas: () => document.createElement("canvas"),
+  };
+}
+
+/** Starts detecting the frames of `track`, which plays in `video`; throws if the fallback has no 2D canvas. */
+export function startDetection(video: HTMLVideoElement, track: MediaStreamTrack, sink: DetectionSink, platform = browserDetectionPlatform()): DetectionSource {
+  let stopped = false;
+  /** Calls `f` with the RTP timestamp and epoch presentation time of every frame the compositor shows. */
+  const onPresented = (f: (rtp: number, presentedAtMs: number, metadata: VideoFrameCallbackMetadata) => void) => {
+    const callback = (_now: number, metadata: VideoFrameCallbackMetadata) => {
+      if (stopped) return;
+      if (metadata.rtpTimestamp !== undefined) f(metadata.rtpTimestamp, performance.timeOrigin + metadata.presentationTime, metadata);
+      video.requestVideoFrameCallback(callback);
+    };
+    video.requestVideoFrameCallback(callback);
+  };
+  if (platform.trackFrames) {
+    const worker = platform.createWorker();
+    worker.addEventListener("message", (e: MessageEvent<WorkerDetection>) => {
+      if (e.data.type === "detection") sink.detected(e.data.coordinates);
+      else sink.event(e.data.message);
+    });
+    const frames = platform.trackFrames(track.clone());
+    worker.postMessage({ type: "start", frames } satisfies WorkerRequest, [frames]);
+    onPresented((rtp, presentedAtMs) => sink.presented(rtp, presentedAtMs));
+    const stop = () => {
+      stopped = true;
+      worker.terminate();
+    };
+    return { path: "worker-videoframe", stop };
+  }
+  const canvas = platform.createCanvas();
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  if (!context) throw new Error("No 2D canvas for detection.");
+  onPresented((rtp, presentedAtMs, { width, height }) => {
+    if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
+    const t0 = performance.now();
+    context.drawImage(video, 0, 0, width, height);
+    const ball = detectBallRgba(context.getImageData(0, 0, width, height).data, width, height);
+    sink.detectedAtPresentation(coordinatesOf(rtp, ball, presentedAtMs, performance.now() - t0), presentedAtMs);
+  });
+  return { path: "main-thread-canvas", stop: () => void (stopped = true) };
+}

@@ -1,0 +1,198 @@
+/**
+ * The page's session, start to end: `/config.json` → WebTransport → control stream → WebRTC offer (receive-only
+ * H.264, complete ICE) → `session` + `answer` → playing; then the detection source's frames go through the
+ * {@link FrameFlow} (coordinates out on the {@link ReportChannel} at once, samples when report and presentation are
+ * joined). Browser-only wiring of the modules beside it; every state change goes through its {@link SessionStore},
+ * which the UI and the test hook read.
+ */
+import { nowMs } from "@ballstream/shared/clock";
+import type { SessionSettings } from "@ballstream/shared/messages";
+import type { Coordinates, ServerMessage } from "@ballstream/shared/wt-protocol";
+import { loadClientConfig } from "./client-config.ts";
+import { ControlStream } from "./control-stream.ts";
+import { type DetectionSource, startDetection } from "./detection-source.ts";
+import { errorText, missingBrowserFeature } from "./failures.ts";
+import { FrameFlow } from "./frame-flow.ts";
+import { summariseInbound } from "./inbound-stats.ts";
+import { ReportChannel } from "./report-channel.ts";
+import type { Sample } from "./samples.ts";
+import { type SessionState, SessionStore } from "./session-state.ts";
+import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
+import { createReceiveOffer } from "./webrtc.ts";
+
+const ICE_GATHERING_TIMEOUT_MS = 2000;
+const STATS_INTERVAL_MS = 1000;
+const JOIN_EXPIRY_INTERVAL_MS = 100;
+
+/** Reports of the session to the UI. */
+export interface SessionListener {
+  /** Something in `state` changed. */
+  onChange(): void;
+  /** A new sample (an error report joined with the page's record of its frame). */
+  onSample?(sample: Sample): void;
+}
+
+/** A live session of this page, bound to a `<video>` element. */
+export class PageSession {
+  readonly #store: SessionStore;
+  readonly #video: HTMLVideoElement;
+  readonly #listener: SessionListener;
+  readonly #flow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s) });
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #transport: WebTransport | null = null;
+  #control: ControlStream | null = null;
+  #reports: ReportChannel | null = null;
+  #pc: RTCPeerConnection | null = null;
+  #detection: DetectionSource | null = null;
+
+  constructor(video: HTMLVideoElement, listener: SessionListener) {
+    this.#video = video;
+    this.#listener = listener;
+    this.#store = new SessionStore(() => listener.onChange());
+  }
+
+  /** The live state (read only; changed in place by the session). */
+  get state(): Readonly<SessionState> {
+    return this.#store.state;
+  }
+
+  /** The session's samples so far (a copy). */
+  samples(): Sample[] {
+    return this.#flow.samples();
+  }
+
+  /** Connects and streams until the session ends; failures end in status "error" with a readable message. */
+  async start(settings: Partial<SessionSettings>): Promise<void> {
+    this.#store.connecting();
+    try {
+      const missing = missingBrowserFeature(globalThis as unknown as Record<string, unknown>);
+      if (missing) throw new Error(missing);
+      const config = await loadClientConfig();
+      const url = webTransportUrl(config, location.hostname);
+      const transport = new WebTransport(url, webTransportOptions(config));
+      this.#transport = transport;
+      transport.closed.catch(() => undefined); // a failed handshake is reported through `ready` below
+      await transport.ready.catch((e: unknown) => {
+        throw new Error(`Cannot open WebTransport to ${url} (${errorText(e)}): is the server running, and is UDP port ${config.wtPort} reachable?`);
+      });
+      transport.closed.then(
+        (info) => this.#end(info.closeCode ?? 0, info.reason ?? ""),
+        (e: unknown) => this.#fail(`The WebTransport connection to the server was lost (${errorText(e)}).`),
+      );
+      this.#reports = new ReportChannel(transport.datagrams);
+      this.#control = new ControlStream(await transport.createBidirectionalStream());
+      const { pc, sdp } = await createReceiveOffer(ICE_GATHERING_TIMEOUT_MS, { iceServers: [] });
+      this.#pc = pc;
+      pc.addEventListener("track", (e) => this.#play(e.track));
+      pc.addEventListener("connectionstatechange", () => {
+        if (pc.connectionState === "failed") this.#fail("The WebRTC connection failed (no ICE path to the media server).");
+      });
+      void this.#readReports(this.#reports);
+      this.#timers.push(setInterval(() => void this.#pollStats(), STATS_INTERVAL_MS));
+      this.#timers.push(setInterval(() => this.#flow.expire(nowMs()), JOIN_EXPIRY_INTERVAL_MS));
+      await this.#control.send({ type: "offer", sdp, settings });
+      for await (const m of this.#control.messages()) await this.#handle(m, pc);
+    } catch (e) {
+      this.#fail(errorText(e));
+    }
+  }
+
+  /** Asks the server to change fps and/or speed live; the server answers with the new settings. */
+  async control(change: { fps?: number; speed?: number }): Promise<void> {
+    await this.#control?.send({ type: "control", ...change });
+  }
+
+  /** Ends the session from the page. */
+  async stop(): Promise<void> {
+    if (this.#store.ended) return;
+    await this.#control?.send({ type: "stop" }).catch(() => undefined);
+    this.#end(0, "stopped by the viewer");
+  }
+
+  async #handle(m: ServerMessage, pc: RTCPeerConnection): Promise<void> {
+    switch (m.type) {
+      case "session":
+        return this.#store.opened(m.sessionId, m.settings);
+      case "answer":
+        await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
+        return this.#store.streaming();
+      case "settings":
+        return this.#store.settingsChanged(m.settings);
+      case "event":
+        this.#store.event(`${m.source}: ${m.message}`);
+        if (m.fatal) this.#fail(`The ${m.source} service ended the session: ${m.message}`);
+        return;
+      case "error":
+        return this.#fail(this.state.status === "streaming" ? `Server error (${m.code}): ${m.message}` : `The server rejected the offer (${m.code}): ${m.message}`);
+    }
+  }
+
+  async #readReports(channel: ReportChannel): Promise<void> {
+    for await (const report of channel.reports()) {
+      this.#store.reported(report);
+      this.#flow.report(report, nowMs());
+    }
+  }
+
+  #play(track: MediaStreamTrack): void {
+    this.#video.srcObject = new MediaStream([track]);
+    void this.#video.play().catch(() => undefined);
+    const flow = this.#flow;
+    const store = this.#store;
+    try {
+      this.#detection = startDetection(this.#video, track, {
+        detected(c) {
+          flow.detected(c, nowMs());
+          store.detected(c);
+        },
+        presented: (rtp, presentedAtMs) => flow.presented(rtp, presentedAtMs, nowMs()),
+        detectedAtPresentation(c, presentedAtMs) {
+          flow.detectedAtPresentation(c, presentedAtMs, nowMs());
+          store.detected(c);
+        },
+        event: (message) => store.event(`detector: ${message}`),
+      });
+      this.#store.detecting(this.#detection.path);
+    } catch (e) {
+      this.#fail(errorText(e));
+    }
+  }
+
+  #send(c: Coordinates): void {
+    if (!this.#reports) return;
+    this.#reports.send(c);
+    this.#store.sent();
+  }
+
+  #sampled(s: Sample): void {
+    this.#store.glassToGlass(s.glassToGlassMs);
+    this.#listener.onSample?.(s);
+  }
+
+  async #pollStats(): Promise<void> {
+    const pc = this.#pc;
+    if (!pc || this.#store.ended) return;
+    const report = await pc.getStats().catch(() => null);
+    if (report) this.#store.inbound(summariseInbound(report.values() as Iterable<Record<string, unknown>>));
+  }
+
+  #fail(message: string): void {
+    if (this.#store.failed(message)) this.#teardown(0, message);
+  }
+
+  #end(code: number, reason: string): void {
+    if (this.#store.closed(code, reason)) this.#teardown(code, reason);
+  }
+
+  #teardown(code: number, reason: string): void {
+    for (const t of this.#timers) clearInterval(t);
+    this.#detection?.stop();
+    this.#pc?.close();
+    void this.#control?.close();
+    try {
+      this.#transport?.close({ closeCode: code, reason: reason.slice(0, 100) });
+    } catch {
+      // already closed
+    }
+  }
+}
