@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { CLOSE_CODES, type ErrorReport } from "@ballstream/shared/wt-protocol";
 import { RollingSeries, drawChart, niceCeil } from "../src/lib/chart.ts";
 import { describeClose, describeConfigFailure, errorText, missingBrowserFeature } from "../src/lib/failures.ts";
+import { formatNumber } from "../src/lib/format.ts";
 import { createHook } from "../src/lib/hook.ts";
 import { NO_INBOUND_STATS, summariseInbound } from "../src/lib/inbound-stats.ts";
 import { SAMPLE_COLUMNS, sampleOf, toCsv, toJson } from "../src/lib/samples.ts";
@@ -120,5 +121,12 @@ describe("createHook", () => {
     await hook.stop();
     expect(actions).toEqual(['control {"fps":60}', "stop"]);
     expect(hook.samples()).toEqual([]);
+  });
+});
+
+describe("formatNumber", () => {
+  test("fixed decimals (1 by default), a dash without a finite value", () => {
+    expect([formatNumber(2.345), formatNumber(2.345, 2), formatNumber(59.6, 0)]).toEqual(["2.3", "2.35", "60"]);
+    expect([formatNumber(null), formatNumber(undefined), formatNumber(Number.NaN), formatNumber(Number.POSITIVE_INFINITY)]).toEqual(["–", "–", "–", "–"]);
   });
 });

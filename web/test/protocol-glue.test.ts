@@ -3,7 +3,7 @@ import { DEFAULT_SETTINGS } from "@ballstream/shared/messages";
 import { ControlMessageReader, frameControlMessage } from "@ballstream/shared/wt-protocol";
 import { parseClientConfig } from "../src/lib/client-config.ts";
 import { ControlStream } from "../src/lib/control-stream.ts";
-import { settingsFromQuery } from "../src/lib/settings-query.ts";
+import { pageQuery, settingsFromQuery } from "../src/lib/settings-query.ts";
 import { base64ToBytes, webTransportOptions, webTransportUrl } from "../src/lib/transport-options.ts";
 
 const config = { wtPort: 4433, wtPath: "/wt", certificateHashes: [] as string[], defaults: DEFAULT_SETTINGS };
@@ -35,6 +35,10 @@ describe("settingsFromQuery", () => {
     expect(() => settingsFromQuery("?fps=500")).toThrow(/fps/);
     expect(() => settingsFromQuery("?speed=fast")).toThrow(/speed/);
     expect(() => settingsFromQuery("?ballColor=red")).toThrow(/ballColor/);
+  });
+  test("pageQuery: the settings, or none and a warning naming the bad one", () => {
+    expect(pageQuery("?fps=60")).toEqual({ settings: { fps: 60 }, warning: null });
+    expect(pageQuery("?fps=60&speed=fast")).toEqual({ settings: {}, warning: expect.stringMatching(/^Ignoring the URL's settings: .*speed/) });
   });
 });
 

@@ -1,5 +1,6 @@
 /** Session settings from the page's URL query (`?fps=60&speed=400&ballColor=%2300ff00`). */
 import { type SessionSettings, parseSettings } from "@ballstream/shared/messages";
+import { errorText } from "./failures.ts";
 
 const NUMERIC = ["fps", "width", "height", "radius", "speed"] as const;
 const COLOURS = ["ballColor", "backgroundColor"] as const;
@@ -21,4 +22,13 @@ export function settingsFromQuery(search: string): Partial<SessionSettings> {
   }
   parseSettings(out);
   return out as Partial<SessionSettings>;
+}
+
+/** The URL's settings for the page: all of them, or none and the warning to show when one is bad. */
+export function pageQuery(search: string): { settings: Partial<SessionSettings>; warning: string | null } {
+  try {
+    return { settings: settingsFromQuery(search), warning: null };
+  } catch (e) {
+    return { settings: {}, warning: `Ignoring the URL's settings: ${errorText(e)}` };
+  }
 }

@@ -1,0 +1,115 @@
+/**
+ * The page as a person sees and uses it, in real Chromium against the one-process system: the figures, the
+ * receiver panel, the overlay's ring and cross on the ball, the chart, both downloads, Stop, and a bad URL setting.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Browser, Page } from "playwright-core";
+import { SAMPLE_COLUMNS } from "../web/src/lib/samples.ts";
+import { launchChromium, readHook, waitForHook } from "./harness/browser.ts";
+import { startOneProcess } from "./harness/systems.ts";
+import type { RunningSystem } from "./harness/viewer-scenario.ts";
+
+let system: RunningSystem | undefined;
+let browser: Browser | undefined;
+let page: Page;
+
+/** The text of the receiver panel's row `name`. */
+const row = (name: string, on = page) => on.locator(`dt:text-is('${name}') + dd`).innerText();
+
+async function open(query = ""): Promise<Page> {
+  const p = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+  await p.goto(`${system!.url}${query}`);
+  const hook = await waitForHook(p, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 30) || h.status === "error");
+  if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${system?.server.output().slice(-3000)}`);
+  return p;
+}
+
+beforeAll(async () => {
+  [system, browser] = await Promise.all([startOneProcess(), launchChromium()]);
+  page = await open();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.cleanup();
+});
+
+describe("the page, as a person sees it", () => {
+  test("status, session id, the live figures and the receiver panel", async () => {
+    const hook = (await readHook(page))!;
+    expect(await page.getByTestId("status").innerText()).toBe("streaming");
+    expect(await page.locator("code").innerText()).toBe(`session ${hook.sessionId}`);
+    for (const id of ["realtime-error", "frame-error", "latency"]) expect(await page.getByTestId(id).innerText()).toMatch(/^\d+\.\d+\s*(px|ms)$/);
+    expect(await page.getByTestId("codec").innerText()).toMatch(/^H264/);
+    expect(await row("settings")).toBe("640×480 @ 30 fps, 320 px/s");
+    expect(await row("detection path")).toBe("worker-videoframe");
+    expect(Number(await row("receive fps"))).toBeGreaterThan(20);
+    const [detected, sent] = (await row("frames detected / sent")).split(" / ").map(Number);
+    expect(detected).toBeGreaterThan(30);
+    expect(sent).toBeGreaterThan(30);
+    expect(Number(await row("reports received"))).toBeGreaterThan(30);
+  });
+
+  test("the ring sits on the ball's true centre and the cross on the detected one, at the video's scale", async () => {
+    const marks = await page.evaluate(async () => {
+      await new Promise(requestAnimationFrame);
+      const rect = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
+      const centre = (r: DOMRect) => [r.left + r.width / 2, r.top + r.height / 2];
+      const video = rect("video");
+      return { video: [video.left, video.top, video.width], ring: centre(rect(".ring")), ringWidth: rect(".ring").width, cross: centre(rect(".cross")) };
+    });
+    const [left, top, width] = marks.video as [number, number, number];
+    const scale = width / 640;
+    const [rx, ry] = marks.ring as [number, number];
+    const [cx, cy] = marks.cross as [number, number];
+    // both marks come from one report: the detection is within a pixel of that frame's truth
+    expect(Math.hypot(rx - cx, ry - cy)).toBeLessThan(3 * scale);
+    expect(Math.abs(marks.ringWidth - 2 * 28 * scale)).toBeLessThan(2);
+    const inside = (x: number, y: number) => x > left && x < left + width && y > top && y < top + 480 * scale;
+    expect(inside(rx, ry)).toBe(true);
+  });
+
+  test("the chart draws the last 20 s", async () => {
+    expect(await page.getByText(/^last 20 s · axis top \d+/).count()).toBe(1);
+    const drawn = await page.evaluate(() => {
+      const canvas = document.querySelector("canvas")!;
+      const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let lit = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) lit++;
+      return lit;
+    });
+    expect(drawn).toBeGreaterThan(500);
+  });
+
+  test("both downloads hold the session's samples", async () => {
+    const hook = (await readHook(page))!;
+    const text = async (name: string) => {
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name }).click()]);
+      expect(download.suggestedFilename()).toBe(`ballstream-${hook.sessionId}.${name === "JSON" ? "json" : "csv"}`);
+      return Bun.file((await download.path())!).text();
+    };
+    const csv = (await text("Download samples (CSV)")).trim().split("\n");
+    expect(csv[0]).toBe(SAMPLE_COLUMNS.join(","));
+    expect(csv.length).toBeGreaterThan(30);
+    const json = JSON.parse(await text("JSON")) as { sessionId: string; settings: { fps: number }; samples: unknown[] };
+    expect([json.sessionId, json.settings.fps, json.samples.length > 30]).toEqual([hook.sessionId!, 30, true]);
+  });
+
+  test("Stop ends the session: the banner says so, the buttons are off, the video placeholder is back", async () => {
+    await page.getByRole("button", { name: "Stop" }).click();
+    await waitForHook(page, "closed", (h) => h.status === "closed", 5000);
+    await page.getByText("Session ended: stopped by the viewer. Reload to start a new one.").waitFor({ timeout: 2000 });
+    expect(await page.getByTestId("status").innerText()).toBe("closed");
+    expect(await page.getByRole("button", { name: "Apply" }).isDisabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Stop" }).isDisabled()).toBe(true);
+    expect(await page.getByText("No video").count()).toBe(1);
+  });
+
+  test("a bad URL setting is reported and ignored; the session plays with the defaults", async () => {
+    const p = await open("?fps=abc&speed=200");
+    expect(await p.getByRole("alert").innerText()).toMatch(/^Ignoring the URL's settings: .*fps/);
+    expect(await row("settings", p)).toBe("640×480 @ 30 fps, 320 px/s");
+    expect(await p.getByLabel("fps").inputValue()).toBe("30");
+    await p.close();
+  });
+});
