@@ -8,7 +8,7 @@
  * | 4   | 1    | version (1)                            |
  * | 5   | 1    | pixel format (0 none, 1 I420, 2 zstd)  |
  * | 6   | 1    | session id length in bytes (1–64)      |
- * | 7   | 1    | reserved (0)                           |
+ * | 7   | 1    | frame rate (1–255 fps; 0 in truths)    |
  * | 8   | 4    | frame id (u32)                         |
  * | 12  | 2+2  | width, height (px)                     |
  * | 16  | 8    | capture time (epoch ms, f64)           |
@@ -18,6 +18,9 @@
  * | 60  | 4    | pixel byte length as sent (u32)        |
  * | 64  | n    | session id (ASCII)                     |
  * | 64+n| …    | pixels (I420, or one zstd frame of it) |
+ *
+ * A frame carries the rate it was drawn at (it lasts 1/fps s, as pion's `media.Sample` carries its `Duration`), so
+ * media follows a live fps change from the frames themselves: keyframe interval and bitrate stay per second.
  *
  * Format 2 carries the I420 pixels zstd-compressed (level 1: a mostly flat 640×480 frame shrinks ~500×);
  * `decodeFrame` decompresses it, at most to the I420 size of the header's width × height, so readers always get
@@ -70,6 +73,8 @@ export const FRAME_COMPRESSIONS: readonly FrameCompression[] = ["none", "zstd"];
 
 /** A drawn frame with its truth. `pixels` may be a view into the received message: copy it to keep it. */
 export interface Frame extends FrameTruth {
+  /** The session's frame rate when this frame was drawn: the frame lasts 1/fps s. */
+  readonly fps: number;
   readonly pixelFormat: PixelFormat;
   readonly pixels: Uint8Array;
 }
@@ -86,6 +91,8 @@ export const MAX_SESSION_ID_LENGTH = 64;
 export const MAX_DIMENSION = 4096;
 const FORMAT_I420 = 1;
 const FORMAT_I420_ZSTD = 2;
+/** Highest frame rate the header's byte holds. */
+const MAX_FPS = 255;
 /** Smallest bus payload frames can be split for: 1,920×1,080 takes 760 chunks of it, below the u16 chunk count. */
 export const MIN_FRAME_MESSAGE_BYTES = 4096;
 /** zstd level 1: the fastest level that already takes a flat frame to ~1 KB; higher levels only cost time. */
@@ -119,12 +126,12 @@ function checkTruth(t: FrameTruth): Uint8Array {
   return id;
 }
 
-function writeHeader(view: DataView, magic: number, format: number, t: FrameTruth, idLength: number, pixelBytes: number): void {
+function writeHeader(view: DataView, magic: number, format: number, t: FrameTruth, idLength: number, pixelBytes: number, fps: number): void {
   view.setUint32(0, magic, true);
   view.setUint8(4, VERSION);
   view.setUint8(5, format);
   view.setUint8(6, idLength);
-  view.setUint8(7, 0);
+  view.setUint8(7, fps);
   view.setUint32(8, t.frameId, true);
   view.setUint16(12, t.width, true);
   view.setUint16(14, t.height, true);
@@ -141,7 +148,7 @@ function writeHeader(view: DataView, magic: number, format: number, t: FrameTrut
 export function encodeTruth(t: FrameTruth): Uint8Array {
   const id = checkTruth(t);
   const out = new Uint8Array(HEADER_BYTES + id.length);
-  writeHeader(new DataView(out.buffer), MAGIC_TRUTH, 0, t, id.length, 0);
+  writeHeader(new DataView(out.buffer), MAGIC_TRUTH, 0, t, id.length, 0, 0);
   out.set(id, HEADER_BYTES);
   return out;
 }
@@ -152,6 +159,7 @@ export function encodeTruth(t: FrameTruth): Uint8Array {
  */
 export function encodeFrame(f: Frame, compression: FrameCompression = "none"): Uint8Array {
   const id = checkTruth(f);
+  if (!Number.isInteger(f.fps) || f.fps < 1 || f.fps > MAX_FPS) throw new ProtocolError("bad_request", `frame rate ${f.fps} must be an integer in 1–${MAX_FPS}`);
   const expected = i420ByteLength(f.width, f.height);
   if (f.pixels.length !== expected) {
     throw new ProtocolError("bad_request", `I420 ${f.width}x${f.height} needs ${expected} bytes, got ${f.pixels.length}`);
@@ -159,13 +167,13 @@ export function encodeFrame(f: Frame, compression: FrameCompression = "none"): U
   const packed = compression === "zstd" ? Bun.zstdCompressSync(f.pixels, { level: ZSTD_LEVEL }) : undefined;
   const [format, body] = packed && packed.length < expected ? [FORMAT_I420_ZSTD, packed] : [FORMAT_I420, f.pixels];
   const out = new Uint8Array(HEADER_BYTES + id.length + body.length);
-  writeHeader(new DataView(out.buffer), MAGIC_FRAME, format, f, id.length, body.length);
+  writeHeader(new DataView(out.buffer), MAGIC_FRAME, format, f, id.length, body.length, f.fps);
   out.set(id, HEADER_BYTES);
   out.set(body, HEADER_BYTES + id.length);
   return out;
 }
 
-function readHeader(data: Uint8Array, magic: number, what: string): { truth: FrameTruth; format: number; pixelBytes: number; end: number } {
+function readHeader(data: Uint8Array, magic: number, what: string): { truth: FrameTruth; format: number; fps: number; pixelBytes: number; end: number } {
   if (data.length < HEADER_BYTES) throw new ProtocolError("bad_request", `${what} truncated: ${data.length} bytes`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   if (view.getUint32(0, true) !== magic) throw new ProtocolError("bad_request", `${what}: bad magic`);
@@ -195,7 +203,7 @@ function readHeader(data: Uint8Array, magic: number, what: string): { truth: Fra
   if (width < 2 || height < 2 || width % 2 || height % 2 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
     throw new ProtocolError("bad_request", `${what}: bad size ${width}x${height}`);
   }
-  return { truth, format: view.getUint8(5), pixelBytes: view.getUint32(60, true), end };
+  return { truth, format: view.getUint8(5), fps: view.getUint8(7), pixelBytes: view.getUint32(60, true), end };
 }
 
 /** Decodes a truth message. Throws {@link ProtocolError} on truncated, garbled or trailing bytes. */
@@ -229,20 +237,21 @@ function decompressPixels(packed: Uint8Array, expected: number): Uint8Array {
  * frames, a fresh buffer for compressed ones. Throws {@link ProtocolError} on bad input.
  */
 export function decodeFrame(data: Uint8Array): Frame {
-  const { truth, format, pixelBytes, end } = readHeader(data, MAGIC_FRAME, "frame");
+  const { truth, format, fps, pixelBytes, end } = readHeader(data, MAGIC_FRAME, "frame");
+  if (fps === 0) throw new ProtocolError("bad_request", "frame: frame rate 0");
   const expected = i420ByteLength(truth.width, truth.height);
   const sent = data.length - end;
   if (format === FORMAT_I420) {
     if (pixelBytes !== expected || sent !== expected) {
       throw new ProtocolError("bad_request", `frame: ${truth.width}x${truth.height} I420 needs ${expected} pixel bytes, got ${sent}`);
     }
-    return { ...truth, pixelFormat: "I420", pixels: data.subarray(end) };
+    return { ...truth, fps, pixelFormat: "I420", pixels: data.subarray(end) };
   }
   if (format === FORMAT_I420_ZSTD) {
     if (pixelBytes !== sent || sent < 1 || sent >= expected) {
       throw new ProtocolError("bad_request", `frame: compressed pixel length ${pixelBytes} does not fit ${sent} bytes sent (and must be below ${expected})`);
     }
-    return { ...truth, pixelFormat: "I420", pixels: decompressPixels(data.subarray(end), expected) };
+    return { ...truth, fps, pixelFormat: "I420", pixels: decompressPixels(data.subarray(end), expected) };
   }
   throw new ProtocolError("unsupported", `frame: pixel format ${format}`);
 }

@@ -39,17 +39,25 @@ export const SETTINGS_LIMITS = {
   speed: [0, 5000],
 } as const;
 
+/** Settings that must be integers (frames per second and pixel sizes); the others may be fractional. */
+const INTEGER_SETTINGS: ReadonlySet<keyof typeof SETTINGS_LIMITS> = new Set(["fps", "width", "height"]);
+
+/** `o[key]` checked against {@link SETTINGS_LIMITS}, or undefined when absent; errors name it `what`. */
+function settingNumber(o: Record<string, unknown>, key: keyof typeof SETTINGS_LIMITS, what: string): number | undefined {
+  const [min, max] = SETTINGS_LIMITS[key];
+  return optionalNumber(o[key], what, min, max, INTEGER_SETTINGS.has(key));
+}
+
 /** Validates a (partial) settings object from an untrusted source, filling gaps from `base`. */
 export function parseSettings(value: unknown, base: SessionSettings = DEFAULT_SETTINGS): SessionSettings {
   const o = value === undefined ? {} : asObject(value, "settings");
-  const num = (k: keyof typeof SETTINGS_LIMITS, integer: boolean) =>
-    optionalNumber(o[k], `settings.${k}`, SETTINGS_LIMITS[k][0], SETTINGS_LIMITS[k][1], integer) ?? base[k];
+  const num = (k: keyof typeof SETTINGS_LIMITS) => settingNumber(o, k, `settings.${k}`) ?? base[k];
   const s: SessionSettings = {
-    fps: num("fps", true),
-    width: num("width", true),
-    height: num("height", true),
-    radius: num("radius", false),
-    speed: num("speed", false),
+    fps: num("fps"),
+    width: num("width"),
+    height: num("height"),
+    radius: num("radius"),
+    speed: num("speed"),
     ballColor: o.ballColor === undefined ? base.ballColor : asString(o.ballColor, "settings.ballColor", 7, COLOR_PATTERN),
     backgroundColor:
       o.backgroundColor === undefined ? base.backgroundColor : asString(o.backgroundColor, "settings.backgroundColor", 7, COLOR_PATTERN),
@@ -71,29 +79,53 @@ export function parseStartSessionRequest(value: unknown): StartSessionRequest {
   return { sessionId: asString(o.sessionId, "sessionId", 22, SESSION_ID_PATTERN), settings: parseSettings(o.settings) };
 }
 
-/** A live change to a running session (subject `sessionControl`): new fps and/or speed, or stop. */
-export type SessionControl = { readonly type: "update"; readonly fps?: number; readonly speed?: number } | { readonly type: "stop" };
+/** The settings a viewer may change while the session runs; every other setting is fixed at the start. */
+export const LIVE_SETTINGS = ["fps", "speed"] as const satisfies readonly (keyof SessionSettings)[];
 
-/** Validates the live-changeable fields (`fps`, `speed`) of an object; absent ones stay absent. */
-export function parseSessionUpdate(o: Record<string, unknown>): { fps?: number; speed?: number } {
-  const fps = optionalNumber(o.fps, "fps", SETTINGS_LIMITS.fps[0], SETTINGS_LIMITS.fps[1], true);
-  const speed = optionalNumber(o.speed, "speed", SETTINGS_LIMITS.speed[0], SETTINGS_LIMITS.speed[1]);
-  return { ...(fps === undefined ? {} : { fps }), ...(speed === undefined ? {} : { speed }) };
+/** One of the {@link LIVE_SETTINGS}. */
+export type LiveSetting = (typeof LIVE_SETTINGS)[number];
+
+/** A live change: some of the {@link LIVE_SETTINGS}; absent ones stay as they are. */
+export type SessionUpdate = { readonly [K in LiveSetting]?: SessionSettings[K] };
+
+/** Validates the {@link LIVE_SETTINGS} of an object (other fields are ignored); absent ones stay absent. */
+export function parseSessionUpdate(o: Record<string, unknown>): SessionUpdate {
+  const update: { [K in LiveSetting]?: number } = {};
+  for (const key of LIVE_SETTINGS) {
+    const value = settingNumber(o, key, key);
+    if (value !== undefined) update[key] = value;
+  }
+  return update;
 }
+
+/** The settings after a (validated) live change: the update's fields replace those of `settings`. */
+export function applyUpdate(settings: SessionSettings, update: SessionUpdate): SessionSettings {
+  const next: { -readonly [K in keyof SessionSettings]: SessionSettings[K] } = { ...settings };
+  for (const key of LIVE_SETTINGS) next[key] = update[key] ?? settings[key];
+  return next;
+}
+
+/**
+ * A live change as one message: what the page sends on its control stream, what signaling relays unchanged to
+ * the generator (subject `sessionControl`) and what the generator posts to the session's worker.
+ */
+export type ControlMessage = { readonly type: "control" } & SessionUpdate;
+
+/** A request on a running session's control subject: a live change, or stop. */
+export type SessionControl = ControlMessage | { readonly type: "stop" };
 
 /** Validates a {@link SessionControl}. */
 export function parseSessionControl(value: unknown): SessionControl {
   const o = asObject(value, "control");
   if (o.type === "stop") return { type: "stop" };
-  if (o.type !== "update") throw new ProtocolError("bad_request", 'control.type must be "update" or "stop"');
-  return { type: "update", ...parseSessionUpdate(o) };
+  if (o.type !== "control") throw new ProtocolError("bad_request", 'control.type must be "control" or "stop"');
+  return { type: "control", ...parseSessionUpdate(o) };
 }
 
-/** SDP offer relayed from a browser to a media replica (subject `mediaOffer`). */
+/** SDP offer relayed from a browser to a media replica (subject `mediaOffer`); the frames tell media the rest. */
 export interface MediaOfferRequest {
   readonly sessionId: string;
   readonly sdp: string;
-  readonly settings: SessionSettings;
 }
 
 /** Validates a {@link MediaOfferRequest}. */
@@ -102,7 +134,6 @@ export function parseMediaOfferRequest(value: unknown): MediaOfferRequest {
   return {
     sessionId: asString(o.sessionId, "sessionId", 22, SESSION_ID_PATTERN),
     sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH),
-    settings: parseSettings(o.settings),
   };
 }
 

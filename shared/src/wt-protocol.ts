@@ -11,7 +11,7 @@
  */
 import { ProtocolError, capText } from "./errors.ts";
 import { decodeJson, encodeJson } from "./json-codec.ts";
-import { MAX_SDP_LENGTH, type SessionSettings, SESSION_ID_PATTERN, parseSessionUpdate, parseSettings } from "./messages.ts";
+import { MAX_SDP_LENGTH, type SessionControl, type SessionSettings, SESSION_ID_PATTERN, parseSessionControl, parseSettings } from "./messages.ts";
 import { asNumber, asObject, asString, describeInput } from "./validate.ts";
 
 /** The WebTransport endpoint's path. */
@@ -31,11 +31,8 @@ export const CLOSE_CODES = {
   idleTimeout: 5,
 } as const;
 
-/** Page → signaling on the control stream. */
-export type ClientMessage =
-  | { readonly type: "offer"; readonly sdp: string; readonly settings?: Partial<SessionSettings> }
-  | { readonly type: "control"; readonly fps?: number; readonly speed?: number }
-  | { readonly type: "stop" };
+/** Page → signaling on the control stream: the offer, then live changes and stop as the generator takes them. */
+export type ClientMessage = { readonly type: "offer"; readonly sdp: string; readonly settings?: Partial<SessionSettings> } | SessionControl;
 
 /** Signaling → page on the control stream. */
 export type ServerMessage =
@@ -54,9 +51,8 @@ export function parseClientMessage(value: unknown): ClientMessage {
       return { type: "offer", sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH), ...(settings ? { settings } : {}) };
     }
     case "control":
-      return { type: "control", ...parseSessionUpdate(o) };
     case "stop":
-      return { type: "stop" };
+      return parseSessionControl(o);
     default:
       throw new ProtocolError("bad_request", `unknown message type ${describeInput(o.type)}`);
   }

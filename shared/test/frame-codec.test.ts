@@ -31,7 +31,7 @@ const truth: FrameTruth = {
   height: 48,
   radius: 10.5,
 };
-const frame: Frame = { ...truth, pixelFormat: "I420", pixels: pattern(i420ByteLength(64, 48)) };
+const frame: Frame = { ...truth, fps: 120, pixelFormat: "I420", pixels: pattern(i420ByteLength(64, 48)) };
 
 function rejects(fn: () => unknown, code: ProtocolError["code"], message?: RegExp): void {
   try {
@@ -118,8 +118,18 @@ describe("frame", () => {
     expect(pixels.buffer).toBe(bytes.buffer);
   });
 
+  test("carries its frame rate in header byte 7 (truths carry 0); an impossible rate is refused both ways", () => {
+    for (const fps of [1, 30, 120, 255]) expect(decodeFrame(encodeFrame({ ...frame, fps })).fps).toBe(fps);
+    expect(encodeFrame(frame)[7]).toBe(120);
+    expect(encodeTruth(truth)[7]).toBe(0);
+    for (const fps of [0, 256, 29.97]) rejects(() => encodeFrame({ ...frame, fps }), "bad_request", /frame rate/);
+    const zero = encodeFrame(frame);
+    zero[7] = 0;
+    rejects(() => decodeFrame(zero), "bad_request", /frame rate 0/);
+  });
+
   test("a 640x480 frame fits a default 1 MiB max_payload", () => {
-    const big: Frame = { ...truth, width: 640, height: 480, pixelFormat: "I420", pixels: new Uint8Array(460_800) };
+    const big: Frame = { ...frame, width: 640, height: 480, pixels: new Uint8Array(460_800) };
     expect(encodeFrame(big).length).toBeLessThan(1024 * 1024);
   });
 
@@ -192,7 +202,7 @@ describe("compressed frame (I420 + zstd)", () => {
   });
 
   test("a 640x480 flat frame shrinks to a few KB", () => {
-    const big: Frame = { ...truth, width: 640, height: 480, pixelFormat: "I420", pixels: new Uint8Array(460_800).fill(16) };
+    const big: Frame = { ...frame, width: 640, height: 480, pixels: new Uint8Array(460_800).fill(16) };
     const bytes = encodeFrame(big, "zstd");
     expect(bytes.length).toBeLessThan(4096);
     expect(decodeFrame(bytes).pixels.length).toBe(460_800);

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { MAX_ERROR_MESSAGE_CHARS, ProtocolError, capText } from "../src/errors.ts";
 import {
   DEFAULT_SETTINGS,
+  LIVE_SETTINGS,
   SESSION_ID_PATTERN,
+  applyUpdate,
   parseMediaOfferAnswer,
   parseMediaOfferRequest,
   parseSessionControl,
@@ -91,18 +93,34 @@ describe("session messages", () => {
     expect(code(() => parseStartSessionRequest({ sessionId: `${SID}x` }))).toBe("bad_request");
   });
 
-  test("control: update with fps and/or speed, or stop", () => {
+  test("control: a live change of fps and/or speed, or stop", () => {
     expect(parseSessionControl({ type: "stop", fps: 3 })).toEqual({ type: "stop" });
-    expect(parseSessionControl({ type: "update", fps: 60 })).toEqual({ type: "update", fps: 60 });
-    expect(parseSessionControl({ type: "update", speed: 0 })).toEqual({ type: "update", speed: 0 });
-    expect(parseSessionControl({ type: "update" })).toEqual({ type: "update" });
+    expect(parseSessionControl({ type: "control", fps: 60 })).toEqual({ type: "control", fps: 60 });
+    expect(parseSessionControl({ type: "control", speed: 0 })).toEqual({ type: "control", speed: 0 });
+    expect(parseSessionControl({ type: "control" })).toEqual({ type: "control" });
     expect(code(() => parseSessionControl({ type: "pause" }))).toBe("bad_request");
-    expect(code(() => parseSessionControl({ type: "update", speed: 5001 }))).toBe("bad_request");
+    expect(code(() => parseSessionControl({ type: "update", fps: 60 }))).toBe("bad_request");
+    expect(code(() => parseSessionControl({ type: "control", speed: 5001 }))).toBe("bad_request");
+  });
+
+  test("live settings: only fps and speed, checked with the settings' limits", () => {
+    expect(LIVE_SETTINGS).toEqual(["fps", "speed"]);
     expect(parseSessionUpdate({ fps: 1, speed: 2.5, width: 9 })).toEqual({ fps: 1, speed: 2.5 });
+    expect(parseSessionUpdate({})).toEqual({});
+    for (const bad of [{ fps: 0 }, { fps: 121 }, { fps: 1.5 }, { speed: -1 }, { speed: "3" }]) expect(code(() => parseSessionUpdate(bad))).toBe("bad_request");
+  });
+
+  test("applyUpdate replaces exactly the fields the update has", () => {
+    const s = { ...DEFAULT_SETTINGS, fps: 30, speed: 320 };
+    expect(applyUpdate(s, { fps: 120 })).toEqual({ ...s, fps: 120 });
+    expect(applyUpdate(s, { speed: 0 })).toEqual({ ...s, speed: 0 });
+    expect(applyUpdate(s, { fps: 1, speed: 5 })).toEqual({ ...s, fps: 1, speed: 5 });
+    expect(applyUpdate(s, {})).toEqual(s);
+    expect(s.fps).toBe(30);
   });
 
   test("media offer and answer", () => {
-    expect(parseMediaOfferRequest({ sessionId: SID, sdp: "v=0", settings: {} })).toEqual({ sessionId: SID, sdp: "v=0", settings: DEFAULT_SETTINGS });
+    expect(parseMediaOfferRequest({ sessionId: SID, sdp: "v=0", settings: {} })).toEqual({ sessionId: SID, sdp: "v=0" });
     expect(code(() => parseMediaOfferRequest({ sessionId: SID, sdp: "" }))).toBe("bad_request");
     expect(parseMediaOfferAnswer({ sdp: "v=0 a" })).toEqual({ sdp: "v=0 a" });
     expect(code(() => parseMediaOfferAnswer({}))).toBe("bad_request");

@@ -141,7 +141,7 @@ export async function runNatsFrames(compression: FrameCompression, sessions: num
       const slot = Math.floor(k / sessions);
       const truth: FrameTruth = { sessionId: id, frameId: slot, captureTimeMs: nowMs(), x: 100, y: 100, vx: 0, vy: 0, width: W, height: H, radius: DEFAULT_SETTINGS.radius };
       const t0 = performance.now();
-      const data = encodeFrame({ ...truth, pixelFormat: "I420", pixels: ring[slot % ring.length]! }, compression);
+      const data = encodeFrame({ ...truth, fps, pixelFormat: "I420", pixels: ring[slot % ring.length]! }, compression);
       if (measuring) {
         encodeMs += performance.now() - t0;
         frames++;

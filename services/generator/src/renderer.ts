@@ -7,6 +7,7 @@ import {
   type FrameCompression,
   type FrameTruth,
   type SessionSettings,
+  type SessionUpdate,
   ballAt,
   encodeFrame,
   encodeTruth,
@@ -45,6 +46,7 @@ export class FrameRenderer {
   readonly #raster: BallRaster;
   readonly #compression: FrameCompression;
   #state: BallState;
+  #fps: number;
   #nextFrameId = 0;
 
   /** `compression` is how the encoded frames carry their pixels (see {@link FrameCompression}). */
@@ -53,6 +55,7 @@ export class FrameRenderer {
     this.#compression = compression;
     this.#raster = createBallRaster(settings.width, settings.height, settings.ballColor, settings.backgroundColor);
     this.#state = initialBallState(settings, startMs);
+    this.#fps = settings.fps;
   }
 
   /** The ball's state at `timeMs`. */
@@ -60,9 +63,13 @@ export class FrameRenderer {
     return ballAt(this.#state, timeMs);
   }
 
-  /** Changes the speed from `timeMs` on, keeping position and direction (the trajectory stays continuous). */
-  setSpeed(speed: number, timeMs: number): void {
-    this.#state = withSpeed(ballAt(this.#state, timeMs), speed);
+  /**
+   * Applies a live change from `timeMs` on: a new speed keeps position and direction (the trajectory stays
+   * continuous); a new fps is written into every frame that follows, so media learns it from the frames.
+   */
+  update(update: SessionUpdate, timeMs: number): void {
+    this.#fps = update.fps ?? this.#fps;
+    if (update.speed !== undefined) this.#state = withSpeed(ballAt(this.#state, timeMs), update.speed);
   }
 
   /** Draws the frame captured at `captureTimeMs` and encodes it with its truth. */
@@ -82,6 +89,6 @@ export class FrameRenderer {
     };
     this.#nextFrameId = (this.#nextFrameId + 1) >>> 0;
     const pixels = this.#raster.draw(s.x, s.y, s.radius);
-    return { frameId: truth.frameId, captureTimeMs, frame: encodeFrame({ ...truth, pixelFormat: "I420", pixels }, this.#compression), truth: encodeTruth(truth) };
+    return { frameId: truth.frameId, captureTimeMs, frame: encodeFrame({ ...truth, fps: this.#fps, pixelFormat: "I420", pixels }, this.#compression), truth: encodeTruth(truth) };
   }
 }

@@ -12,6 +12,7 @@ import {
   type Logger,
   type SessionControl,
   type SessionSettings,
+  applyUpdate,
   decodeJson,
   nowMs,
   parseSessionControl,
@@ -93,16 +94,16 @@ export class GeneratorSession {
     return this.#settings;
   }
 
-  /** Applies a live change (fps/speed) or stops the session; returns the settings in force afterwards. */
+  /** Applies a live change (passed on to the worker as it came) or stops the session; returns the settings in force afterwards. */
   async control(c: SessionControl): Promise<SessionSettings> {
     if (c.type === "stop") {
       await this.stop("stopped by control request");
       return this.#settings;
     }
     if (this.#stopping) return this.#settings;
-    this.#settings = { ...this.#settings, ...(c.fps === undefined ? {} : { fps: c.fps }), ...(c.speed === undefined ? {} : { speed: c.speed }) };
-    this.#post({ type: "update", ...(c.fps === undefined ? {} : { fps: c.fps }), ...(c.speed === undefined ? {} : { speed: c.speed }) });
-    this.#log.info({ fps: this.#settings.fps, speed: this.#settings.speed }, "session updated");
+    this.#settings = applyUpdate(this.#settings, c);
+    this.#post(c);
+    this.#log.info({ settings: this.#settings }, "session updated");
     return this.#settings;
   }
 

@@ -1,7 +1,10 @@
 /** What the main thread and a session's worker say to each other (internal to the generator). */
-import type { FrameCompression, SessionSettings } from "@ballstream/shared";
+import type { ControlMessage, FrameCompression, SessionSettings } from "@ballstream/shared";
 
-/** Main thread → worker. The worker starts its clock and schedule when it receives `start`. */
+/**
+ * Main thread → worker. The worker starts its clock and schedule when it receives `start`; a live change is the
+ * viewer's {@link ControlMessage} itself.
+ */
 export type ToWorker =
   | {
       readonly type: "start";
@@ -11,7 +14,7 @@ export type ToWorker =
       /** The bus's max payload: larger frames are split into chunks (`splitFrame`). */
       readonly maxMessageBytes: number;
     }
-  | { readonly type: "update"; readonly fps?: number; readonly speed?: number }
+  | ControlMessage
   | { readonly type: "stop" };
 
 /**

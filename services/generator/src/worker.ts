@@ -53,9 +53,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       tick();
       break;
     }
-    case "update": {
+    case "control": {
       const now = nowMs();
-      if (m.speed !== undefined) renderer?.setSpeed(m.speed, now);
+      renderer?.update(m, now);
       if (m.fps !== undefined && schedule) {
         schedule.setFps(m.fps, now);
         clearTimeout(timer);

@@ -117,12 +117,15 @@ describe("generator service", () => {
     const g = await setup();
     const id = ids[1]!;
     const truths = g.collect(subjects.truth(id));
+    const frames = g.collect(subjects.frames(id));
     await g.start(id, { fps: 20 });
     await waitFor(() => truths.length >= 2);
-    const updated = await g.control(id, { type: "update", fps: 100, speed: 1000 });
+    expect(decodeFrame(frames[0]!.data).fps).toBe(20);
+    const updated = await g.control(id, { type: "control", fps: 100, speed: 1000 });
     expect([updated.fps, updated.speed]).toEqual([100, 1000]);
     const mark = truths.length;
     await waitFor(() => truths.length >= mark + 6);
+    expect(decodeFrame(frames.at(-1)!.data).fps).toBe(100); // frames say their rate: media follows it
     const ts = truths.slice(mark + 2, mark + 6).map((m) => decodeTruth(m.data));
     for (let k = 1; k < ts.length; k++) {
       const gap = ts[k]!.captureTimeMs - ts[k - 1]!.captureTimeMs;

@@ -57,7 +57,7 @@ describe("FrameRenderer", () => {
   test("a speed change keeps the trajectory continuous and changes only the pace", () => {
     const r = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
     const before = r.ballAt(T0 + 1000);
-    r.setSpeed(640, T0 + 1000);
+    r.update({ speed: 640 }, T0 + 1000);
     const at = r.ballAt(T0 + 1000);
     expect(at.x).toBeCloseTo(before.x, 9);
     expect(at.y).toBeCloseTo(before.y, 9);
@@ -65,9 +65,20 @@ describe("FrameRenderer", () => {
     expect(Math.atan2(at.vy, at.vx)).toBeCloseTo(Math.atan2(before.vy, before.vx), 9);
     const truth = decodeTruth(r.render(T0 + 1010).truth);
     expect(Math.hypot(truth.vx, truth.vy)).toBeCloseTo(640, 9);
-    r.setSpeed(0, T0 + 2000);
+    r.update({ speed: 0 }, T0 + 2000);
     const a = decodeTruth(r.render(T0 + 2000).truth);
     const b = decodeTruth(r.render(T0 + 9000).truth);
     expect([b.x, b.y]).toEqual([a.x, a.y]);
+  });
+
+  test("frames carry the session's fps; an fps change reaches the frames that follow and leaves the ball alone", () => {
+    const r = new FrameRenderer(SID, { ...DEFAULT_SETTINGS, fps: 30 }, T0);
+    expect(decodeFrame(r.render(T0).frame).fps).toBe(30);
+    const before = r.ballAt(T0 + 500);
+    r.update({ fps: 120 }, T0 + 500);
+    const after = decodeFrame(r.render(T0 + 500).frame);
+    expect([after.fps, after.x, after.y]).toEqual([120, before.x, before.y]);
+    r.update({}, T0 + 600);
+    expect(decodeFrame(r.render(T0 + 600).frame).fps).toBe(120);
   });
 });

@@ -63,7 +63,7 @@ async function measureEncoder(ffmpegPath: string, frames: number, fps: number): 
     pixels.fill(16, 0, W * H);
     const x = (i * 7) % (W - 48);
     for (let row = 200; row < 248; row++) pixels.fill(200, row * W + x, row * W + x + 48);
-    encoder.encode({ sessionId: "b", frameId: i, captureTimeMs: nowMs(), x, y: 224, vx: 0, vy: 0, width: W, height: H, radius: 24, pixelFormat: "I420", pixels }, fps);
+    encoder.encode({ sessionId: "b", frameId: i, captureTimeMs: nowMs(), x, y: 224, vx: 0, vy: 0, width: W, height: H, radius: 24, fps, pixelFormat: "I420", pixels });
     await Bun.sleep(1000 / fps);
   }
   await encoder.stop();

@@ -10,7 +10,7 @@ import type { Frame, Logger } from "@ballstream/shared";
 import { nowMs } from "@ballstream/shared";
 import { type AccessUnit, AccessUnitParser } from "./annexb.ts";
 
-/** What x264 is told about the pictures. */
+/** What x264 is told about the pictures: each frame says it (`Frame.fps` beside its size), and a change restarts x264. */
 export interface EncoderFormat {
   readonly width: number;
   readonly height: number;
@@ -60,10 +60,27 @@ export interface EncoderStats {
   truncated: number;
 }
 
+/** x264's CRF at 30 fps and below: ffmpeg's default, with which every figure in docs/media.md was measured. */
+export const BASE_CRF = 23;
+
+/**
+ * CRF added per doubling of the frame rate above 30 fps. At a fixed CRF, x264 spends bits per frame, and a P-frame
+ * of the ball costs almost as much at 120 fps as at 30 (424 vs 610 bytes, 640×480): 120 fps took 2.7× the bytes
+ * per second. With +5 per doubling, 60 / 120 fps take 1.16 / 1.17× the 30 fps rate (1.07 / 1.16× at 1920×1080),
+ * and the detected centre stays within 0.08 px of the truth (docs/media.md, "Rate control per second").
+ */
+export const CRF_PER_FPS_DOUBLING = 5;
+
+/** The CRF for frames at `fps`: {@link BASE_CRF} up to 30 fps, then the per-doubling step, so bits per second hold. */
+export function crfFor(fps: number): number {
+  return Math.round(10 * (BASE_CRF + CRF_PER_FPS_DOUBLING * Math.max(0, Math.log2(fps / 30)))) / 10;
+}
+
 /**
  * The ffmpeg command line (without the binary) for one encoder process. `-fpsprobesize 0`: ffmpeg's stream probe
  * treats a time base below 5 or above 100 fps as unreliable and would read ~20 frames to estimate the rate before
- * encoding the first; with one frame in flight that never ends (docs/media.md, "Every fps").
+ * encoding the first; with one frame in flight that never ends (docs/media.md, "Every fps"). The GOP is
+ * `keyframeIntervalS` seconds of frames at the format's fps, and the CRF follows the fps ({@link crfFor}).
  */
 export function encoderArgs(format: EncoderFormat, keyframeIntervalS: number): string[] {
   const gop = Math.max(1, Math.round(format.fps * keyframeIntervalS));
@@ -71,7 +88,7 @@ export function encoderArgs(format: EncoderFormat, keyframeIntervalS: number): s
     ...["-hide_banner", "-nostats", "-loglevel", "error", "-fpsprobesize", "0"],
     ...["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${format.width}x${format.height}`, "-r", String(format.fps), "-i", "pipe:0"],
     ...["-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-bf", "0", "-threads", "1"],
-    ...["-g", String(gop), "-x264-params", "repeat-headers=1"],
+    ...["-g", String(gop), "-crf", String(crfFor(format.fps)), "-x264-params", "repeat-headers=1"],
     ...["-flush_packets", "1", "-avioflags", "direct", "-f", "h264", "pipe:1"],
   ];
 }
@@ -111,13 +128,16 @@ export class SessionEncoder {
     this.#events = events;
   }
 
-  /** Hands a frame to the encoder; returns false (and counts a drop) when it cannot take it now. */
-  encode(frame: Frame, fps: number): boolean {
+  /**
+   * Hands a frame to the encoder; returns false (and counts a drop) when it cannot take it now. A frame of another
+   * size or fps than the last restarts x264 with a keyframe, so its `-r`, GOP and rate control follow the frames.
+   */
+  encode(frame: Frame): boolean {
     this.stats.framesIn++;
     if (this.#stopped) return this.#drop();
-    const format = { width: frame.width, height: frame.height, fps };
-    if (this.#format === null || this.#format.width !== format.width || this.#format.height !== format.height) {
-      this.#format = format;
+    const f = this.#format;
+    if (f === null || f.width !== frame.width || f.height !== frame.height || f.fps !== frame.fps) {
+      this.#format = { width: frame.width, height: frame.height, fps: frame.fps };
       this.#replace("format");
     }
     const p = this.#current;

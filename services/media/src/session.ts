@@ -53,7 +53,6 @@ export class MediaSession {
   readonly #packetizer: H264Packetizer;
   readonly #encoder: SessionEncoder;
   readonly #subscriptions: BusSubscription[] = [];
-  #fps: number;
   #lastHeartbeatMs = nowMs();
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   #connected = false;
@@ -67,7 +66,6 @@ export class MediaSession {
     this.sessionId = request.sessionId;
     this.#ctx = ctx;
     this.#log = ctx.log.child({ sessionId: request.sessionId });
-    this.#fps = request.settings.fps;
     this.#pc = new RTCPeerConnection(peerConnectionConfig(ctx.config));
     this.#packetizer = new H264Packetizer({ maxPayloadBytes: ctx.config.maxRtpPayloadBytes });
     this.#encoder = new SessionEncoder(
@@ -160,7 +158,7 @@ export class MediaSession {
       return;
     }
     // Nothing to send to before the connection is up; the first frame after it will be a keyframe.
-    if (!this.#connected || this.#closed !== null || !this.#encoder.encode(frame, this.#fps)) this.#ctx.metrics.framesDropped.inc();
+    if (!this.#connected || this.#closed !== null || !this.#encoder.encode(frame)) this.#ctx.metrics.framesDropped.inc();
   }
 
   #send(frame: EncodedFrame): void {

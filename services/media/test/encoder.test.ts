@@ -4,7 +4,7 @@ import { type Frame, createLogger, i420ByteLength, nowMs } from "@ballstream/sha
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder, encoderArgs } from "../src/encoder.ts";
+import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder, crfFor, encoderArgs } from "../src/encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 
 const log = createLogger("encoder-test", { level: "silent" });
@@ -12,10 +12,10 @@ const W = 160;
 const H = 120;
 let frameId = 0;
 
-function frame(shade = frameId * 9): Frame {
+function frame(shade = frameId * 9, fps = 30): Frame {
   const pixels = new Uint8Array(i420ByteLength(W, H)).fill(16);
   pixels.fill(shade & 0xff, (frameId % 40) * W, (frameId % 40) * W + 20 * W);
-  return { sessionId: "s", frameId: frameId++, captureTimeMs: nowMs(), x: 0, y: 0, vx: 0, vy: 0, width: W, height: H, radius: 5, pixelFormat: "I420", pixels };
+  return { sessionId: "s", frameId: frameId++, captureTimeMs: nowMs(), x: 0, y: 0, vx: 0, vy: 0, width: W, height: H, radius: 5, fps, pixelFormat: "I420", pixels };
 }
 
 const encoders: SessionEncoder[] = [];
@@ -38,7 +38,7 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
 /** Encodes one frame and waits for it to come out. */
 async function encodeOne(e: SessionEncoder, out: EncodedFrame[]): Promise<EncodedFrame> {
   const n = out.length;
-  expect(e.encode(frame(), 30)).toBe(true);
+  expect(e.encode(frame())).toBe(true);
   await until(() => out.length > n);
   return out.at(-1)!;
 }
@@ -55,6 +55,13 @@ describe("encoderArgs", () => {
     }
   });
 
+  test("the GOP is keyframeIntervalS seconds at the format's fps; the CRF rises 5 per fps doubling above 30", () => {
+    const at = (fps: number) => encoderArgs({ width: 640, height: 480, fps }, 2).join(" ");
+    expect([at(1), at(30), at(120)].map((a) => a.match(/-g (\d+)/)![1])).toEqual(["2", "60", "240"]);
+    expect([1, 30, 60, 100, 120].map(crfFor)).toEqual([23, 23, 28, 31.7, 33]);
+    expect(at(60)).toContain("-crf 28");
+  });
+
   test("ffmpeg is told not to probe the frame rate, before the input", () => {
     const args = encoderArgs({ width: 640, height: 480, fps: 120 }, 2);
     expect(args.join(" ")).toContain("-fpsprobesize 0");
@@ -69,7 +76,7 @@ describe("SessionEncoder", () => {
     for (let i = 0; i < 5; i++) {
       const f = frame();
       sent.push(f);
-      expect(e.encode(f, 30)).toBe(true);
+      expect(e.encode(f)).toBe(true);
       await until(() => out.length === i + 1);
     }
     expect(out.map((f) => f.frameId)).toEqual(sent.map((f) => f.frameId));
@@ -83,21 +90,21 @@ describe("SessionEncoder", () => {
   // access unit: with one frame in flight nothing ever came out (issue 13).
   test.each([1, 4, 5, 100, 101, 120])("at %d fps a single frame comes out without more frames behind it", async (fps) => {
     const { e, out } = encoder();
-    expect(e.encode(frame(), fps)).toBe(true);
+    expect(e.encode(frame(frameId * 9, fps))).toBe(true);
     await until(() => out.length === 1, 5000);
     expect(out[0]!.keyframe).toBe(true);
   });
 
   test("a frame arriving while one is inside the encoder is dropped, not queued", async () => {
     const { e, out } = encoder();
-    expect(e.encode(frame(), 30)).toBe(true);
-    expect(e.encode(frame(), 30)).toBe(false);
-    expect(e.encode(frame(), 30)).toBe(false);
+    expect(e.encode(frame())).toBe(true);
+    expect(e.encode(frame())).toBe(false);
+    expect(e.encode(frame())).toBe(false);
     await until(() => out.length === 1);
     await Bun.sleep(50);
     expect(out).toHaveLength(1);
     expect(e.stats).toMatchObject({ framesIn: 3, framesDropped: 2, framesOut: 1 });
-    expect(e.encode(frame(), 30)).toBe(true);
+    expect(e.encode(frame())).toBe(true);
   });
 
   test("a keyframe request makes the next frame a keyframe; requests close together are coalesced", async () => {
@@ -117,9 +124,19 @@ describe("SessionEncoder", () => {
     const { e, out } = encoder();
     await encodeOne(e, out);
     const big = { ...frame(), width: W * 2, height: H * 2, pixels: new Uint8Array(i420ByteLength(W * 2, H * 2)) };
-    expect(e.encode(big, 30)).toBe(true);
+    expect(e.encode(big)).toBe(true);
     await until(() => out.length === 2);
     expect(out[1]!.keyframe).toBe(true);
+  });
+
+  test("a frame at another fps restarts the encoder with a keyframe; the same fps does not", async () => {
+    const { e, out } = encoder();
+    await encodeOne(e, out);
+    expect((await encodeOne(e, out)).keyframe).toBe(false);
+    expect(e.encode(frame(frameId * 9, 120))).toBe(true);
+    await until(() => out.length === 3);
+    expect(out[2]!.keyframe).toBe(true);
+    expect(e.stats.restarts).toBe(1);
   });
 
   test("an encoder that keeps dying is restarted, then reported fatal; stop() leaves no timer or process", async () => {
@@ -128,11 +145,11 @@ describe("SessionEncoder", () => {
     writeFileSync(fake, "#!/bin/sh\necho 'fake encoder failure' >&2\nexit 3\n");
     chmodSync(fake, 0o755);
     const { e, fatal } = encoder({ ffmpegPath: fake, maxFailures: 3 });
-    e.encode(frame(), 30);
+    e.encode(frame());
     await until(() => fatal.length === 1);
     expect(fatal[0]).toContain("fake encoder failure");
     expect(e.stats.restarts).toBe(3);
-    expect(e.encode(frame(), 30)).toBe(false);
+    expect(e.encode(frame())).toBe(false);
   });
 
   test("an encoder that keeps stalling is replaced each time, then reported fatal with a readable message", async () => {
@@ -146,13 +163,13 @@ describe("SessionEncoder", () => {
     const e = new SessionEncoder(options, log, { onFrame: () => undefined, onRestart: (r) => restarts.push(r), onFatal: (m) => fatal.push(m) });
     encoders.push(e);
     for (let i = 0; i < 200 && fatal.length === 0; i++) {
-      e.encode(frame(), 30);
+      e.encode(frame());
       await Bun.sleep(20);
     }
     expect(fatal).toEqual(["video encoder failed 3 times in a row: ffmpeg produced no frame for 50 ms"]);
     expect(restarts).toEqual(["stalled", "stalled"]);
     expect(e.pid).toBeUndefined();
-    expect(e.encode(frame(), 30)).toBe(false);
+    expect(e.encode(frame())).toBe(false);
   });
 
   test("a dead ffmpeg is replaced and frames flow again, starting with a keyframe", async () => {
@@ -161,7 +178,7 @@ describe("SessionEncoder", () => {
     process.kill(e.pid!, "SIGKILL");
     await Bun.sleep(300);
     for (let i = 0; i < 100 && out.length < 2; i++) {
-      e.encode(frame(), 30);
+      e.encode(frame());
       await Bun.sleep(20);
     }
     expect(out.length).toBeGreaterThanOrEqual(2);

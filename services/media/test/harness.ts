@@ -60,7 +60,7 @@ export async function startHarness(bus: Bus, settings: Partial<SessionSettings> 
     );
     timers.push(setInterval(() => bus.publish(subjects.heartbeat(sessionId), new Uint8Array(0)), SESSION_TIMING.heartbeatIntervalMs));
     await requestJson(bus, subjects.generatorStart, { sessionId, settings: full }, parseSettings, SESSION_TIMING.requestTimeoutMs);
-    return requestJson(bus, subjects.mediaOffer, { sessionId, sdp, settings: full }, parseMediaOfferAnswer, 10_000);
+    return requestJson(bus, subjects.mediaOffer, { sessionId, sdp }, parseMediaOfferAnswer, 10_000);
   }
 
   const server = Bun.serve({

@@ -23,6 +23,7 @@ import { PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, 
 import { mSectionBomb } from "@ballstream/shared/testing/sdp-fixtures";
 import { h264Codec } from "../src/codec.ts";
 import { type MediaService, startMedia } from "../src/mod.ts";
+import { startsKeyframe } from "./rtp-figures.ts";
 
 const log = createLogger("media-test", { level: process.env.LOG_LEVEL ?? "warn" });
 const bus = new MemoryBus(log);
@@ -45,7 +46,7 @@ afterAll(async () => {
 const sessionId = (n: number) => `mediaTestSession${String(n).padStart(6, "0")}`;
 
 function offerMedia(id: string, sdp: string) {
-  return requestJson(bus, subjects.mediaOffer, { sessionId: id, sdp, settings }, parseMediaOfferAnswer, 10_000);
+  return requestJson(bus, subjects.mediaOffer, { sessionId: id, sdp }, parseMediaOfferAnswer, 10_000);
 }
 
 async function errorCode(p: Promise<unknown>): Promise<string> {
@@ -55,15 +56,6 @@ async function errorCode(p: Promise<unknown>): Promise<string> {
   } catch (err) {
     return err instanceof ProtocolError ? err.code : String(err);
   }
-}
-
-/** Whether an RTP payload starts an IDR picture (single NAL, FU-A start, or STAP-A with SPS). */
-function startsKeyframe(payload: Uint8Array): boolean {
-  const type = payload[0]! & 0x1f;
-  if (type === 5 || type === 7) return true;
-  if (type === 28) return (payload[1]! & 0x80) !== 0 && (payload[1]! & 0x1f) === 5;
-  if (type === 24) return (payload[3]! & 0x1f) === 7;
-  return false;
 }
 
 describe("offers that cannot be served get a clear error reply", () => {

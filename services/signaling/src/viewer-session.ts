@@ -10,6 +10,7 @@ import {
   type BusSubscription,
   CLOSE_CODES,
   type ClientMessage,
+  type ControlMessage,
   DEFAULT_SETTINGS,
   type Logger,
   type MediaOfferRequest,
@@ -18,7 +19,6 @@ import {
   type RejectReason,
   type RejectedKind,
   type ServerMessage,
-  type SessionControl,
   type SessionEnded,
   type SessionSettings,
   type SignalingMetrics,
@@ -237,7 +237,7 @@ export class ViewerSession {
       case "offer":
         return this.#negotiate(message.sdp, message.settings);
       case "control":
-        return this.#applyControl({ type: "update", ...(message.fps === undefined ? {} : { fps: message.fps }), ...(message.speed === undefined ? {} : { speed: message.speed }) });
+        return this.#applyControl(message);
       case "stop":
         await this.end(CLOSE_CODES.normal, "stopped by the viewer");
     }
@@ -256,12 +256,11 @@ export class ViewerSession {
     this.#beat(sessionId);
 
     // Media first: it judges the client's offer, and refusing there costs ~1 ms where a generator worker costs ~80 ms.
-    const requestedSettings = parseSettings(requested ?? {}, DEFAULT_SETTINGS);
-    const offer: MediaOfferRequest = { sessionId, sdp, settings: requestedSettings };
+    const offer: MediaOfferRequest = { sessionId, sdp };
     const answer = await backend("media rejected the offer", requestJson(bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, requestTimeoutMs));
     if (this.#ending) return this.#publishEnded("session ended during negotiation");
 
-    const start: StartSessionRequest = { sessionId, settings: requestedSettings };
+    const start: StartSessionRequest = { sessionId, settings: parseSettings(requested ?? {}, DEFAULT_SETTINGS) };
     const settings = await backend("the generator could not start the session", requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs));
     if (this.#ending) return this.#publishEnded("session ended during start");
     this.#settings = settings;
@@ -272,7 +271,8 @@ export class ViewerSession {
     this.#log.info({ settings }, "viewer session started");
   }
 
-  async #applyControl(control: SessionControl): Promise<void> {
+  /** Relays the page's live change to the generator as it came, and tells the page the settings now in force. */
+  async #applyControl(control: ControlMessage): Promise<void> {
     if (!this.#sessionId || !this.#settings) throw new ProtocolError("bad_request", "control before the session started");
     const settings = await backend(
       "the generator could not apply the change",

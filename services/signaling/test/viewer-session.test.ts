@@ -6,6 +6,7 @@ import {
   DEFAULT_SETTINGS,
   MemoryBus,
   ProtocolError,
+  applyUpdate,
   SESSION_ID_PATTERN,
   type SessionSettings,
   createLogger,
@@ -48,7 +49,7 @@ function backends(bus: Bus, fail: { generator?: "error" | "silent"; media?: "err
       settings = req.settings;
       serveJson(bus, subjects.sessionControl(req.sessionId), parseSessionControl, (c) => {
         seen.controls.push(c);
-        if (c.type === "update") settings = { ...settings, ...c };
+        if (c.type === "control") settings = applyUpdate(settings, c);
         return settings;
       }, log);
       return settings;
@@ -118,7 +119,7 @@ describe("ViewerSession", () => {
     expect(session.sessionId).toBe(started.sessionId);
     expect(answer.sdp).toBe(`answer to ${CHROMIUM_OFFER}`);
     expect(seen.starts).toEqual([{ sessionId: started.sessionId, settings: { ...DEFAULT_SETTINGS, fps: 60 } }]);
-    expect(seen.offers).toEqual([{ sessionId: started.sessionId, sdp: CHROMIUM_OFFER, settings: started.settings }]);
+    expect(seen.offers).toEqual([{ sessionId: started.sessionId, sdp: CHROMIUM_OFFER }]);
     await until(() => seen.heartbeats >= 2, "heartbeats");
   });
 
@@ -168,7 +169,7 @@ describe("ViewerSession", () => {
     const { session, control } = await negotiated(bus);
     control.send({ type: "control", fps: 15, speed: 100 });
     const { settings } = await control.next("settings");
-    expect(seen.controls).toEqual([{ type: "update", fps: 15, speed: 100 }]);
+    expect(seen.controls).toEqual([{ type: "control", fps: 15, speed: 100 }]); // as the page sent it
     expect(settings.fps).toBe(15);
     expect(session.settings?.speed).toBe(100);
   });

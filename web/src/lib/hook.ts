@@ -2,7 +2,7 @@
  * `window.ballstream`: a stable read-only view of the session and a few actions, for e2e tests and benchmarks
  * (documented in docs/web.md). Getters read the live state, so a test can poll it.
  */
-import type { SessionSettings } from "@ballstream/shared/messages";
+import type { SessionSettings, SessionUpdate } from "@ballstream/shared/messages";
 import type { ErrorReport } from "@ballstream/shared/wt-protocol";
 import type { InboundStats } from "./inbound-stats.ts";
 import type { Sample } from "./samples.ts";
@@ -21,7 +21,7 @@ export interface BallstreamHook {
   readonly lastReport: ErrorReport | null;
   readonly inbound: InboundStats;
   samples(): Sample[];
-  control(change: { fps?: number; speed?: number }): Promise<void>;
+  control(change: SessionUpdate): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,7 +29,7 @@ export interface BallstreamHook {
 export interface HookSource {
   readonly state: Readonly<SessionState>;
   samples(): Sample[];
-  control(change: { fps?: number; speed?: number }): Promise<void>;
+  control(change: SessionUpdate): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +48,7 @@ export function createHook(source: HookSource): BallstreamHook {
     get lastReport() { return s.lastReport; },
     get inbound() { return s.inbound; },
     samples: () => source.samples(),
-    control: (change: { fps?: number; speed?: number }) => source.control(change),
+    control: (change: SessionUpdate) => source.control(change),
     stop: () => source.stop(),
   });
 }

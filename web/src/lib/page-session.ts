@@ -6,7 +6,7 @@
  * which the UI and the test hook read.
  */
 import { nowMs } from "@ballstream/shared/clock";
-import type { SessionSettings } from "@ballstream/shared/messages";
+import type { SessionSettings, SessionUpdate } from "@ballstream/shared/messages";
 import type { Coordinates, ServerMessage } from "@ballstream/shared/wt-protocol";
 import { loadClientConfig } from "./client-config.ts";
 import { ControlStream } from "./control-stream.ts";
@@ -98,7 +98,7 @@ export class PageSession {
   }
 
   /** Asks the server to change fps and/or speed live; the server answers with the new settings. */
-  async control(change: { fps?: number; speed?: number }): Promise<void> {
+  async control(change: SessionUpdate): Promise<void> {
     await this.#control?.send({ type: "control", ...change });
   }
 
