@@ -1,5 +1,5 @@
 /**
- * What happens to each frame on the page, as pure logic (session.ts wires it to the worker, rVFC and the
+ * What happens to each frame on the page, as pure logic (page-session.ts wires it to the detection source and the
  * WebTransport datagrams): a detection leaves at once as {@link Coordinates}, so the real-time error measures what
  * the viewer sees, not the wait for the next rendering opportunity; the frame's presentation (rVFC, none at all in
  * a hidden tab) and signaling's error report are joined with the detection afterwards, in any order, into a
