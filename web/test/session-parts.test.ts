@@ -5,7 +5,7 @@ import { type Coordinates, type ErrorReport, decodeCoordinates, encodeCoordinate
 import { loadClientConfig } from "../src/lib/client-config.ts";
 import { type DetectionSink, browserDetectionPlatform, startDetection } from "../src/lib/detection-source.ts";
 import { ReportChannel } from "../src/lib/report-channel.ts";
-import { MAX_EVENTS, SessionStore, isEnded } from "../src/lib/session-state.ts";
+import { MAX_EVENTS, SessionStore } from "../src/lib/session-state.ts";
 import { rgbaFrame } from "./synthetic.ts";
 
 const coords: Coordinates = { rtpTimestamp: 7, found: true, x: 1, y: 2, decodedAtMs: 1000, detectMs: 0.5 };
@@ -66,10 +66,6 @@ describe("SessionStore", () => {
     ]);
     expect([s.settings?.fps, s.inbound.framesDecoded, s.events.length, s.events[0]]).toEqual([60, 3, MAX_EVENTS, "media: 5"]);
     expect(changes()).toBe(7 + MAX_EVENTS + 5);
-  });
-
-  test("isEnded: closed and error only", () => {
-    expect((["idle", "connecting", "streaming", "closed", "error"] as const).map(isEnded)).toEqual([false, false, false, true, true]);
   });
 });
 

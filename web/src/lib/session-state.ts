@@ -38,12 +38,8 @@ export interface SessionState {
 /** Events kept for the view (oldest dropped). */
 export const MAX_EVENTS = 20;
 
+/** How far along each status is; closed and error are both the end. */
 const ORDER: Record<SessionStatus, number> = { idle: 0, connecting: 1, streaming: 2, closed: 3, error: 3 };
-
-/** Whether a session in `status` has ended (closed or error). */
-export function isEnded(status: SessionStatus): boolean {
-  return ORDER[status] === ORDER.closed;
-}
 
 /** Holds one session's state; every change goes through one of its methods, which then calls `onChange`. */
 export class SessionStore {
@@ -78,7 +74,7 @@ export class SessionStore {
 
   /** Whether the session has ended. */
   get ended(): boolean {
-    return isEnded(this.#state.status);
+    return ORDER[this.#state.status] === ORDER.closed;
   }
 
   /** Started connecting. */
