@@ -23,9 +23,11 @@ async function stopAll(): Promise<void> {
 }
 
 try {
-  const signalingConfig = signalingConfigFromEnv(process.env);
   const mediaConfig = mediaConfigFromEnv(process.env);
-  running.push(await startGenerator({ bus, log: createLogger("generator") }));
+  // MAX_SESSIONS means the sessions this process runs at once, in every service: here one number for all three.
+  const { maxSessions } = mediaConfig;
+  const signalingConfig = { ...signalingConfigFromEnv(process.env), maxSessions };
+  running.push(await startGenerator({ bus, log: createLogger("generator"), config: { maxSessions } }));
   running.push(await startMedia({ bus, log: createLogger("media"), config: mediaConfig }));
   const signaling = await startSignaling({ bus, log: createLogger("signaling"), config: signalingConfig });
   running.push(signaling);

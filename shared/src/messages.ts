@@ -2,8 +2,17 @@
 import { type ErrorCode, ProtocolError } from "./errors.ts";
 import { asObject, asString, optionalNumber } from "./validate.ts";
 
-/** Session ids: 22 URL-safe base64 characters (128 random bits), also a valid NATS subject token. */
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+/** Random bytes in a session id: 128 bits, unguessable. */
+export const SESSION_ID_BYTES = 16;
+/** Characters of a session id: {@link SESSION_ID_BYTES} in URL-safe base64 without padding (22). */
+export const SESSION_ID_LENGTH = Math.ceil((SESSION_ID_BYTES * 8) / 6);
+/** Session ids: {@link SESSION_ID_LENGTH} URL-safe base64 characters, also a valid NATS subject token. */
+export const SESSION_ID_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${SESSION_ID_LENGTH}}$`);
+
+/** Validates a session id from another service or the server. */
+export function parseSessionId(value: unknown): string {
+  return asString(value, "sessionId", SESSION_ID_LENGTH, SESSION_ID_PATTERN);
+}
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 /** SDP offers and answers larger than this are rejected. */
 export const MAX_SDP_LENGTH = 32 * 1024;
@@ -76,7 +85,7 @@ export interface StartSessionRequest {
 /** Validates a {@link StartSessionRequest}. */
 export function parseStartSessionRequest(value: unknown): StartSessionRequest {
   const o = asObject(value, "start request");
-  return { sessionId: asString(o.sessionId, "sessionId", 22, SESSION_ID_PATTERN), settings: parseSettings(o.settings) };
+  return { sessionId: parseSessionId(o.sessionId), settings: parseSettings(o.settings) };
 }
 
 /** The settings a viewer may change while the session runs; every other setting is fixed at the start. */
@@ -132,7 +141,7 @@ export interface MediaOfferRequest {
 export function parseMediaOfferRequest(value: unknown): MediaOfferRequest {
   const o = asObject(value, "offer request");
   return {
-    sessionId: asString(o.sessionId, "sessionId", 22, SESSION_ID_PATTERN),
+    sessionId: parseSessionId(o.sessionId),
     sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH),
   };
 }

@@ -11,7 +11,7 @@
  */
 import { ProtocolError, capText } from "./errors.ts";
 import { decodeJson, encodeJson } from "./json-codec.ts";
-import { MAX_SDP_LENGTH, type SessionControl, type SessionSettings, SESSION_ID_PATTERN, parseSessionControl, parseSettings } from "./messages.ts";
+import { MAX_SDP_LENGTH, type SessionControl, type SessionSettings, parseSessionControl, parseSessionId, parseSettings } from "./messages.ts";
 import { asNumber, asObject, asString, describeInput } from "./validate.ts";
 
 /** The WebTransport endpoint's path. */
@@ -63,7 +63,7 @@ export function parseServerMessage(value: unknown): ServerMessage {
   const o = asObject(value, "message");
   switch (o.type) {
     case "session":
-      return { type: "session", sessionId: asString(o.sessionId, "sessionId", 22, SESSION_ID_PATTERN), settings: parseSettings(o.settings) };
+      return { type: "session", sessionId: parseSessionId(o.sessionId), settings: parseSettings(o.settings) };
     case "answer":
       return { type: "answer", sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH) };
     case "settings":

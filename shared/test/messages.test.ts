@@ -3,6 +3,8 @@ import { MAX_ERROR_MESSAGE_CHARS, ProtocolError, capText } from "../src/errors.t
 import {
   DEFAULT_SETTINGS,
   LIVE_SETTINGS,
+  SESSION_ID_BYTES,
+  SESSION_ID_LENGTH,
   SESSION_ID_PATTERN,
   applyUpdate,
   parseMediaOfferAnswer,
@@ -10,6 +12,7 @@ import {
   parseSessionControl,
   parseSessionEnded,
   parseSessionEvent,
+  parseSessionId,
   parseSessionUpdate,
   parseSettings,
   parseStartSessionRequest,
@@ -132,6 +135,14 @@ describe("session messages", () => {
     expect(parseSessionEvent({ source: "generator", message: "worker crashed", fatal: true })).toEqual({ source: "generator", message: "worker crashed", fatal: true });
     expect(() => parseSessionEvent({ source: "signaling", message: "m", fatal: true })).toThrow(/source/);
     expect(() => parseSessionEvent({ source: "media", message: "m", fatal: "yes" })).toThrow(/fatal/);
+  });
+});
+
+describe("session ids", () => {
+  test("16 random bytes make 22 base64url characters; parseSessionId takes exactly those", () => {
+    expect([SESSION_ID_BYTES, SESSION_ID_LENGTH]).toEqual([16, 22]);
+    expect(parseSessionId(SID)).toBe(SID);
+    for (const bad of [SID.slice(1), `${SID}A`, `${SID.slice(1)}.`, 22, undefined]) expect(code(() => parseSessionId(bad))).toBe("bad_request");
   });
 });
 

@@ -5,59 +5,21 @@
  */
 import {
   type Bus,
-  type FrameCompression,
   type Logger,
   type Registry,
-  FRAME_COMPRESSIONS,
   ProtocolError,
   QUEUE,
-  SESSION_TIMING,
   createGeneratorMetrics,
   defaultRegistry,
   MIN_FRAME_MESSAGE_BYTES,
-  intEnv,
   parseStartSessionRequest,
   serveJson,
-  stringEnv,
   subjects,
 } from "@ballstream/shared";
+import { DEFAULT_GENERATOR_CONFIG, type GeneratorConfig } from "./config.ts";
 import { GeneratorSession } from "./session.ts";
 
-/** Settings of the generator service. */
-export interface GeneratorConfig {
-  /** A session with no heartbeat for this long is ended. */
-  readonly heartbeatTimeoutMs: number;
-  /** Start requests beyond this many running sessions are refused (`unavailable`). */
-  readonly maxSessions: number;
-  /**
-   * How frames carry their pixels: `none` on the in-process bus (messages passed by reference, compressing only
-   * costs time), `zstd` over NATS (main.ts's default: ~500× fewer bytes through the server).
-   */
-  readonly frameCompression: FrameCompression;
-}
-
-/** Defaults of {@link GeneratorConfig}. */
-export const DEFAULT_GENERATOR_CONFIG: GeneratorConfig = {
-  heartbeatTimeoutMs: SESSION_TIMING.heartbeatTimeoutMs,
-  maxSessions: 16,
-  frameCompression: "none",
-};
-
-/**
- * Reads the generator's settings for a standalone run over NATS: HEARTBEAT_TIMEOUT_MS, MAX_SESSIONS and
- * FRAME_COMPRESSION (`zstd` | `none`; default `zstd`, since frames then cross the network). Throws on bad values.
- */
-export function generatorConfigFromEnv(env: Record<string, string | undefined>): GeneratorConfig {
-  const frameCompression = stringEnv(env, "FRAME_COMPRESSION", "zstd");
-  if (!FRAME_COMPRESSIONS.includes(frameCompression as FrameCompression)) {
-    throw new Error(`FRAME_COMPRESSION must be one of ${FRAME_COMPRESSIONS.join(", ")}, got ${frameCompression}`);
-  }
-  return {
-    frameCompression: frameCompression as FrameCompression,
-    heartbeatTimeoutMs: intEnv(env, "HEARTBEAT_TIMEOUT_MS", DEFAULT_GENERATOR_CONFIG.heartbeatTimeoutMs, 100, 600_000),
-    maxSessions: intEnv(env, "MAX_SESSIONS", DEFAULT_GENERATOR_CONFIG.maxSessions, 1, 1000),
-  };
-}
+export { DEFAULT_GENERATOR_CONFIG, type GeneratorConfig, generatorConfigFromEnv } from "./config.ts";
 
 /** Options of {@link startGenerator}. */
 export interface GeneratorOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_GENERATOR_CONFIG, generatorConfigFromEnv } from "../src/mod.ts";
+import { DEFAULT_GENERATOR_CONFIG, generatorConfigFromEnv } from "../src/config.ts";
 
 describe("generatorConfigFromEnv", () => {
   test("defaults: zstd frames (NATS), the default heartbeat timeout and session cap", () => {

@@ -24,6 +24,11 @@ export interface MediaConfig {
   readonly maxRtpPayloadBytes: number;
   /** Seconds between periodic keyframes. */
   readonly keyframeIntervalS: number;
+  /**
+   * MAX_SESSIONS, as in every service: the most sessions this process runs at once (one ffmpeg each); an offer
+   * beyond it is refused (`unavailable`). The generator's 16 by default: media sessions follow generator sessions.
+   */
+  readonly maxSessions: number;
 }
 
 /** The defaults. */
@@ -34,12 +39,13 @@ export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
   iceGatherTimeoutMs: 3000,
   maxRtpPayloadBytes: DEFAULT_RTP_PAYLOAD_BYTES,
   keyframeIntervalS: DEFAULT_ENCODER_OPTIONS.keyframeIntervalS,
+  maxSessions: 16,
 };
 
 /**
  * Reads HEARTBEAT_TIMEOUT_MS, ICE_PORT_MIN + ICE_PORT_MAX, ICE_INTERFACE_ADDRESS, ICE_ADVERTISE_ADDRESS (comma
  * list), ICE_SERVERS (comma list of stun:/turn: URLs) with ICE_USERNAME + ICE_CREDENTIAL, KEYFRAME_INTERVAL_S,
- * RTP_MAX_PAYLOAD and FFMPEG_PATH. Throws an Error naming the variable on a bad value.
+ * RTP_MAX_PAYLOAD, MAX_SESSIONS and FFMPEG_PATH. Throws an Error naming the variable on a bad value.
  */
 export function mediaConfigFromEnv(env: Record<string, string | undefined>): MediaConfig {
   const portMin = intEnv(env, "ICE_PORT_MIN", 0, 1, 65535);
@@ -65,5 +71,6 @@ export function mediaConfigFromEnv(env: Record<string, string | undefined>): Med
     iceAdvertiseAddresses: listEnv(env, "ICE_ADVERTISE_ADDRESS", []),
     keyframeIntervalS: intEnv(env, "KEYFRAME_INTERVAL_S", DEFAULT_MEDIA_CONFIG.keyframeIntervalS, 1, 60),
     maxRtpPayloadBytes: intEnv(env, "RTP_MAX_PAYLOAD", DEFAULT_MEDIA_CONFIG.maxRtpPayloadBytes, 200, 1400),
+    maxSessions: intEnv(env, "MAX_SESSIONS", DEFAULT_MEDIA_CONFIG.maxSessions, 1, 10_000),
   };
 }

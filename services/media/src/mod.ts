@@ -38,6 +38,7 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
   const metrics = createMediaMetrics(registry);
   const sessions = new Map<string, MediaSession>();
   let stopping = false;
+  let opening = 0;
 
   const onClosed = (session: MediaSession) => {
     if (sessions.get(session.sessionId) === session) sessions.delete(session.sessionId);
@@ -51,7 +52,10 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
       if (stopping) throw new ProtocolError("unavailable", "the media service is stopping");
       checkOffer(request.sdp); // before werift: it spends seconds on an offer of many media sections
       await sessions.get(request.sessionId)?.close("replaced by a new offer");
-      const { session, sdp } = await MediaSession.open(request, { bus, log, metrics, config, ffmpegPath, onClosed });
+      // Sessions still negotiating count too: offers arriving together must not all pass the check.
+      if (sessions.size + opening >= config.maxSessions) throw new ProtocolError("unavailable", `media is at its limit of ${config.maxSessions} sessions`);
+      opening++;
+      const { session, sdp } = await MediaSession.open(request, { bus, log, metrics, config, ffmpegPath, onClosed }).finally(() => opening--);
       if (stopping) {
         await session.close("service stopping");
         throw new ProtocolError("unavailable", "the media service is stopping");

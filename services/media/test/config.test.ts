@@ -21,6 +21,7 @@ describe("mediaConfigFromEnv", () => {
       KEYFRAME_INTERVAL_S: "4",
       FFMPEG_PATH: "/opt/ffmpeg",
       HEARTBEAT_TIMEOUT_MS: "9000",
+      MAX_SESSIONS: "3",
     });
     expect(c.icePortRange).toEqual([40000, 40100]);
     expect(c.iceInterfaceAddress).toBe("10.0.0.5");
@@ -29,6 +30,7 @@ describe("mediaConfigFromEnv", () => {
     expect(c.keyframeIntervalS).toBe(4);
     expect(c.ffmpegPath).toBe("/opt/ffmpeg");
     expect(c.heartbeatTimeoutMs).toBe(9000);
+    expect(c.maxSessions).toBe(3);
   });
 
   test("bad values name their variable", () => {
@@ -36,6 +38,7 @@ describe("mediaConfigFromEnv", () => {
     expect(() => mediaConfigFromEnv({ ICE_PORT_MIN: "5000", ICE_PORT_MAX: "4000" })).toThrow("ICE_PORT_MIN");
     expect(() => mediaConfigFromEnv({ ICE_SERVERS: "http://x" })).toThrow("ICE_SERVERS");
     expect(() => mediaConfigFromEnv({ KEYFRAME_INTERVAL_S: "0" })).toThrow("KEYFRAME_INTERVAL_S");
+    expect(() => mediaConfigFromEnv({ MAX_SESSIONS: "0" })).toThrow("MAX_SESSIONS");
   });
 });
 

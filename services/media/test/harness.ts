@@ -6,6 +6,7 @@
 import type { Bus, FrameTruth, MediaOfferAnswer, SessionSettings } from "@ballstream/shared";
 import {
   DEFAULT_SETTINGS,
+  SESSION_ID_BYTES,
   SESSION_TIMING,
   decodeTruth,
   encodeJson,
@@ -37,7 +38,7 @@ async function bundlePage(): Promise<string> {
 }
 
 function randomSessionId(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES))).toString("base64url");
 }
 
 /** Starts the harness on `bus`; sessions use `settings` (fps etc.) over the defaults. */

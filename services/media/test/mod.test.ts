@@ -20,7 +20,7 @@ import {
 } from "@ballstream/shared";
 import { startGenerator } from "@ballstream/generator";
 import { PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, type RtpPacket } from "werift";
-import { mSectionBomb } from "@ballstream/shared/testing/sdp-fixtures";
+import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/shared/testing/sdp-fixtures";
 import { h264Codec } from "../src/codec.ts";
 import { type MediaService, startMedia } from "../src/mod.ts";
 import { startsKeyframe } from "./rtp-figures.ts";
@@ -70,6 +70,22 @@ describe("offers that cannot be served get a clear error reply", () => {
     expect(await errorCode(requestJson(bus, subjects.mediaOffer, { sessionId: "short" }, parseMediaOfferAnswer, 5000))).toBe("bad_request");
     expect(media.sessionIds()).toEqual([]);
   });
+});
+
+describe("MAX_SESSIONS", () => {
+  test("an offer beyond maxSessions is refused (unavailable); a session's own new offer still replaces it", async () => {
+    const own = new MemoryBus(log);
+    const limited = await startMedia({ bus: own, log, registry: createRegistry(), config: { maxSessions: 1, iceInterfaceAddress: "127.0.0.1", iceGatherTimeoutMs: 500 } });
+    const offer = (id: string) => requestJson(own, subjects.mediaOffer, { sessionId: id, sdp: CHROMIUM_OFFER }, parseMediaOfferAnswer, 10_000);
+    try {
+      await offer(sessionId(10));
+      expect(await errorCode(offer(sessionId(11)))).toBe("unavailable");
+      await offer(sessionId(10));
+      expect(limited.sessionIds()).toEqual([sessionId(10)]);
+    } finally {
+      await limited.stop();
+    }
+  }, 30_000);
 });
 
 describe("a werift viewer", () => {

@@ -1,6 +1,7 @@
-/** Unguessable session ids: 128 random bits as 22 URL-safe base64 characters (see `SESSION_ID_PATTERN`). */
+/** Unguessable session ids: `SESSION_ID_BYTES` random bytes as `SESSION_ID_LENGTH` URL-safe base64 characters. */
+import { SESSION_ID_BYTES } from "@ballstream/shared";
 
-/** A fresh session id from 16 cryptographically random bytes, base64url without padding. */
+/** A fresh session id from `SESSION_ID_BYTES` (16) cryptographically random bytes, base64url without padding. */
 export function newSessionId(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES))).toString("base64url");
 }
