@@ -16,8 +16,9 @@ let page: Page;
 /** The text of the receiver panel's row `name`. */
 const row = (name: string, on = page) => on.locator(`dt:text-is('${name}') + dd`).innerText();
 
-async function open(query = ""): Promise<Page> {
+async function open(query = "", withoutProcessor = false): Promise<Page> {
   const p = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+  if (withoutProcessor) await p.addInitScript(() => delete (globalThis as { MediaStreamTrackProcessor?: unknown }).MediaStreamTrackProcessor);
   await p.goto(`${system!.url}${query}`);
   const hook = await waitForHook(p, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 30) || h.status === "error");
   if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${system?.server.output().slice(-3000)}`);
@@ -45,9 +46,9 @@ describe("the page, as a person sees it", () => {
     expect(await row("detection path")).toBe("worker-videoframe");
     expect(Number(await row("receive fps"))).toBeGreaterThan(20);
     const [detected, sent] = (await row("frames detected / sent")).split(" / ").map(Number);
-    expect(detected).toBeGreaterThan(30);
-    expect(sent).toBeGreaterThan(30);
-    expect(Number(await row("reports received"))).toBeGreaterThan(30);
+    expect(detected).toBeGreaterThan(10);
+    expect(sent).toBeGreaterThan(10);
+    expect(Number(await row("reports received"))).toBeGreaterThan(10); // the panel shows a 10 Hz snapshot
   });
 
   test("the ring sits on the ball's true centre and the cross on the detected one, at the video's scale", async () => {
@@ -110,6 +111,22 @@ describe("the page, as a person sees it", () => {
     expect(await p.getByRole("alert").innerText()).toMatch(/^Ignoring the URL's settings: .*fps/);
     expect(await row("settings", p)).toBe("640×480 @ 30 fps, 320 px/s");
     expect(await p.getByLabel("fps").inputValue()).toBe("30");
+    await p.close();
+  });
+
+  test("without MediaStreamTrackProcessor (as in Firefox) the page detects on the main thread and is measured the same way", async () => {
+    const p = await open("", true);
+    expect(await row("detection path", p)).toBe("main-thread-canvas");
+    const errors = await p.evaluate(() =>
+      (globalThis as unknown as { ballstream: { samples(): { found: boolean; frameErrorPx: number }[] } }).ballstream
+        .samples()
+        .filter((s) => s.found && Number.isFinite(s.frameErrorPx))
+        .map((s) => s.frameErrorPx)
+        .sort((a, b) => a - b),
+    );
+    expect(errors.length).toBeGreaterThan(20);
+    // the canvas may hold a frame one newer than the metadata names: at most one frame of motion (320 px/s, 30 fps)
+    expect(errors[Math.floor(errors.length / 2)]!).toBeLessThan(11);
     await p.close();
   });
 });
