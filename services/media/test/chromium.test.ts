@@ -4,7 +4,7 @@
  * must be where the truth of that very frame says.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { MemoryBus, createLogger, createRegistry } from "@ballstream/shared";
+import { MemoryBus, createLogger, createRegistry, parseSettings, requestJson, subjects } from "@ballstream/shared";
 import { startGenerator } from "@ballstream/generator";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../../../e2e/harness/browser.ts";
@@ -67,6 +67,30 @@ test("Chromium decodes the H.264 stream: ≥ 90 % of frames over 10 s, no loss, 
   );
   expect(errors.length).toBeGreaterThan(0.9 * detections.length);
   expect(Math.max(...errors)).toBeLessThanOrEqual(1);
+}, 60_000);
+
+test("a live fps change 30 → 120 → 1: Chromium decodes one keyframe per 2 s and its bytes per second stay within 1.5×", async () => {
+  const phases = [
+    { fps: 30, seconds: 6 },
+    { fps: 120, seconds: 6 },
+    { fps: 1, seconds: 8 },
+  ];
+  const figures: Array<{ fps: number; keyframes: number; bytesPerSecond: number }> = [];
+  for (const { fps, seconds } of phases) {
+    if (fps !== 30) await requestJson(bus, subjects.sessionControl(harness.sessionIds[0]!), { type: "control", fps }, parseSettings, 5000);
+    const [before, t0] = [(await stats())!, performance.now()];
+    await Bun.sleep(seconds * 1000);
+    const [after, t1] = [(await stats())!, performance.now()];
+    figures.push({ fps, keyframes: after.keyFramesDecoded - before.keyFramesDecoded, bytesPerSecond: Math.round((after.bytesReceived - before.bytesReceived) / ((t1 - t0) / 1000)) });
+  }
+  console.log(`fps change in Chromium (keyFramesDecoded, bytesReceived/s): ${JSON.stringify(figures)}`);
+  for (const [k, f] of figures.entries()) {
+    const seconds = phases[k]!.seconds;
+    // One every KEYFRAME_INTERVAL_S (2 s), plus the fresh encoder's first frame after a change.
+    expect(f.keyframes).toBeGreaterThanOrEqual(Math.floor(seconds / 2));
+    expect(f.keyframes).toBeLessThanOrEqual(Math.ceil(seconds / 2) + 1);
+    expect(f.bytesPerSecond).toBeLessThanOrEqual(1.5 * figures[0]!.bytesPerSecond);
+  }
 }, 60_000);
 
 test("closing the session releases the peer connection and the encoder", async () => {

@@ -30,6 +30,8 @@ export interface PageStats {
   readonly packetsReceived: number;
   readonly nackCount: number;
   readonly pliCount: number;
+  readonly keyFramesDecoded: number;
+  readonly bytesReceived: number;
 }
 
 /** What the page exposes to the test as `window.receiver`. */
@@ -113,6 +115,8 @@ async function start(): Promise<void> {
         packetsReceived: n("packetsReceived"),
         nackCount: n("nackCount"),
         pliCount: n("pliCount"),
+        keyFramesDecoded: n("keyFramesDecoded"),
+        bytesReceived: n("bytesReceived"),
       };
     },
     close: () => pc.close(),
