@@ -13,6 +13,7 @@ export const SESSION_ID_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${SESSION_ID_LENGTH
 export function parseSessionId(value: unknown): string {
   return asString(value, "sessionId", SESSION_ID_LENGTH, SESSION_ID_PATTERN);
 }
+
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 /** SDP offers and answers larger than this are rejected. */
 export const MAX_SDP_LENGTH = 32 * 1024;
