@@ -5,7 +5,7 @@
  *   bun services/signaling/bench/wt-rtt.ts            # target: p50 ≤ 2 ms
  */
 import { createLogger } from "@ballstream/shared";
-import { certificateHashBase64, createWebTransportServer, type WebTransportSession } from "../src/webtransport/mod.ts";
+import { admission, allowOrigins, certificateHashBase64, createWebTransportServer, onPaths, type WebTransportSession } from "../src/webtransport/mod.ts";
 import { openBrowserPage } from "../test/webtransport/browser.ts";
 import { iterate } from "../test/webtransport/iterate.ts";
 
@@ -26,7 +26,7 @@ export interface WebTransportRttResult {
 /** Runs the benchmark: `rounds` round trips of each kind after a warm-up. */
 export async function measureWebTransportRtt(rounds = 500): Promise<WebTransportRttResult> {
   const log = createLogger("wt-bench", { level: "warn", pretty: false });
-  const server = await createWebTransportServer({ host: "127.0.0.1", port: 0, allowedOrigins: ["*"], paths: ["/wt"], log });
+  const server = await createWebTransportServer({ host: "127.0.0.1", port: 0, accept: admission(allowOrigins(["*"]), onPaths(["/wt"])), log });
   void (async () => {
     for await (const session of iterate(server.sessions)) echo(session);
   })();

@@ -19,7 +19,7 @@ import { securityHeaders } from "./http/security-headers.ts";
 import { staticFiles } from "./http/static-files.ts";
 import { PerAddressCounter, PerAddressRate, TokenBucket } from "./rate-limit.ts";
 import { ViewerSession } from "./viewer-session.ts";
-import { type CertificatePem, type WebTransportRefusal, type WebTransportServer, certificateHashBase64, createWebTransportServer } from "./webtransport/mod.ts";
+import { type CertificatePem, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, certificateHashBase64, createWebTransportServer, onPaths } from "./webtransport/mod.ts";
 
 export { type SignalingConfig, DEFAULT_SIGNALING_CONFIG, signalingConfigFromEnv } from "./config.ts";
 
@@ -90,8 +90,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       host: config.wtHost,
       port: config.wtPort,
       ...(certificate ? { certificate } : {}),
-      allowedOrigins: config.allowedOrigins.length > 0 ? config.allowedOrigins : localOrigins(scheme, httpPort),
-      paths: [WT_PATH],
+      accept: admission(allowOrigins(config.allowedOrigins.length > 0 ? config.allowedOrigins : localOrigins(scheme, httpPort)), onPaths([WT_PATH])),
       limits: {
         idleTimeoutMs: config.wtIdleTimeoutMs,
         maxConnections: config.wtMaxConnections,

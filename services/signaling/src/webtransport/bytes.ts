@@ -1,38 +1,38 @@
 /** A growable byte buffer for parsers that receive a stream in pieces. */
 export class ByteBuffer {
-  private data = new Uint8Array(256);
-  private start = 0;
-  private end = 0;
+  #data = new Uint8Array(256);
+  #start = 0;
+  #end = 0;
 
   /** Bytes held. */
   get length(): number {
-    return this.end - this.start;
+    return this.#end - this.#start;
   }
 
   /** Appends a copy of `chunk`. */
   push(chunk: Uint8Array): void {
-    if (this.end + chunk.length > this.data.length) {
+    if (this.#end + chunk.length > this.#data.length) {
       const held = this.length;
-      const next = held + chunk.length > this.data.length / 2 ? new Uint8Array(Math.max(2 * this.data.length, held + chunk.length)) : this.data;
-      next.set(this.data.subarray(this.start, this.end));
-      this.data = next;
-      this.start = 0;
-      this.end = held;
+      const next = held + chunk.length > this.#data.length / 2 ? new Uint8Array(Math.max(2 * this.#data.length, held + chunk.length)) : this.#data;
+      next.set(this.#data.subarray(this.#start, this.#end));
+      this.#data = next;
+      this.#start = 0;
+      this.#end = held;
     }
-    this.data.set(chunk, this.end);
-    this.end += chunk.length;
+    this.#data.set(chunk, this.#end);
+    this.#end += chunk.length;
   }
 
   /** The held bytes; valid until the next push or consume. */
   view(): Uint8Array {
-    return this.data.subarray(this.start, this.end);
+    return this.#data.subarray(this.#start, this.#end);
   }
 
   /** Drops the first `count` held bytes. */
   consume(count: number): void {
     if (count < 0 || count > this.length) throw new RangeError(`cannot consume ${count} of ${this.length} bytes`);
-    this.start += count;
-    if (this.start === this.end) this.start = this.end = 0;
+    this.#start += count;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
   }
 }
 

@@ -6,7 +6,8 @@ import { LogThrottle } from "@ballstream/shared";
 import type { Host } from "@matrixai/quic/native/index.js";
 import { quiche } from "@matrixai/quic/native/index.js";
 import { certificateHashes, generateSelfSignedCertificate } from "./cert.ts";
-import { type ConnectionContext, Http3Connection } from "./connection.ts";
+import { maxSessionsPerConnection } from "./admission.ts";
+import { type ConnectionContext, QuicheDriver } from "./quiche-driver.ts";
 import { PerAddressCounter } from "../rate-limit.ts";
 import { resolveLimits } from "./limits.ts";
 import { mintRetryToken, newRetryKey, openRetryToken } from "./retry-token.ts";
@@ -37,8 +38,8 @@ export async function createWebTransportServer(options: WebTransportServerOption
   const hashes = await certificateHashes(certificate.certPem);
   const config = quicheConfig(certificate, limits);
   const log = options.log.child({ component: "webtransport" });
-  const connections = new Map<string, Http3Connection>();
-  const idsOf = new Map<Http3Connection, string[]>();
+  const connections = new Map<string, QuicheDriver>();
+  const idsOf = new Map<QuicheDriver, string[]>();
   const perAddress = new PerAddressCounter(limits.maxConnectionsPerAddress);
   const addressValidation = options.addressValidation ?? true;
   const retryKey = newRetryKey();
@@ -57,10 +58,11 @@ export async function createWebTransportServer(options: WebTransportServerOption
   });
   const local: Host = { host: options.host, port: socket.port };
 
+  // The per-connection session cap is a resource limit of this layer: it runs before the application's policy.
+  const perConnection = maxSessionsPerConnection(limits.maxSessionsPerConnection);
   const context: ConnectionContext = {
     limits,
-    allowedOrigins: options.allowedOrigins,
-    paths: options.paths,
+    accept: (request) => perConnection(request) ?? options.accept(request),
     log,
     sendPacket: (packet, to) => {
       if (socket.closed) return;
@@ -124,9 +126,9 @@ export async function createWebTransportServer(options: WebTransportServerOption
     } else {
       scid = crypto.getRandomValues(new Uint8Array(quiche.MAX_CONN_ID_LEN));
     }
-    let connection: Http3Connection;
+    let connection: QuicheDriver;
     try {
-      connection = new Http3Connection(quiche.Connection.accept(scid, odcid, local, from, config), local, from, context);
+      connection = new QuicheDriver(quiche.Connection.accept(scid, odcid, local, from, config), local, from, context);
     } catch (error) {
       log.debug({ err: (error as Error).message }, "quiche refused a handshake");
       return;

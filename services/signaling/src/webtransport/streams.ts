@@ -60,6 +60,7 @@ export class IncomingStream {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #wake: (() => void) | undefined;
 
+  /** A receiving half of `streamId`; `onEnd` runs once when the stream is over. */
   constructor(
     io: StreamIo,
     readonly streamId: number,
@@ -161,52 +162,57 @@ export class OutgoingStream {
   readonly writable: WritableStream<Uint8Array>;
   /** Resolves once the stream header is written; rejects when that fails. */
   readonly opened: Promise<void>;
-  private done = false;
+  readonly #io: StreamIo;
+  readonly #onEnd: () => void;
+  #done = false;
 
+  /** Writes `prefix` on `streamId` at once; `onEnd` runs once when the stream is over. */
   constructor(
-    private readonly io: StreamIo,
+    io: StreamIo,
     readonly streamId: number,
-    private readonly onEnd: () => void,
+    onEnd: () => void,
     prefix: Uint8Array,
   ) {
+    this.#io = io;
+    this.#onEnd = onEnd;
     this.opened = writeAll(io, streamId, prefix, false);
-    this.opened.catch(() => this.finish());
+    this.opened.catch(() => this.#finish());
     this.writable = new WritableStream<Uint8Array>({
       write: async (chunk) => {
         await this.opened;
-        if (this.done) throw new WebTransportError("stream is closed", "stream");
-        await this.guard(writeAll(io, streamId, toBytes(chunk), false));
+        if (this.#done) throw new WebTransportError("stream is closed", "stream");
+        await this.#guard(writeAll(io, streamId, toBytes(chunk), false));
       },
       close: async () => {
         await this.opened;
-        if (this.done) throw new WebTransportError("stream is closed", "stream");
-        await this.guard(writeAll(io, streamId, new Uint8Array(0), true));
-        this.finish();
+        if (this.#done) throw new WebTransportError("stream is closed", "stream");
+        await this.#guard(writeAll(io, streamId, new Uint8Array(0), true));
+        this.#finish();
       },
       abort: (reason) => {
-        if (this.finish()) io.resetStream(streamId, webTransportCodeToHttp3(reasonToWebTransportCode(reason)));
+        if (this.#finish()) io.resetStream(streamId, webTransportCodeToHttp3(reasonToWebTransportCode(reason)));
       },
     });
   }
 
   /** Ends the stream because its session or connection is gone; resets it. */
   terminate(): void {
-    if (this.finish()) this.io.resetStream(this.streamId, H3_ERROR.wtSessionGone);
+    if (this.#finish()) this.#io.resetStream(this.streamId, H3_ERROR.wtSessionGone);
   }
 
-  private async guard(write: Promise<void>): Promise<void> {
+  async #guard(write: Promise<void>): Promise<void> {
     try {
       await write;
     } catch (error) {
-      this.finish();
+      this.#finish();
       throw error;
     }
   }
 
-  private finish(): boolean {
-    if (this.done) return false;
-    this.done = true;
-    this.onEnd();
+  #finish(): boolean {
+    if (this.#done) return false;
+    this.#done = true;
+    this.#onEnd();
     return true;
   }
 }

@@ -3,10 +3,11 @@
  * from the server side: the same stream and datagram surface, the same close semantics.
  */
 import type { Logger } from "@ballstream/shared";
+import type { ConnectRequest } from "./h3-events.ts";
 
 /** Resource limits of a server; every field has a default ({@link DEFAULT_LIMITS}). */
 export interface WebTransportLimits {
-  /** WebTransport sessions one QUIC connection may hold at once (further CONNECTs get 429). */
+  /** WebTransport sessions one QUIC connection may hold at once: further CONNECTs get 429 before the policy runs. */
   readonly maxSessionsPerConnection: number;
   /** QUIC connections the server holds at once (further handshakes are refused). */
   readonly maxConnections: number;
@@ -43,10 +44,8 @@ export interface WebTransportServerOptions {
   readonly port: number;
   /** TLS certificate; when absent a self-signed ECDSA P-256 certificate valid 14 days is generated. */
   readonly certificate?: CertificatePem;
-  /** Exact `Origin` values allowed to open sessions; `"*"` allows any. Others get 403. */
-  readonly allowedOrigins: readonly string[];
-  /** CONNECT paths accepted (others get 404); when absent every path is accepted. */
-  readonly paths?: readonly string[];
+  /** Decides every well-formed CONNECT: see admission.ts (`admission(allowOrigins(…), onPaths(…))`). */
+  readonly accept: AdmissionPolicy;
   readonly limits?: Partial<WebTransportLimits>;
   readonly log: Logger;
   /**
@@ -57,6 +56,23 @@ export interface WebTransportServerOptions {
   /** Told about every refusal (CONNECT answered 403/404/429/400, handshake over a connection limit or too slow, idle timeout). */
   readonly onRefused?: (reason: WebTransportRefusal) => void;
 }
+
+/** A WebTransport CONNECT to admit or refuse: the request and where it comes from. */
+export interface WebTransportRequest extends ConnectRequest {
+  /** `host:port` of the peer (IPv6 hosts in brackets). */
+  readonly remoteAddress: string;
+  /** Sessions the peer's QUIC connection holds already. */
+  readonly connectionSessions: number;
+}
+
+/** What admission answers: "accept", or the HTTP status (400–599) to refuse with (403, 404, 429 are counted by name). */
+export type AdmissionDecision = "accept" | number;
+
+/** Decides whether a CONNECT becomes a session; the application passes one to the server. */
+export type AdmissionPolicy = (request: WebTransportRequest) => AdmissionDecision;
+
+/** One admission check: the status to refuse with, or undefined to let the next check decide. */
+export type AdmissionCheck = (request: WebTransportRequest) => number | undefined;
 
 /** Why the server refused or dropped a peer, for counting. */
 export type WebTransportRefusal =
@@ -114,7 +130,7 @@ export interface WebTransportSession {
   readonly id: string;
   /** The CONNECT `:path`. */
   readonly path: string;
-  /** The CONNECT `origin` header (already checked against the allow-list). */
+  /** The CONNECT `origin` header (admitted by the policy). */
   readonly origin: string;
   /** `host:port` of the peer (IPv6 hosts in brackets). */
   readonly remoteAddress: string;

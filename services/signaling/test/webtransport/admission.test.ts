@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { createLogger } from "@ballstream/shared";
 import { concatBytes } from "../../src/webtransport/bytes.ts";
 import { FRAME_TYPE, encodeFrame, readFrame } from "../../src/webtransport/frames.ts";
-import { type WebTransportLimits, type WebTransportRefusal, type WebTransportServer, createWebTransportServer } from "../../src/webtransport/mod.ts";
+import { type WebTransportLimits, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, createWebTransportServer, onPaths } from "../../src/webtransport/mod.ts";
 import { decodeFieldSection, encodeFieldSection, type HeaderField } from "../../src/webtransport/qpack.ts";
 import { encodeSettings, serverSettings } from "../../src/webtransport/settings.ts";
 import { encodeVarint } from "../../src/webtransport/varint.ts";
@@ -34,8 +34,7 @@ async function start(limits: Partial<WebTransportLimits> = {}): Promise<WebTrans
   server = await createWebTransportServer({
     host: "127.0.0.1",
     port: 0,
-    allowedOrigins: ["http://127.0.0.1"],
-    paths: ["/wt"],
+    accept: admission(allowOrigins(["http://127.0.0.1"]), onPaths(["/wt"])),
     limits,
     log,
     onRefused: (reason) => refusals.push(reason),

@@ -6,8 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "@ballstream/shared";
 import { waitFor } from "@ballstream/shared/testing/helpers";
 import {
+  admission,
+  allowOrigins,
   certificateHashBase64,
   createWebTransportServer,
+  onPaths,
   type WebTransportCloseInfo,
   type WebTransportServer,
   type WebTransportSession,
@@ -41,7 +44,7 @@ async function serve(session: WebTransportSession): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await createWebTransportServer({ host: "127.0.0.1", port: 0, allowedOrigins: ["*"], paths: ["/wt"], log });
+  server = await createWebTransportServer({ host: "127.0.0.1", port: 0, accept: admission(allowOrigins(["*"]), onPaths(["/wt"])), log });
   (async () => {
     for await (const session of iterate(server.sessions)) serve(session);
   })();
@@ -210,7 +213,7 @@ describe("WebTransport server with Chromium", () => {
   }, 30_000);
 
   test("a CONNECT from an origin that is not allowed gets 403 and the page sees the failure", async () => {
-    const strict = await createWebTransportServer({ host: "127.0.0.1", port: 0, allowedOrigins: ["https://example.com"], log });
+    const strict = await createWebTransportServer({ host: "127.0.0.1", port: 0, accept: admission(allowOrigins(["https://example.com"])), log });
     let accepted = 0;
     (async () => {
       for await (const _ of iterate(strict.sessions)) accepted++;
@@ -236,7 +239,7 @@ describe("WebTransport server with Chromium", () => {
   }, 30_000);
 
   test("close() ends live sessions with a close the page sees", async () => {
-    const other = await createWebTransportServer({ host: "127.0.0.1", port: 0, allowedOrigins: [browser.origin], log });
+    const other = await createWebTransportServer({ host: "127.0.0.1", port: 0, accept: admission(allowOrigins([browser.origin])), log });
     (async () => {
       for await (const session of iterate(other.sessions)) serve(session);
     })();

@@ -8,7 +8,7 @@ import { concatBytes } from "../../src/webtransport/bytes.ts";
 import { encodeCapsule } from "../../src/webtransport/capsule.ts";
 import { H3_ERROR } from "../../src/webtransport/errors.ts";
 import { FRAME_TYPE, encodeFrame, readFrame } from "../../src/webtransport/frames.ts";
-import { createWebTransportServer, type WebTransportServer, type WebTransportSession } from "../../src/webtransport/mod.ts";
+import { admission, allowOrigins, createWebTransportServer, onPaths, type WebTransportServer, type WebTransportSession } from "../../src/webtransport/mod.ts";
 import { decodeFieldSection, encodeFieldSection, type HeaderField } from "../../src/webtransport/qpack.ts";
 import { encodeSettings, serverSettings } from "../../src/webtransport/settings.ts";
 import { encodeVarint } from "../../src/webtransport/varint.ts";
@@ -33,8 +33,7 @@ beforeAll(async () => {
   server = await createWebTransportServer({
     host: "127.0.0.1",
     port: 0,
-    allowedOrigins: ["http://127.0.0.1"],
-    paths: ["/wt"],
+    accept: admission(allowOrigins(["http://127.0.0.1"]), onPaths(["/wt"])),
     limits: { maxMessageBytes: 4096 },
     log,
   });

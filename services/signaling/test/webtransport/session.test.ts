@@ -1,94 +1,35 @@
-/** Session logic against an in-memory host (pure logic; the real host is the quiche connection). */
+/** Session logic against an in-memory host (pure logic; the real host is the quiche driver). */
 import { describe, expect, test } from "bun:test";
-import { createLogger } from "@ballstream/shared";
-import { CAPSULE_TYPE, encodeCapsule, encodeCloseSession, readCapsule } from "../../src/webtransport/capsule.ts";
-import { H3_ERROR, Http3Error } from "../../src/webtransport/errors.ts";
-import { FRAME_TYPE, readFrame } from "../../src/webtransport/frames.ts";
 import { resolveLimits } from "../../src/webtransport/limits.ts";
-import { Session, type SessionHost } from "../../src/webtransport/session.ts";
-import type { IncomingStream } from "../../src/webtransport/streams.ts";
-
-class FakeHost implements SessionHost {
-  written = new Map<number, number[]>();
-  fins = new Set<number>();
-  resets: [number, number][] = [];
-  datagrams: Uint8Array[] = [];
-  ended: number[] = [];
-  nextId = 1;
-  send(id: number, data: Uint8Array, fin: boolean): number {
-    this.written.set(id, [...(this.written.get(id) ?? []), ...data]);
-    if (fin) this.fins.add(id);
-    return data.length;
-  }
-  waitWritable(): Promise<void> {
-    return Promise.resolve();
-  }
-  resetStream(id: number, code: number): void {
-    this.resets.push([id, code]);
-  }
-  stopSending(): void {}
-  resumeRead(): void {}
-  openStream(): number {
-    return (this.nextId += 4);
-  }
-  attachIncoming(_id: number, _incoming: IncomingStream): void {}
-  sendDatagram(_session: number, payload: Uint8Array): boolean {
-    this.datagrams.push(payload);
-    return true;
-  }
-  maxDatagramPayload(): number {
-    return 100;
-  }
-  sessionEnded(id: number): void {
-    this.ended.push(id);
-  }
-}
-
-const log = createLogger("session-test", { level: "silent", pretty: false });
-const info = { id: "c/0", streamId: 0, path: "/wt", origin: "http://x", remoteAddress: "127.0.0.1:1" };
+import { Session } from "../../src/webtransport/session.ts";
+import { FakeHost, SESSION_INFO } from "./fake-host.ts";
 
 function newSession(limits = {}) {
   const host = new FakeHost();
-  return { host, session: new Session(host, info, resolveLimits(limits), log) };
+  return { host, session: new Session(host, SESSION_INFO, resolveLimits(limits)) };
 }
 
 describe("Session", () => {
-  test("close() sends the close capsule in a DATA frame with FIN and resolves closed", async () => {
+  test("close() asks the connection for the close capsule, resolves closed, and is idempotent", async () => {
     const { host, session } = newSession();
     session.close({ closeCode: 5, reason: "bye" });
     expect(await session.closed).toEqual({ closeCode: 5, reason: "bye" });
-    await Bun.sleep(1);
-    const frame = readFrame(Uint8Array.from(host.written.get(0) ?? []), 0, 4096)!;
-    expect(frame.frame.type).toBe(FRAME_TYPE.data);
-    expect(readCapsule(frame.frame.payload, 0, 4096)?.capsule.type).toBe(CAPSULE_TYPE.closeSession);
-    expect(host.fins.has(0)).toBe(true);
+    expect(host.closes).toEqual([{ closeCode: 5, reason: "bye" }]);
     expect(host.ended).toEqual([0]);
-    session.close({ closeCode: 6 }); // idempotent
+    session.close({ closeCode: 6 });
+    session.end({ closeCode: 7, reason: "" });
+    expect(host.closes.length).toBe(1);
     expect(host.ended).toEqual([0]);
   });
 
-  test("a peer close capsule (after unknown ones, split across pieces) ends the session and finishes our side", async () => {
+  test("end() (peer closed, or the connection went) resolves closed with its info and ends the streams", async () => {
     const { host, session } = newSession();
-    const bytes = Uint8Array.from([...encodeCapsule(0x4444, Uint8Array.of(1)), ...encodeCloseSession({ closeCode: 9, reason: "peer" })]);
-    session.receiveCapsuleBytes(bytes.subarray(0, 5));
-    session.receiveCapsuleBytes(bytes.subarray(5));
+    const reader = session.incomingBidirectionalStreams.getReader();
+    session.end({ closeCode: 9, reason: "peer" });
     expect(await session.closed).toEqual({ closeCode: 9, reason: "peer" });
-    await Bun.sleep(1);
-    expect(host.fins.has(0)).toBe(true);
-  });
-
-  test("a malformed capsule throws a session-scoped error; abort resets the CONNECT stream", async () => {
-    const { host, session } = newSession();
-    let error: unknown;
-    try {
-      session.receiveCapsuleBytes(encodeCapsule(CAPSULE_TYPE.closeSession, Uint8Array.of(1)));
-    } catch (e) {
-      error = e;
-    }
-    expect((error as Http3Error).scope).toBe("session");
-    session.abort(error as Http3Error);
-    expect(host.resets).toContainEqual([0, H3_ERROR.messageError]);
-    expect((await session.closed).closeCode).toBe(0);
+    expect((await reader.read()).done).toBe(true);
+    expect(host.closes).toEqual([]);
+    await expect(session.createBidirectionalStream()).rejects.toThrow("session is closed");
   });
 
   test("peer streams beyond maxStreamsPerSession are refused; a cancelled incoming readable takes none", async () => {
@@ -108,8 +49,8 @@ describe("Session", () => {
     const { host, session } = newSession();
     await session.createUnidirectionalStream();
     await session.createBidirectionalStream();
-    expect(host.written.get(5)).toEqual([0x40, 0x54, 0x00]);
-    expect(host.written.get(9)).toEqual([0x40, 0x41, 0x00]);
+    expect(host.written.get(15)).toEqual([0x40, 0x54, 0x00]); // after our control and QPACK streams
+    expect(host.written.get(1)).toEqual([0x40, 0x41, 0x00]);
   });
 
   test("datagrams: oldest dropped when the reader lags, too-large ones dropped silently", async () => {

@@ -3,7 +3,8 @@ import { describe, expect, test } from "bun:test";
 import * as x509 from "@peculiar/x509";
 import { ByteBuffer, concatBytes } from "../../src/webtransport/bytes.ts";
 import { MAX_SELF_SIGNED_VALIDITY_MS, certificateHashBase64, certificateHashes, generateSelfSignedCertificate } from "../../src/webtransport/cert.ts";
-import { parseQuicheStreamCode } from "../../src/webtransport/connection.ts";
+import { parseQuicheStreamCode, streamFailure } from "../../src/webtransport/quiche-errors.ts";
+import { WebTransportError, webTransportCodeToHttp3 } from "../../src/webtransport/errors.ts";
 import { DEFAULT_LIMITS, resolveLimits } from "../../src/webtransport/limits.ts";
 
 describe("ByteBuffer", () => {
@@ -57,5 +58,13 @@ describe("quiche stream errors", () => {
     expect(parseQuicheStreamCode("StreamReset(91143052388571)")).toBe(91143052388571);
     expect(parseQuicheStreamCode("StreamStopped(256)")).toBe(256);
     expect(parseQuicheStreamCode("Done")).toBeNull();
+  });
+
+  test("a peer's stop becomes a WebTransportError with its WebTransport code; other failures without one", () => {
+    const stopped = streamFailure(new Error(`StreamStopped(${webTransportCodeToHttp3(7)})`));
+    expect(stopped).toBeInstanceOf(WebTransportError);
+    expect(stopped.streamErrorCode).toBe(7);
+    expect(streamFailure(new Error("StreamStopped(256)")).message).toContain("h3 0x100");
+    expect(streamFailure(new Error("InvalidStreamState")).streamErrorCode).toBeNull();
   });
 });
