@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
-import { type HookSnapshot, launchChromium, readHook, waitForHook } from "./harness/browser.ts";
-import { startOneProcess } from "./harness/systems.ts";
-import type { RunningSystem } from "./harness/viewer-scenario.ts";
-import type { BallstreamHook } from "../web/src/lib/hook.ts";
+import { type HookSnapshot, readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { launchChromium } from "@ballstream/testing";
+import { startOneProcess } from "@ballstream/testing";
+import type { RunningSystem } from "@ballstream/testing";
+import type { BallstreamHook } from "@ballstream/web/hook";
 
 /** Longer than one view refresh (100 ms while video plays, 250 ms without) with room for a busy machine. */
 const THINK_MS = 700;

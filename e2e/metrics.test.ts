@@ -7,11 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
-import { startGenerator } from "../services/generator/src/mod.ts";
-import { startMedia } from "../services/media/src/mod.ts";
-import { startSignaling } from "../services/signaling/src/mod.ts";
-import { MemoryBus, createLogger } from "../shared/src/mod.ts";
-import { launchChromium } from "./harness/browser.ts";
+import { startGenerator } from "@ballstream/generator";
+import { startMedia } from "@ballstream/media";
+import { startSignaling } from "@ballstream/signaling";
+import { MemoryBus, createLogger } from "@ballstream/runtime";
+import { launchChromium } from "@ballstream/testing";
 
 
 /** Generous bounds: two shared cores, never assert on timing. */

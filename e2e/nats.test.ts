@@ -1,5 +1,5 @@
 /** Generator, media and signaling as three processes over a real nats-server. */
 import { describeViewerScenario } from "./harness/viewer-scenario.ts";
-import { startOverNats } from "./harness/systems.ts";
+import { startOverNats } from "@ballstream/testing";
 
 describeViewerScenario("three processes over NATS", startOverNats);

@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
-import { SAMPLE_COLUMNS } from "../web/src/lib/samples.ts";
-import { launchChromium, readHook, waitForHook } from "./harness/browser.ts";
-import { startOneProcess } from "./harness/systems.ts";
-import type { RunningSystem } from "./harness/viewer-scenario.ts";
+import { SAMPLE_COLUMNS } from "@ballstream/web/samples";
+import { launchChromium } from "@ballstream/testing";
+import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { startOneProcess } from "@ballstream/testing";
+import type { RunningSystem } from "@ballstream/testing";
 
 let system: RunningSystem | undefined;
 let browser: Browser | undefined;

@@ -7,9 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { launchChromium, waitForHook } from "./harness/browser.ts";
-import { startOneProcess } from "./harness/systems.ts";
-import type { RunningSystem } from "./harness/viewer-scenario.ts";
+import { launchChromium } from "@ballstream/testing";
+import { waitForHook } from "@ballstream/web/hook-reader";
+import { startOneProcess } from "@ballstream/testing";
+import type { RunningSystem } from "@ballstream/testing";
 
 let system: RunningSystem;
 let browser: Browser;

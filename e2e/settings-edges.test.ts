@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SETTINGS_LIMITS } from "@ballstream/shared";
+import { SETTINGS_LIMITS } from "@ballstream/protocol";
 import type { Browser, Page } from "playwright-core";
-import { type HookSnapshot, launchChromium, readHook, waitForHook } from "./harness/browser.ts";
-import { startOneProcess, startOverNats } from "./harness/systems.ts";
-import type { RunningSystem } from "./harness/viewer-scenario.ts";
+import { type HookSnapshot, readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { launchChromium } from "@ballstream/testing";
+import { startOneProcess, startOverNats } from "@ballstream/testing";
+import type { RunningSystem } from "@ballstream/testing";
 
 /** How long frames are counted at each edge. */
 const WINDOW_MS = 3000;

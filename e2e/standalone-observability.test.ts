@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type TestNatsServer, freePort, startNatsServer } from "../shared/src/testing/nats-server.ts";
+import { type TestNatsServer, freePort, startNatsServer } from "@ballstream/testing";
 
 const root = join(import.meta.dir, "..");
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"];

@@ -12,7 +12,7 @@ import { dirname, join, relative } from "node:path";
 import { type CapacityResult, type RunResult, type SubBenchmark, type BenchResults, type Mode } from "./bench/results.ts";
 import { measureCapacity } from "./bench/capacity.ts";
 import { machineInfo } from "./bench/machine.ts";
-import { clockTicksPerSecond } from "@ballstream/shared/testing/proc";
+import { clockTicksPerSecond } from "@ballstream/testing";
 import { benchJson, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport } from "./bench/report.ts";
 import { measureRun } from "./bench/scenario.ts";
 import { runSubBenchmarks } from "./bench/sub-benchmarks.ts";

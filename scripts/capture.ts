@@ -9,9 +9,10 @@
  */
 import { statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { launchChromium, waitForHook } from "../e2e/harness/browser.ts";
-import { startOneProcess } from "../e2e/harness/systems.ts";
-import type { BallstreamHook } from "../web/src/lib/hook.ts";
+import { launchChromium } from "@ballstream/testing";
+import { waitForHook } from "@ballstream/web/hook-reader";
+import { startOneProcess } from "@ballstream/testing";
+import type { BallstreamHook } from "@ballstream/web/hook";
 import { CAPTURE_LIMITS, captureProblems, ffmpegArgs, framesDue, type ProbeInfo } from "./lib/capture.ts";
 
 const ROOT = join(import.meta.dir, "..");

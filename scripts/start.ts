@@ -7,7 +7,7 @@
  */
 import { startGenerator } from "@ballstream/generator";
 import { mediaConfigFromEnv, startMedia } from "@ballstream/media";
-import { MemoryBus, collectProcessMetrics, createLogger, defaultRegistry, guardProcess, onShutdownSignal } from "@ballstream/shared";
+import { MemoryBus, collectProcessMetrics, createLogger, defaultRegistry, guardProcess, onShutdownSignal } from "@ballstream/runtime";
 import { signalingConfigFromEnv, startSignaling } from "@ballstream/signaling";
 
 const log = createLogger("ballstream");

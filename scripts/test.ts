@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
-const packages = ["shared", "services/generator", "services/media", "services/signaling", "web", "deploy", "e2e", "scripts"];
+const packages = ["shared/protocol", "shared/runtime", "shared/testing", "services/generator", "services/media", "services/signaling", "web", "deploy", "e2e", "scripts"];
 
 function hasTests(dir: string): boolean {
   const walk = (d: string): boolean =>

@@ -6,13 +6,10 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  DEFAULT_METRICS_PORTS,
-  createGeneratorMetrics,
-  createMediaMetrics,
-  createRegistry,
-  createSignalingMetrics,
-} from "../../shared/src/metrics.ts";
+import { DEFAULT_METRICS_PORTS, createRegistry } from "@ballstream/runtime";
+import { createGeneratorMetrics } from "@ballstream/generator";
+import { createMediaMetrics } from "@ballstream/media";
+import { createSignalingMetrics } from "@ballstream/signaling";
 
 const here = import.meta.dir;
 const root = join(here, "..", "..");
@@ -120,5 +117,37 @@ describe("compose profile", () => {
     const sources = Object.values(compose.services).flatMap((s) => s.volumes ?? []).map((v) => v.split(":")[0] as string);
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) expect(existsSync(join(root, source))).toBe(true);
+  });
+});
+
+/** One matched error report, for the label check. */
+const SAMPLE_REPORT = { frameMatched: true, found: true, frameId: 7, rtpTimestamp: 1234, detectedX: 100, detectedY: 100, frameTruthX: 101, frameTruthY: 100, nowTruthX: 120, nowTruthY: 100, realtimeErrorPx: 20, frameErrorPx: 1, latencyMs: 63, captureTimeMs: 1_700_000_000_000, arrivalMs: 1_700_000_000_063 };
+
+describe("the three services' metrics together", () => {
+  test("each create* is idempotent per registry and distinct across registries", () => {
+    const a = createRegistry();
+    expect(createGeneratorMetrics(a)).toBe(createGeneratorMetrics(a));
+    expect(createMediaMetrics(a)).toBe(createMediaMetrics(a));
+    expect(createSignalingMetrics(a)).toBe(createSignalingMetrics(a));
+    expect(createSignalingMetrics(createRegistry())).not.toBe(createSignalingMetrics(a));
+  });
+  test("all three services fit in one registry (the embedded process) with prefixed names", async () => {
+    const r = createRegistry();
+    createGeneratorMetrics(r);
+    createMediaMetrics(r);
+    createSignalingMetrics(r);
+    const names = (await r.getMetricsAsJSON()).map((m) => m.name);
+    expect(names.length).toBe(4 + 8 + 7);
+    for (const name of names) expect(name).toMatch(/^ballstream_(generator|media|signaling)_[a-z_]+$/);
+    for (const name of names.filter((n) => n.endsWith("_total"))) expect(name).not.toMatch(/_total_total$/);
+  });
+  test("no metric carries a session-like label", async () => {
+    const r = createRegistry();
+    createGeneratorMetrics(r);
+    createMediaMetrics(r);
+    createSignalingMetrics(r).observeReport(SAMPLE_REPORT);
+    for (const line of (await r.metrics()).split("\n").filter((l) => l && !l.startsWith("#"))) {
+      expect(line).not.toMatch(/session_?id|sessionId/i);
+    }
   });
 });

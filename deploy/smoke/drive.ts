@@ -3,8 +3,9 @@
  * video is decoded and error reports arrive, watches for a few seconds, prints frames decoded and errors received,
  * and stops the session. Exits 1 if the page never streams. Usage: `bun deploy/smoke/drive.ts http://127.0.0.1:PORT`.
  */
-import type { BallstreamHook } from "../../web/src/lib/hook.ts";
-import { launchChromium, readHook, waitForHook } from "../../e2e/harness/browser.ts";
+import type { BallstreamHook } from "@ballstream/web/hook";
+import { launchChromium } from "@ballstream/testing";
+import { readHook, waitForHook } from "@ballstream/web/hook-reader";
 
 const WATCH_MS = 10_000;
 const url = process.argv[2];

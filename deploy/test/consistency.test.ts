@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_METRICS_PORTS } from "../../shared/src/metrics.ts";
+import { DEFAULT_METRICS_PORTS } from "@ballstream/runtime";
 import { type K8sObject, buildKustomization } from "../src/kustomize.ts";
 
 const root = join(import.meta.dir, "..", "..");

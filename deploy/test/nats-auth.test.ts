@@ -7,10 +7,10 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BusError } from "../../shared/src/bus/bus.ts";
-import { connectNatsBus } from "../../shared/src/bus/nats-bus.ts";
-import { createLogger } from "../../shared/src/log.ts";
-import { freePort, natsServerBinary } from "../../shared/src/testing/nats-server.ts";
+import { BusError } from "@ballstream/runtime";
+import { connectNatsBus } from "@ballstream/runtime";
+import { createLogger } from "@ballstream/runtime";
+import { freePort, natsServerBinary } from "@ballstream/testing";
 
 const root = join(import.meta.dir, "..", "..");
 const conf = join(root, "deploy/base/nats-server.conf");

@@ -4,27 +4,13 @@
  * the truth, both errors arrive and are shown, and SIGTERM ends the server cleanly with the tabs open.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { SESSION_ID_PATTERN } from "@ballstream/shared";
-import { quantile } from "@ballstream/shared/testing/stats";
+import { SESSION_ID_PATTERN } from "@ballstream/protocol";
+import { type RunningSystem, quantile } from "@ballstream/testing";
 import type { Browser, Page } from "playwright-core";
-import type { Sample } from "../../web/src/lib/samples.ts";
-import type { BallstreamHook } from "../../web/src/lib/hook.ts";
-import { launchChromium, readHook, waitForHook } from "./browser.ts";
-import type { ServiceProcess } from "./service-process.ts";
-
-/** A started deployment. */
-export interface RunningSystem {
-  /** The page's URL. */
-  readonly url: string;
-  /** The process that serves the page and the WebTransport sessions. */
-  readonly server: ServiceProcess;
-  /** The other processes, stopped (SIGTERM, exit 0 expected) after the server. */
-  readonly others: readonly ServiceProcess[];
-  /** Every `/metrics` endpoint of the system (gauges are summed across them). */
-  readonly metricsUrls: readonly string[];
-  /** Releases what is left (e.g. nats-server); also after a failure. */
-  cleanup(): Promise<void>;
-}
+import type { Sample } from "@ballstream/web/samples";
+import type { BallstreamHook } from "@ballstream/web/hook";
+import { launchChromium } from "@ballstream/testing";
+import { readHook, waitForHook } from "@ballstream/web/hook-reader";
 
 /** How long frame decoding is measured. */
 const MEASURE_MS = 10_000;

@@ -5,13 +5,12 @@
  * QUIC. Each prints its figures; each ends with the server still serving a real browser.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { controlFuzzCases, datagramFuzzCases } from "@ballstream/shared/testing/control-fuzz";
-import { floodInitials, halfOpen, unfinishedHeaders } from "../../services/signaling/test/webtransport/attacks.ts";
-import type { RawClient } from "../../services/signaling/test/webtransport/quic-client.ts";
-import { waitForHook } from "../harness/browser.ts";
+import { controlFuzzCases, datagramFuzzCases } from "@ballstream/testing";
+import { waitForHook } from "@ballstream/web/hook-reader";
 import { type LiveSystem, healthyStillPlays, startLiveSystem } from "./live-system.ts";
 import { metricSample, processFigures, settle } from "./probes.ts";
 import { openRawSession } from "./raw-session.ts";
+import { floodInitials, halfOpen, unfinishedHeaders, type RawClient } from "@ballstream/signaling/testing";
 
 /** The fuzz cases open a session each from 127.0.0.1, as fast as they can: lift the session-creation caps. */
 const ENV = { SESSION_RATE_PER_S: "1000", SESSION_RATE_PER_IP_PER_S: "1000", MAX_SESSIONS_PER_IP: "32", WT_MAX_CONNECTIONS_PER_IP: "16", WT_HANDSHAKE_TIMEOUT_MS: "3000" };

@@ -6,11 +6,11 @@
  * viewer keeps its video and its error reports. Then SIGTERM with 10 live sessions.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CLOSE_CODES, encodeCoordinates } from "@ballstream/shared";
+import { CLOSE_CODES, encodeCoordinates } from "@ballstream/protocol";
 import type { Browser, Page } from "playwright-core";
-import type { BallstreamHook } from "../../web/src/lib/hook.ts";
-import { waitForHook } from "../harness/browser.ts";
-import type { RunningSystem } from "../harness/viewer-scenario.ts";
+import type { BallstreamHook } from "@ballstream/web/hook";
+import { waitForHook } from "@ballstream/web/hook-reader";
+import type { RunningSystem } from "@ballstream/testing";
 import { chromiumOfferSdp, lightState, openLight, openLightPage } from "./light-client.ts";
 import { healthyStillPlays, startLiveSystem } from "./live-system.ts";
 import { metricSample, settle } from "./probes.ts";

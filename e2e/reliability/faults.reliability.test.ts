@@ -5,10 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
-import { type HookSnapshot, launchChromium, readHook, waitForHook } from "../harness/browser.ts";
-import { type NatsSystem, startOverNats } from "../harness/systems.ts";
+import { type HookSnapshot, readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { launchChromium } from "@ballstream/testing";
+import { type NatsSystem, startOverNats } from "@ballstream/testing";
 import { metricSum } from "../harness/viewer-scenario.ts";
-import { ffmpegChildren } from "@ballstream/shared/testing/proc";
+import { ffmpegChildren } from "@ballstream/testing";
 import { metricSample, settle } from "./probes.ts";
 
 /** Shorter than the defaults so a dead back-end shows on the page quickly (documented in docs/reliability.md). */

@@ -5,7 +5,7 @@
  * in one page; they are driven through `page.evaluate` and live in `window.__light`.
  */
 import type { Page } from "playwright-core";
-import type { ClientConfig, SessionSettings } from "@ballstream/shared";
+import type { ClientConfig, SessionSettings } from "@ballstream/protocol";
 
 /** What the test asks of one light session. */
 export interface LightOptions {

@@ -4,11 +4,12 @@
  */
 import { expect } from "bun:test";
 import type { Browser, Page } from "playwright-core";
-import type { BallstreamHook } from "../../web/src/lib/hook.ts";
-import type { Sample } from "../../web/src/lib/samples.ts";
-import { launchChromium, readHook, waitForHook } from "../harness/browser.ts";
-import { startOneProcess } from "../harness/systems.ts";
-import type { RunningSystem } from "../harness/viewer-scenario.ts";
+import type { BallstreamHook } from "@ballstream/web/hook";
+import type { Sample } from "@ballstream/web/samples";
+import { launchChromium } from "@ballstream/testing";
+import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { startOneProcess } from "@ballstream/testing";
+import type { RunningSystem } from "@ballstream/testing";
 
 /** A running system, its browser and its healthy viewer. */
 export interface LiveSystem {

@@ -3,15 +3,10 @@
  * send (foreign origins, oversized or garbage control messages, malformed datagrams, floods) and a client that
  * vanishes without a word (a cut network).
  */
-import { type ClientMessage, ControlMessageReader, type ServerMessage, frameControlMessage, parseServerMessage } from "@ballstream/shared";
-import { concatBytes } from "../../services/signaling/src/webtransport/bytes.ts";
-import { CAPSULE_TYPE, decodeCloseSession, readCapsule } from "../../services/signaling/src/webtransport/capsule.ts";
-import { FRAME_TYPE, encodeFrame, readFrame } from "../../services/signaling/src/webtransport/frames.ts";
-import { type HeaderField, decodeFieldSection, encodeFieldSection } from "../../services/signaling/src/webtransport/qpack.ts";
-import { encodeSettings, serverSettings } from "../../services/signaling/src/webtransport/settings.ts";
-import type { WebTransportCloseInfo } from "../../services/signaling/src/webtransport/types.ts";
-import { encodeVarint } from "../../services/signaling/src/webtransport/varint.ts";
-import { type RawClient, connectRawClient } from "../../services/signaling/test/webtransport/quic-client.ts";
+import { type ClientMessage, ControlMessageReader, type ServerMessage, frameControlMessage, parseServerMessage } from "@ballstream/protocol";
+import { concatBytes, CAPSULE_TYPE, decodeCloseSession, readCapsule, FRAME_TYPE, encodeFrame, readFrame, decodeFieldSection, encodeFieldSection, encodeSettings, serverSettings, encodeVarint, type HeaderField } from "@ballstream/signaling/webtransport/internal";
+import type { WebTransportCloseInfo } from "@ballstream/signaling/webtransport";
+import { connectRawClient, type RawClient } from "@ballstream/signaling/testing";
 
 /** The WebTransport bidirectional stream signal (draft-02). */
 const WT_BIDI_SIGNAL = 0x41;

@@ -5,14 +5,14 @@
  * clear error or close, and the server still serves a real browser.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CLOSE_CODES, type ClientMessage } from "@ballstream/shared";
-import { clockTicksPerSecond, readProcStat } from "@ballstream/shared/testing/proc";
-import { mSectionBomb } from "@ballstream/shared/testing/sdp-fixtures";
-import { connectRawClient } from "../../services/signaling/test/webtransport/quic-client.ts";
+import { CLOSE_CODES, type ClientMessage } from "@ballstream/protocol";
+import { clockTicksPerSecond, readProcStat } from "@ballstream/testing";
+import { mSectionBomb } from "@ballstream/testing";
 import { SMALL_SETTINGS, chromiumOfferSdp, openLightPage } from "./light-client.ts";
 import { type LiveSystem, healthyStillPlays, startLiveSystem } from "./live-system.ts";
 import { metricSample, processFigures } from "./probes.ts";
 import { type RawSession, openRawSession } from "./raw-session.ts";
+import { connectRawClient } from "@ballstream/signaling/testing";
 
 /** The defaults of SESSION_RATE_PER_IP_PER_S and SESSION_RATE_PER_S, said out loud: what the churn test proves. */
 const PER_IP_PER_S = 2;

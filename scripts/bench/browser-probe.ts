@@ -3,9 +3,9 @@
  * `getStats()` reader the benchmark installs before the page's own scripts run (the page itself is not changed).
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { waitForHook } from "../../e2e/harness/browser.ts";
-import type { BallstreamHook } from "../../web/src/lib/hook.ts";
-import type { Sample } from "../../web/src/lib/samples.ts";
+import { waitForHook } from "@ballstream/web/hook-reader";
+import type { BallstreamHook } from "@ballstream/web/hook";
+import type { Sample } from "@ballstream/web/samples";
 import { captureTimeFromRtp } from "./frame-counter.ts";
 import type { FrameTiming } from "./stages.ts";
 

@@ -3,7 +3,7 @@
  * complete when the packet with the marker bit arrives. Because media stamps RTP with the capture time
  * (shared/rtp-time.ts), the capture time of every frame is known from its timestamp alone.
  */
-import { RTP_VIDEO_CLOCK_HZ } from "@ballstream/shared/rtp-time";
+import { RTP_VIDEO_CLOCK_HZ } from "@ballstream/protocol";
 
 const WRAP = 2 ** 32;
 

@@ -9,21 +9,11 @@
  * reply per stdout line.
  */
 import { join } from "node:path";
-import {
-  type Bus,
-  SESSION_TIMING,
-  connectNatsBus,
-  createLogger,
-  encodeJson,
-  nowMs,
-  parseMediaOfferAnswer,
-  parseSettings,
-  requestJson,
-  subjects,
-} from "@ballstream/shared";
+import { type Bus, connectNatsBus, createLogger, requestJson } from "@ballstream/runtime";
+import { SESSION_TIMING, encodeJson, nowMs, parseMediaOfferAnswer, parseSettings, subjects } from "@ballstream/protocol";
 import { FrameCounter, type FrameCount } from "./frame-counter.ts";
 
-type Werift = typeof import("../../services/media/node_modules/werift");
+type Werift = typeof import("werift");
 
 /** One light session. */
 interface LightSession {

@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { CHROMIUM_PATH } from "../../e2e/harness/browser.ts";
-import { natsServerBinary } from "@ballstream/shared/testing/nats-server";
+import { CHROMIUM_PATH } from "@ballstream/testing";
+import { natsServerBinary } from "@ballstream/testing";
 
 /** What {@link machineInfo} reports. */
 export interface MachineInfo {

@@ -2,7 +2,7 @@
 import type { BenchResults, CapacityResult, Mode, RunResult } from "./results.ts";
 import { type Series, lineChart } from "./svg.ts";
 import { biggestStage } from "./stages.ts";
-import { round } from "@ballstream/shared/testing/stats";
+import { round } from "@ballstream/testing";
 
 /** The targets of issue 8 (2 cores, full pipeline). */
 export const TARGETS = { g2gP50Ms30: 25, g2gP50Ms60: 40, g2gP95Ms: 45, frameErrorP50Px: 1, sessions30: 12 } as const;

@@ -4,7 +4,7 @@
  * detector, the page's detection and the coordinates' arrival at signaling), the media service's encode histogram, the generator's pacing lateness and Chromium's
  * `getStats()` jitter-buffer and decode totals.
  */
-import { quantile } from "@ballstream/shared/testing/stats";
+import { quantile } from "@ballstream/testing";
 
 /** One frame's timestamps, epoch ms on this machine's clock (null where not known). */
 export interface FrameTiming {

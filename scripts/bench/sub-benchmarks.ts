@@ -24,7 +24,7 @@ export function benchScripts(root = ROOT): string[] {
 async function runGenerator(file: string): Promise<SubBenchmark> {
   const command = `bun ${relative(ROOT, file)}`;
   try {
-    const mod = (await import(file)) as typeof import("../../services/generator/bench/generator.ts");
+    const mod = (await import(file)) as typeof import("@ballstream/generator/bench");
     const r = await mod.runGeneratorBench({ pacingSeconds: 5 });
     const p = r.pacing;
     return {

@@ -4,10 +4,10 @@
  * for the light receivers.
  */
 import type { Browser } from "playwright-core";
-import { launchChromium } from "../../e2e/harness/browser.ts";
-import { startOneProcess, startOverNats } from "../../e2e/harness/systems.ts";
-import type { RunningSystem } from "../../e2e/harness/viewer-scenario.ts";
-import { type ProcStat, allProcStats, descendantsOf } from "@ballstream/shared/testing/proc";
+import { launchChromium } from "@ballstream/testing";
+import { startOneProcess, startOverNats } from "@ballstream/testing";
+import type { RunningSystem } from "@ballstream/testing";
+import { type ProcStat, allProcStats, descendantsOf } from "@ballstream/testing";
 import type { Mode } from "./results.ts";
 
 /** A started system. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_P95_GROWTH, MIN_DELIVERED_PCT, lightDeliveredPct, stepFailure } from "../bench/capacity.ts";
-import { summarize } from "@ballstream/shared/testing/stats";
+import { summarize } from "@ballstream/testing";
 
 const count = (sent: number, complete: number) => ({ framesSent: sent, framesComplete: complete, packets: 0, sequenceGaps: 0, latenciesMs: [] });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { rtpTimestampFromCaptureTime } from "@ballstream/shared/rtp-time";
+import { rtpTimestampFromCaptureTime } from "@ballstream/protocol";
 import { FrameCounter, captureTimeFromRtp } from "../bench/frame-counter.ts";
 
 describe("captureTimeFromRtp", () => {

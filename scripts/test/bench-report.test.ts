@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { BenchResults, CapacityResult, RunResult } from "../bench/results.ts";
 import { TARGETS, baselineRun, benchJson, cpuPerSession, marginalCpuPerSession, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport, serverCpuPct, targetLines } from "../bench/report.ts";
-import { summarize } from "@ballstream/shared/testing/stats";
+import { summarize } from "@ballstream/testing";
 import { decomposeLatency } from "../bench/stages.ts";
 
 const stages = decomposeLatency([{ captureMs: 0, receiveMs: 5, presentedMs: 30, decodedMs: 29, detectMs: 0.5, arrivalMs: 32 }], { generateMs: 1, encodeMs: 3, jitterBufferMs: 15, decodeMs: 2 });

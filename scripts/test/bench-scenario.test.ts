@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { ProbeWindow } from "../bench/browser-probe.ts";
 import { parsePrometheusText } from "../bench/prom.ts";
 import { encodeMsBetween, runResult, scrapeMetrics } from "../bench/scenario.ts";
-import type { Sample } from "../../web/src/lib/samples.ts";
+import type { Sample } from "@ballstream/web/samples";
 
 const hist = (n: number, sum: number) =>
   parsePrometheusText(`ballstream_media_encode_seconds_bucket{le="0.005"} ${n}\nballstream_media_encode_seconds_bucket{le="+Inf"} ${n}\nballstream_media_encode_seconds_sum ${sum}\nballstream_media_encode_seconds_count ${n}\n`);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { firstLine, machineInfo } from "../bench/machine.ts";
 import { treeRoot } from "../bench/system.ts";
 import { benchScripts, printedFigures } from "../bench/sub-benchmarks.ts";
-import type { ProcStat } from "@ballstream/shared/testing/proc";
+import type { ProcStat } from "@ballstream/testing";
 
 describe("system helpers", () => {
   test("treeRoot finds the top process of a tree below this one", () => {

@@ -9,8 +9,9 @@
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import type { CDPSession } from "playwright-core";
-import { launchChromium, waitForHook } from "../../e2e/harness/browser.ts";
-import { allProcStats, clockTicksPerSecond, corePercent, descendantsOf } from "@ballstream/shared/testing/proc";
+import { launchChromium } from "@ballstream/testing";
+import { waitForHook } from "../testing/hook-reader.ts";
+import { allProcStats, clockTicksPerSecond, corePercent, descendantsOf } from "@ballstream/testing";
 
 const url = process.argv[2] ?? "http://127.0.0.1:8080/";
 const seconds = Number(process.argv[3] ?? 20);

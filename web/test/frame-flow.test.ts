@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type Coordinates, type ErrorReport, decodeCoordinates, encodeCoordinates } from "@ballstream/shared/wt-protocol";
+import { type Coordinates, type ErrorReport, decodeCoordinates, encodeCoordinates } from "@ballstream/protocol";
 import { FrameFlow, coordinatesOf } from "../src/lib/frame-flow.ts";
 import { FrameJoiner } from "../src/lib/frame-joiner.ts";
 import { KeyedJoin, rtpBefore } from "../src/lib/keyed-join.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CLOSE_CODES, type ErrorReport } from "@ballstream/shared/wt-protocol";
+import { CLOSE_CODES, type ErrorReport } from "@ballstream/protocol";
 import { RollingSeries, drawChart, niceCeil } from "../src/lib/chart.ts";
 import { describeClose, describeConfigFailure, errorText, missingBrowserFeature } from "../src/lib/failures.ts";
 import { formatNumber } from "../src/lib/format.ts";

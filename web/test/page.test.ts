@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { freeUdpPort } from "@ballstream/shared/testing/helpers";
+import { freeUdpPort } from "@ballstream/testing";
 import type { Browser } from "playwright-core";
-import { launchChromium } from "../../e2e/harness/browser.ts";
+import { launchChromium } from "@ballstream/testing";
 
 const dist = join(import.meta.dir, "..", "dist");
 let browser: Browser;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_SETTINGS } from "@ballstream/shared/messages";
-import { ControlMessageReader, frameControlMessage } from "@ballstream/shared/wt-protocol";
+import { DEFAULT_SETTINGS } from "@ballstream/protocol";
+import { ControlMessageReader, frameControlMessage } from "@ballstream/protocol";
 import { parseClientConfig } from "../src/lib/client-config.ts";
 import { ControlStream } from "../src/lib/control-stream.ts";
 import { pageQuery, settingsFromQuery } from "../src/lib/settings-query.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ProtocolError } from "@ballstream/shared/errors";
-import type { ErrorReport } from "@ballstream/shared/wt-protocol";
+import { ProtocolError } from "@ballstream/protocol";
+import type { ErrorReport } from "@ballstream/protocol";
 import { controlBox, controlChange, followSetting } from "../src/lib/control-inputs.ts";
 import { overlayMarks } from "../src/lib/overlay-marks.ts";
 import { UpdateGate } from "../src/lib/update-gate.ts";

@@ -7,8 +7,9 @@
  * - cheap compression of a frame (deflate level 1, zstd level 1, and the frame codec's zstd format as shipped):
  *   bytes and time per frame, to weigh against the transport cost of raw frames on NATS (bench/nats-frames.ts).
  */
-import { DEFAULT_SETTINGS, MemoryBus, createLogger, createRegistry, decodeFrame, decodeTruth, encodeFrame, nowMs, requestJson, parseSettings, subjects } from "@ballstream/shared";
-import { summarize } from "@ballstream/shared/testing/stats";
+import { DEFAULT_SETTINGS, nowMs, parseSettings, subjects } from "@ballstream/protocol";
+import { MemoryBus, createLogger, createRegistry, decodeFrame, decodeTruth, encodeFrame, requestJson } from "@ballstream/runtime";
+import { summarize } from "@ballstream/testing";
 import * as PImage from "pureimage";
 import { startGenerator } from "../src/mod.ts";
 import { createBallRaster } from "../src/raster.ts";

@@ -7,20 +7,11 @@
  *   decoding at the subscriber (p50/p99).
  * The pixels are drawn beforehand (a ring of ball positions), so drawing costs nothing in either run.
  */
-import {
-  DEFAULT_SETTINGS,
-  type FrameCompression,
-  type FrameTruth,
-  connectNatsBus,
-  createLogger,
-  decodeFrame,
-  encodeFrame,
-  nowMs,
-  subjects,
-} from "@ballstream/shared";
-import { freePort, natsServerBinary } from "@ballstream/shared/testing/nats-server";
-import { CpuWindow, clockTicksPerSecond } from "@ballstream/shared/testing/proc";
-import { summarize } from "@ballstream/shared/testing/stats";
+import { DEFAULT_SETTINGS, nowMs, subjects } from "@ballstream/protocol";
+import { type FrameCompression, type FrameTruth, connectNatsBus, createLogger, decodeFrame, encodeFrame } from "@ballstream/runtime";
+import { freePort, natsServerBinary } from "@ballstream/testing";
+import { CpuWindow, clockTicksPerSecond } from "@ballstream/testing";
+import { summarize } from "@ballstream/testing";
 import { createBallRaster } from "../src/raster.ts";
 
 /** Figures of one run. CPU in % of one core; times in ms per frame. */

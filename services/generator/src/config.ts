@@ -1,5 +1,6 @@
 /** The generator service's settings, their defaults, and reading them from the environment. */
-import { type FrameCompression, FRAME_COMPRESSIONS, SESSION_TIMING, intEnv, stringEnv } from "@ballstream/shared";
+import { type FrameCompression, FRAME_COMPRESSIONS, intEnv, stringEnv } from "@ballstream/runtime";
+import { SESSION_TIMING } from "@ballstream/protocol";
 
 /** Settings of `startGenerator`. Every field has a default. */
 export interface GeneratorConfig {

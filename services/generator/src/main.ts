@@ -6,7 +6,7 @@
  * LOG_LEVEL.
  * SIGINT/SIGTERM end every session, stop the workers and drain the NATS connection.
  */
-import { DEFAULT_METRICS_PORTS, metricsEndpointFromEnv, runStandalone } from "@ballstream/shared";
+import { DEFAULT_METRICS_PORTS, metricsEndpointFromEnv, runStandalone } from "@ballstream/runtime";
 import { generatorConfigFromEnv, startGenerator } from "./mod.ts";
 
 await runStandalone("generator", () => {

@@ -3,22 +3,13 @@
  * `subjects.generatorStart` (queue group `generator`, so replicas share the load), and ends it on request, on
  * `ended`, on heartbeat timeout or when its worker dies.
  */
-import {
-  type Bus,
-  type Logger,
-  type Registry,
-  ProtocolError,
-  QUEUE,
-  createGeneratorMetrics,
-  defaultRegistry,
-  MIN_FRAME_MESSAGE_BYTES,
-  parseStartSessionRequest,
-  serveJson,
-  subjects,
-} from "@ballstream/shared";
+import { type Bus, type Logger, type Registry, defaultRegistry, MIN_FRAME_MESSAGE_BYTES, serveJson } from "@ballstream/runtime";
+import { createGeneratorMetrics } from "./metrics.ts";
+import { ProtocolError, QUEUE, parseStartSessionRequest, subjects } from "@ballstream/protocol";
 import { DEFAULT_GENERATOR_CONFIG, type GeneratorConfig } from "./config.ts";
 import { GeneratorSession } from "./session.ts";
 
+export { createGeneratorMetrics, type GeneratorMetrics } from "./metrics.ts";
 export { DEFAULT_GENERATOR_CONFIG, type GeneratorConfig, generatorConfigFromEnv } from "./config.ts";
 
 /** Options of {@link startGenerator}. */

@@ -5,7 +5,7 @@
  * centre is (i + 0.5, j + 0.5) — the convention of the page's detector. Only the ball's old and new bounding boxes
  * are touched per frame; the rest of the persistent canvas stays background.
  */
-import { i420ByteLength } from "@ballstream/shared";
+import { i420ByteLength } from "@ballstream/runtime/frames";
 
 /** A colour in Y'CbCr (BT.601 limited range, what H.264 assumes when a stream says nothing else). */
 export interface Yuv {

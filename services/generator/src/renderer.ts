@@ -2,17 +2,8 @@
  * The drawing side of one session: keeps the ball's physics and produces, for a capture time, the encoded frame
  * and its encoded truth, both ready to publish. Runs inside the session's worker (and in benchmarks directly).
  */
-import {
-  type BallState,
-  type FrameCompression,
-  type FrameTruth,
-  type SessionSettings,
-  type SessionUpdate,
-  ballAt,
-  encodeFrame,
-  encodeTruth,
-  withSpeed,
-} from "@ballstream/shared";
+import { type BallState, type SessionSettings, type SessionUpdate, ballAt, withSpeed } from "@ballstream/protocol";
+import { type FrameCompression, type FrameTruth, encodeFrame, encodeTruth } from "@ballstream/runtime/frames";
 import { type BallRaster, createBallRaster } from "./raster.ts";
 
 /** Direction of the first flight: not a diagonal, so the ball visits the whole frame rather than a loop. */

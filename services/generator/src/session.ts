@@ -4,23 +4,9 @@
  * worker dies (then with a fatal {@link SessionEvent} so signaling can tell the viewer). Whatever ends it, the
  * worker is terminated and every subscription and timer released.
  */
-import {
-  type Bus,
-  type BusSubscription,
-  type FrameCompression,
-  type GeneratorMetrics,
-  type Logger,
-  type SessionControl,
-  type SessionSettings,
-  applyUpdate,
-  decodeJson,
-  nowMs,
-  parseSessionControl,
-  parseSessionEnded,
-  publishSessionEvent,
-  serveJson,
-  subjects,
-} from "@ballstream/shared";
+import { type Bus, type BusSubscription, type FrameCompression, type Logger, publishSessionEvent, serveJson } from "@ballstream/runtime";
+import { type GeneratorMetrics } from "./metrics.ts";
+import { type SessionControl, type SessionSettings, applyUpdate, decodeJson, nowMs, parseSessionControl, parseSessionEnded, subjects } from "@ballstream/protocol";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
 
 /** How long a stopping worker may take to acknowledge before it is terminated anyway. */

@@ -1,5 +1,6 @@
 /** What the main thread and a session's worker say to each other (internal to the generator). */
-import type { ControlMessage, FrameCompression, SessionSettings } from "@ballstream/shared";
+import type { ControlMessage, SessionSettings } from "@ballstream/protocol";
+import type { FrameCompression } from "@ballstream/runtime";
 
 /**
  * Main thread → worker. The worker starts its clock and schedule when it receives `start`; a live change is the

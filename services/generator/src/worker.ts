@@ -3,7 +3,8 @@
  * short precise block; see precise-wait.ts), draws each one and posts the encoded frame and truth to the main
  * thread (buffers transferred, not copied), which publishes them on the bus.
  */
-import { nowMs, splitFrame } from "@ballstream/shared";
+import { nowMs } from "@ballstream/protocol";
+import { splitFrame } from "@ballstream/runtime/frames";
 import { FrameRenderer } from "./renderer.ts";
 import { blockFor, planWait } from "./precise-wait.ts";
 import { FrameSchedule } from "./schedule.ts";

@@ -1,23 +1,7 @@
 /** The generator service on the in-process bus, with real worker threads. */
 import { afterEach, describe, expect, test } from "bun:test";
-import {
-  type BusMessage,
-  DEFAULT_SETTINGS,
-  FrameAssembler,
-  type FrameCompression,
-  MemoryBus,
-  ProtocolError,
-  type SessionSettings,
-  createRegistry,
-  decodeFrame,
-  decodeTruth,
-  encodeJson,
-  parseSessionEvent,
-  parseSettings,
-  decodeJson,
-  requestJson,
-  subjects,
-} from "@ballstream/shared";
+import { type BusMessage, FrameAssembler, type FrameCompression, MemoryBus, createRegistry, decodeFrame, decodeTruth, requestJson } from "@ballstream/runtime";
+import { DEFAULT_SETTINGS, ProtocolError, type SessionSettings, encodeJson, parseSessionEvent, parseSettings, decodeJson, subjects } from "@ballstream/protocol";
 import { type GeneratorService, startGenerator } from "../src/mod.ts";
 import { collectingLogger, waitFor } from "./helpers.ts";
 

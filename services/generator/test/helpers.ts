@@ -1,5 +1,5 @@
 /** Test helpers of the generator's tests. */
-export { collectingLogger, waitFor } from "@ballstream/shared/testing/helpers";
+export { collectingLogger, waitFor } from "@ballstream/testing";
 
 /** Coverage-weighted centroid of a plane: weight = (value − background) / (ball − background). */
 export function centroid(plane: Uint8Array, width: number, height: number, bg: number, ball: number): { x: number; y: number; area: number } {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_SETTINGS, ballAt, decodeFrame, decodeTruth } from "@ballstream/shared";
+import { DEFAULT_SETTINGS, ballAt } from "@ballstream/protocol";
+import { decodeFrame, decodeTruth } from "@ballstream/runtime";
 import { hexToYuv } from "../src/raster.ts";
 import { FrameRenderer, initialBallState } from "../src/renderer.ts";
 import { centroid } from "./helpers.ts";

@@ -1,8 +1,9 @@
 /** The standalone generator (src/main.ts) as its own process against a real nats-server. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { type Bus, type BusMessage, connectNatsBus, decodeFrame, decodeTruth, parseSettings, requestJson, subjects } from "@ballstream/shared";
-import { startNatsServer, type TestNatsServer } from "@ballstream/shared/testing/nats-server";
+import { type Bus, type BusMessage, connectNatsBus, decodeFrame, decodeTruth, requestJson } from "@ballstream/runtime";
+import { parseSettings, subjects } from "@ballstream/protocol";
+import { startNatsServer, type TestNatsServer } from "@ballstream/testing";
 import { collectingLogger, waitFor } from "./helpers.ts";
 
 const SID = "standaloneSession_0123";

@@ -6,11 +6,12 @@
  *   machine clock), plus delivery (frames decoded / generated) and frame-exact detection error;
  * - CPU per session in % of one core: this Bun process (generator + media + harness) and the session's ffmpeg.
  */
-import { DEFAULT_SETTINGS, MemoryBus, createLogger, createRegistry, i420ByteLength, nowMs } from "@ballstream/shared";
+import { DEFAULT_SETTINGS, nowMs } from "@ballstream/protocol";
+import { MemoryBus, createLogger, createRegistry, i420ByteLength } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
-import { CpuWindow, clockTicksPerSecond, ffmpegChildren } from "@ballstream/shared/testing/proc";
-import { summarize } from "@ballstream/shared/testing/stats";
-import { launchChromium } from "../../../e2e/harness/browser.ts";
+import { CpuWindow, clockTicksPerSecond, ffmpegChildren } from "@ballstream/testing";
+import { summarize } from "@ballstream/testing";
+import { launchChromium } from "@ballstream/testing";
 import { type EncodedFrame, DEFAULT_ENCODER_OPTIONS, SessionEncoder } from "../src/encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 import { startMedia } from "../src/mod.ts";

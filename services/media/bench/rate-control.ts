@@ -5,10 +5,10 @@
  * change) and the page's detector's error against the truth on the decoded frames (p50 / p95 / max, frames where
  * the ball was not found). Frames are written as fast as ffmpeg takes them: only what x264 makes of them counts.
  */
-import { DEFAULT_SETTINGS } from "@ballstream/shared";
+import { DEFAULT_SETTINGS } from "@ballstream/protocol";
 import { FrameRenderer } from "@ballstream/generator/renderer";
-import { summarize } from "@ballstream/shared/testing/stats";
-import { detectBall } from "../../../web/src/lib/detect.ts";
+import { summarize } from "@ballstream/testing";
+import { detectBall } from "@ballstream/web/detect";
 import { AccessUnitParser } from "../src/annexb.ts";
 import { encoderArgs } from "../src/encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";

@@ -4,7 +4,7 @@
  * is narrowed to the one payload type we choose before werift sees it: packetization-mode=1 and a baseline
  * profile (`42xxxx`), constrained baseline `42e01f` first.
  */
-import { ProtocolError } from "@ballstream/shared";
+import { ProtocolError } from "@ballstream/protocol";
 import { RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters } from "werift";
 
 /** The codec werift is configured with (its payload type is replaced by the browser's). */

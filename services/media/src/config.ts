@@ -1,5 +1,6 @@
 /** The media service's settings, their defaults, and reading them from the environment. */
-import { SESSION_TIMING, intEnv, listEnv, stringEnv } from "@ballstream/shared";
+import { SESSION_TIMING } from "@ballstream/protocol";
+import { intEnv, listEnv, stringEnv } from "@ballstream/runtime";
 import type { RTCIceServer } from "werift";
 import { DEFAULT_ENCODER_OPTIONS } from "./encoder.ts";
 import { DEFAULT_RTP_PAYLOAD_BYTES } from "./rtp-packetizer.ts";

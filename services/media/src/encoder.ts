@@ -6,8 +6,8 @@
  * session only, and one that holds a frame too long ("stalled") is replaced at once; after `maxFailures` processes in
  * a row that died or stalled without a single frame the encoder gives up (`onFatal`, which ends the session).
  */
-import type { Frame, Logger } from "@ballstream/shared";
-import { nowMs } from "@ballstream/shared";
+import type { Frame, Logger } from "@ballstream/runtime";
+import { nowMs } from "@ballstream/protocol";
 import { type AccessUnit, AccessUnitParser } from "./annexb.ts";
 
 /** What x264 is told about the pictures: each frame says it (`Frame.fps` beside its size), and a change restarts x264. */

@@ -5,7 +5,7 @@
  * sockets; QUIC-like, a lost packet is nothing to crash for, and ICE/DTLS notice a peer that is really gone.
  */
 import type { Socket } from "node:dgram";
-import type { Logger } from "@ballstream/shared";
+import type { Logger } from "@ballstream/runtime";
 import type { RTCPeerConnection } from "werift";
 
 /** What werift keeps privately: each ICE connection's STUN protocols and their UDP transports. */

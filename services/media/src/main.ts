@@ -6,7 +6,7 @@
  * `mediaConfigFromEnv` (FFMPEG_PATH, ICE_*, HEARTBEAT_TIMEOUT_MS, KEYFRAME_INTERVAL_S, RTP_MAX_PAYLOAD).
  * SIGINT/SIGTERM close every session (peer connections, encoders) and drain the NATS connection.
  */
-import { DEFAULT_METRICS_PORTS, metricsEndpointFromEnv, runStandalone } from "@ballstream/shared";
+import { DEFAULT_METRICS_PORTS, metricsEndpointFromEnv, runStandalone } from "@ballstream/runtime";
 import { mediaConfigFromEnv, startMedia } from "./mod.ts";
 
 await runStandalone("media", () => {

@@ -3,12 +3,16 @@
  * sessions), refuses offers the page would not send (`checkOffer`, before werift parses them) and runs one
  * {@link MediaSession} — werift peer connection + ffmpeg/libx264 encoder — per session.
  */
-import type { Bus, Logger, MediaOfferAnswer, Registry } from "@ballstream/shared";
-import { QUEUE, ProtocolError, checkOffer, createMediaMetrics, defaultRegistry, parseMediaOfferRequest, serveJson, subjects } from "@ballstream/shared";
+import type { Bus, Logger, Registry } from "@ballstream/runtime";
+import type { MediaOfferAnswer } from "@ballstream/protocol";
+import { QUEUE, ProtocolError, checkOffer, parseMediaOfferRequest, subjects } from "@ballstream/protocol";
+import { defaultRegistry, serveJson } from "@ballstream/runtime";
+import { createMediaMetrics } from "./metrics.ts";
 import { DEFAULT_MEDIA_CONFIG, type MediaConfig } from "./config.ts";
 import { resolveFfmpeg } from "./ffmpeg-path.ts";
 import { MediaSession } from "./session.ts";
 
+export { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 export { DEFAULT_MEDIA_CONFIG, type MediaConfig, mediaConfigFromEnv } from "./config.ts";
 export { type FfmpegBinary, resolveFfmpeg } from "./ffmpeg-path.ts";
 

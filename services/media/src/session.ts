@@ -5,8 +5,11 @@
  * for a keyframe; NACKs are answered by werift's sender from its history of the last 128 packets. The session
  * ends on `ended`, heartbeat timeout, a failed/closed connection, a dead encoder, or {@link MediaSession.close}.
  */
-import type { Bus, BusSubscription, Logger, MediaMetrics, MediaOfferRequest } from "@ballstream/shared";
-import { FrameAssembler, ProtocolError, nowMs, publishSessionEvent, rtpTimestampFromCaptureTime, subjects } from "@ballstream/shared";
+import type { Bus, BusSubscription, Logger } from "@ballstream/runtime";
+import type { MediaMetrics } from "./metrics.ts";
+import type { MediaOfferRequest } from "@ballstream/protocol";
+import { FrameAssembler, publishSessionEvent } from "@ballstream/runtime";
+import { ProtocolError, nowMs, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import { MediaStreamTrack, RTCPeerConnection, type RTCPeerConnectionConfig } from "werift";
 import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
 import type { MediaConfig } from "./config.ts";

@@ -4,10 +4,11 @@
  * must be where the truth of that very frame says.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { MemoryBus, createLogger, createRegistry, parseSettings, requestJson, subjects } from "@ballstream/shared";
+import { MemoryBus, createLogger, createRegistry, requestJson } from "@ballstream/runtime";
+import { parseSettings, subjects } from "@ballstream/protocol";
 import { startGenerator } from "@ballstream/generator";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../../../e2e/harness/browser.ts";
+import { launchChromium } from "@ballstream/testing";
 import { type MediaService, startMedia } from "../src/mod.ts";
 import { type Harness, startHarness } from "./harness.ts";
 import type { PageStats } from "./page/receiver.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ProtocolError } from "@ballstream/shared";
+import { ProtocolError } from "@ballstream/protocol";
 import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "../src/codec.ts";
 
 /** The shape of a Chromium 156 recvonly video offer (trimmed). */

@@ -1,6 +1,7 @@
 /** The per-session encoder against real ffmpeg/libx264. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { type Frame, createLogger, i420ByteLength, nowMs } from "@ballstream/shared";
+import { type Frame, createLogger, i420ByteLength } from "@ballstream/runtime";
+import { nowMs } from "@ballstream/protocol";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -4,17 +4,8 @@
  * KEYFRAME_INTERVAL_S (± one frame) and the bytes per second within 1.5× of the 30 fps phase.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import {
-  DEFAULT_SETTINGS,
-  MemoryBus,
-  SESSION_TIMING,
-  createLogger,
-  createRegistry,
-  parseMediaOfferAnswer,
-  parseSettings,
-  requestJson,
-  subjects,
-} from "@ballstream/shared";
+import { DEFAULT_SETTINGS, SESSION_TIMING, parseMediaOfferAnswer, parseSettings, subjects } from "@ballstream/protocol";
+import { MemoryBus, createLogger, createRegistry, requestJson } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
 import { RTCPeerConnection, type RtpPacket } from "werift";
 import { h264Codec } from "../src/codec.ts";

@@ -3,19 +3,10 @@
  * page, whose `POST /offer` starts a generator session and relays the offer to the media service over the bus
  * (exactly the requests signaling makes), keeps the session alive with heartbeats, and records every truth.
  */
-import type { Bus, FrameTruth, MediaOfferAnswer, SessionSettings } from "@ballstream/shared";
-import {
-  DEFAULT_SETTINGS,
-  SESSION_ID_BYTES,
-  SESSION_TIMING,
-  decodeTruth,
-  encodeJson,
-  parseMediaOfferAnswer,
-  parseSettings,
-  requestJson,
-  rtpTimestampFromCaptureTime,
-  subjects,
-} from "@ballstream/shared";
+import type { Bus, FrameTruth } from "@ballstream/runtime";
+import type { MediaOfferAnswer, SessionSettings } from "@ballstream/protocol";
+import { DEFAULT_SETTINGS, SESSION_ID_BYTES, SESSION_TIMING, encodeJson, parseMediaOfferAnswer, parseSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { decodeTruth, requestJson } from "@ballstream/runtime";
 import { join } from "node:path";
 
 /** A page server plus the sessions it started. */

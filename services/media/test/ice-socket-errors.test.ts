@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { createLogger } from "@ballstream/shared";
+import { createLogger } from "@ballstream/runtime";
 import { RTCPeerConnection } from "werift";
 import { guardIceSockets } from "../src/ice-socket-errors.ts";
 

@@ -3,24 +3,11 @@
  * frames' capture times, PLI → keyframe, bad offers → clear error replies, `ended` → everything released.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  DEFAULT_SETTINGS,
-  MemoryBus,
-  ProtocolError,
-  SESSION_TIMING,
-  createLogger,
-  createRegistry,
-  decodeTruth,
-  encodeJson,
-  parseMediaOfferAnswer,
-  parseSettings,
-  requestJson,
-  rtpTimestampFromCaptureTime,
-  subjects,
-} from "@ballstream/shared";
+import { DEFAULT_SETTINGS, ProtocolError, SESSION_TIMING, encodeJson, parseMediaOfferAnswer, parseSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { MemoryBus, createLogger, createRegistry, decodeTruth, requestJson } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
 import { PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, type RtpPacket } from "werift";
-import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/shared/testing/sdp-fixtures";
+import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/testing";
 import { h264Codec } from "../src/codec.ts";
 import { type MediaService, startMedia } from "../src/mod.ts";
 import { startsKeyframe } from "./rtp-figures.ts";

@@ -4,7 +4,7 @@
  *
  *   bun services/signaling/bench/wt-rtt.ts            # target: p50 ≤ 2 ms
  */
-import { createLogger } from "@ballstream/shared";
+import { createLogger } from "@ballstream/runtime";
 import { admission, allowOrigins, certificateHashBase64, createWebTransportServer, onPaths, type WebTransportSession } from "../src/webtransport/mod.ts";
 import { openBrowserPage } from "../test/webtransport/browser.ts";
 import { iterate } from "../test/webtransport/iterate.ts";

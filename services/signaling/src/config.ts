@@ -1,6 +1,7 @@
 /** Signaling's settings, from the environment, with defaults for the one-command start. */
 import { join } from "node:path";
-import { DEFAULT_METRICS_PORTS, type MetricsEndpoint, SESSION_TIMING, intEnv, listEnv, metricsEndpointFromEnv, stringEnv } from "@ballstream/shared";
+import { DEFAULT_METRICS_PORTS, type MetricsEndpoint, intEnv, listEnv, metricsEndpointFromEnv, stringEnv } from "@ballstream/runtime";
+import { SESSION_TIMING } from "@ballstream/protocol";
 
 /** Everything `startSignaling` can be told. */
 export interface SignalingConfig {

@@ -1,5 +1,6 @@
 /** The error maths: how far the page's detected centre is from the truth, now and in the frame it saw. */
-import { type Coordinates, type ErrorReport, ballAt, ballStateOf, distance } from "@ballstream/shared";
+import { type Coordinates, type ErrorReport, ballAt, distance } from "@ballstream/protocol";
+import { ballStateOf } from "@ballstream/runtime";
 import type { TruthRing } from "./truth-ring.ts";
 
 /**

@@ -4,7 +4,7 @@
  * on METRICS_PORT (default 9466, never the page's port; METRICS_TOKEN asks scrapers for a bearer token).
  * SIGINT/SIGTERM close every viewer session, drain NATS, exit 0.
  */
-import { runStandalone } from "@ballstream/shared";
+import { runStandalone } from "@ballstream/runtime";
 import { signalingConfigFromEnv, startSignaling } from "./mod.ts";
 
 await runStandalone("signaling", () => {

@@ -10,7 +10,9 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, LogThrottle, type Logger, type MetricsServer, type RejectReason, WT_PATH, createSignalingMetrics, inBackground, serveMetrics } from "@ballstream/shared";
+import { type Bus, LogThrottle, type Logger, type MetricsServer, type Registry, defaultRegistry, inBackground, serveMetrics } from "@ballstream/runtime";
+import { type RejectReason, createSignalingMetrics } from "./metrics.ts";
+import { CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, WT_PATH } from "@ballstream/protocol";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
 import { clientConfig } from "./http/client-config.ts";
 import { healthz, readyz } from "./http/probes.ts";
@@ -21,6 +23,7 @@ import { PerAddressCounter, PerAddressRate, TokenBucket } from "./rate-limit.ts"
 import { ViewerSession } from "./viewer-session.ts";
 import { type CertificatePem, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, certificateHashBase64, createWebTransportServer, onPaths } from "./webtransport/mod.ts";
 
+export { createSignalingMetrics, type SignalingMetrics } from "./metrics.ts";
 export { type SignalingConfig, DEFAULT_SIGNALING_CONFIG, signalingConfigFromEnv } from "./config.ts";
 
 /** What {@link startSignaling} needs. */
@@ -29,6 +32,8 @@ export interface SignalingOptions {
   readonly log: Logger;
   /** Overrides of {@link DEFAULT_SIGNALING_CONFIG}. */
   readonly config?: Partial<SignalingConfig>;
+  /** Where the metrics go, and what the metrics listener serves (default: prom-client's global registry). */
+  readonly registry?: Registry;
 }
 
 /** A running signaling service. */
@@ -59,7 +64,8 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   const certificate = config.tls ? await readCertificate(config.tls) : undefined;
   const sessions = new Set<ViewerSession>();
   const perIp = new PerAddressCounter(config.maxSessionsPerIp);
-  const metrics = createSignalingMetrics();
+  const registry = options.registry ?? defaultRegistry;
+  const metrics = createSignalingMetrics(registry);
   let wt: WebTransportServer | undefined;
   let wtListening = false;
   let certificateHashes: string[] = [];
@@ -108,7 +114,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   const server = wt;
   let metricsServer: MetricsServer | undefined;
   try {
-    metricsServer = config.metrics && serveMetrics({ ...config.metrics, beforeScrape: () => metrics.quicConnections.set(server.connectionCount) });
+    metricsServer = config.metrics && serveMetrics({ ...config.metrics, registry, beforeScrape: () => metrics.quicConnections.set(server.connectionCount) });
   } catch (err) {
     await server.close();
     await http.stop(true);

@@ -2,7 +2,8 @@
  * The recent ground truths of one session, keyed by the RTP timestamp of their capture time, so that the
  * coordinates the page found in a frame can be matched with that very frame's truth.
  */
-import { type FrameTruth, rtpTimestampFromCaptureTime } from "@ballstream/shared";
+import { type FrameTruth } from "@ballstream/runtime";
+import { rtpTimestampFromCaptureTime } from "@ballstream/protocol";
 
 /** How long a truth stays in the ring (ms of capture time behind the newest one). */
 export const TRUTH_RING_WINDOW_MS = 2000;

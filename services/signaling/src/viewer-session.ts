@@ -5,38 +5,9 @@
  * report. Any failure reaches the page as an `error` message and a close code; whatever ends the session
  * (failure, stop, transport gone, server shutdown) releases everything of it, on the bus too.
  */
-import {
-  type Bus,
-  type BusSubscription,
-  CLOSE_CODES,
-  type ClientMessage,
-  type ControlMessage,
-  DEFAULT_SETTINGS,
-  type Logger,
-  type MediaOfferRequest,
-  ProtocolError,
-  SESSION_TIMING,
-  type RejectReason,
-  type RejectedKind,
-  type ServerMessage,
-  type SessionEnded,
-  type SessionSettings,
-  type SignalingMetrics,
-  type StartSessionRequest,
-  checkOffer,
-  decodeCoordinates,
-  decodeJson,
-  decodeTruth,
-  encodeErrorReport,
-  inBackground,
-  encodeJson,
-  nowMs,
-  parseMediaOfferAnswer,
-  parseSessionEvent,
-  parseSettings,
-  requestJson,
-  subjects,
-} from "@ballstream/shared";
+import { type Bus, type BusSubscription, type Logger, decodeTruth, inBackground, requestJson } from "@ballstream/runtime";
+import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
+import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { buildErrorReport } from "./error-report.ts";

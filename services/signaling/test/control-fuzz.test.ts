@@ -5,21 +5,10 @@
  * cases travel over real QUIC in e2e/reliability/fuzz.reliability.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  CLOSE_CODES,
-  MemoryBus,
-  createLogger,
-  decodeErrorReport,
-  encodeCoordinates,
-  encodeTruth,
-  parseMediaOfferRequest,
-  parseStartSessionRequest,
-  rtpTimestampFromCaptureTime,
-  serveJson,
-  subjects,
-} from "@ballstream/shared";
-import { controlFuzzCases, datagramFuzzCases } from "@ballstream/shared/testing/control-fuzz";
-import { CHROMIUM_OFFER } from "@ballstream/shared/testing/sdp-fixtures";
+import { CLOSE_CODES, decodeErrorReport, encodeCoordinates, parseMediaOfferRequest, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { MemoryBus, createLogger, encodeTruth, serveJson } from "@ballstream/runtime";
+import { controlFuzzCases, datagramFuzzCases } from "@ballstream/testing";
+import { CHROMIUM_OFFER } from "@ballstream/testing";
 import { ViewerSession } from "../src/viewer-session.ts";
 import { FakeWebTransportSession } from "./fake-webtransport.ts";
 import { truthAt } from "./fixtures.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type Coordinates, rtpTimestampFromCaptureTime } from "@ballstream/shared";
+import { type Coordinates, rtpTimestampFromCaptureTime } from "@ballstream/protocol";
 import { buildErrorReport } from "../src/error-report.ts";
 import { TruthRing } from "../src/truth-ring.ts";
 import { truthAt } from "./fixtures.ts";

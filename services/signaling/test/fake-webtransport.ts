@@ -2,7 +2,7 @@
  * An in-memory stand-in for one server-side WebTransport session (the `WebTransportSession` interface), driven
  * by the test as the page would: open the control stream, send and read messages, send datagrams, close.
  */
-import { type ClientMessage, ControlMessageReader, type ServerMessage, frameControlMessage, parseServerMessage } from "@ballstream/shared";
+import { type ClientMessage, ControlMessageReader, type ServerMessage, frameControlMessage, parseServerMessage } from "@ballstream/protocol";
 import type { WebTransportBidirectionalStream, WebTransportCloseInfo, WebTransportSession } from "../src/webtransport/mod.ts";
 
 function pipe<T>(): { readable: ReadableStream<T>; controller: ReadableStreamDefaultController<T> } {

@@ -1,5 +1,5 @@
 /** Test helpers shared by signaling's unit tests. */
-import type { FrameTruth } from "@ballstream/shared";
+import type { FrameTruth } from "@ballstream/runtime";
 
 /** A truth of frame `frameId` in a 640×480 box, ball moving right at 100 px/s. */
 export function truthAt(frameId: number, captureTimeMs: number, x = 100, y = 200, vx = 100, vy = 0): FrameTruth {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { SESSION_ID_PATTERN } from "@ballstream/shared";
+import { SESSION_ID_PATTERN } from "@ballstream/protocol";
 import { newSessionId } from "../src/session-id.ts";
 
 describe("newSessionId", () => {

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_SETTINGS, MemoryBus, WT_PATH, createLogger } from "@ballstream/shared";
-import { freePort } from "@ballstream/shared/testing/nats-server";
+import { DEFAULT_SETTINGS, WT_PATH } from "@ballstream/protocol";
+import { MemoryBus, createLogger, createRegistry } from "@ballstream/runtime";
+import { freePort } from "@ballstream/testing";
 import { type Signaling, startSignaling } from "../src/mod.ts";
 import { generateSelfSignedCertificate } from "../src/webtransport/mod.ts";
 
@@ -53,6 +54,15 @@ describe("startSignaling", () => {
     await s.stop();
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     expect((await start()).metricsUrl).toBeUndefined();
+  });
+
+  test("with a registry of its own, signaling's metrics land there and its listener serves that registry", async () => {
+    const registry = createRegistry();
+    const s = await startSignaling({ bus: new MemoryBus(), log, registry, config: { httpPort: 0, wtPort: 0, webDist: dist, metrics: { host: "127.0.0.1", port: 0, token: undefined } } });
+    started.push(s);
+    expect(await registry.metrics()).toContain("ballstream_signaling_active_sessions");
+    const scraped = await (await fetch(s.metricsUrl!)).text();
+    expect(scraped).toContain("ballstream_signaling_active_sessions");
   });
 
   test("readyz turns 503 when the bus closes", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { rtpTimestampFromCaptureTime } from "@ballstream/shared";
+import { rtpTimestampFromCaptureTime } from "@ballstream/protocol";
 import { TRUTH_RING_MAX_ENTRIES, TRUTH_RING_WINDOW_MS, TruthRing } from "../src/truth-ring.ts";
 import { truthAt } from "./fixtures.ts";
 

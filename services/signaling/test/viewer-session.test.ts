@@ -1,28 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import {
-  type Bus,
-  CLOSE_CODES,
-  type ClientMessage,
-  DEFAULT_SETTINGS,
-  MemoryBus,
-  ProtocolError,
-  applyUpdate,
-  SESSION_ID_PATTERN,
-  type SessionSettings,
-  createLogger,
-  createSignalingMetrics,
-  decodeErrorReport,
-  encodeCoordinates,
-  encodeJson,
-  encodeTruth,
-  parseMediaOfferRequest,
-  parseSessionControl,
-  parseStartSessionRequest,
-  rtpTimestampFromCaptureTime,
-  serveJson,
-  subjects,
-} from "@ballstream/shared";
-import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/shared/testing/sdp-fixtures";
+import { type Bus, MemoryBus, createLogger, encodeTruth, serveJson } from "@ballstream/runtime";
+import { createSignalingMetrics } from "../src/metrics.ts";
+import { CLOSE_CODES, type ClientMessage, DEFAULT_SETTINGS, ProtocolError, applyUpdate, SESSION_ID_PATTERN, type SessionSettings, decodeErrorReport, encodeCoordinates, encodeJson, parseMediaOfferRequest, parseSessionControl, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/testing";
 import { ViewerSession, type ViewerSessionOptions } from "../src/viewer-session.ts";
 import { type FakeControlStream, FakeWebTransportSession } from "./fake-webtransport.ts";
 import { truthAt } from "./fixtures.ts";

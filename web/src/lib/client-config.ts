@@ -1,7 +1,7 @@
 /** The server's `GET /config.json` answer (shared `ClientConfig`): fetched and validated. */
-import { parseSettings } from "@ballstream/shared/messages";
-import { asNumber, asObject, asString } from "@ballstream/shared/validate";
-import type { ClientConfig } from "@ballstream/shared/wt-protocol";
+import { parseSettings } from "@ballstream/protocol";
+import { asNumber, asObject, asString } from "@ballstream/protocol";
+import type { ClientConfig } from "@ballstream/protocol";
 import { describeConfigFailure, errorText } from "./failures.ts";
 
 /** Validates a {@link ClientConfig}; throws ProtocolError naming the bad field. */

@@ -2,8 +2,8 @@
  * The fps/speed input boxes: they follow the session's effective settings when those genuinely change, but never
  * overwrite a box the viewer is editing, and what the viewer typed is checked before anything is sent.
  */
-import { parseSessionUpdate } from "@ballstream/shared/messages";
-import { ProtocolError } from "@ballstream/shared/errors";
+import { parseSessionUpdate } from "@ballstream/protocol";
+import { ProtocolError } from "@ballstream/protocol";
 import { errorText } from "./failures.ts";
 
 /**

@@ -4,7 +4,7 @@
  * per frame, named by the frame's RTP timestamp (`VideoFrame.metadata().rtpTimestamp`, Chromium ≥ 122).
  * Runs off the main thread so that detection never delays the compositor.
  */
-import type { Coordinates } from "@ballstream/shared/wt-protocol";
+import type { Coordinates } from "@ballstream/protocol";
 import { detectBall, detectBallRgba } from "./detect.ts";
 import { coordinatesOf } from "./frame-flow.ts";
 

@@ -5,7 +5,7 @@
  * element is drawn onto a canvas and detected on the main thread in each presentation callback, which may see a
  * frame one newer than the metadata names (≤ 1 frame of motion). See docs/web.md.
  */
-import type { Coordinates } from "@ballstream/shared/wt-protocol";
+import type { Coordinates } from "@ballstream/protocol";
 import type { WorkerDetection, WorkerRequest } from "./detect-worker.ts";
 import { detectBallRgba } from "./detect.ts";
 import { coordinatesOf } from "./frame-flow.ts";

@@ -1,5 +1,5 @@
 /** Readable messages for every way a session can fail or end. */
-import { CLOSE_CODES } from "@ballstream/shared/wt-protocol";
+import { CLOSE_CODES } from "@ballstream/protocol";
 
 const CLOSE_NAMES = new Map<number, string>(Object.entries(CLOSE_CODES).map(([name, code]) => [code, name]));
 

@@ -5,7 +5,7 @@
  * a hidden tab) and signaling's error report are joined with the detection afterwards, in any order, into a
  * {@link Sample}.
  */
-import type { Coordinates, ErrorReport } from "@ballstream/shared/wt-protocol";
+import type { Coordinates, ErrorReport } from "@ballstream/protocol";
 import { FrameJoiner, type JoinedFrame } from "./frame-joiner.ts";
 import { type Sample, SampleLog } from "./samples.ts";
 

@@ -5,7 +5,7 @@
  * detection. A detection whose frame is never presented (the compositor skipped it, or the tab is hidden) is
  * released with `presentedAtMs: null` as soon as a later frame is presented, or after `maxWaitMs`.
  */
-import type { Coordinates } from "@ballstream/shared/wt-protocol";
+import type { Coordinates } from "@ballstream/protocol";
 import { type Joined, KeyedJoin } from "./keyed-join.ts";
 
 /** A detection with its presentation time (null: never presented). */

@@ -3,7 +3,7 @@
  * about, and a cross on the centre the page detected in that same frame (echoed by the report). The page moves two
  * elements with CSS transforms to these points (compositor-only; no canvas to repaint and upload per frame).
  */
-import type { ErrorReport } from "@ballstream/shared/wt-protocol";
+import type { ErrorReport } from "@ballstream/protocol";
 
 /** A ring of `radius` around (x, y) and a cross at (x, y); null: not shown. */
 export interface OverlayMarks {

@@ -5,9 +5,9 @@
  * joined). Browser-only wiring of the modules beside it; every state change goes through its {@link SessionStore},
  * which the UI and the test hook read.
  */
-import { nowMs } from "@ballstream/shared/clock";
-import type { SessionSettings, SessionUpdate } from "@ballstream/shared/messages";
-import type { Coordinates, ServerMessage } from "@ballstream/shared/wt-protocol";
+import { nowMs } from "@ballstream/protocol";
+import type { SessionSettings, SessionUpdate } from "@ballstream/protocol";
+import type { Coordinates, ServerMessage } from "@ballstream/protocol";
 import { loadClientConfig } from "./client-config.ts";
 import { ControlStream } from "./control-stream.ts";
 import { type DetectionSource, startDetection } from "./detection-source.ts";

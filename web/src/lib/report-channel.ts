@@ -2,7 +2,7 @@
  * The session's datagrams, both ways: a frame's {@link Coordinates} out the moment it is detected (latest wins, a
  * lost one is not retried), signaling's {@link ErrorReport}s in. A malformed datagram is dropped.
  */
-import { type Coordinates, type ErrorReport, decodeErrorReport, encodeCoordinates } from "@ballstream/shared/wt-protocol";
+import { type Coordinates, type ErrorReport, decodeErrorReport, encodeCoordinates } from "@ballstream/protocol";
 
 /** A WebTransport's `datagrams`: `createWritable()` where the browser has it, else the older `writable`. */
 export interface DatagramDuplex {

@@ -4,7 +4,7 @@
  * The coordinates leave at detection, so a report usually arrives before its frame's presentation is known: report
  * and frame record are joined in either order.
  */
-import type { ErrorReport } from "@ballstream/shared/wt-protocol";
+import type { ErrorReport } from "@ballstream/protocol";
 import { FRAME_JOIN_WAIT_MS, type JoinedFrame } from "./frame-joiner.ts";
 import { type Joined, KeyedJoin } from "./keyed-join.ts";
 

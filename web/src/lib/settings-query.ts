@@ -1,5 +1,5 @@
 /** Session settings from the page's URL query (`?fps=60&speed=400&ballColor=%2300ff00`). */
-import { type SessionSettings, parseSettings } from "@ballstream/shared/messages";
+import { type SessionSettings, parseSettings } from "@ballstream/protocol";
 import { errorText } from "./failures.ts";
 
 const NUMERIC = ["fps", "width", "height", "radius", "speed"] as const;

@@ -1,5 +1,5 @@
 /** What the page derives from the server's ClientConfig to open WebTransport. */
-import type { ClientConfig } from "@ballstream/shared/wt-protocol";
+import type { ClientConfig } from "@ballstream/protocol";
 
 /**
  * `https://<hostname>:<wtPort><wtPath>`; IPv6 literals are bracketed. `localhost` becomes `127.0.0.1`: Chromium

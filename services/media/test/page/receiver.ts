@@ -4,8 +4,8 @@
  * requestVideoFrameCallback presentation times for the latency benchmark. The offer goes to the harness's
  * `POST /offer`, which stands in for signaling.
  */
-import { detectInFrame, rtpTimestampOf } from "../../../../web/src/lib/detect-worker.ts";
-import { createReceiveOffer } from "../../../../web/src/lib/webrtc.ts";
+import { detectInFrame, rtpTimestampOf } from "@ballstream/web/detect-worker";
+import { createReceiveOffer } from "@ballstream/web/webrtc";
 
 /** One decoded frame's detection. */
 export interface PageDetection {

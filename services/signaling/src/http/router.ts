@@ -2,7 +2,7 @@
  * A tiny composable router for signaling's HTTP side: a handler either answers a request or passes (returns
  * undefined) to the next one. No framework: the service has four routes.
  */
-import type { Logger } from "@ballstream/shared";
+import type { Logger } from "@ballstream/runtime";
 
 /** Answers a request, or returns undefined to let the next handler try. */
 export type Handler = (request: Request, url: URL) => Response | undefined | Promise<Response | undefined>;

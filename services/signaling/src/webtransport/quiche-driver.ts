@@ -5,7 +5,7 @@
  * budget: once unfinished frames and unread streams hold `receiveBudgetBytes`, streams stay unread in quiche, whose
  * fixed flow-control windows then hold the peer back.
  */
-import type { Logger } from "@ballstream/shared";
+import type { Logger } from "@ballstream/runtime";
 import type { Connection, Host } from "@matrixai/quic/native/index.js";
 import { quiche } from "@matrixai/quic/native/index.js";
 import { H3_ERROR, WebTransportError } from "./errors.ts";

@@ -2,7 +2,7 @@
  * The server: one UDP socket (Bun), quiche configuration, the table of connections by connection id, and the
  * stream of accepted sessions.
  */
-import { LogThrottle } from "@ballstream/shared";
+import { LogThrottle } from "@ballstream/runtime";
 import type { Host } from "@matrixai/quic/native/index.js";
 import { quiche } from "@matrixai/quic/native/index.js";
 import { certificateHashes, generateSelfSignedCertificate } from "./cert.ts";

@@ -3,7 +3,7 @@
  * accepted ones {@link Session}s, passes stream, datagram and session events to them, and counts what unread
  * streams hold, for the connection's receive budget. No I/O: what the machine answers goes back to the driver.
  */
-import type { Logger } from "@ballstream/shared";
+import type { Logger } from "@ballstream/runtime";
 import type { ConnectRequest, H3Event, H3Output } from "./h3-events.ts";
 import type { Http3Machine } from "./h3-machine.ts";
 import { Session, type SessionHost } from "./session.ts";

@@ -2,7 +2,7 @@
  * Public types of the WebTransport server. A session mirrors the W3C `WebTransport` object a page uses, seen
  * from the server side: the same stream and datagram surface, the same close semantics.
  */
-import type { Logger } from "@ballstream/shared";
+import type { Logger } from "@ballstream/runtime";
 import type { ConnectRequest } from "./h3-events.ts";
 
 /** Resource limits of a server; every field has a default ({@link DEFAULT_LIMITS}). */

@@ -5,7 +5,7 @@
  * machine; every case ends with an honest client from 127.0.0.1 still served.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { createLogger } from "@ballstream/shared";
+import { createLogger } from "@ballstream/runtime";
 import { concatBytes } from "../../src/webtransport/bytes.ts";
 import { FRAME_TYPE, encodeFrame, readFrame } from "../../src/webtransport/frames.ts";
 import { type WebTransportLimits, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, createWebTransportServer, onPaths } from "../../src/webtransport/mod.ts";

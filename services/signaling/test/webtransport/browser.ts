@@ -3,7 +3,7 @@
  * secure context) from which scripts open WebTransport sessions to a server under test.
  */
 import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../../../../e2e/harness/browser.ts";
+import { launchChromium } from "@ballstream/testing";
 
 /** A browser page on a local origin plus what it takes to stop them. */
 export interface BrowserPage {

@@ -3,8 +3,8 @@
  * concurrent streams, close code and reason, a client aborting mid-stream, and a refused origin.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger } from "@ballstream/shared";
-import { waitFor } from "@ballstream/shared/testing/helpers";
+import { createLogger } from "@ballstream/runtime";
+import { waitFor } from "@ballstream/testing";
 import {
   admission,
   allowOrigins,

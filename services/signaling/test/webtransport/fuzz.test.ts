@@ -3,7 +3,7 @@
  * either parse or fail with a typed Http3Error, never anything else.
  */
 import { expect, test } from "bun:test";
-import { seededRandom } from "@ballstream/shared/testing/control-fuzz";
+import { seededRandom } from "@ballstream/testing";
 import { CAPSULE_TYPE, decodeCloseSession, encodeCloseSession, readCapsule } from "../../src/webtransport/capsule.ts";
 import { Http3Error } from "../../src/webtransport/errors.ts";
 import { FRAME_TYPE, encodeFrame, readFrame } from "../../src/webtransport/frames.ts";

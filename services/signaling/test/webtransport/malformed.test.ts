@@ -3,7 +3,7 @@
  * connection, session or stream at fault, while another client's session on the same server carries on.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger } from "@ballstream/shared";
+import { createLogger } from "@ballstream/runtime";
 import { concatBytes } from "../../src/webtransport/bytes.ts";
 import { encodeCapsule } from "../../src/webtransport/capsule.ts";
 import { H3_ERROR } from "../../src/webtransport/errors.ts";

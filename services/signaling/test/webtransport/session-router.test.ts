@@ -1,6 +1,6 @@
 /** Routing the state machine's events to admission and Session objects, and the bytes unread streams hold (pure logic). */
 import { describe, expect, test } from "bun:test";
-import { createLogger } from "@ballstream/shared";
+import { createLogger } from "@ballstream/runtime";
 import { admission, allowOrigins } from "../../src/webtransport/admission.ts";
 import { H3_ERROR } from "../../src/webtransport/errors.ts";
 import { FRAME_TYPE, encodeFrame } from "../../src/webtransport/frames.ts";

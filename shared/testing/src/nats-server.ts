@@ -1,0 +1,149 @@
+/**
+ * Starts a real `nats-server` for tests: on a free port of 127.0.0.1, with its own temporary config, stopped
+ * (and its files removed) by `stop()`. Any package's tests import it from `@ballstream/testing`.
+ * The binary is `NATS_SERVER_BIN`, else `nats-server` on PATH, else Debian's `/usr/sbin/nats-server`.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import type { NatsAuth } from "@ballstream/runtime";
+
+/** Options of {@link startNatsServer}. */
+export interface NatsServerOptions {
+  /** The server's max_payload in bytes (nats-server's default is 1 MiB). */
+  readonly maxPayload?: number;
+  /** Also serve nats-server's HTTP monitoring (`/subsz`, `/connz`) on a free port of 127.0.0.1. */
+  readonly monitoring?: boolean;
+  /** Require these credentials from every client (`authorization` in the config), as deploy/ does. */
+  readonly auth?: NatsAuth;
+}
+
+/** A running test server. */
+export interface TestNatsServer {
+  /** `nats://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** `http://127.0.0.1:<port>/` of the monitoring endpoint, when {@link NatsServerOptions.monitoring} is set. */
+  readonly monitorUrl?: string;
+  /** Stops the server gracefully (SIGTERM) and waits for it; idempotent. */
+  stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash would, and waits for it. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port (after `stop` or `kill`; stops it first if it runs). */
+  restart(): Promise<void>;
+}
+
+/** The nats-server binary to run; throws a clear error when none is installed. */
+export function natsServerBinary(): string {
+  const candidates = [process.env.NATS_SERVER_BIN, Bun.which("nats-server"), "/usr/sbin/nats-server"];
+  const found = candidates.find((c): c is string => typeof c === "string" && c.length > 0 && existsSync(c));
+  if (!found) throw new Error("nats-server not found: apt-get install nats-server, or set NATS_SERVER_BIN");
+  return found;
+}
+
+/** The nats-server config block that requires `auth` from every client. */
+export function natsAuthorizationBlock(auth: NatsAuth): string {
+  const fields = "token" in auth ? `token: ${JSON.stringify(auth.token)}` : `user: ${JSON.stringify(auth.user)}, password: ${JSON.stringify(auth.pass)}`;
+  return `authorization { ${fields} }`;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function acceptsConnections(port: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    socket.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts nats-server and resolves once it accepts connections (rejects within 10 s if it cannot start). */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<TestNatsServer> {
+  const binary = natsServerBinary();
+  const dir = mkdtempSync(join(tmpdir(), "ballstream-nats-"));
+  let port = 0;
+  const monitorPort = options.monitoring ? await freePort() : 0;
+  let proc: Subprocess | undefined;
+
+  const launch = async (): Promise<void> => {
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, "nats.conf");
+    const logFile = join(dir, "nats.log");
+    const lines = [`listen: "127.0.0.1:${port}"`, `log_file: "${logFile}"`];
+    if (options.maxPayload !== undefined) lines.push(`max_payload: ${options.maxPayload}`);
+    if (monitorPort !== 0) lines.push(`http: "127.0.0.1:${monitorPort}"`);
+    if (options.auth) lines.push(natsAuthorizationBlock(options.auth));
+    writeFileSync(config, `${lines.join("\n")}\n`);
+    const child = Bun.spawn([binary, "-c", config], { stdout: "ignore", stderr: "ignore" });
+    proc = child;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) break;
+      if (await acceptsConnections(port)) return;
+      await Bun.sleep(25);
+    }
+    child.kill("SIGKILL");
+    await child.exited;
+    const log = existsSync(logFile) ? readFileSync(logFile, "utf8").trim().slice(-500) : "no log";
+    throw new Error(`nats-server did not start on port ${port}: ${log}`);
+  };
+
+  const halt = async (signal: "SIGTERM" | "SIGKILL"): Promise<void> => {
+    const child = proc;
+    proc = undefined;
+    if (!child || child.exitCode !== null) return;
+    child.kill(signal);
+    await child.exited;
+  };
+
+  // A test runner that dies must not leave the server behind.
+  const killOnExit = () => proc?.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  let lastError: unknown;
+  for (let tries = 0; tries < 3; tries++) {
+    port = await freePort();
+    try {
+      await launch();
+      lastError = undefined;
+      break;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  if (lastError !== undefined) {
+    process.off("exit", killOnExit);
+    rmSync(dir, { recursive: true, force: true });
+    throw lastError;
+  }
+
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    ...(monitorPort !== 0 ? { monitorUrl: `http://127.0.0.1:${monitorPort}/` } : {}),
+    stop: async () => {
+      await halt("SIGTERM");
+      process.off("exit", killOnExit);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    kill: () => halt("SIGKILL"),
+    restart: async () => {
+      await halt("SIGTERM");
+      await launch();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** Reading the page's test hook (`window.ballstream`) from a Playwright page, for tests and benchmarks. */
+import type { Page } from "playwright-core";
+import type { BallstreamHook } from "../src/lib/hook.ts";
+
+/** The page's test hook, as far as the tests read it (a JSON-safe snapshot). */
+export type HookSnapshot = Pick<BallstreamHook, "status" | "sessionId" | "error" | "settings" | "framesDetected" | "framesSent" | "reportsReceived" | "lastReport" | "inbound">;
+
+/** A snapshot of `window.ballstream` (null until the page has created it). */
+export function readHook(page: Page): Promise<HookSnapshot | null> {
+  return page.evaluate(() => {
+    const hook = (globalThis as unknown as { ballstream?: BallstreamHook }).ballstream;
+    if (!hook) return null;
+    const { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound } = hook;
+    return { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound };
+  });
+}
+
+/** Polls the hook until `accept` holds (at most `timeoutMs`); throws with the last snapshot otherwise. */
+export async function waitForHook(page: Page, what: string, accept: (hook: HookSnapshot) => boolean, timeoutMs = 30_000): Promise<HookSnapshot> {
+  const deadline = Date.now() + timeoutMs;
+  let hook: HookSnapshot | null = null;
+  while (Date.now() < deadline) {
+    hook = await readHook(page);
+    if (hook && accept(hook)) return hook;
+    await Bun.sleep(200);
+  }
+  throw new Error(`page never reached "${what}" within ${timeoutMs} ms; last hook: ${JSON.stringify(hook)}`);
+}
