@@ -4,9 +4,9 @@
  * vanishes without a word (a cut network).
  */
 import { type ClientMessage, ControlMessageReader, type ServerMessage, frameControlMessage, parseServerMessage } from "@ballstream/protocol";
-import { concatBytes, CAPSULE_TYPE, decodeCloseSession, readCapsule, FRAME_TYPE, encodeFrame, readFrame, decodeFieldSection, encodeFieldSection, encodeSettings, serverSettings, encodeVarint, type HeaderField } from "@ballstream/signaling/webtransport/internal";
+import { concatBytes, CAPSULE_TYPE, decodeCloseSession, readCapsule, FRAME_TYPE, encodeFrame, readFrame, decodeFieldSection, encodeFieldSection, encodeSettings, serverSettings, encodeVarint } from "@ballstream/signaling/webtransport/internal";
 import type { WebTransportCloseInfo } from "@ballstream/signaling/webtransport";
-import { connectRawClient, type RawClient } from "@ballstream/signaling/testing";
+import { connectFields, connectRawClient, type RawClient } from "@ballstream/signaling/testing";
 
 /** The WebTransport bidirectional stream signal (draft-02). */
 const WT_BIDI_SIGNAL = 0x41;
@@ -44,14 +44,7 @@ export async function openRawSession(wtPort: number, origin: string, on?: { read
   const client = on?.client ?? (await connectRawClient(wtPort));
   const { connect: connectStream, control: controlStream } = streamsOf(on?.index ?? 0);
   if (!on) client.send(2, concatBytes(encodeVarint(0x00), encodeFrame(FRAME_TYPE.settings, encodeSettings(serverSettings(65536)))), false);
-  const connect: HeaderField[] = [
-    [":method", "CONNECT"],
-    [":protocol", "webtransport"],
-    [":scheme", "https"],
-    [":authority", `127.0.0.1:${wtPort}`],
-    [":path", "/wt"],
-    ["origin", origin],
-  ];
+  const connect = connectFields(origin, "/wt", `127.0.0.1:${wtPort}`);
   client.send(connectStream, encodeFrame(FRAME_TYPE.headers, encodeFieldSection(connect)), false);
   await client.until(() => readFrame(client.read(connectStream).bytes, 0, 65536) !== null || client.conn.isClosed(), 10_000);
   const frame = readFrame(client.read(connectStream).bytes, 0, 65536);

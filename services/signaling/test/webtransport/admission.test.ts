@@ -14,17 +14,10 @@ import { encodeSettings, serverSettings } from "../../src/webtransport/settings.
 import { encodeVarint } from "../../src/webtransport/varint.ts";
 import { iterate } from "./iterate.ts";
 import { ATTACKER_HOST, floodInitials, unfinishedHeaders } from "./attacks.ts";
-import { type RawClient, connectRawClient } from "./quic-client.ts";
+import { type RawClient, connectRawClient, connectFields } from "./quic-client.ts";
 
 const log = createLogger("wt-admission", { level: "silent", pretty: false });
-const CONNECT: HeaderField[] = [
-  [":method", "CONNECT"],
-  [":protocol", "webtransport"],
-  [":scheme", "https"],
-  [":authority", "127.0.0.1"],
-  [":path", "/wt"],
-  ["origin", "http://127.0.0.1"],
-];
+const CONNECT: HeaderField[] = connectFields();
 
 let server: WebTransportServer | undefined;
 const clients: RawClient[] = [];

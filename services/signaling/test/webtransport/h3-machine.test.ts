@@ -12,15 +12,9 @@ import { Http3Machine } from "../../src/webtransport/h3-machine.ts";
 import { type HeaderField, decodeFieldSection, encodeFieldSection } from "../../src/webtransport/qpack.ts";
 import { SETTING, decodeSettings, encodeSettings, serverSettings } from "../../src/webtransport/settings.ts";
 import { encodeVarint } from "../../src/webtransport/varint.ts";
+import { connectFields } from "./quic-client.ts";
 
-const CONNECT: HeaderField[] = [
-  [":method", "CONNECT"],
-  [":protocol", "webtransport"],
-  [":scheme", "https"],
-  [":authority", "127.0.0.1"],
-  [":path", "/wt?x=1"],
-  ["origin", "http://127.0.0.1"],
-];
+const CONNECT: HeaderField[] = connectFields("http://127.0.0.1", "/wt?x=1");
 const headers = (fields: readonly HeaderField[] = CONNECT) => encodeFrame(FRAME_TYPE.headers, encodeFieldSection(fields));
 const controlStream = () => concatBytes(encodeVarint(0x00), encodeFrame(FRAME_TYPE.settings, encodeSettings(serverSettings(4096))));
 const wtStream = (signal: number, sessionId: number, ...rest: number[]) => concatBytes(encodeVarint(signal), encodeVarint(sessionId), Uint8Array.from(rest));

@@ -13,21 +13,14 @@ import { decodeFieldSection, encodeFieldSection, type HeaderField } from "../../
 import { encodeSettings, serverSettings } from "../../src/webtransport/settings.ts";
 import { encodeVarint } from "../../src/webtransport/varint.ts";
 import { iterate } from "./iterate.ts";
-import { type RawClient, connectRawClient } from "./quic-client.ts";
+import { type RawClient, connectRawClient, connectFields } from "./quic-client.ts";
 
 const log = createLogger("wt-malformed", { level: "silent", pretty: false });
 let server: WebTransportServer;
 const sessions: WebTransportSession[] = [];
 const clients: RawClient[] = [];
 
-const CONNECT: HeaderField[] = [
-  [":method", "CONNECT"],
-  [":protocol", "webtransport"],
-  [":scheme", "https"],
-  [":authority", "127.0.0.1"],
-  [":path", "/wt"],
-  ["origin", "http://127.0.0.1"],
-];
+const CONNECT: HeaderField[] = connectFields();
 
 beforeAll(async () => {
   server = await createWebTransportServer({

@@ -4,6 +4,7 @@
  */
 import type { Connection, Host } from "@matrixai/quic/native/index.js";
 import { quiche } from "@matrixai/quic/native/index.js";
+import type { HeaderField } from "../../src/webtransport/qpack.ts";
 
 /** A handshaken client connection; drive it with {@link RawClient.send} and inspect the result. */
 export interface RawClient {
@@ -187,4 +188,16 @@ export async function connectRawClient(port: number, localHost = "127.0.0.1", ti
     throw new Error("handshake failed");
   }
   return client;
+}
+
+/** The header fields of a browser's WebTransport CONNECT (Chromium's, without its optional extra headers). */
+export function connectFields(origin = "http://127.0.0.1", path = "/wt", authority = "127.0.0.1"): HeaderField[] {
+  return [
+    [":method", "CONNECT"],
+    [":protocol", "webtransport"],
+    [":scheme", "https"],
+    [":authority", authority],
+    [":path", path],
+    ["origin", origin],
+  ];
 }

@@ -10,18 +10,12 @@ import type { Session } from "../../src/webtransport/session.ts";
 import { SessionRouter } from "../../src/webtransport/session-router.ts";
 import type { AdmissionPolicy, WebTransportRefusal, WebTransportRequest } from "../../src/webtransport/types.ts";
 import { FakeHost } from "./fake-host.ts";
+import { connectFields } from "./quic-client.ts";
 
 const log = createLogger("router-test", { level: "silent", pretty: false });
 const CONNECT = encodeFrame(
   FRAME_TYPE.headers,
-  encodeFieldSection([
-    [":method", "CONNECT"],
-    [":protocol", "webtransport"],
-    [":scheme", "https"],
-    [":authority", "x"],
-    [":path", "/wt"],
-    ["origin", "http://ok"],
-  ]),
+  encodeFieldSection(connectFields("http://ok", "/wt", "x")),
 );
 
 /** A router over a real machine; `connect(streamId)` feeds a CONNECT through both, as the driver does. */
