@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { type HookSnapshot, readHook, waitForHook } from "@ballstream/web/hook-reader";
-import { launchChromium } from "@ballstream/testing";
-import { startOneProcess } from "@ballstream/testing";
+import { launchChromium, startOneProcess } from "@ballstream/testing";
 import type { RunningSystem } from "@ballstream/testing";
 import type { BallstreamHook } from "@ballstream/web/hook";
 

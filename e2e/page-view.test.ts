@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { SAMPLE_COLUMNS } from "@ballstream/web/samples";
-import { launchChromium } from "@ballstream/testing";
+import { launchChromium, startOneProcess } from "@ballstream/testing";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
-import { startOneProcess } from "@ballstream/testing";
 import type { RunningSystem } from "@ballstream/testing";
 
 let system: RunningSystem | undefined;

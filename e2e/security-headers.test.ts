@@ -7,9 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { launchChromium } from "@ballstream/testing";
+import { launchChromium, startOneProcess } from "@ballstream/testing";
 import { waitForHook } from "@ballstream/web/hook-reader";
-import { startOneProcess } from "@ballstream/testing";
 import type { RunningSystem } from "@ballstream/testing";
 
 let system: RunningSystem;

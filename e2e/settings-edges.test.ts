@@ -11,8 +11,7 @@ import { join } from "node:path";
 import { SETTINGS_LIMITS } from "@ballstream/protocol";
 import type { Browser, Page } from "playwright-core";
 import { type HookSnapshot, readHook, waitForHook } from "@ballstream/web/hook-reader";
-import { launchChromium } from "@ballstream/testing";
-import { startOneProcess, startOverNats } from "@ballstream/testing";
+import { launchChromium, startOneProcess, startOverNats } from "@ballstream/testing";
 import type { RunningSystem } from "@ballstream/testing";
 
 /** How long frames are counted at each edge. */

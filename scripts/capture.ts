@@ -9,9 +9,8 @@
  */
 import { statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { launchChromium } from "@ballstream/testing";
+import { launchChromium, startOneProcess } from "@ballstream/testing";
 import { waitForHook } from "@ballstream/web/hook-reader";
-import { startOneProcess } from "@ballstream/testing";
 import type { BallstreamHook } from "@ballstream/web/hook";
 import { CAPTURE_LIMITS, captureProblems, ffmpegArgs, framesDue, type ProbeInfo } from "./lib/capture.ts";
 

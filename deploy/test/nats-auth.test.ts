@@ -7,9 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BusError } from "@ballstream/runtime";
-import { connectNatsBus } from "@ballstream/runtime";
-import { createLogger } from "@ballstream/runtime";
+import { BusError, connectNatsBus, createLogger } from "@ballstream/runtime";
 import { freePort, natsServerBinary } from "@ballstream/testing";
 
 const root = join(import.meta.dir, "..", "..");

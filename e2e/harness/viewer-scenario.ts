@@ -5,11 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SESSION_ID_PATTERN } from "@ballstream/protocol";
-import { type RunningSystem, quantile } from "@ballstream/testing";
+import { type RunningSystem, quantile, launchChromium } from "@ballstream/testing";
 import type { Browser, Page } from "playwright-core";
 import type { Sample } from "@ballstream/web/samples";
 import type { BallstreamHook } from "@ballstream/web/hook";
-import { launchChromium } from "@ballstream/testing";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
 
 /** How long frame decoding is measured. */

@@ -7,12 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, BrowserContext } from "playwright-core";
-import { launchChromium } from "@ballstream/testing";
+import { launchChromium, type NatsSystem, startOverNats, ffmpegChildren } from "@ballstream/testing";
 import { waitForHook } from "@ballstream/web/hook-reader";
-import { type NatsSystem, startOverNats } from "@ballstream/testing";
 import { metricSum } from "../harness/viewer-scenario.ts";
 import { SMALL_SETTINGS, chromiumOfferSdp, endLight, lightState, openLight, openLightPage } from "./light-client.ts";
-import { ffmpegChildren } from "@ballstream/testing";
 import { natsSubscriptions, processFigures, settle } from "./probes.ts";
 import { openRawSession } from "./raw-session.ts";
 

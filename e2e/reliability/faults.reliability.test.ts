@@ -6,10 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { type HookSnapshot, readHook, waitForHook } from "@ballstream/web/hook-reader";
-import { launchChromium } from "@ballstream/testing";
-import { type NatsSystem, startOverNats } from "@ballstream/testing";
+import { launchChromium, type NatsSystem, startOverNats, ffmpegChildren } from "@ballstream/testing";
 import { metricSum } from "../harness/viewer-scenario.ts";
-import { ffmpegChildren } from "@ballstream/testing";
 import { metricSample, settle } from "./probes.ts";
 
 /** Shorter than the defaults so a dead back-end shows on the page quickly (documented in docs/reliability.md). */

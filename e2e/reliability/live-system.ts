@@ -6,9 +6,8 @@ import { expect } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import type { BallstreamHook } from "@ballstream/web/hook";
 import type { Sample } from "@ballstream/web/samples";
-import { launchChromium } from "@ballstream/testing";
+import { launchChromium, startOneProcess } from "@ballstream/testing";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
-import { startOneProcess } from "@ballstream/testing";
 import type { RunningSystem } from "@ballstream/testing";
 
 /** A running system, its browser and its healthy viewer. */

@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CLOSE_CODES, type ClientMessage } from "@ballstream/protocol";
-import { clockTicksPerSecond, readProcStat } from "@ballstream/testing";
-import { mSectionBomb } from "@ballstream/testing";
+import { clockTicksPerSecond, readProcStat, mSectionBomb } from "@ballstream/testing";
 import { SMALL_SETTINGS, chromiumOfferSdp, openLightPage } from "./light-client.ts";
 import { type LiveSystem, healthyStillPlays, startLiveSystem } from "./live-system.ts";
 import { metricSample, processFigures } from "./probes.ts";

@@ -8,9 +8,8 @@ import type { Browser } from "playwright-core";
 import { openProbe } from "./browser-probe.ts";
 import type { FrameCount } from "./frame-counter.ts";
 import { startLightFleet } from "./light-fleet.ts";
-import { CpuWindow } from "@ballstream/testing";
+import { CpuWindow, summarize } from "@ballstream/testing";
 import type { CapacityResult, CapacityStep, Mode } from "./results.ts";
-import { summarize } from "@ballstream/testing";
 
 /** Delivered share below which a step fails, %. */
 export const MIN_DELIVERED_PCT = 95;

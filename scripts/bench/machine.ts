@@ -2,8 +2,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { CHROMIUM_PATH } from "@ballstream/testing";
-import { natsServerBinary } from "@ballstream/testing";
+import { CHROMIUM_PATH, natsServerBinary } from "@ballstream/testing";
 
 /** What {@link machineInfo} reports. */
 export interface MachineInfo {

@@ -1,8 +1,7 @@
 /** The shapes of everything `bun run bench` measures (what the report and the BENCH line are made from). */
 import type { MachineInfo } from "./machine.ts";
-import type { TreeCpu } from "@ballstream/testing";
+import type { TreeCpu, Summary } from "@ballstream/testing";
 import type { Stage } from "./stages.ts";
-import type { Summary } from "@ballstream/testing";
 
 /** The two ways ballstream runs. */
 export type Mode = "one-process" | "nats";

@@ -2,10 +2,9 @@
 import type { Browser } from "playwright-core";
 import { type ProbeWindow, type ReceiverHints, openProbe } from "./browser-probe.ts";
 import { type PromSample, histogramDelta, histogramMean, histogramOf, parsePrometheusText } from "./prom.ts";
-import { CpuWindow, type TreeCpu } from "@ballstream/testing";
+import { CpuWindow, type TreeCpu, summarize } from "@ballstream/testing";
 import type { Mode, RunResult } from "./results.ts";
 import { decomposeLatency } from "./stages.ts";
-import { summarize } from "@ballstream/testing";
 
 /** Scrapes every URL and concatenates the samples (an unreachable endpoint contributes none). */
 export async function scrapeMetrics(urls: readonly string[]): Promise<PromSample[]> {

@@ -4,10 +4,8 @@
  * for the light receivers.
  */
 import type { Browser } from "playwright-core";
-import { launchChromium } from "@ballstream/testing";
-import { startOneProcess, startOverNats } from "@ballstream/testing";
+import { launchChromium, startOneProcess, startOverNats, type ProcStat, allProcStats, descendantsOf } from "@ballstream/testing";
 import type { RunningSystem } from "@ballstream/testing";
-import { type ProcStat, allProcStats, descendantsOf } from "@ballstream/testing";
 import type { Mode } from "./results.ts";
 
 /** A started system. */

@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { freeUdpPort } from "@ballstream/testing";
+import { freeUdpPort, launchChromium } from "@ballstream/testing";
 import type { Browser } from "playwright-core";
-import { launchChromium } from "@ballstream/testing";
 
 const dist = join(import.meta.dir, "..", "dist");
 let browser: Browser;

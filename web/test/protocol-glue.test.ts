@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_SETTINGS } from "@ballstream/protocol";
-import { ControlMessageReader, frameControlMessage } from "@ballstream/protocol";
+import { DEFAULT_SETTINGS, ControlMessageReader, frameControlMessage } from "@ballstream/protocol";
 import { parseClientConfig } from "../src/lib/client-config.ts";
 import { ControlStream } from "../src/lib/control-stream.ts";
 import { pageQuery, settingsFromQuery } from "../src/lib/settings-query.ts";

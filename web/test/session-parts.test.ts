@@ -1,7 +1,6 @@
 /** The page session's parts: its state store, the report channel, the detection source, loading /config.json. */
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_SETTINGS } from "@ballstream/protocol";
-import { type Coordinates, type ErrorReport, decodeCoordinates, encodeCoordinates, encodeErrorReport } from "@ballstream/protocol";
+import { DEFAULT_SETTINGS, type Coordinates, type ErrorReport, decodeCoordinates, encodeCoordinates, encodeErrorReport } from "@ballstream/protocol";
 import { loadClientConfig } from "../src/lib/client-config.ts";
 import { type DetectionSink, browserDetectionPlatform, startDetection } from "../src/lib/detection-source.ts";
 import { ReportChannel } from "../src/lib/report-channel.ts";

@@ -9,9 +9,7 @@
  */
 import { DEFAULT_SETTINGS, nowMs, subjects } from "@ballstream/protocol";
 import { type FrameCompression, type FrameTruth, connectNatsBus, createLogger, decodeFrame, encodeFrame } from "@ballstream/runtime";
-import { freePort, natsServerBinary } from "@ballstream/testing";
-import { CpuWindow, clockTicksPerSecond } from "@ballstream/testing";
-import { summarize } from "@ballstream/testing";
+import { freePort, natsServerBinary, CpuWindow, clockTicksPerSecond, summarize } from "@ballstream/testing";
 import { createBallRaster } from "../src/raster.ts";
 
 /** Figures of one run. CPU in % of one core; times in ms per frame. */

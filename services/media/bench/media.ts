@@ -9,9 +9,7 @@
 import { DEFAULT_SETTINGS, nowMs } from "@ballstream/protocol";
 import { MemoryBus, createLogger, createRegistry, i420ByteLength } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
-import { CpuWindow, clockTicksPerSecond, ffmpegChildren } from "@ballstream/testing";
-import { summarize } from "@ballstream/testing";
-import { launchChromium } from "@ballstream/testing";
+import { CpuWindow, clockTicksPerSecond, ffmpegChildren, summarize, launchChromium } from "@ballstream/testing";
 import { type EncodedFrame, DEFAULT_ENCODER_OPTIONS, SessionEncoder } from "../src/encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 import { startMedia } from "../src/mod.ts";

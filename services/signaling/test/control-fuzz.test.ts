@@ -7,8 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CLOSE_CODES, decodeErrorReport, encodeCoordinates, parseMediaOfferRequest, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import { MemoryBus, createLogger, encodeTruth, serveJson } from "@ballstream/runtime";
-import { controlFuzzCases, datagramFuzzCases } from "@ballstream/testing";
-import { CHROMIUM_OFFER } from "@ballstream/testing";
+import { controlFuzzCases, datagramFuzzCases, CHROMIUM_OFFER } from "@ballstream/testing";
 import { ViewerSession } from "../src/viewer-session.ts";
 import { FakeWebTransportSession } from "./fake-webtransport.ts";
 import { truthAt } from "./fixtures.ts";

@@ -1,8 +1,7 @@
 /** config, json-codec, rtp-time, clock, and the subject helpers of bus.ts. */
 import { describe, expect, test } from "bun:test";
-import { BusError, checkSubject, subjectMatches } from "@ballstream/runtime";
+import { BusError, checkSubject, subjectMatches, intEnv, listEnv, stringEnv } from "@ballstream/runtime";
 import { nowMs } from "../src/clock.ts";
-import { intEnv, listEnv, stringEnv } from "@ballstream/runtime";
 import { ProtocolError } from "../src/errors.ts";
 import { MAX_JSON_BYTES, decodeJson, encodeJson } from "../src/json-codec.ts";
 import { RTP_VIDEO_CLOCK_HZ, rtpTimestampFromCaptureTime } from "../src/rtp-time.ts";

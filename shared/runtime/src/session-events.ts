@@ -1,9 +1,8 @@
 /** Telling a session's viewer, through signaling, that something happened in a back-end service. */
 import type { Bus } from "./bus/bus.ts";
-import { encodeJson } from "@ballstream/protocol";
+import { encodeJson, subjects } from "@ballstream/protocol";
 import type { Logger } from "./log.ts";
 import type { SessionEvent } from "@ballstream/protocol";
-import { subjects } from "@ballstream/protocol";
 
 /**
  * Publishes `event` on the session's events subject. A bus that refuses (closed, NATS down) is logged, never

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ProtocolError } from "@ballstream/protocol";
+import { ProtocolError, ballAt } from "@ballstream/protocol";
 import {
   FRAME_COMPRESSIONS,
   type Frame,
@@ -16,7 +16,6 @@ import {
   i420ByteLength,
   splitFrame,
 } from "../src/frame-codec.ts";
-import { ballAt } from "@ballstream/protocol";
 import { pattern } from "./helpers.ts";
 
 const truth: FrameTruth = {

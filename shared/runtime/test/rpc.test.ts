@@ -1,9 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { MemoryBus } from "../src/bus/memory-bus.ts";
 import { requestJson, serveJson } from "../src/bus/rpc.ts";
-import { ProtocolError } from "@ballstream/protocol";
-import { encodeJson } from "@ballstream/protocol";
-import { asNumber, asObject } from "@ballstream/protocol";
+import { ProtocolError, encodeJson, asNumber, asObject } from "@ballstream/protocol";
 import { collectingLogger } from "./helpers.ts";
 
 const parseN = (v: unknown) => asNumber(asObject(v, "req").n, "n", 0, 100);

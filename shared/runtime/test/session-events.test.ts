@@ -1,9 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { MemoryBus } from "../src/bus/memory-bus.ts";
-import { decodeJson } from "@ballstream/protocol";
-import { parseSessionEvent } from "@ballstream/protocol";
+import { decodeJson, parseSessionEvent, subjects } from "@ballstream/protocol";
 import { publishSessionEvent } from "../src/session-events.ts";
-import { subjects } from "@ballstream/protocol";
 import { collectingLogger } from "@ballstream/testing";
 
 const ID = "AAAAAAAAAAAAAAAAAAAAAA";

@@ -5,8 +5,7 @@
  * replayed by its label. Every control case is invalid: the server must answer it with an `error` message and a
  * clean close. Datagram cases must be dropped and counted without ending the session.
  */
-import { MAX_SDP_LENGTH } from "@ballstream/protocol";
-import { COORDINATES_BYTES, ControlMessageReader, MAX_CONTROL_MESSAGE_BYTES, parseClientMessage } from "@ballstream/protocol";
+import { MAX_SDP_LENGTH, COORDINATES_BYTES, ControlMessageReader, MAX_CONTROL_MESSAGE_BYTES, parseClientMessage } from "@ballstream/protocol";
 import { CHROMIUM_OFFER, mSectionBomb } from "./sdp-fixtures.ts";
 
 /** One control-stream input: the bytes the page sends, and whether it then ends the stream. */

@@ -1,6 +1,5 @@
 /** The server's `GET /config.json` answer (shared `ClientConfig`): fetched and validated. */
-import { parseSettings } from "@ballstream/protocol";
-import { asNumber, asObject, asString } from "@ballstream/protocol";
+import { parseSettings, asNumber, asObject, asString } from "@ballstream/protocol";
 import type { ClientConfig } from "@ballstream/protocol";
 import { describeConfigFailure, errorText } from "./failures.ts";
 

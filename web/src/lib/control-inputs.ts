@@ -2,8 +2,7 @@
  * The fps/speed input boxes: they follow the session's effective settings when those genuinely change, but never
  * overwrite a box the viewer is editing, and what the viewer typed is checked before anything is sent.
  */
-import { parseSessionUpdate } from "@ballstream/protocol";
-import { ProtocolError } from "@ballstream/protocol";
+import { parseSessionUpdate, ProtocolError } from "@ballstream/protocol";
 import { errorText } from "./failures.ts";
 
 /**

@@ -2,8 +2,7 @@
  * `window.ballstream`: a stable read-only view of the session and a few actions, for e2e tests and benchmarks
  * (documented in docs/web.md). Getters read the live state, so a test can poll it.
  */
-import type { SessionSettings, SessionUpdate } from "@ballstream/protocol";
-import type { ErrorReport } from "@ballstream/protocol";
+import type { SessionSettings, SessionUpdate, ErrorReport } from "@ballstream/protocol";
 import type { InboundStats } from "./inbound-stats.ts";
 import type { Sample } from "./samples.ts";
 import type { SessionState, SessionStatus } from "./session-state.ts";

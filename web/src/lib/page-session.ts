@@ -6,8 +6,7 @@
  * which the UI and the test hook read.
  */
 import { nowMs } from "@ballstream/protocol";
-import type { SessionSettings, SessionUpdate } from "@ballstream/protocol";
-import type { Coordinates, ServerMessage } from "@ballstream/protocol";
+import type { SessionSettings, SessionUpdate, Coordinates, ServerMessage } from "@ballstream/protocol";
 import { loadClientConfig } from "./client-config.ts";
 import { ControlStream } from "./control-stream.ts";
 import { type DetectionSource, startDetection } from "./detection-source.ts";

@@ -4,8 +4,7 @@
  * these; the view and the test hook only read {@link SessionStore.state}. Status moves forward only:
  * idle → connecting → streaming, and from any of those to closed or error, where it stays.
  */
-import type { SessionSettings } from "@ballstream/protocol";
-import type { Coordinates, ErrorReport } from "@ballstream/protocol";
+import type { SessionSettings, Coordinates, ErrorReport } from "@ballstream/protocol";
 import { describeClose } from "./failures.ts";
 import { type InboundStats, NO_INBOUND_STATS } from "./inbound-stats.ts";
 

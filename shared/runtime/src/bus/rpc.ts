@@ -1,10 +1,8 @@
 /** JSON request/reply over the bus with the {@link Reply} envelope: typed errors cross process boundaries. */
 import type { Bus, BusMessage, BusSubscription, SubscribeOptions } from "./bus.ts";
 import { BusError } from "./bus.ts";
-import { ProtocolError } from "@ballstream/protocol";
-import { decodeJson, encodeJson } from "@ballstream/protocol";
+import { ProtocolError, decodeJson, encodeJson, asObject } from "@ballstream/protocol";
 import type { Reply } from "@ballstream/protocol";
-import { asObject } from "@ballstream/protocol";
 import { inBackground } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 
