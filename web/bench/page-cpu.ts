@@ -2,21 +2,24 @@
  * CPU of the page in headless Chromium, per Chromium process type (renderer, GPU, …), from `/proc`, plus the
  * renderer's own accounting (CDP `Performance.getMetrics`: script, layout, style time) over the same window.
  *
- * Needs a running ballstream (`bun start`). Usage:
- *   cd web && bun bench/page-cpu.ts [page URL, default http://127.0.0.1:8080/] [seconds, default 20]
- * Env: FPS (comma list, default "30,60"), RUNS (default 2), QUERY (extra query string, e.g. "speed=400").
+ * Usage:
+ *   cd web && bun bench/page-cpu.ts [page URL] [seconds]
+ * With a URL it measures that running ballstream (20 s a run, 2 runs per fps); without one it starts the
+ * one-process system itself on free ports (10 s, 1 run: what `bun run bench` runs).
+ * Env: FPS (comma list, default "30,60"), RUNS, QUERY (extra query string, e.g. "speed=400").
  */
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import type { CDPSession } from "playwright-core";
-import { launchChromium } from "@ballstream/testing";
+import { launchChromium, startOneProcess, allProcStats, clockTicksPerSecond, corePercent, descendantsOf } from "@ballstream/testing";
 import { waitForHook } from "../testing/hook-reader.ts";
-import { allProcStats, clockTicksPerSecond, corePercent, descendantsOf } from "@ballstream/testing";
 
-const url = process.argv[2] ?? "http://127.0.0.1:8080/";
-const seconds = Number(process.argv[3] ?? 20);
+const given = process.argv[2];
+const system = given ? undefined : await startOneProcess();
+const url = given ?? system!.url;
+const seconds = Number(process.argv[3] ?? (given ? 20 : 10));
 const fpsList = (process.env.FPS ?? "30,60").split(",").map(Number);
-const runs = Number(process.env.RUNS ?? 2);
+const runs = Number(process.env.RUNS ?? (given ? 2 : 1));
 const extraQuery = process.env.QUERY ?? "";
 const hz = clockTicksPerSecond();
 const METRICS = ["TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "LayoutCount", "RecalcStyleCount"] as const;
@@ -80,4 +83,5 @@ try {
   }
 } finally {
   await browser.close();
+  await system?.cleanup();
 }
