@@ -1,0 +1,48 @@
+/**
+ * A service's /metrics for its emulated links (docs/network-lab.md): the conditions in force as an info gauge,
+ * packets by outcome (delivered, lost, queue_full, blackout) and the time packets waited in the bottleneck queue,
+ * per direction. Each service registers them under its own name from its metrics.ts.
+ */
+import { Gauge, Histogram } from "prom-client";
+import { formatLinkConditions } from "./link-emulator-config.ts";
+import type { LinkConditions, LinkObserver, LinkOutcome } from "./link-emulator.ts";
+import { LATENCY_BUCKETS_S, METRIC_PREFIX, type Registry, counter } from "./metrics.ts";
+
+/** Which way a packet goes through a service's socket. */
+export type LinkDirection = "egress" | "ingress";
+
+/** Metrics of a service's emulated links. */
+export interface LinkMetrics {
+  /** Shows `conditions` as in force for `direction` and returns the observer its links report to. */
+  link(direction: LinkDirection, conditions: LinkConditions): LinkObserver;
+}
+
+/** Registers `ballstream_<service>_net_conditions_info`, `…_net_packets_total` and `…_net_queue_delay_seconds` in `registry`. */
+export function createLinkMetrics(registry: Registry, service: string): LinkMetrics {
+  const info = new Gauge({
+    name: `${METRIC_PREFIX}${service}_net_conditions_info`,
+    help: "Emulated link conditions in force (1), by direction; the conditions label is their canonical text.",
+    labelNames: ["direction", "conditions"],
+    registers: [registry],
+  });
+  const packets = counter(registry, `${service}_net_packets_total`, "Packets through the emulated link, by direction and outcome.", ["direction", "outcome"]);
+  const queueDelay = new Histogram({
+    name: `${METRIC_PREFIX}${service}_net_queue_delay_seconds`,
+    help: "Time delivered packets waited in the emulated bottleneck queue, by direction.",
+    labelNames: ["direction"],
+    buckets: [0, ...LATENCY_BUCKETS_S],
+    registers: [registry],
+  });
+  const shown = new Set<LinkDirection>();
+  return {
+    link(direction, conditions) {
+      if (!shown.has(direction)) info.set({ direction, conditions: formatLinkConditions(conditions) }, 1);
+      shown.add(direction);
+      const capped = conditions.rateBps !== undefined;
+      return (outcome: LinkOutcome, _bytes: number, queueDelayMs: number) => {
+        packets.inc({ direction, outcome });
+        if (capped && outcome === "delivered") queueDelay.observe({ direction }, queueDelayMs / 1000);
+      };
+    },
+  };
+}
