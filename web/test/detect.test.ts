@@ -28,6 +28,17 @@ describe("detectBall", () => {
     }
   });
 
+  test("the generator's noise and texture scenes (±8 luma under the ball): within 0.1 and 0.4 px, edges included", () => {
+    const centres = [[320.3, 240.7], [61.9, 400.25], [577.5, 33.33], [R, R], [640 - R, 480 - R], [200.77, 120.12]] as const;
+    for (const [i, [cx, cy]] of centres.entries()) {
+      expectNear(detectBall(lumaFrame(cx, cy, R, { scene: "noise", seed: i + 1 })), cx, cy, 0.1);
+      expectNear(detectBall(lumaFrame(cx, cy, R, { scene: "noise", noise: 4, seed: i + 1 })), cx, cy, 0.1);
+      expectNear(detectBall(lumaFrame(cx, cy, R, { scene: "texture", seed: 5 * i })), cx, cy, 0.4);
+    }
+    expect(detectBall(lumaFrame(0, 0, 0, { scene: "noise" })).found).toBe(false);
+    expect(detectBall(lumaFrame(0, 0, 0, { scene: "texture" })).found).toBe(false);
+  });
+
   test("ball touching edges and corners", () => {
     const w = 640;
     const h = 480;

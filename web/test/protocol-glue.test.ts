@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { DEFAULT_SETTINGS, ControlMessageReader, frameControlMessage } from "@ballstream/protocol";
 import { parseClientConfig } from "../src/lib/client-config.ts";
 import { ControlStream } from "../src/lib/control-stream.ts";
-import { pageQuery, settingsFromQuery } from "../src/lib/settings-query.ts";
+import { pageQuery, settingsFromQuery, withScene } from "../src/lib/settings-query.ts";
 import { base64ToBytes, webTransportOptions, webTransportUrl } from "../src/lib/transport-options.ts";
 
 const config = { wtPort: 4433, wtPath: "/wt", certificateHashes: [] as string[], defaults: DEFAULT_SETTINGS };
@@ -34,7 +34,14 @@ describe("settingsFromQuery", () => {
     expect(() => settingsFromQuery("?fps=500")).toThrow(/fps/);
     expect(() => settingsFromQuery("?speed=fast")).toThrow(/speed/);
     expect(() => settingsFromQuery("?ballColor=red")).toThrow(/ballColor/);
+    expect(settingsFromQuery("?scene=noise")).toEqual({ scene: "noise" });
+    expect(() => settingsFromQuery("?scene=snow")).toThrow(/settings.scene must be one of flat, noise, texture/);
   });
+  test("withScene: the same address with scene set, other parameters kept", () => {
+    expect(withScene("http://127.0.0.1:8080/?fps=60&scene=flat#x", "noise")).toBe("http://127.0.0.1:8080/?fps=60&scene=noise#x");
+    expect(withScene("http://127.0.0.1:8080/", "texture")).toBe("http://127.0.0.1:8080/?scene=texture");
+  });
+
   test("pageQuery: the settings, or none and a warning naming the bad one", () => {
     expect(pageQuery("?fps=60")).toEqual({ settings: { fps: 60 }, warning: null });
     expect(pageQuery("?fps=60&speed=fast")).toEqual({ settings: {}, warning: expect.stringMatching(/^Ignoring the URL's settings: .*speed/) });

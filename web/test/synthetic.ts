@@ -42,6 +42,11 @@ export interface DiscSpec {
   readonly background?: number;
   readonly noise?: number;
   readonly seed?: number;
+  /**
+   * What the generator's scene puts under the ball (blended with it by coverage, unlike `noise`, which is added
+   * over everything): uniform luma noise −8…+7, or a 16 px checkerboard ±8 shifted by `seed` px.
+   */
+  readonly scene?: "noise" | "texture";
 }
 
 /** A luma plane with a disc at (cx, cy), or none when `r` is 0. */
@@ -50,10 +55,17 @@ export function lumaFrame(cx: number, cy: number, r: number, spec: DiscSpec = {}
   const stride = spec.stride ?? width;
   const data = new Uint8Array(stride * height).fill(7);
   const rand = noiseSource(seed, noise);
+  const sceneNoise = noiseSource(seed + 1, 1_000_000);
+  const under = (x: number, y: number): number => {
+    if (spec.scene === "noise") return background - 8 + (Math.abs(sceneNoise()) % 16);
+    if (spec.scene === "texture") return background + ((((x + seed) >> 4) + ((y + seed) >> 4)) & 1 ? 8 : -8);
+    return background;
+  };
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const c = r > 0 ? coverage(x, y, cx, cy, r) : 0;
-      const v = background + c * (ball - background) + (noise ? rand() : 0);
+      const b = under(x, y);
+      const v = b + c * (ball - b) + (noise ? rand() : 0);
       data[y * stride + x] = Math.max(0, Math.min(255, Math.round(v)));
     }
   }

@@ -1,6 +1,7 @@
 /** Reading the page's test hook (`window.ballstream`) from a Playwright page, for tests and benchmarks. */
 import type { Page } from "playwright-core";
 import type { BallstreamHook } from "../src/lib/hook.ts";
+import type { Sample } from "../src/lib/samples.ts";
 
 /** The page's test hook, as far as the tests read it (a JSON-safe snapshot). */
 export type HookSnapshot = Pick<BallstreamHook, "status" | "sessionId" | "error" | "settings" | "framesDetected" | "framesSent" | "reportsReceived" | "lastReport" | "inbound">;
@@ -25,4 +26,9 @@ export async function waitForHook(page: Page, what: string, accept: (hook: HookS
     await Bun.sleep(200);
   }
   throw new Error(`page never reached "${what}" within ${timeoutMs} ms; last hook: ${JSON.stringify(hook)}`);
+}
+
+/** A copy of the page's samples (`window.ballstream.samples()`), or none before the hook exists. */
+export function readSamples(page: Page): Promise<Sample[]> {
+  return page.evaluate(() => (globalThis as unknown as { ballstream?: BallstreamHook }).ballstream?.samples() ?? []);
 }

@@ -5,9 +5,10 @@
  * - pacing: lateness of frame delivery (subscriber receive time − scheduled capture time) with 8 sessions at
  *   60 fps through the real service (workers + in-process bus), p50/p99/max, and skipped slots;
  * - cheap compression of a frame (deflate level 1, zstd level 1, and the frame codec's zstd format as shipped):
- *   bytes and time per frame, to weigh against the transport cost of raw frames on NATS (bench/nats-frames.ts).
+ *   bytes and time per frame, to weigh against the transport cost of raw frames on NATS (bench/nats-frames.ts);
+ * - `bun bench/generator.ts scenes`: draw time per frame (p50/p95) of each scene at 640×480 and 1920×1080.
  */
-import { DEFAULT_SETTINGS, nowMs, parseSettings, subjects } from "@ballstream/protocol";
+import { DEFAULT_SETTINGS, SCENES, type Scene, nowMs, parseSettings, subjects } from "@ballstream/protocol";
 import { MemoryBus, createLogger, createRegistry, decodeFrame, decodeTruth, encodeFrame, requestJson } from "@ballstream/runtime";
 import { summarize } from "@ballstream/testing";
 import * as PImage from "pureimage";
@@ -150,6 +151,23 @@ export async function runGeneratorBench(options: { pacingSeconds?: number } = {}
   return { rasterOnlyFps, fullFrameFps, pureimageFps, pacing: await pacing(8, 60, options.pacingSeconds ?? 5), compression: compression() };
 }
 
+/** Draw time per frame of each scene at 640×480 and 1920×1080 (`frames` draws each, after 50 to warm up), ms. */
+export function sceneDrawTimes(frames = 600): Array<{ scene: Scene; width: number; height: number; p50Ms: number; p95Ms: number }> {
+  return [[640, 480], [1920, 1080]].flatMap(([width, height]) =>
+    SCENES.map((scene) => {
+      const raster = createBallRaster(width!, height!, DEFAULT_SETTINGS.ballColor, DEFAULT_SETTINGS.backgroundColor, scene);
+      const times: number[] = [];
+      for (let i = -50; i < frames; i++) {
+        const t = performance.now();
+        raster.draw(...position(i + 50), DEFAULT_SETTINGS.radius, i * 16.7);
+        if (i >= 0) times.push(performance.now() - t);
+      }
+      const s = summarize(times);
+      return { scene, width: width!, height: height!, p50Ms: s.p50, p95Ms: s.p95 };
+    }),
+  );
+}
+
 function formatPacing(p: PacingResult): string {
   return `pacing ${p.sessions} sessions × ${p.fps} fps: ${p.frames} frames, ${p.skipped} skipped, lateness p50 ${p.p50Ms.toFixed(2)} ms, p99 ${p.p99Ms.toFixed(2)} ms (target ≤ 2), max ${p.maxMs.toFixed(2)} ms; process CPU ${p.cpuPercent.toFixed(1)} % of a core`;
 }
@@ -161,7 +179,9 @@ function printCompression(rows: GeneratorBenchResult["compression"]): void {
 }
 
 if (import.meta.main) {
-  if (process.argv[2] === "compression") {
+  if (process.argv[2] === "scenes") {
+    for (const r of sceneDrawTimes()) console.log(`draw ${r.scene} ${r.width}x${r.height}: p50 ${r.p50Ms.toFixed(3)} ms, p95 ${r.p95Ms.toFixed(3)} ms per frame`);
+  } else if (process.argv[2] === "compression") {
     printCompression(compression());
   } else if (process.argv[2] === "pacing") {
     // `bun bench/generator.ts pacing [sessions] [fps] [seconds] [worker.ts]`: the pacing measurement alone,

@@ -2,9 +2,11 @@
  * Draws the ball straight into an I420 picture (what the encoder eats), with an anti-aliased edge: each pixel
  * takes the ball colour in proportion to how much of it the disc covers, so the coverage-weighted centroid of the
  * drawn ball is its true centre to a small fraction of a pixel. Pixel (i, j) covers [i, i+1) × [j, j+1), so its
- * centre is (i + 0.5, j + 0.5) — the convention of the page's detector. Only the ball's old and new bounding boxes
- * are touched per frame; the rest of the persistent canvas stays background.
+ * centre is (i + 0.5, j + 0.5) — the convention of the page's detector. The luma behind the ball is the scene's
+ * (`SCENES`): `flat` touches only the ball's old and new bounding boxes per frame (the rest of the persistent
+ * canvas stays background); `noise` and `texture` repaint the whole luma plane first. Chroma is flat in every scene.
  */
+import type { Scene } from "@ballstream/protocol";
 import { i420ByteLength } from "@ballstream/runtime/frames";
 
 /** A colour in Y'CbCr (BT.601 limited range, what H.264 assumes when a stream says nothing else). */
@@ -32,6 +34,58 @@ export function edgeCoverage(d: number, r: number, pixelSize: number): number {
   return c <= 0 ? 0 : c >= 1 ? 1 : c;
 }
 
+/** Half-amplitude of the `noise` and `texture` scenes, in luma levels: the background spans bg − 8 … bg + 7 (+8). */
+export const SCENE_AMPLITUDE = 8;
+/** Side of a `texture` checkerboard square, px. */
+const TEXTURE_CELL = 16;
+/** Scroll speed of the `texture` scene, px/s (right, down). */
+const TEXTURE_VELOCITY = [90, 45] as const;
+
+/** A xorshift32 generator (Marsaglia): one 32-bit word per call, four noise pixels per word. `seed` must not be 0. */
+export function xorshift32(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+}
+
+/** Paints one frame's luma background; `previous` is the ball's box in the last frame (flat repaints only that). */
+type LumaBackground = (timeMs: number, previous: Box | undefined) => void;
+
+/** The luma painter of `scene` over `yPlane` (`width`×`height`) around background level `bg`. */
+function lumaBackground(scene: Scene, yPlane: Uint8Array, width: number, height: number, bg: number): LumaBackground {
+  const low = Math.min(255 - 2 * SCENE_AMPLITUDE, Math.max(0, bg - SCENE_AMPLITUDE));
+  switch (scene) {
+    case "flat":
+      return (_t, b) => {
+        if (b) for (let j = b.y0; j < b.y1; j++) yPlane.fill(bg, j * width + b.x0, j * width + b.x1);
+      };
+    case "noise": {
+      // 4 pixels a word: low + (r & 0x0f) in each byte, no carry between bytes (low + 15 ≤ 255).
+      const words = new Uint32Array(yPlane.buffer, yPlane.byteOffset, (width * height) / 4);
+      const base = (low * 0x01010101) >>> 0;
+      const next = xorshift32(0x9e3779b9);
+      return () => {
+        for (let k = 0; k < words.length; k++) words[k] = base + (next() & 0x0f0f0f0f);
+      };
+    }
+    case "texture": {
+      // Two row kinds of a checkerboard, one period wider than the picture; each frame copies a shifted window.
+      const period = 2 * TEXTURE_CELL;
+      const rows = [0, 1].map((kind) => Uint8Array.from({ length: width + period }, (_, i) => (((i / TEXTURE_CELL) | 0) + kind) & 1 ? low + 2 * SCENE_AMPLITUDE : low));
+      const phase = (timeMs: number, v: number) => period - 1 - ((Math.floor((timeMs * v) / 1000) % period) + period) % period;
+      return (timeMs) => {
+        const ox = phase(timeMs, TEXTURE_VELOCITY[0]);
+        const oy = phase(timeMs, TEXTURE_VELOCITY[1]);
+        for (let j = 0; j < height; j++) yPlane.set(rows[(((j + oy) / TEXTURE_CELL) | 0) & 1]!.subarray(ox, ox + width), j * width);
+      };
+    }
+  }
+}
+
 interface Box {
   x0: number;
   y0: number;
@@ -45,12 +99,15 @@ export interface BallRaster {
   readonly height: number;
   /** The I420 picture (Y, then U, then V); valid until the next `draw`. */
   readonly pixels: Uint8Array;
-  /** Moves the ball to centre (`x`, `y`) with `radius` (px, continuous coordinates) and returns `pixels`. */
-  draw(x: number, y: number, radius: number): Uint8Array;
+  /**
+   * Draws the scene at `timeMs` (the texture's scroll; noise is fresh on every call) and the ball over it at centre
+   * (`x`, `y`) with `radius` (px, continuous coordinates); returns `pixels`.
+   */
+  draw(x: number, y: number, radius: number, timeMs?: number): Uint8Array;
 }
 
-/** Creates a canvas of `width`×`height` (even) filled with `backgroundColor`, ready to draw a `ballColor` ball. */
-export function createBallRaster(width: number, height: number, ballColor: string, backgroundColor: string): BallRaster {
+/** Creates a canvas of `width`×`height` (even) filled with `backgroundColor`, ready to draw a `ballColor` ball over `scene`. */
+export function createBallRaster(width: number, height: number, ballColor: string, backgroundColor: string, scene: Scene = "flat"): BallRaster {
   if (width % 2 || height % 2 || width < 2 || height < 2) throw new Error(`I420 needs even dimensions, got ${width}x${height}`);
   const ball = hexToYuv(ballColor);
   const bg = hexToYuv(backgroundColor);
@@ -63,6 +120,7 @@ export function createBallRaster(width: number, height: number, ballColor: strin
   yPlane.fill(bg.y);
   uPlane.fill(bg.u);
   vPlane.fill(bg.v);
+  const paintLuma = lumaBackground(scene, yPlane, width, height, bg.y);
   let previous: Box | undefined;
 
   /** Chroma-aligned box of luma pixels the disc can touch, clipped to the picture. */
@@ -76,25 +134,24 @@ export function createBallRaster(width: number, height: number, ballColor: strin
     };
   };
 
-  const clear = (b: Box) => {
-    for (let j = b.y0; j < b.y1; j++) yPlane.fill(bg.y, j * width + b.x0, j * width + b.x1);
+  const clearChroma = (b: Box) => {
     for (let j = b.y0 / 2; j < b.y1 / 2; j++) {
       uPlane.fill(bg.u, j * cw + b.x0 / 2, j * cw + b.x1 / 2);
       vPlane.fill(bg.v, j * cw + b.x0 / 2, j * cw + b.x1 / 2);
     }
   };
 
-  const draw = (x: number, y: number, r: number): Uint8Array => {
-    if (previous) clear(previous);
+  const draw = (x: number, y: number, r: number, timeMs = 0): Uint8Array => {
+    paintLuma(timeMs, previous);
+    if (previous) clearChroma(previous);
     const b = boxOf(x, y, r);
     previous = b;
-    const dy = ball.y - bg.y;
     for (let j = b.y0; j < b.y1; j++) {
       const py = j + 0.5 - y;
       const row = j * width;
       for (let i = b.x0; i < b.x1; i++) {
         const c = edgeCoverage(Math.hypot(i + 0.5 - x, py), r, 1);
-        if (c > 0) yPlane[row + i] = Math.round(bg.y + dy * c);
+        if (c > 0) yPlane[row + i] = Math.round(yPlane[row + i]! + (ball.y - yPlane[row + i]!) * c);
       }
     }
     const du = ball.u - bg.u;

@@ -44,7 +44,7 @@ export class FrameRenderer {
   constructor(sessionId: string, settings: SessionSettings, startMs: number, compression: FrameCompression = "none") {
     this.#sessionId = sessionId;
     this.#compression = compression;
-    this.#raster = createBallRaster(settings.width, settings.height, settings.ballColor, settings.backgroundColor);
+    this.#raster = createBallRaster(settings.width, settings.height, settings.ballColor, settings.backgroundColor, settings.scene);
     this.#state = initialBallState(settings, startMs);
     this.#fps = settings.fps;
   }
@@ -79,7 +79,7 @@ export class FrameRenderer {
       radius: s.radius,
     };
     this.#nextFrameId = (this.#nextFrameId + 1) >>> 0;
-    const pixels = this.#raster.draw(s.x, s.y, s.radius);
+    const pixels = this.#raster.draw(s.x, s.y, s.radius, captureTimeMs);
     return { frameId: truth.frameId, captureTimeMs, frame: encodeFrame({ ...truth, fps: this.#fps, pixelFormat: "I420", pixels }, this.#compression), truth: encodeTruth(truth) };
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createBallRaster, edgeCoverage, hexToYuv } from "../src/raster.ts";
+import { SCENE_AMPLITUDE, createBallRaster, edgeCoverage, hexToYuv, xorshift32 } from "../src/raster.ts";
 import { centroid } from "./helpers.ts";
 
 const W = 640;
@@ -15,6 +15,17 @@ describe("hexToYuv", () => {
 
   test("rejects anything but #rrggbb", () => {
     for (const bad of ["fff", "#fff", "#ggg000", "#1234567", "red"]) expect(() => hexToYuv(bad)).toThrow(/#rrggbb/);
+  });
+});
+
+describe("xorshift32", () => {
+  test("is Marsaglia's xorshift32: deterministic 32-bit words, never stuck at 0", () => {
+    const next = xorshift32(1);
+    expect(next()).toBe(270369);
+    const words = Array.from({ length: 1000 }, next);
+    expect(words.every((w) => Number.isInteger(w) && w > 0 && w < 2 ** 32)).toBe(true);
+    expect(new Set(words).size).toBe(1000);
+    expect(xorshift32(0)()).toBe(270369); // seed 0 would stay 0; it is taken as 1
   });
 });
 
@@ -100,6 +111,73 @@ describe("createBallRaster", () => {
     for (const [x, y] of [[30, 30], [100.5, 90.25], [610, 450], [320.1, 240.9]] as const) r.draw(x, y, 24);
     const fresh = createBallRaster(W, H, "#ff5a1f", "#10141c");
     expect(Buffer.from(r.pixels).equals(Buffer.from(fresh.draw(320.1, 240.9, 24)))).toBe(true);
+  });
+
+  test("noise: fresh uniform luma −8…+7 around the background every frame, the ball solid over it, chroma flat", () => {
+    const bg = hexToYuv("#10141c");
+    const ball = hexToYuv("#ff5a1f");
+    const r = createBallRaster(W, H, "#ff5a1f", "#10141c", "noise");
+    const [x, y, radius] = [200.3, 150.7, 24];
+    const first = Uint8Array.from(r.draw(x, y, radius, 0));
+    const second = r.draw(x, y, radius, 0);
+    const counts = new Map<number, number>();
+    let differing = 0;
+    let outside = 0;
+    for (let j = 0; j < H; j++) {
+      for (let i = 0; i < W; i++) {
+        const d = Math.hypot(i + 0.5 - x, j + 0.5 - y);
+        const v = second[j * W + i]!;
+        if (d < radius - 0.5) expect(v).toBe(ball.y);
+        if (d <= radius + 0.5) continue;
+        outside++;
+        counts.set(v - bg.y, (counts.get(v - bg.y) ?? 0) + 1);
+        if (v !== first[j * W + i]) differing++;
+      }
+    }
+    expect([...counts.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 2 * SCENE_AMPLITUDE }, (_, k) => k - SCENE_AMPLITUDE));
+    for (const n of counts.values()) expect(Math.abs(n / outside - 1 / 16)).toBeLessThan(0.005);
+    expect(differing / outside).toBeGreaterThan(0.9); // a pixel repeats its level by chance 1 time in 16
+    const u = second.subarray(W * H, W * H + (W / 2) * (H / 2));
+    expect(u.filter((v) => v !== bg.u).length).toBeLessThan(Math.PI * (radius / 2 + 1) ** 2);
+  });
+
+  test("texture: a ±8 checkerboard of 16 px squares that scrolls 90 px/s right and 45 px/s down", () => {
+    const bg = hexToYuv("#10141c");
+    const r = createBallRaster(W, H, "#ffffff", "#10141c", "texture");
+    const a = Uint8Array.from(r.draw(600, 440, 20, 10_000));
+    const b = r.draw(600, 440, 20, 11_000); // 90 px and 45 px later: the pattern's period is 32, so 26 and 13
+    const levels = new Set<number>();
+    for (let j = 0; j < 380; j++) {
+      for (let i = 0; i < 540; i++) {
+        levels.add(a[j * W + i]!);
+        expect(b[(j + 13) * W + i + 26]).toBe(a[j * W + i]!);
+      }
+    }
+    expect([...levels].sort((p, q) => p - q)).toEqual([bg.y - SCENE_AMPLITUDE, bg.y + SCENE_AMPLITUDE]);
+    // squares of 16: along a row the level changes every 16 px
+    const row = Array.from({ length: 64 }, (_, i) => a[i]!);
+    const changes = row.flatMap((v, i) => (i > 0 && v !== row[i - 1] ? [i] : []));
+    expect(changes.length).toBe(4);
+    expect(changes[1]! - changes[0]!).toBe(16);
+  });
+
+  test("texture: the ball's luma centroid, weighted against the texture under it, is its centre", () => {
+    const r = createBallRaster(W, H, "#ff5a1f", "#10141c", "texture");
+    const ball = hexToYuv("#ff5a1f");
+    const [x, y, radius] = [321.37, 211.81, 24];
+    const under = Uint8Array.from(r.draw(10, 10, 3, 5000).subarray(0, W * H)); // the texture at this instant
+    const Y = r.draw(x, y, radius, 5000);
+    let [sx, sy, sum] = [0, 0, 0];
+    for (let j = Math.floor(y - radius - 2); j < y + radius + 2; j++) {
+      for (let i = Math.floor(x - radius - 2); i < x + radius + 2; i++) {
+        const w = (Y[j * W + i]! - under[j * W + i]!) / (ball.y - under[j * W + i]!);
+        sx += w * (i + 0.5);
+        sy += w * (j + 0.5);
+        sum += w;
+      }
+    }
+    expect(Math.abs(sx / sum - x)).toBeLessThan(0.1);
+    expect(Math.abs(sy / sum - y)).toBeLessThan(0.1);
   });
 
   test("refuses odd sizes", () => {

@@ -18,6 +18,17 @@ describe("initialBallState", () => {
 });
 
 describe("FrameRenderer", () => {
+  test("draws the settings' scene: noise is fresh in every frame, texture moves with the capture time", () => {
+    const corner = (r: FrameRenderer, t: number) => decodeFrame(r.render(t).frame).pixels.slice(0, 64); // far from the ball
+    const flat = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
+    expect(corner(flat, T0)).toEqual(corner(flat, T0 + 33));
+    const noise = new FrameRenderer(SID, { ...DEFAULT_SETTINGS, scene: "noise" }, T0);
+    expect(corner(noise, T0)).not.toEqual(corner(noise, T0));
+    const texture = new FrameRenderer(SID, { ...DEFAULT_SETTINGS, scene: "texture" }, T0);
+    expect(corner(texture, T0)).toEqual(corner(texture, T0));
+    expect(corner(texture, T0)).not.toEqual(corner(texture, T0 + 100));
+  });
+
   test("each frame and its truth decode, agree with each other, with physics and with the pixels", () => {
     const r = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
     const start = initialBallState(DEFAULT_SETTINGS, T0);

@@ -1,6 +1,6 @@
 /** The JSON messages that travel between services on the bus, with their validators. */
 import { type ErrorCode, ProtocolError } from "./errors.ts";
-import { asObject, asString, optionalNumber } from "./validate.ts";
+import { asObject, asString, describeInput, optionalNumber } from "./validate.ts";
 
 /** Random bytes in a session id: 128 bits, unguessable. */
 export const SESSION_ID_BYTES = 16;
@@ -18,6 +18,16 @@ const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 /** SDP offers and answers larger than this are rejected. */
 export const MAX_SDP_LENGTH = 32 * 1024;
 
+/**
+ * What the generator draws behind the ball: `flat` (the background colour: 0.6 kB a frame from media's x264 at
+ * 640×480, 30 fps), `noise` (fresh uniform luma noise −8…+7 over it every frame: 22 kB a frame) or `texture` (a ±8
+ * luma checkerboard scrolling at constant speed: 1.8 kB a frame, motion-predictable). Figures: docs/generator.md.
+ */
+export const SCENES = ["flat", "noise", "texture"] as const;
+
+/** One of the {@link SCENES}. */
+export type Scene = (typeof SCENES)[number];
+
 /** What one session's generator draws. Sizes in px, speed in px/s, colours as `#rrggbb`. */
 export interface SessionSettings {
   readonly fps: number;
@@ -27,6 +37,8 @@ export interface SessionSettings {
   readonly speed: number;
   readonly ballColor: string;
   readonly backgroundColor: string;
+  /** Fixed at the start (not live): a session's samples and bitrate then belong to one scene. */
+  readonly scene: Scene;
 }
 
 /** The settings a session gets for every field the viewer leaves out. */
@@ -38,6 +50,7 @@ export const DEFAULT_SETTINGS: SessionSettings = {
   speed: 320,
   ballColor: "#ff5a1f",
   backgroundColor: "#10141c",
+  scene: "flat",
 };
 
 /** Allowed ranges of the numeric settings. */
@@ -58,6 +71,12 @@ function settingNumber(o: Record<string, unknown>, key: keyof typeof SETTINGS_LI
   return optionalNumber(o[key], what, min, max, INTEGER_SETTINGS.has(key));
 }
 
+/** Validates a scene name. */
+export function parseScene(value: unknown): Scene {
+  if (!SCENES.includes(value as Scene)) throw new ProtocolError("bad_request", `settings.scene must be one of ${SCENES.join(", ")}, not ${describeInput(value)}`);
+  return value as Scene;
+}
+
 /** Validates a (partial) settings object from an untrusted source, filling gaps from `base`. */
 export function parseSettings(value: unknown, base: SessionSettings = DEFAULT_SETTINGS): SessionSettings {
   const o = value === undefined ? {} : asObject(value, "settings");
@@ -71,6 +90,7 @@ export function parseSettings(value: unknown, base: SessionSettings = DEFAULT_SE
     ballColor: o.ballColor === undefined ? base.ballColor : asString(o.ballColor, "settings.ballColor", 7, COLOR_PATTERN),
     backgroundColor:
       o.backgroundColor === undefined ? base.backgroundColor : asString(o.backgroundColor, "settings.backgroundColor", 7, COLOR_PATTERN),
+    scene: o.scene === undefined ? base.scene : parseScene(o.scene),
   };
   if (s.width % 2 || s.height % 2) throw new ProtocolError("bad_request", "settings.width and height must be even");
   if (2 * s.radius >= Math.min(s.width, s.height)) throw new ProtocolError("bad_request", "settings.radius does not fit the frame");

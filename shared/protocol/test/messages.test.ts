@@ -6,6 +6,7 @@ import {
   SESSION_ID_BYTES,
   SESSION_ID_LENGTH,
   SESSION_ID_PATTERN,
+  SCENES,
   applyUpdate,
   parseMediaOfferAnswer,
   parseMediaOfferRequest,
@@ -13,6 +14,7 @@ import {
   parseSessionEnded,
   parseSessionEvent,
   parseSessionId,
+  parseScene,
   parseSessionUpdate,
   parseSettings,
   parseStartSessionRequest,
@@ -86,6 +88,14 @@ describe("settings", () => {
       expect(code(() => parseSettings(bad))).toBe("bad_request");
     }
     expect(parseSettings({ width: 64, height: 64, radius: 31.5 }).radius).toBe(31.5);
+  });
+
+  test("scene: flat by default, one of SCENES, anything else refused with the allowed names", () => {
+    expect(DEFAULT_SETTINGS.scene).toBe("flat");
+    for (const scene of SCENES) expect(parseSettings({ scene }).scene).toBe(scene);
+    expect(parseScene("noise")).toBe("noise");
+    for (const bad of ["Noise", "", 1, null, {}]) expect(code(() => parseScene(bad))).toBe("bad_request");
+    expect(() => parseSettings({ scene: "snow" })).toThrow(/settings\.scene must be one of flat, noise, texture, not "snow"/);
   });
 });
 

@@ -68,6 +68,24 @@ function levels(histogram: Uint32Array, minContrast: number): [background: numbe
   return [background, ball];
 }
 
+/**
+ * The background's level and spread: mean and mean absolute deviation of the levels within ±`band` of the most
+ * common one. On a flat background that is the level itself; on a noisy or textured one (the generator's `noise`
+ * and `texture` scenes, ±8 luma) the mode is any level of the spread, while the mean is its centre.
+ */
+function backgroundAround(histogram: Uint32Array, mode: number, band: number): { level: number; spread: number } {
+  let n = 0;
+  let sum = 0;
+  for (let v = Math.max(0, mode - band); v <= Math.min(255, mode + band); v++) {
+    n += histogram[v]!;
+    sum += histogram[v]! * v;
+  }
+  const level = sum / n;
+  let deviation = 0;
+  for (let v = Math.max(0, mode - band); v <= Math.min(255, mode + band); v++) deviation += histogram[v]! * Math.abs(v - level);
+  return { level, spread: deviation / n };
+}
+
 /** Detects the ball's centre in a luma plane. Pure apart from reused scratch buffers; never throws on pixels. */
 export function detectBall(plane: LumaPlane, options: DetectOptions = {}): BallDetection {
   const { data, width, height } = plane;
@@ -98,8 +116,9 @@ export function detectBall(plane: LumaPlane, options: DetectOptions = {}): BallD
     rowMin[y] = lo;
     rowMax[y] = hi;
   }
-  const [background, ball] = levels(histogram, minContrast);
+  const [mode, ball] = levels(histogram, minContrast);
   if (ball < 0) return NOT_FOUND;
+  const { level: background, spread } = backgroundAround(histogram, mode, minContrast >> 1);
   const brighter = ball > background;
   const mid = (ball + background) / 2;
 
@@ -132,6 +151,8 @@ export function detectBall(plane: LumaPlane, options: DetectOptions = {}): BallD
   const by0 = Math.max(0, y0 - margin);
   const by1 = Math.min(height - 1, y1 + margin);
   const scale = 1 / (ball - background);
+  // A noisy background's pixels must weigh nothing: uniform noise ±a has mean deviation a/2, so 2.5× it clears them.
+  const floor = Math.max(noiseFloor, (2.5 * spread) / Math.abs(ball - background));
   let sum = 0;
   let sumX = 0;
   let sumY = 0;
@@ -140,7 +161,7 @@ export function detectBall(plane: LumaPlane, options: DetectOptions = {}): BallD
     let rowSum = 0;
     for (let x = bx0; x <= bx1; x++) {
       let w = (data[row + x]! - background) * scale;
-      if (w < noiseFloor) continue;
+      if (w < floor) continue;
       if (w > 1) w = 1;
       rowSum += w;
       sumX += w * x;

@@ -1,9 +1,10 @@
-/** Session settings from the page's URL query (`?fps=60&speed=400&ballColor=%2300ff00`). */
-import { type SessionSettings, parseSettings } from "@ballstream/protocol";
+/** Session settings from the page's URL query (`?fps=60&speed=400&ballColor=%2300ff00&scene=noise`). */
+import { type Scene, type SessionSettings, parseSettings } from "@ballstream/protocol";
 import { errorText } from "./failures.ts";
 
 const NUMERIC = ["fps", "width", "height", "radius", "speed"] as const;
-const COLOURS = ["ballColor", "backgroundColor"] as const;
+/** The settings given as text: colours and the scene. */
+const TEXTS = ["ballColor", "backgroundColor", "scene"] as const;
 
 /**
  * The settings named in `search` (other parameters are ignored), validated with the shared limits so that a bad
@@ -16,7 +17,7 @@ export function settingsFromQuery(search: string): Partial<SessionSettings> {
     const raw = params.get(key);
     if (raw !== null && raw.trim() !== "") out[key] = Number(raw);
   }
-  for (const key of COLOURS) {
+  for (const key of TEXTS) {
     const raw = params.get(key);
     if (raw !== null && raw !== "") out[key] = raw;
   }
@@ -31,4 +32,11 @@ export function pageQuery(search: string): { settings: Partial<SessionSettings>;
   } catch (e) {
     return { settings: {}, warning: `Ignoring the URL's settings: ${errorText(e)}` };
   }
+}
+
+/** The page's address with `scene` set (the rest of the query kept): loading it starts a session on that scene. */
+export function withScene(href: string, scene: Scene): string {
+  const url = new URL(href);
+  url.searchParams.set("scene", scene);
+  return url.href;
 }
