@@ -1,6 +1,6 @@
 /** Signaling's settings, from the environment, with defaults for the one-command start. */
 import { join } from "node:path";
-import { DEFAULT_METRICS_PORTS, type MetricsEndpoint, intEnv, listEnv, metricsEndpointFromEnv, stringEnv } from "@ballstream/runtime";
+import { DEFAULT_METRICS_PORTS, type MetricsEndpoint, type NetConditions, intEnv, listEnv, metricsEndpointFromEnv, netConditionsFromEnv, stringEnv } from "@ballstream/runtime";
 import { SESSION_TIMING } from "@ballstream/protocol";
 
 /** Everything `startSignaling` can be told. */
@@ -51,6 +51,8 @@ export interface SignalingConfig {
   readonly videoTimeoutMs: number;
   /** `/metrics` on a listener of its own (never the page's port); undefined: none (the process serves it elsewhere). */
   readonly metrics: MetricsEndpoint | undefined;
+  /** Emulated link conditions on the WebTransport (QUIC) socket, each direction; none by default (docs/network-lab.md). */
+  readonly net: NetConditions;
 }
 
 /** The built client beside the services in this repository. */
@@ -81,6 +83,7 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   truthTimeoutMs: 3000,
   videoTimeoutMs: 10_000,
   metrics: undefined,
+  net: {},
 };
 
 /**
@@ -88,8 +91,9 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
  * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
  * SESSION_RATE_PER_S, SESSION_RATE_PER_IP_PER_S, CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS,
  * WT_MAX_CONNECTIONS, WT_MAX_CONNECTIONS_PER_IP (default max(8, 2 × MAX_SESSIONS_PER_IP)), WT_HANDSHAKE_TIMEOUT_MS,
- * WT_RETRY (1 or 0), TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS and the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
- * (default 9466) and METRICS_TOKEN. Throws naming the variable on bad values.
+ * WT_RETRY (1 or 0), TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
+ * (default 9466) and METRICS_TOKEN, and the QUIC socket's emulated link SIGNALING_NET_EGRESS / SIGNALING_NET_INGRESS
+ * (default NET_EGRESS / NET_INGRESS). Throws naming the variable on bad values.
  */
 export function signalingConfigFromEnv(env: Record<string, string | undefined>): SignalingConfig {
   const d = DEFAULT_SIGNALING_CONFIG;
@@ -124,6 +128,7 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     truthTimeoutMs: intEnv(env, "TRUTH_TIMEOUT_MS", d.truthTimeoutMs, 500, 600_000),
     videoTimeoutMs: intEnv(env, "VIDEO_TIMEOUT_MS", d.videoTimeoutMs, 500, 600_000),
     metrics: metricsEndpointFromEnv(env, { host: httpHost, port: DEFAULT_METRICS_PORTS.signaling }),
+    net: netConditionsFromEnv(env, "SIGNALING"),
   };
 }
 

@@ -1,6 +1,6 @@
 /** The signaling service's metrics, registered in the registry its owner passes in. */
 import type { ErrorCode, ErrorReport } from "@ballstream/protocol";
-import { ERROR_BUCKETS_PX, LATENCY_BUCKETS_S, type Counter, type Gauge, type Histogram, type Registry, counter, defaultRegistry, gauge, histogram, once } from "@ballstream/runtime";
+import { ERROR_BUCKETS_PX, LATENCY_BUCKETS_S, type Counter, type Gauge, type Histogram, type LinkMetrics, type Registry, counter, createLinkMetrics, defaultRegistry, gauge, histogram, once } from "@ballstream/runtime";
 
 /** Where a rejected browser message came in: a control message, a datagram, or a whole session / connection. */
 export type RejectedKind = "control" | "datagram" | "session" | "connection";
@@ -30,6 +30,8 @@ export interface SignalingMetrics {
   readonly messagesRejected: Counter<"kind" | "reason">;
   /** QUIC connections the WebTransport server holds now (set when scraped). */
   readonly quicConnections: Gauge;
+  /** The emulated link on the QUIC socket: conditions in force, packets by outcome, queue delay (`signaling_net_*`). */
+  readonly net: LinkMetrics;
   /** Records one error report: its outcome and every figure it carries (NaN figures are skipped). */
   observeReport(report: ErrorReport): void;
   /** Counts one rejected message. */
@@ -50,6 +52,7 @@ export function createSignalingMetrics(registry: Registry = defaultRegistry): Si
     return {
       activeSessions: gauge(registry, "signaling_active_sessions", "Open viewer sessions."),
       quicConnections: gauge(registry, "signaling_quic_connections", "QUIC connections held by the WebTransport server."),
+      net: createLinkMetrics(registry, "signaling"),
       realtimeErrorPx,
       frameErrorPx,
       latencySeconds,

@@ -10,7 +10,7 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, LogThrottle, type Logger, type MetricsServer, type Registry, defaultRegistry, inBackground, serveMetrics } from "@ballstream/runtime";
+import { type Bus, LogThrottle, type Logger, type MetricsServer, type Registry, createLinkPair, defaultRegistry, inBackground, serveMetrics } from "@ballstream/runtime";
 import { type RejectReason, createSignalingMetrics } from "./metrics.ts";
 import { CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, WT_PATH } from "@ballstream/protocol";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
@@ -106,7 +106,9 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       addressValidation: config.wtRetry,
       log: options.log,
       onRefused: (reason) => metrics.reject("connection", REJECT_REASON[reason]),
+      links: createLinkPair(config.net, metrics.net.observer),
     });
+    metrics.net.inForce(config.net);
   } catch (err) {
     await http.stop(true);
     throw err;

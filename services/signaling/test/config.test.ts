@@ -35,6 +35,8 @@ describe("signalingConfigFromEnv", () => {
       VIDEO_TIMEOUT_MS: "6000",
       METRICS_PORT: "9100",
       METRICS_TOKEN: "scrape-me",
+      SIGNALING_NET_EGRESS: "loss=2%,delay=20ms",
+      NET_INGRESS: "loss=1%",
     });
     expect(c).toEqual({
       httpHost: "0.0.0.0",
@@ -60,6 +62,7 @@ describe("signalingConfigFromEnv", () => {
       truthTimeoutMs: 2000,
       videoTimeoutMs: 6000,
       metrics: { host: "0.0.0.0", port: 9100, token: "scrape-me" },
+      net: { egress: { loss: 0.02, delayMs: 20 }, ingress: { loss: 0.01 } },
     });
     expect(signalingConfigFromEnv({ HTTP_HOST: "0.0.0.0", WT_HOST: "::" }).wtHost).toBe("::");
     // Connections per address follow the session cap unless set: two per session, at least 8.
@@ -77,6 +80,7 @@ describe("signalingConfigFromEnv", () => {
     expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_S: "0" })).toThrow("SESSION_RATE_PER_S");
     expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_IP_PER_S: "1.5" })).toThrow("SESSION_RATE_PER_IP_PER_S");
     expect(() => signalingConfigFromEnv({ WT_RETRY: "yes" })).toThrow("WT_RETRY");
+    expect(() => signalingConfigFromEnv({ SIGNALING_NET_INGRESS: "loss" })).toThrow("SIGNALING_NET_INGRESS");
     expect(() => signalingConfigFromEnv({ WT_HANDSHAKE_TIMEOUT_MS: "10" })).toThrow("WT_HANDSHAKE_TIMEOUT_MS");
   });
 });

@@ -4,7 +4,7 @@
  * per direction. Each service registers them under its own name from its metrics.ts.
  */
 import { Gauge, Histogram } from "prom-client";
-import { formatLinkConditions } from "./link-emulator-config.ts";
+import { type NetConditions, formatLinkConditions } from "./link-emulator-config.ts";
 import type { LinkConditions, LinkObserver, LinkOutcome } from "./link-emulator.ts";
 import { LATENCY_BUCKETS_S, METRIC_PREFIX, type Registry, counter } from "./metrics.ts";
 
@@ -13,8 +13,10 @@ export type LinkDirection = "egress" | "ingress";
 
 /** Metrics of a service's emulated links. */
 export interface LinkMetrics {
-  /** Shows `conditions` as in force for `direction` and returns the observer its links report to. */
-  link(direction: LinkDirection, conditions: LinkConditions): LinkObserver;
+  /** Shows the conditions in force for each direction (a service calls it once, at start). */
+  inForce(net: NetConditions): void;
+  /** The observer for links of `direction` with `conditions` (queue delay is observed only on a capped link). */
+  observer(direction: LinkDirection, conditions: LinkConditions): LinkObserver;
 }
 
 /** Registers `ballstream_<service>_net_conditions_info`, `…_net_packets_total` and `…_net_queue_delay_seconds` in `registry`. */
@@ -33,11 +35,15 @@ export function createLinkMetrics(registry: Registry, service: string): LinkMetr
     buckets: [0, ...LATENCY_BUCKETS_S],
     registers: [registry],
   });
-  const shown = new Set<LinkDirection>();
   return {
-    link(direction, conditions) {
-      if (!shown.has(direction)) info.set({ direction, conditions: formatLinkConditions(conditions) }, 1);
-      shown.add(direction);
+    inForce(net) {
+      info.reset();
+      for (const direction of ["egress", "ingress"] as const) {
+        const conditions = net[direction];
+        if (conditions !== undefined) info.set({ direction, conditions: formatLinkConditions(conditions) }, 1);
+      }
+    },
+    observer(direction, conditions) {
       const capped = conditions.rateBps !== undefined;
       return (outcome: LinkOutcome, _bytes: number, queueDelayMs: number) => {
         packets.inc({ direction, outcome });

@@ -23,3 +23,5 @@ export { DEFAULT_QUEUE_MS, parseLinkConditions, gilbertFor, formatLinkConditions
 export type { NetConditions } from "./link-emulator-config.ts";
 export { createLinkMetrics } from "./link-emulator-metrics.ts";
 export type { LinkDirection, LinkMetrics } from "./link-emulator-metrics.ts";
+export { createLinkPair, closeLinkPair, throughLink } from "./link-emulator-pair.ts";
+export type { LinkPair } from "./link-emulator-pair.ts";

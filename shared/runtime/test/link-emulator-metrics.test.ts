@@ -3,11 +3,13 @@ import { createLinkMetrics } from "../src/link-emulator-metrics.ts";
 import { createRegistry } from "../src/metrics.ts";
 
 describe("createLinkMetrics", () => {
-  test("shows the conditions in force and counts packets by direction and outcome, queue delay only on a capped link", async () => {
+  test("shows the conditions in force (replaced when told again) and counts packets by direction and outcome, queue delay only on a capped link", async () => {
     const registry = createRegistry();
     const metrics = createLinkMetrics(registry, "media");
-    const egress = metrics.link("egress", { loss: 0.01, rateBps: 2e6, queueBytes: 65_536 });
-    const ingress = metrics.link("ingress", { delayMs: 20 });
+    const net = { egress: { loss: 0.01, rateBps: 2e6, queueBytes: 65_536 }, ingress: { delayMs: 20 } };
+    metrics.inForce(net);
+    const egress = metrics.observer("egress", net.egress);
+    const ingress = metrics.observer("ingress", net.ingress);
     egress("delivered", 1200, 4);
     egress("queue_full", 1200, 0);
     ingress("lost", 100, 0);
@@ -20,5 +22,9 @@ describe("createLinkMetrics", () => {
     expect(text).toContain('ballstream_media_net_queue_delay_seconds_count{direction="egress"} 1');
     expect(text).toContain('ballstream_media_net_queue_delay_seconds_sum{direction="egress"} 0.004');
     expect(text).not.toContain('ballstream_media_net_queue_delay_seconds_count{direction="ingress"}');
+    metrics.inForce({ ingress: { loss: 0.02 } });
+    const after = await registry.metrics();
+    expect(after).toContain('ballstream_media_net_conditions_info{direction="ingress",conditions="loss=2%"} 1');
+    expect(after).not.toContain('conditions_info{direction="egress"');
   });
 });

@@ -6,6 +6,7 @@
  * clean close. Datagram cases must be dropped and counted without ending the session.
  */
 import { MAX_SDP_LENGTH, COORDINATES_BYTES, ControlMessageReader, MAX_CONTROL_MESSAGE_BYTES, parseClientMessage } from "@ballstream/protocol";
+import { seededRandom } from "@ballstream/runtime";
 import { CHROMIUM_OFFER, mSectionBomb } from "./sdp-fixtures.ts";
 
 /** One control-stream input: the bytes the page sends, and whether it then ends the stream. */
@@ -13,16 +14,6 @@ export interface ControlCase {
   readonly label: string;
   readonly bytes: Uint8Array;
   readonly fin: boolean;
-}
-
-/** mulberry32: a small seeded PRNG so that a failure can be replayed. */
-export function seededRandom(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A control message frame around any bytes: 4-byte big-endian length, then the bytes (the length may lie). */

@@ -1,5 +1,7 @@
 /** Test and benchmark helpers shared by every package, e2e and the benchmarks: ports, nats-server, /proc readers, statistics, SDP fixtures, the control fuzzer. */
-export { seededRandom, framed, controlFuzzCases, datagramFuzzCases } from "./control-fuzz.ts";
+export { framed, controlFuzzCases, datagramFuzzCases } from "./control-fuzz.ts";
+/** The seeded PRNG (mulberry32) of the link emulator, which the fuzzers use too, so a failing case can be replayed. */
+export { seededRandom } from "@ballstream/runtime";
 export type { ControlCase } from "./control-fuzz.ts";
 export { collectingLogger, freeUdpPort, waitFor } from "./helpers.ts";
 export { natsServerBinary, natsAuthorizationBlock, freePort, startNatsServer } from "./nats-server.ts";

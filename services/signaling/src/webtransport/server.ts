@@ -2,7 +2,7 @@
  * The server: one UDP socket (Bun), quiche configuration, the table of connections by connection id, and the
  * stream of accepted sessions.
  */
-import { LogThrottle } from "@ballstream/runtime";
+import { LogThrottle, closeLinkPair, throughLink } from "@ballstream/runtime";
 import type { Host } from "@matrixai/quic/native/index.js";
 import { quiche } from "@matrixai/quic/native/index.js";
 import { certificateHashes, generateSelfSignedCertificate } from "./cert.ts";
@@ -47,11 +47,13 @@ export async function createWebTransportServer(options: WebTransportServerOption
   const sessions = new ReadableStream<WebTransportSession>({ start: (c) => void (sessionsController = c) });
   let closing = false;
 
+  const links = options.links ?? {};
+  const received = throughLink(links.ingress, receive);
   const socket = await Bun.udpSocket({
     hostname: options.host,
     port: options.port,
     socket: {
-      data: (_socket, data, port, address) => receive(data, { host: address, port }),
+      data: (_socket, data, port, address) => received(data, { host: address, port }),
       // Without this handler an ICMP port-unreachable (ECONNREFUSED) would crash the process.
       error: (_socket, error) => log.debug({ err: String(error?.message ?? error) }, "UDP socket error (ignored)"),
     },
@@ -64,14 +66,14 @@ export async function createWebTransportServer(options: WebTransportServerOption
     limits,
     accept: (request) => perConnection(request) ?? options.accept(request),
     log,
-    sendPacket: (packet, to) => {
+    sendPacket: throughLink(links.egress, (packet: Uint8Array, to: Host) => {
       if (socket.closed) return;
       try {
         socket.send(packet, to.port, to.host);
       } catch (error) {
         log.debug({ err: (error as Error).message }, "UDP send failed"); // e.g. ECONNREFUSED after ICMP; QUIC retransmits
       }
-    },
+    }),
     sessionAccepted: (session: Session) => {
       if (closing) session.close({ closeCode: 0, reason: "server closing" });
       else sessionsController.enqueue(session);
@@ -189,6 +191,7 @@ export async function createWebTransportServer(options: WebTransportServerOption
       for (const connection of idsOf.keys()) connection.close("server closing");
       await until(() => idsOf.size === 0, DRAIN_GRACE_MS);
       for (const connection of [...idsOf.keys()]) context.connectionClosed(connection);
+      closeLinkPair(links);
       socket.close();
       sessionsController.close();
       log.info("WebTransport server closed");

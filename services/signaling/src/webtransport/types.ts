@@ -2,7 +2,7 @@
  * Public types of the WebTransport server. A session mirrors the W3C `WebTransport` object a page uses, seen
  * from the server side: the same stream and datagram surface, the same close semantics.
  */
-import type { Logger } from "@ballstream/runtime";
+import type { LinkPair, Logger } from "@ballstream/runtime";
 import type { ConnectRequest } from "./h3-events.ts";
 
 /** Resource limits of a server; every field has a default ({@link DEFAULT_LIMITS}). */
@@ -55,6 +55,8 @@ export interface WebTransportServerOptions {
   readonly addressValidation?: boolean;
   /** Told about every refusal (CONNECT answered 403/404/429/400, handshake over a connection limit or too slow, idle timeout). */
   readonly onRefused?: (reason: WebTransportRefusal) => void;
+  /** Emulated link on the UDP socket: every packet sent goes through `egress`, every packet received through `ingress`; closed with the server. */
+  readonly links?: LinkPair;
 }
 
 /** A WebTransport CONNECT to admit or refuse: the request and where it comes from. */
