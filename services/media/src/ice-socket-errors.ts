@@ -11,16 +11,25 @@ import type { RTCPeerConnection } from "werift";
 /** What werift keeps privately: each ICE connection's STUN protocols and their UDP transports. */
 type IceInternals = { protocols?: Array<{ transport?: { socket?: Socket } }> };
 
-/** Adds an error listener (logging at debug) to every ICE UDP socket of `pc` that has none; returns how many. */
-export function guardIceSockets(pc: RTCPeerConnection, log: Logger): number {
-  let guarded = 0;
+/** The UDP sockets of every ICE transport of `pc` (werift's private STUN protocols reach them; there is no API). */
+export function iceSockets(pc: RTCPeerConnection): Socket[] {
+  const sockets: Socket[] = [];
   for (const transport of pc.iceTransports) {
     for (const protocol of (transport.connection as unknown as IceInternals).protocols ?? []) {
       const socket = protocol.transport?.socket;
-      if (!socket || typeof socket.listenerCount !== "function" || socket.listenerCount("error") > 0) continue;
-      socket.on("error", (err) => log.debug({ err: err.message }, "ICE socket error (ignored)"));
-      guarded++;
+      if (socket && typeof socket.listenerCount === "function") sockets.push(socket);
     }
+  }
+  return sockets;
+}
+
+/** Adds an error listener (logging at debug) to every ICE UDP socket of `pc` that has none; returns how many. */
+export function guardIceSockets(pc: RTCPeerConnection, log: Logger): number {
+  let guarded = 0;
+  for (const socket of iceSockets(pc)) {
+    if (socket.listenerCount("error") > 0) continue;
+    socket.on("error", (err) => log.debug({ err: err.message }, "ICE socket error (ignored)"));
+    guarded++;
   }
   return guarded;
 }

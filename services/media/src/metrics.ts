@@ -1,5 +1,5 @@
 /** The media service's metrics, registered in the registry its owner passes in. */
-import { ENCODE_BUCKETS_S, type Counter, type Gauge, type Histogram, type Registry, counter, defaultRegistry, gauge, histogram, once } from "@ballstream/runtime";
+import { ENCODE_BUCKETS_S, type Counter, type Gauge, type Histogram, type LinkMetrics, type Registry, counter, createLinkMetrics, defaultRegistry, gauge, histogram, once } from "@ballstream/runtime";
 
 /** The media service's metrics. */
 export interface MediaMetrics {
@@ -19,6 +19,8 @@ export interface MediaMetrics {
   readonly activePeers: Gauge;
   /** Encoder processes restarted after a failure or a settings change. */
   readonly encoderRestarts: Counter;
+  /** The emulated link on the ICE sockets: conditions in force, packets by outcome, queue delay (`media_net_*`). */
+  readonly net: LinkMetrics;
   /** Records the encode time of one frame given in milliseconds. */
   observeEncodeMs(ms: number): void;
 }
@@ -36,6 +38,7 @@ export function createMediaMetrics(registry: Registry = defaultRegistry): MediaM
       keyframes: counter(registry, "media_keyframes_total", "Keyframes (IDR) sent."),
       activePeers: gauge(registry, "media_active_peers", "Open WebRTC peer connections."),
       encoderRestarts: counter(registry, "media_encoder_restarts_total", "Encoder processes restarted."),
+      net: createLinkMetrics(registry, "media"),
       observeEncodeMs: (ms: number) => {
         if (Number.isFinite(ms) && ms >= 0) encodeSeconds.observe(ms / 1000);
       },

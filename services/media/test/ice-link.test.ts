@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { type Socket, createSocket } from "node:dgram";
+import { createRegistry, createLinkMetrics } from "@ballstream/runtime";
+import { RTCPeerConnection } from "werift";
+import { impairIceSockets } from "../src/ice-link.ts";
+import { iceSockets } from "../src/ice-socket-errors.ts";
+
+let pc: RTCPeerConnection;
+let peer: Socket;
+
+beforeAll(async () => {
+  pc = new RTCPeerConnection({ iceUseIpv6: false, iceAdditionalHostAddresses: [], iceInterfaceAddresses: { udp4: "127.0.0.1" } });
+  pc.addTransceiver("video", { direction: "sendonly" });
+  await pc.setLocalDescription(await pc.createOffer());
+  for (let i = 0; i < 100 && pc.iceGatheringState !== "complete"; i++) await Bun.sleep(20);
+  peer = createSocket("udp4");
+  await new Promise<void>((resolve) => peer.bind(0, "127.0.0.1", resolve));
+});
+
+afterAll(async () => {
+  peer.close();
+  await pc.close();
+});
+
+test("no conditions: nothing is wrapped", () => {
+  expect(impairIceSockets(pc, {}, createLinkMetrics(createRegistry(), "media"))).toEqual([]);
+  for (const socket of iceSockets(pc)) expect(Object.hasOwn(socket, "send")).toBe(false);
+});
+
+test("sends cross the egress link and werift's listeners hear only what comes out of the ingress link; counted in /metrics", async () => {
+  const registry = createRegistry();
+  const socket = iceSockets(pc)[0]!;
+  const heard: string[] = [];
+  socket.on("message", (data: Buffer) => heard.push(data.toString())); // stands for werift's listener: it goes behind the link too
+  const pairs = impairIceSockets(pc, { egress: { loss: 1 }, ingress: { delayMs: 30 } }, createLinkMetrics(registry, "media"));
+  expect(pairs).toHaveLength(iceSockets(pc).length);
+  expect(impairIceSockets(pc, { egress: { loss: 1 } }, createLinkMetrics(createRegistry(), "media"))).toEqual([]); // once per socket
+
+  const arrived: string[] = [];
+  peer.on("message", (data) => arrived.push(data.toString()));
+  socket.send(Buffer.from("to the viewer"), peer.address().port, "127.0.0.1");
+  peer.send("from the viewer", socket.address().port, "127.0.0.1");
+  for (let i = 0; i < 100 && heard.length === 0; i++) await Bun.sleep(10);
+  expect(heard).toEqual(["from the viewer"]);
+  await Bun.sleep(100);
+  expect(arrived).toEqual([]); // 100 % egress loss
+  expect(pairs[0]!.egress!.stats.lost).toBe(1);
+  expect(pairs[0]!.ingress!.stats.delivered).toBe(1);
+  const text = await registry.metrics();
+  expect(text).toContain('ballstream_media_net_packets_total{direction="egress",outcome="lost"} 1');
+  expect(text).toContain('ballstream_media_net_packets_total{direction="ingress",outcome="delivered"} 1');
+});
