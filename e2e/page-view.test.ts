@@ -1,6 +1,7 @@
 /**
  * The page as a person sees and uses it, in real Chromium against the one-process system: the figures, the
- * receiver panel, the overlay's ring and cross on the ball, the chart, both downloads, Stop, and a bad URL setting.
+ * receiver panel (and what the receiver sees: bitrate, loss, feedback, freezes, RTT), the overlay's ring and cross on
+ * the ball, the chart, both downloads, Stop, and a bad URL setting.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
@@ -15,6 +16,12 @@ let page: Page;
 
 /** The text of the receiver panel's row `name`. */
 const row = (name: string, on = page) => on.locator(`dt:text-is('${name}') + dd`).innerText();
+
+/** Clicks the download button `name` and returns the file's suggested name and text. */
+async function download(name: string): Promise<{ filename: string; text: string }> {
+  const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name }).click()]);
+  return { filename: file.suggestedFilename(), text: await Bun.file((await file.path())!).text() };
+}
 
 async function open(query = "", withoutProcessor = false): Promise<Page> {
   const p = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
@@ -85,15 +92,45 @@ describe("the page, as a person sees it", () => {
   test("both downloads hold the session's samples", async () => {
     const hook = (await readHook(page))!;
     const text = async (name: string) => {
-      const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name }).click()]);
-      expect(download.suggestedFilename()).toBe(`ballstream-${hook.sessionId}.${name === "JSON" ? "json" : "csv"}`);
-      return Bun.file((await download.path())!).text();
+      const { filename, text } = await download(name);
+      expect(filename).toBe(`ballstream-${hook.sessionId}.${name === "JSON" ? "json" : "csv"}`);
+      return text;
     };
     const csv = (await text("Download samples (CSV)")).trim().split("\n");
     expect(csv[0]).toBe(SAMPLE_COLUMNS.join(","));
     expect(csv.length).toBeGreaterThan(30);
     const json = JSON.parse(await text("JSON")) as { sessionId: string; settings: { fps: number }; samples: unknown[] };
     expect([json.sessionId, json.settings.fps, json.samples.length > 30]).toEqual([hook.sessionId!, 30, true]);
+  });
+
+  test("the receiver panel shows what the receiver sees on loopback: a bitrate, no loss, no freezes, an RTT; the CSV carries it", async () => {
+    // the bitrate is the second between two getStats polls: wait for the second poll
+    await page.locator("[data-testid=bitrate]", { hasText: /^\d+(\.\d+)? (kbit|Mbit)\/s$/ }).waitFor({ timeout: 5000 });
+    const bitrate = await row("received bitrate");
+    const kbps = Number.parseFloat(bitrate) * (bitrate.endsWith("Mbit/s") ? 1000 : 1);
+    console.log(`[page-view] receiver panel: ${bitrate}; RTT ${await row("RTT")}; estimate ${await row("bandwidth estimate (REMB)")}`);
+    expect(kbps).toBeGreaterThan(0);
+    expect(await row("packets lost")).toBe("0");
+    expect(await row("loss")).toBe("0.00 % (last s 0.00 %)");
+    expect(await row("freezes")).toBe("0 (0.0 s)");
+    expect(await row("pauses")).toBe("0 (0.0 s)");
+    expect(await row("NACKs / PLIs / FIRs sent")).toMatch(/^\d+ \/ \d+ \/ \d+$/);
+    expect(await row("jitter")).toMatch(/^\d+\.\d ms$/);
+    expect(await row("RTT")).toMatch(/^\d+\.\d ms \(ICE\)/);
+    // Chromium keeps its REMB estimate to itself: the page says so rather than showing nothing
+    expect(await row("bandwidth estimate (REMB)")).toMatch(/^(not reported by this browser|\d+(\.\d+)? (kbit|Mbit)\/s)$/);
+    const { inbound } = (await readHook(page))!;
+    expect([inbound.bitrateKbps! > 0, inbound.lossPct, inbound.freezeCount, Number.isFinite(inbound.rttMs)]).toEqual([true, 0, 0, true]);
+
+    const [header, ...rows] = (await download("Download samples (CSV)")).text.trim().split("\n");
+    const columns = header!.split(",");
+    for (const c of ["rxBitrateKbps", "rxLossPct", "rxNackCount", "rxFreezeCount", "rxFreezesDurationMs", "rxRttMs", "rxEstimateKbps"]) expect(columns).toContain(c);
+    const last = rows.at(-1)!.split(",");
+    const cell = (c: string) => last[columns.indexOf(c)];
+    expect(Number(cell("rxBitrateKbps"))).toBeGreaterThan(0);
+    expect([cell("rxLossPct"), cell("rxFreezeCount"), cell("rxFreezesDurationMs")]).toEqual(["0", "0", "0"]);
+    expect(Number(cell("rxRttMs"))).toBeGreaterThanOrEqual(0);
+    expect(cell("rxRttMs")).not.toBe("");
   });
 
   test("Stop ends the session: the banner says so, the buttons are off, the video placeholder is back", async () => {

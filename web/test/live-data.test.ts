@@ -45,7 +45,7 @@ describe("summariseInbound", () => {
         framesPerSecond: 30, jitterBufferDelay: 6, jitterBufferEmittedCount: 300, frameWidth: 640, frameHeight: 480 },
       { id: "t1", type: "transport", dtlsState: "connected", iceState: "connected" },
     ]);
-    expect(s).toEqual({ codec: "H264 42e01f", framesDecoded: 300, framesDropped: 2, packetsLost: 1, framesPerSecond: 30,
+    expect(s).toMatchObject({ codec: "H264 42e01f", framesDecoded: 300, framesDropped: 2, packetsLost: 1, framesPerSecond: 30,
       jitterBufferDelayMs: 20, frameWidth: 640, frameHeight: 480, transportState: "connected", iceState: "connected" });
   });
   test("an empty report gives the defaults", () => {

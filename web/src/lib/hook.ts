@@ -4,7 +4,7 @@
  */
 import type { SessionSettings, SessionUpdate, ErrorReport } from "@ballstream/protocol";
 import type { InboundStats } from "./inbound-stats.ts";
-import type { Sample } from "./samples.ts";
+import type { ExportedSample } from "./samples.ts";
 import type { SessionState, SessionStatus } from "./session-state.ts";
 
 /** What the hook exposes. */
@@ -19,7 +19,7 @@ export interface BallstreamHook {
   readonly reportsReceived: number;
   readonly lastReport: ErrorReport | null;
   readonly inbound: InboundStats;
-  samples(): Sample[];
+  samples(): ExportedSample[];
   control(change: SessionUpdate): Promise<void>;
   stop(): Promise<void>;
 }
@@ -27,7 +27,7 @@ export interface BallstreamHook {
 /** The session side the hook reads. */
 export interface HookSource {
   readonly state: Readonly<SessionState>;
-  samples(): Sample[];
+  samples(): ExportedSample[];
   control(change: SessionUpdate): Promise<void>;
   stop(): Promise<void>;
 }

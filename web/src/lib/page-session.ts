@@ -14,7 +14,7 @@ import { errorText, missingBrowserFeature } from "./failures.ts";
 import { FrameFlow } from "./frame-flow.ts";
 import { summariseInbound } from "./inbound-stats.ts";
 import { ReportChannel } from "./report-channel.ts";
-import type { Sample } from "./samples.ts";
+import { type ExportedSample, ReceiverLog, type Sample } from "./samples.ts";
 import { type SessionState, SessionStore } from "./session-state.ts";
 import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
 import { createReceiveOffer } from "./webrtc.ts";
@@ -38,6 +38,7 @@ export class PageSession {
   readonly #listener: SessionListener;
   readonly #flow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s) });
   readonly #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #receiver = new ReceiverLog();
   #transport: WebTransport | null = null;
   #control: ControlStream | null = null;
   #reports: ReportChannel | null = null;
@@ -55,9 +56,9 @@ export class PageSession {
     return this.#store.state;
   }
 
-  /** The session's samples so far (a copy). */
-  samples(): Sample[] {
-    return this.#flow.samples();
+  /** The session's samples so far (a copy), each with the receiver's figures at its frame. */
+  samples(): ExportedSample[] {
+    return this.#receiver.annotate(this.#flow.samples());
   }
 
   /** Connects and streams until the session ends; failures end in status "error" with a readable message. */
@@ -172,7 +173,10 @@ export class PageSession {
     const pc = this.#pc;
     if (!pc || this.#store.ended) return;
     const report = await pc.getStats().catch(() => null);
-    if (report) this.#store.inbound(summariseInbound(report.values() as Iterable<Record<string, unknown>>));
+    if (!report) return;
+    const inbound = summariseInbound(report.values() as Iterable<Record<string, unknown>>, this.#store.state.inbound);
+    this.#receiver.add(inbound);
+    this.#store.inbound(inbound);
   }
 
   #fail(message: string): void {

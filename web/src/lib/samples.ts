@@ -6,6 +6,7 @@
  */
 import type { ErrorReport } from "@ballstream/protocol";
 import { FRAME_JOIN_WAIT_MS, type JoinedFrame } from "./frame-joiner.ts";
+import type { InboundStats } from "./inbound-stats.ts";
 import { type Joined, KeyedJoin } from "./keyed-join.ts";
 
 /**
@@ -23,10 +24,26 @@ export interface Sample extends Omit<ErrorReport, "frameMatched" | "frameId"> {
   readonly detectMs: number | null;
 }
 
-/** The columns of {@link toCsv}, in order. */
-export const SAMPLE_COLUMNS: readonly (keyof Sample)[] = [
+/** The receiver's `getStats()` figures each exported sample carries, as `rx` + the {@link InboundStats} name. */
+const RECEIVER_FIELDS = [
+  "timestampMs", "bitrateKbps", "packetsLost", "lossPct", "recentLossPct", "nackCount", "pliCount", "firCount", "freezeCount",
+  "freezesDurationMs", "pauseCount", "pausesDurationMs", "jitterMs", "jitterBufferDelayMs", "rttMs", "rtcpRttMs", "estimateKbps",
+] as const satisfies readonly (keyof InboundStats)[];
+type ReceiverField = (typeof RECEIVER_FIELDS)[number];
+type ReceiverColumn = `rx${Capitalize<ReceiverField>}`;
+const rx = (field: ReceiverField) => `rx${field[0]!.toUpperCase()}${field.slice(1)}` as ReceiverColumn;
+
+/** The receiver's figures at a sample's frame: those of the newest `getStats()` summary taken before it (null: none yet). */
+export type ReceiverColumns = { readonly [K in ReceiverField as `rx${Capitalize<K>}`]: InboundStats[K] | null };
+
+/** A sample as exported (CSV, JSON, the hook): the frame's measurements and the receiver's figures at that frame. */
+export type ExportedSample = Sample & ReceiverColumns;
+
+/** The columns of {@link toCsv}, in order: the frame's, then the receiver's (`rxBitrateKbps`, …). */
+export const SAMPLE_COLUMNS: readonly (keyof ExportedSample)[] = [
   "frameId", "rtpTimestamp", "captureTimeMs", "decodedAtMs", "presentedAtMs", "arrivalMs", "found", "detectedX", "detectedY",
   "frameTruthX", "frameTruthY", "nowTruthX", "nowTruthY", "realtimeErrorPx", "frameErrorPx", "latencyMs", "glassToGlassMs", "detectMs",
+  ...RECEIVER_FIELDS.map(rx),
 ];
 
 /** Builds a {@link Sample} from a report and the page's record of that frame (null: not known). */
@@ -92,13 +109,63 @@ export class SampleLog {
   }
 }
 
+/** The receiver's columns from one summary (all null without one). */
+export function receiverColumns(stats: InboundStats | null): ReceiverColumns {
+  return Object.fromEntries(RECEIVER_FIELDS.map((f) => [rx(f), stats?.[f] ?? null])) as ReceiverColumns;
+}
+
+/**
+ * The session's receiver summaries (one a second, at most `max`, oldest dropped), so that each exported sample
+ * carries the figures in force when its frame was decoded, or when its report reached signaling for a frame the page
+ * kept no record of (epoch ms; one clock when page and server share a machine).
+ */
+export class ReceiverLog {
+  readonly #times: number[] = [];
+  readonly #columns: ReceiverColumns[] = [];
+  readonly #max: number;
+
+  constructor(max = 86_400) {
+    this.#max = max;
+  }
+
+  /** Keeps a summary (one without a report time, or not newer than the last, is ignored). */
+  add(stats: InboundStats): void {
+    const at = stats.timestampMs;
+    if (at === null || at <= (this.#times.at(-1) ?? Number.NEGATIVE_INFINITY)) return;
+    this.#times.push(at);
+    this.#columns.push(receiverColumns(stats));
+    if (this.#times.length > this.#max) {
+      this.#times.shift();
+      this.#columns.shift();
+    }
+  }
+
+  /** The samples with the receiver's columns of each one's time. */
+  annotate(samples: readonly Sample[]): ExportedSample[] {
+    const none = receiverColumns(null);
+    return samples.map((s) => ({ ...s, ...(this.#columns[this.#indexAt(s.decodedAtMs ?? s.arrivalMs)] ?? none) }));
+  }
+
+  /** Index of the newest summary taken at or before `ms` (−1: none); binary search. */
+  #indexAt(ms: number): number {
+    let lo = 0;
+    let hi = this.#times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#times[mid]! <= ms) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+}
+
 function csvCell(v: unknown): string {
   if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) return "";
   return String(v);
 }
 
-/** CSV with a header row of {@link SAMPLE_COLUMNS}; unknown values are empty cells. */
-export function toCsv(samples: readonly Sample[]): string {
+/** CSV with a header row of {@link SAMPLE_COLUMNS}; unknown values (and receiver columns a sample lacks) are empty cells. */
+export function toCsv(samples: readonly (Sample & Partial<ReceiverColumns>)[]): string {
   const lines = [SAMPLE_COLUMNS.join(",")];
   for (const s of samples) lines.push(SAMPLE_COLUMNS.map((k) => csvCell(s[k])).join(","));
   return `${lines.join("\n")}\n`;
