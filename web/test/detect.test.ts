@@ -28,15 +28,21 @@ describe("detectBall", () => {
     }
   });
 
-  test("the generator's noise and texture scenes (±8 luma under the ball): within 0.1 and 0.4 px, edges included", () => {
+  test("the generator's noise and texture scenes (±8 luma under the ball): within 0.1 px, edges included", () => {
     const centres = [[320.3, 240.7], [61.9, 400.25], [577.5, 33.33], [R, R], [640 - R, 480 - R], [200.77, 120.12]] as const;
     for (const [i, [cx, cy]] of centres.entries()) {
       expectNear(detectBall(lumaFrame(cx, cy, R, { scene: "noise", seed: i + 1 })), cx, cy, 0.1);
       expectNear(detectBall(lumaFrame(cx, cy, R, { scene: "noise", noise: 4, seed: i + 1 })), cx, cy, 0.1);
-      expectNear(detectBall(lumaFrame(cx, cy, R, { scene: "texture", seed: 5 * i })), cx, cy, 0.4);
+      expectNear(detectBall(lumaFrame(cx, cy, R, { scene: "texture", seed: 5 * i })), cx, cy, 0.1);
     }
     expect(detectBall(lumaFrame(0, 0, 0, { scene: "noise" })).found).toBe(false);
     expect(detectBall(lumaFrame(0, 0, 0, { scene: "texture" })).found).toBe(false);
+  });
+
+  test("a texture whose two levels are minContrast apart (x264 starved of bits): the ball, not the other squares", () => {
+    const frame = lumaFrame(250.4, 300.6, R, { scene: "texture" });
+    frame.data.forEach((v, i) => v === 25 && (frame.data[i] = 17)); // dark squares 24 below the light ones (41)
+    expectNear(detectBall(frame), 250.4, 300.6, 0.25); // its edge still blends from 25: a little off, by design of the test
   });
 
   test("ball touching edges and corners", () => {

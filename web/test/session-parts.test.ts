@@ -154,7 +154,7 @@ describe("detection source", () => {
   test("main-thread fallback: detects the drawn video in each presentation callback; no 2D context throws", () => {
     const { video, present, pending } = fakeVideo();
     const { sink, calls } = recorder();
-    const pixels = rgbaFrame(100.5, 50.5, 24, [255, 90, 31], [16, 20, 28]);
+    const pixels = rgbaFrame(100.7, 50.5, 24, [255, 90, 31], [16, 20, 28]);
     const canvas = {
       width: 0,
       height: 0,

@@ -7,8 +7,9 @@
  * it the ball covers; the weighted mean of pixel centres is then the disc's centroid to a small fraction of a pixel.
  *
  * Three passes, all over typed arrays: (1) a luma histogram plus the brightest/darkest value of each row, which
- * yield the background (the most common level), the ball level (the most common level at least `minContrast`
- * away) and the rows the ball spans; (2) those rows only, for its columns; (3) the weighted centroid over that box
+ * yield the background (the mean level within `minContrast` of the most common one, so a noisy or textured
+ * background counts at its centre), the ball level (the most common level at least `minContrast` from that mean)
+ * and the rows the ball spans; (2) those rows only, for its columns; (3) the weighted centroid over that box
  * plus a margin. Dependency-free on purpose: the media engineer's test page bundles it, and it runs in a Worker.
  */
 
@@ -53,10 +54,8 @@ function rowBuffers(height: number): { rowMin: Uint8Array; rowMax: Uint8Array } 
   return scratch;
 }
 
-/** The most common level, and the most common level at least `minContrast` away from it (-1 if none). */
-function levels(histogram: Uint32Array, minContrast: number): [background: number, ball: number] {
-  let background = 0;
-  for (let v = 1; v < 256; v++) if (histogram[v]! > histogram[background]!) background = v;
+/** The most common level at least `minContrast` away from `background` (-1 if none). */
+function ballLevel(histogram: Uint32Array, background: number, minContrast: number): number {
   let ball = -1;
   let best = 0;
   for (let v = 0; v < 256; v++) {
@@ -65,13 +64,14 @@ function levels(histogram: Uint32Array, minContrast: number): [background: numbe
       ball = v;
     }
   }
-  return [background, ball];
+  return ball;
 }
 
 /**
  * The background's level and spread: mean and mean absolute deviation of the levels within ±`band` of the most
  * common one. On a flat background that is the level itself; on a noisy or textured one (the generator's `noise`
- * and `texture` scenes, ±8 luma) the mode is any level of the spread, while the mean is its centre.
+ * and `texture` scenes, ±8 luma) the mode is any level of the spread, while the mean is its centre. The band must
+ * reach both levels of the texture (16 apart as drawn, up to 18 after H.264) and not the ball's (≥ minContrast).
  */
 function backgroundAround(histogram: Uint32Array, mode: number, band: number): { level: number; spread: number } {
   let n = 0;
@@ -116,9 +116,12 @@ export function detectBall(plane: LumaPlane, options: DetectOptions = {}): BallD
     rowMin[y] = lo;
     rowMax[y] = hi;
   }
-  const [mode, ball] = levels(histogram, minContrast);
+  let mode = 0;
+  for (let v = 1; v < 256; v++) if (histogram[v]! > histogram[mode]!) mode = v;
+  const { level: background, spread } = backgroundAround(histogram, mode, minContrast - 1);
+  // from the background's centre: the dark squares of a texture the encoder starved may lie minContrast below its mode
+  const ball = ballLevel(histogram, background, minContrast);
   if (ball < 0) return NOT_FOUND;
-  const { level: background, spread } = backgroundAround(histogram, mode, minContrast >> 1);
   const brighter = ball > background;
   const mid = (ball + background) / 2;
 
