@@ -10,7 +10,7 @@ import { FrameRenderer } from "@ballstream/generator/renderer";
 import { summarize } from "@ballstream/testing";
 import { detectBall } from "@ballstream/web/detect";
 import { AccessUnitParser } from "../src/annexb.ts";
-import { encoderArgs } from "../src/encoder.ts";
+import { DEFAULT_ENCODER_OPTIONS, encoderArgs } from "../src/encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 
 /** The rate-control arguments of each variant, replacing the shipped `-crf <crfFor(fps)>`. */
@@ -25,7 +25,8 @@ const ffmpeg = resolveFfmpeg().path;
 const [width, height, seconds] = [2, 3, 4].map((i, k) => Number(process.argv[i] ?? [640, 480, 6][k])) as [number, number, number];
 
 async function run(fps: number, rateControl: (crf: string) => string[]) {
-  const args = encoderArgs({ width, height, fps }, 2);
+  const args = encoderArgs({ width, height, fps }, { keyframeIntervalS: 2, bitrateKbps: DEFAULT_ENCODER_OPTIONS.bitrateKbps, intraRefresh: false });
+  args.splice(args.indexOf("-maxrate"), 4); // the one-frame VBV came later (issue 15): these variants are without it
   const at = args.indexOf("-crf");
   args.splice(at, 2, ...rateControl(args[at + 1]!));
   const encoder = Bun.spawn([ffmpeg, ...args], { stdin: "pipe", stdout: "pipe" });

@@ -1,6 +1,6 @@
 /** The media service's settings, their defaults, and reading them from the environment. */
 import { SESSION_TIMING } from "@ballstream/protocol";
-import { intEnv, listEnv, stringEnv } from "@ballstream/runtime";
+import { type NetConditions, intEnv, listEnv, netConditionsFromEnv, stringEnv } from "@ballstream/runtime";
 import type { RTCIceServer } from "werift";
 import { DEFAULT_ENCODER_OPTIONS } from "./encoder.ts";
 import { DEFAULT_RTP_PAYLOAD_BYTES } from "./rtp-packetizer.ts";
@@ -25,11 +25,21 @@ export interface MediaConfig {
   readonly maxRtpPayloadBytes: number;
   /** Seconds between periodic keyframes. */
   readonly keyframeIntervalS: number;
+  /** Target bitrate in kbit/s (x264 maxrate, VBV of one frame); the ceiling congestion response climbs back to. */
+  readonly videoBitrateKbps: number;
+  /** Congestion response never sets the target below this (kbit/s). */
+  readonly videoMinBitrateKbps: number;
+  /** Follow the browser's REMB estimate (true) or keep the configured target whatever it says. */
+  readonly congestionResponse: boolean;
+  /** x264 periodic intra refresh instead of periodic IDRs. */
+  readonly intraRefresh: boolean;
   /**
    * MAX_SESSIONS, as in every service: the most sessions this process runs at once (one ffmpeg each); an offer
    * beyond it is refused (`unavailable`). The generator's 16 by default: media sessions follow generator sessions.
    */
   readonly maxSessions: number;
+  /** Emulated link conditions on every session's ICE sockets, each direction; none by default (docs/network-lab.md). */
+  readonly net: NetConditions;
 }
 
 /** The defaults. */
@@ -40,13 +50,20 @@ export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
   iceGatherTimeoutMs: 3000,
   maxRtpPayloadBytes: DEFAULT_RTP_PAYLOAD_BYTES,
   keyframeIntervalS: DEFAULT_ENCODER_OPTIONS.keyframeIntervalS,
+  videoBitrateKbps: DEFAULT_ENCODER_OPTIONS.bitrateKbps,
+  videoMinBitrateKbps: 150,
+  congestionResponse: false,
+  intraRefresh: DEFAULT_ENCODER_OPTIONS.intraRefresh,
   maxSessions: 16,
+  net: {},
 };
 
 /**
  * Reads HEARTBEAT_TIMEOUT_MS, ICE_PORT_MIN + ICE_PORT_MAX, ICE_INTERFACE_ADDRESS, ICE_ADVERTISE_ADDRESS (comma
  * list), ICE_SERVERS (comma list of stun:/turn: URLs) with ICE_USERNAME + ICE_CREDENTIAL, KEYFRAME_INTERVAL_S,
- * RTP_MAX_PAYLOAD, MAX_SESSIONS and FFMPEG_PATH. Throws an Error naming the variable on a bad value.
+ * VIDEO_BITRATE_KBPS, VIDEO_MIN_BITRATE_KBPS, CONGESTION_RESPONSE (1/0), INTRA_REFRESH (1/0), RTP_MAX_PAYLOAD,
+ * MAX_SESSIONS, FFMPEG_PATH and the ICE sockets' emulated link MEDIA_NET_EGRESS / MEDIA_NET_INGRESS (default
+ * NET_EGRESS / NET_INGRESS). Throws an Error naming the variable on a bad value.
  */
 export function mediaConfigFromEnv(env: Record<string, string | undefined>): MediaConfig {
   const portMin = intEnv(env, "ICE_PORT_MIN", 0, 1, 65535);
@@ -71,7 +88,12 @@ export function mediaConfigFromEnv(env: Record<string, string | undefined>): Med
     iceServers,
     iceAdvertiseAddresses: listEnv(env, "ICE_ADVERTISE_ADDRESS", []),
     keyframeIntervalS: intEnv(env, "KEYFRAME_INTERVAL_S", DEFAULT_MEDIA_CONFIG.keyframeIntervalS, 1, 60),
+    videoBitrateKbps: intEnv(env, "VIDEO_BITRATE_KBPS", DEFAULT_MEDIA_CONFIG.videoBitrateKbps, 50, 100_000),
+    videoMinBitrateKbps: intEnv(env, "VIDEO_MIN_BITRATE_KBPS", DEFAULT_MEDIA_CONFIG.videoMinBitrateKbps, 10, 100_000),
+    congestionResponse: intEnv(env, "CONGESTION_RESPONSE", DEFAULT_MEDIA_CONFIG.congestionResponse ? 1 : 0, 0, 1) === 1,
+    intraRefresh: intEnv(env, "INTRA_REFRESH", DEFAULT_MEDIA_CONFIG.intraRefresh ? 1 : 0, 0, 1) === 1,
     maxRtpPayloadBytes: intEnv(env, "RTP_MAX_PAYLOAD", DEFAULT_MEDIA_CONFIG.maxRtpPayloadBytes, 200, 1400),
     maxSessions: intEnv(env, "MAX_SESSIONS", DEFAULT_MEDIA_CONFIG.maxSessions, 1, 10_000),
+    net: netConditionsFromEnv(env, "MEDIA"),
   };
 }

@@ -9,6 +9,8 @@
 import type { Frame, Logger } from "@ballstream/runtime";
 import { nowMs } from "@ballstream/protocol";
 import { type AccessUnit, AccessUnitParser } from "./annexb.ts";
+import { KeyframeCoalescer } from "./keyframe-coalescer.ts";
+import { bitrateChange, vbvArgs } from "./rate-control.ts";
 
 /** What x264 is told about the pictures: each frame says it (`Frame.fps` beside its size), and a change restarts x264. */
 export interface EncoderFormat {
@@ -22,8 +24,12 @@ export interface EncoderOptions {
   readonly ffmpegPath: string;
   /** Seconds between periodic keyframes (safety net; PLI and new viewers get one at once). */
   readonly keyframeIntervalS: number;
-  /** Forced keyframes closer together than this are coalesced. */
+  /** At most one forced keyframe per this many ms; requests in between wait for it (never lost). */
   readonly minKeyframeGapMs: number;
+  /** Initial target bitrate in kbit/s (x264 maxrate, VBV of one frame); {@link SessionEncoder.setTargetBitrate} moves it. */
+  readonly bitrateKbps: number;
+  /** x264 periodic intra refresh (a moving column of intra blocks) instead of periodic IDRs. */
+  readonly intraRefresh: boolean;
   /** A frame still inside the encoder after this long means the process hangs: it is restarted. */
   readonly stallMs: number;
   /** Consecutive processes that died or stalled without output before giving up. */
@@ -31,7 +37,14 @@ export interface EncoderOptions {
 }
 
 /** Defaults of {@link EncoderOptions} (except the path). */
-export const DEFAULT_ENCODER_OPTIONS: Omit<EncoderOptions, "ffmpegPath"> = { keyframeIntervalS: 2, minKeyframeGapMs: 500, stallMs: 2000, maxFailures: 5 };
+export const DEFAULT_ENCODER_OPTIONS: Omit<EncoderOptions, "ffmpegPath"> = {
+  keyframeIntervalS: 2,
+  minKeyframeGapMs: 200,
+  bitrateKbps: 2000,
+  intraRefresh: false,
+  stallMs: 2000,
+  maxFailures: 5,
+};
 
 /** What the encoder reports to its session. */
 export interface EncoderEvents {
@@ -60,6 +73,14 @@ export interface EncoderStats {
   truncated: number;
 }
 
+/** What x264 is told besides the format: GOP, rate cap, refresh mode. */
+export interface X264Settings {
+  readonly keyframeIntervalS: number;
+  /** Target bitrate in kbit/s: `-maxrate`, with a VBV (`-bufsize`) of one frame. */
+  readonly bitrateKbps: number;
+  readonly intraRefresh: boolean;
+}
+
 /** x264's CRF at 30 fps and below: ffmpeg's default, with which every figure in docs/media.md was measured. */
 export const BASE_CRF = 23;
 
@@ -79,18 +100,25 @@ export function crfFor(fps: number): number {
 /**
  * The ffmpeg command line (without the binary) for one encoder process. `-fpsprobesize 0`: ffmpeg's stream probe
  * treats a time base below 5 or above 100 fps as unreliable and would read ~20 frames to estimate the rate before
- * encoding the first; with one frame in flight that never ends (docs/media.md, "Every fps"). The GOP is
- * `keyframeIntervalS` seconds of frames at the format's fps, and the CRF follows the fps ({@link crfFor}).
+ * encoding the first; with one frame in flight that never ends (docs/media.md, "Every fps"). The GOP (or the intra
+ * refresh period) is `keyframeIntervalS` seconds of frames at the format's fps, the CRF follows the fps
+ * ({@link crfFor}) and the bitrate is capped with a VBV of one frame ({@link vbvArgs}).
  */
-export function encoderArgs(format: EncoderFormat, keyframeIntervalS: number): string[] {
-  const gop = Math.max(1, Math.round(format.fps * keyframeIntervalS));
+export function encoderArgs(format: EncoderFormat, x264: X264Settings): string[] {
+  const gop = gopFrames(format.fps, x264.keyframeIntervalS);
   return [
     ...["-hide_banner", "-nostats", "-loglevel", "error", "-fpsprobesize", "0"],
     ...["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${format.width}x${format.height}`, "-r", String(format.fps), "-i", "pipe:0"],
     ...["-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-bf", "0", "-threads", "1"],
-    ...["-g", String(gop), "-crf", String(crfFor(format.fps)), "-x264-params", "repeat-headers=1"],
+    ...["-g", String(gop), "-crf", String(crfFor(format.fps)), ...vbvArgs(x264.bitrateKbps, format.fps)],
+    ...["-x264-params", x264.intraRefresh ? "repeat-headers=1:intra-refresh=1" : "repeat-headers=1"],
     ...["-flush_packets", "1", "-avioflags", "direct", "-f", "h264", "pipe:1"],
   ];
+}
+
+/** Frames in one GOP: `keyframeIntervalS` seconds at `fps`, at least one. */
+function gopFrames(fps: number, keyframeIntervalS: number): number {
+  return Math.max(1, Math.round(fps * keyframeIntervalS));
 }
 
 interface InFlight {
@@ -119,27 +147,38 @@ export class SessionEncoder {
   #format: EncoderFormat | null = null;
   #failures = 0;
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
-  #lastForcedKeyframeMs = -Infinity;
+  readonly #keyframes: KeyframeCoalescer;
+  /** The bitrate x264 runs with, and the one wanted (applied at the next restart). */
+  #bitrateKbps: number;
+  #wantedKbps: number;
+  /** Frames out since the last keyframe: at a GOP's worth, the next frame would be a periodic IDR. */
+  #sinceKeyframe = 0;
   #stopped = false;
 
   constructor(options: EncoderOptions, log: Logger, events: EncoderEvents) {
     this.#options = options;
     this.#log = log;
     this.#events = events;
+    this.#keyframes = new KeyframeCoalescer(options.minKeyframeGapMs);
+    this.#bitrateKbps = this.#wantedKbps = options.bitrateKbps;
   }
 
   /**
    * Hands a frame to the encoder; returns false (and counts a drop) when it cannot take it now. A frame of another
-   * size or fps than the last restarts x264 with a keyframe, so its `-r`, GOP and rate control follow the frames.
+   * size or fps than the last restarts x264 with a keyframe, so its `-r`, GOP and rate control follow the frames. A
+   * keyframe or bitrate change that is due restarts it too, even while a frame is inside: the frame in flight is
+   * given up and this one becomes the IDR, so a wanted keyframe is never dropped by drop-not-queue.
    */
   encode(frame: Frame): boolean {
     this.stats.framesIn++;
     if (this.#stopped) return this.#drop();
     const f = this.#format;
+    const now = nowMs();
     if (f === null || f.width !== frame.width || f.height !== frame.height || f.fps !== frame.fps) {
       this.#format = { width: frame.width, height: frame.height, fps: frame.fps };
-      this.#replace("format");
-    }
+      this.#replace("format", now);
+    } else if (this.#bitrateDue(f)) this.#replace("bitrate", now);
+    else if (this.#current?.produced === true && this.#keyframes.take(now)) this.#replace("keyframe", now);
     const p = this.#current;
     if (p === null) return this.#drop();
     const oldest = p.inFlight[0];
@@ -161,14 +200,39 @@ export class SessionEncoder {
     return true;
   }
 
-  /** Makes the next encoded frame a keyframe (coalesced within `minKeyframeGapMs`). Returns whether it acted. */
+  /**
+   * Asks for a keyframe. Returns true when a fresh x264 was started for it now; false when none is needed (the
+   * running x264 has produced nothing yet, so its next frame is an IDR anyway) or when it waits for the
+   * `minKeyframeGapMs` since the last one, after which the next frame brings it.
+   */
   requestKeyframe(): boolean {
-    if (this.#stopped || this.#current === null || !this.#current.produced) return false; // its next frame is an IDR anyway
+    if (this.#stopped || this.#current === null || !this.#current.produced) return false;
+    this.#keyframes.request();
     const now = nowMs();
-    if (now - this.#lastForcedKeyframeMs < this.#options.minKeyframeGapMs) return false;
-    this.#lastForcedKeyframeMs = now;
-    this.#replace("keyframe");
+    if (!this.#keyframes.take(now)) return false;
+    this.#replace("keyframe", now);
     return true;
+  }
+
+  /**
+   * Sets the wanted target bitrate (kbit/s). Within the dead band of {@link bitrateChange} (15 %) of the running one it is ignored; a
+   * decrease restarts x264 with the next frame, an increase at the next periodic keyframe (so it costs no extra IDR).
+   */
+  setTargetBitrate(kbps: number): void {
+    this.#wantedKbps = kbps;
+  }
+
+  /** The bitrate the running x264 was started with (kbit/s). */
+  get bitrateKbps(): number {
+    return this.#bitrateKbps;
+  }
+
+  /** Whether a wanted bitrate should be applied with this frame (and the keyframe gap allows a restart). */
+  #bitrateDue(format: EncoderFormat): boolean {
+    const change = bitrateChange(this.#bitrateKbps, this.#wantedKbps);
+    if (change === null || this.#current?.produced !== true) return false;
+    if (change === "up" && this.#sinceKeyframe < gopFrames(format.fps, this.#options.keyframeIntervalS)) return false;
+    return this.#keyframes.ready(nowMs());
   }
 
   /** Process id of the running ffmpeg (for logs and tests), if one runs. */
@@ -191,8 +255,9 @@ export class SessionEncoder {
     return false;
   }
 
-  /** Ends the current process (if any) and starts a new one with the current format. */
-  #replace(reason: string): void {
+  /** Ends the current process (if any) and starts a new one with the current format and wanted bitrate. */
+  #replace(reason: string, now: number): void {
+    this.#keyframes.made(now);
     const old = this.#current;
     this.#current = null;
     if (old !== null) {
@@ -207,9 +272,11 @@ export class SessionEncoder {
   #start(): void {
     if (this.#stopped || this.#format === null) return;
     const format = this.#format;
+    this.#bitrateKbps = this.#wantedKbps;
+    const x264 = { keyframeIntervalS: this.#options.keyframeIntervalS, bitrateKbps: this.#bitrateKbps, intraRefresh: this.#options.intraRefresh };
     let proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
     try {
-      proc = Bun.spawn([this.#options.ffmpegPath, ...encoderArgs(format, this.#options.keyframeIntervalS)], {
+      proc = Bun.spawn([this.#options.ffmpegPath, ...encoderArgs(format, x264)], {
         stdin: "pipe",
         stdout: "pipe",
         stderr: "pipe",
@@ -253,6 +320,7 @@ export class SessionEncoder {
     if (source === undefined) return; // output without input cannot be named; never happens with one AU per frame
     p.produced = true;
     this.#failures = 0;
+    this.#sinceKeyframe = unit.keyframe ? 1 : this.#sinceKeyframe + 1;
     this.stats.framesOut++;
     this.#events.onFrame({ ...unit, captureTimeMs: source.captureTimeMs, frameId: source.frameId, encodeMs: nowMs() - source.writtenAtMs });
   }
@@ -276,7 +344,7 @@ export class SessionEncoder {
       return;
     }
     this.#log.warn({ message }, "encoder stalled; replacing it");
-    this.#replace("stalled");
+    this.#replace("stalled", nowMs());
   }
 
   /** Counts a process that died or stalled; true (and `onFatal` told) when that was one too many in a row. */

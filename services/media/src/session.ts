@@ -1,8 +1,10 @@
 /**
  * One viewer's media session, read top to bottom like a player: negotiate H.264 from the offer, open a werift
  * peer connection with one video track, answer once ICE gathering is done; then for every frame on the bus:
- * encode → packetize (RTP timestamp from the frame's capture time) → write to the track. PLI asks the encoder
- * for a keyframe; NACKs are answered by werift's sender from its history of the last 128 packets. The session
+ * encode → pace (packetize, RTP timestamp from the frame's capture time, write to the track at a byte rate). PLI
+ * and FIR ask the encoder for a keyframe (coalesced); the browser's REMB sets the encoder's target bitrate; raw
+ * frames are dropped while the pacer holds more than a frame; NACKs are answered by werift's sender from its
+ * history of the last 128 packets. The session
  * ends on `ended`, heartbeat timeout, a failed/closed connection, a dead encoder, or {@link MediaSession.close}.
  */
 import type { Bus, BusSubscription, Logger } from "@ballstream/runtime";
@@ -10,12 +12,23 @@ import type { MediaMetrics } from "./metrics.ts";
 import type { MediaOfferRequest } from "@ballstream/protocol";
 import { FrameAssembler, publishSessionEvent } from "@ballstream/runtime";
 import { ProtocolError, nowMs, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
-import { MediaStreamTrack, RTCPeerConnection, type RTCPeerConnectionConfig } from "werift";
+import {
+  MediaStreamTrack,
+  PictureLossIndication,
+  RTCPeerConnection,
+  type RTCPeerConnectionConfig,
+  ReceiverEstimatedMaxBitrate,
+  RtcpPayloadSpecificFeedback,
+  type RtpPacket,
+} from "werift";
 import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
 import type { MediaConfig } from "./config.ts";
 import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "./encoder.ts";
 import { H264Packetizer } from "./rtp-packetizer.ts";
+import { PACING_FACTOR, Pacer } from "./pacer.ts";
+import { targetFromRemb } from "./rate-control.ts";
 import { guardIceSockets } from "./ice-socket-errors.ts";
+import { impairIceSockets } from "./ice-link.ts";
 
 /** What a session needs from its service. */
 export interface SessionContext {
@@ -55,6 +68,11 @@ export class MediaSession {
   readonly #track = new MediaStreamTrack({ kind: "video" });
   readonly #packetizer: H264Packetizer;
   readonly #encoder: SessionEncoder;
+  readonly #pacer: Pacer<EncodedFrame, RtpPacket>;
+  /** Payload bytes sent since `#sentSinceMs`, and the rate over the last such window (for REMB). */
+  #sentBytes = 0;
+  #sentSinceMs = nowMs();
+  #sentKbps = 0;
   readonly #subscriptions: BusSubscription[] = [];
   #lastHeartbeatMs = nowMs();
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
@@ -71,11 +89,22 @@ export class MediaSession {
     this.#log = ctx.log.child({ sessionId: request.sessionId });
     this.#pc = new RTCPeerConnection(peerConnectionConfig(ctx.config));
     this.#packetizer = new H264Packetizer({ maxPayloadBytes: ctx.config.maxRtpPayloadBytes });
+    const { keyframeIntervalS, videoBitrateKbps: bitrateKbps, intraRefresh } = ctx.config;
     this.#encoder = new SessionEncoder(
-      { ...DEFAULT_ENCODER_OPTIONS, ffmpegPath: ctx.ffmpegPath, keyframeIntervalS: ctx.config.keyframeIntervalS },
+      { ...DEFAULT_ENCODER_OPTIONS, ffmpegPath: ctx.ffmpegPath, keyframeIntervalS, bitrateKbps, intraRefresh },
       this.#log,
       { onFrame: (frame) => this.#send(frame), onRestart: () => ctx.metrics.encoderRestarts.inc(), onFatal: (message) => this.#fail(message) },
     );
+    this.#pacer = new Pacer({
+      packetize: (frame) => this.#packetize(frame),
+      bytes: (packet) => packet.payload.length,
+      send: (packet) => {
+        this.#sentBytes += packet.payload.length;
+        this.#track.writeRtp(packet);
+      },
+      bytesPerMs: () => (PACING_FACTOR * this.#encoder.bitrateKbps) / 8,
+      now: nowMs,
+    });
   }
 
   /**
@@ -109,9 +138,16 @@ export class MediaSession {
       this.#encoder.requestKeyframe();
     });
     transceiver.sender.onGenericNack.subscribe(() => this.#ctx.metrics.nacks.inc());
+    transceiver.sender.onRtcp.subscribe((packet) => {
+      if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+      const feedback = packet.feedback; // PLI (handled above), REMB, or else FIR
+      if (feedback instanceof ReceiverEstimatedMaxBitrate) this.#onRemb(Number(feedback.bitrate) / 1000);
+      else if (!(feedback instanceof PictureLossIndication)) this.#encoder.requestKeyframe();
+    });
     await this.#pc.setLocalDescription(await this.#pc.createAnswer());
     await this.#gathered();
     guardIceSockets(this.#pc, this.#log);
+    impairIceSockets(this.#pc, this.#ctx.config.net, this.#ctx.metrics.net);
     const sdp = this.#pc.localDescription?.sdp;
     if (!sdp) throw new Error("werift produced no answer");
     return sdp;
@@ -160,16 +196,35 @@ export class MediaSession {
       this.#ctx.metrics.framesDropped.inc();
       return;
     }
-    // Nothing to send to before the connection is up; the first frame after it will be a keyframe.
-    if (!this.#connected || this.#closed !== null || !this.#encoder.encode(frame)) this.#ctx.metrics.framesDropped.inc();
+    // Nothing to send to before the connection is up; the first frame after it will be a keyframe. A pacer that
+    // holds more than a frame means the link is slower than the frames: drop here, before the encoder.
+    if (!this.#connected || this.#closed !== null || this.#pacer.backlogged || !this.#encoder.encode(frame)) this.#ctx.metrics.framesDropped.inc();
+  }
+
+  /** The browser's estimate of what the link carries (kbit/s) sets the encoder's target, unless switched off. */
+  #onRemb(rembKbps: number): void {
+    const { congestionResponse, videoBitrateKbps: maxKbps, videoMinBitrateKbps: minKbps } = this.#ctx.config;
+    const now = nowMs();
+    if (now - this.#sentSinceMs >= 1000) {
+      this.#sentKbps = (this.#sentBytes * 8) / (now - this.#sentSinceMs);
+      this.#sentBytes = 0;
+      this.#sentSinceMs = now;
+    }
+    if (!congestionResponse) return;
+    const targetKbps = targetFromRemb(this.#encoder.bitrateKbps, rembKbps, this.#sentKbps, { maxKbps, minKbps });
+    this.#log.debug({ rembKbps, sentKbps: this.#sentKbps, targetKbps }, "REMB");
+    this.#encoder.setTargetBitrate(targetKbps);
+  }
+
+  #packetize(frame: EncodedFrame): RtpPacket[] {
+    const packets = this.#packetizer.packetize(frame.nals, rtpTimestampFromCaptureTime(frame.captureTimeMs));
+    if (this.#playoutDelayId !== undefined) for (const p of packets) p.header.extensions = [{ id: this.#playoutDelayId, payload: ZERO_PLAYOUT_DELAY }];
+    return packets;
   }
 
   #send(frame: EncodedFrame): void {
     if (this.#closed !== null) return;
-    for (const packet of this.#packetizer.packetize(frame.nals, rtpTimestampFromCaptureTime(frame.captureTimeMs))) {
-      if (this.#playoutDelayId !== undefined) packet.header.extensions = [{ id: this.#playoutDelayId, payload: ZERO_PLAYOUT_DELAY }];
-      this.#track.writeRtp(packet);
-    }
+    this.#pacer.push(frame);
     this.#ctx.metrics.framesSent.inc();
     this.#ctx.metrics.observeEncodeMs(frame.encodeMs);
     if (frame.keyframe) this.#ctx.metrics.keyframes.inc();
@@ -194,6 +249,7 @@ export class MediaSession {
       for (const s of this.#subscriptions.splice(0)) s.unsubscribe();
       if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
       if (this.#connected) this.#ctx.metrics.activePeers.dec();
+      this.#pacer.stop();
       await this.#encoder.stop();
       await this.#pc.close().catch((err: unknown) => this.#log.debug({ err }, "peer connection close failed"));
       this.#ctx.onClosed(this);

@@ -22,6 +22,10 @@ describe("mediaConfigFromEnv", () => {
       FFMPEG_PATH: "/opt/ffmpeg",
       HEARTBEAT_TIMEOUT_MS: "9000",
       MAX_SESSIONS: "3",
+      VIDEO_BITRATE_KBPS: "800",
+      VIDEO_MIN_BITRATE_KBPS: "200",
+      CONGESTION_RESPONSE: "1",
+      INTRA_REFRESH: "1",
     });
     expect(c.icePortRange).toEqual([40000, 40100]);
     expect(c.iceInterfaceAddress).toBe("10.0.0.5");
@@ -31,6 +35,8 @@ describe("mediaConfigFromEnv", () => {
     expect(c.ffmpegPath).toBe("/opt/ffmpeg");
     expect(c.heartbeatTimeoutMs).toBe(9000);
     expect(c.maxSessions).toBe(3);
+    expect(c).toMatchObject({ videoBitrateKbps: 800, videoMinBitrateKbps: 200, congestionResponse: true, intraRefresh: true });
+    expect(DEFAULT_MEDIA_CONFIG).toMatchObject({ videoBitrateKbps: 2000, videoMinBitrateKbps: 150, congestionResponse: false, intraRefresh: false });
   });
 
   test("bad values name their variable", () => {
@@ -39,6 +45,8 @@ describe("mediaConfigFromEnv", () => {
     expect(() => mediaConfigFromEnv({ ICE_SERVERS: "http://x" })).toThrow("ICE_SERVERS");
     expect(() => mediaConfigFromEnv({ KEYFRAME_INTERVAL_S: "0" })).toThrow("KEYFRAME_INTERVAL_S");
     expect(() => mediaConfigFromEnv({ MAX_SESSIONS: "0" })).toThrow("MAX_SESSIONS");
+    expect(() => mediaConfigFromEnv({ VIDEO_BITRATE_KBPS: "fast" })).toThrow("VIDEO_BITRATE_KBPS");
+    expect(() => mediaConfigFromEnv({ CONGESTION_RESPONSE: "2" })).toThrow("CONGESTION_RESPONSE");
   });
 });
 

@@ -6,6 +6,8 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder, crfFor, encoderArgs } from "../src/encoder.ts";
+
+const X264 = { keyframeIntervalS: 2, bitrateKbps: 2000, intraRefresh: false };
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 
 const log = createLogger("encoder-test", { level: "silent" });
@@ -50,21 +52,28 @@ afterEach(async () => {
 
 describe("encoderArgs", () => {
   test("low-latency x264: ultrafast, zerolatency, baseline, no B-frames, one thread, headers on keyframes, unbuffered Annex-B", () => {
-    const args = encoderArgs({ width: 640, height: 480, fps: 60 }, 2).join(" ");
+    const args = encoderArgs({ width: 640, height: 480, fps: 60 }, X264).join(" ");
     for (const part of ["-s 640x480", "-r 60", "-preset ultrafast", "-tune zerolatency", "-profile:v baseline", "-bf 0", "-threads 1", "-g 120", "repeat-headers=1", "-flush_packets 1", "-avioflags direct", "-f h264 pipe:1"]) {
       expect(args).toContain(part);
     }
   });
 
   test("the GOP is keyframeIntervalS seconds at the format's fps; the CRF rises 5 per fps doubling above 30", () => {
-    const at = (fps: number) => encoderArgs({ width: 640, height: 480, fps }, 2).join(" ");
+    const at = (fps: number) => encoderArgs({ width: 640, height: 480, fps }, X264).join(" ");
     expect([at(1), at(30), at(120)].map((a) => a.match(/-g (\d+)/)![1])).toEqual(["2", "60", "240"]);
     expect([1, 30, 60, 100, 120].map(crfFor)).toEqual([23, 23, 28, 31.7, 33]);
     expect(at(60)).toContain("-crf 28");
   });
 
+  test("the target bitrate is x264's maxrate with a VBV of one frame; intra refresh is an x264 parameter", () => {
+    const args = encoderArgs({ width: 640, height: 480, fps: 30 }, X264).join(" ");
+    expect(args).toContain("-maxrate 2000k -bufsize 67k");
+    expect(args).toContain("-x264-params repeat-headers=1 ");
+    expect(encoderArgs({ width: 640, height: 480, fps: 30 }, { ...X264, intraRefresh: true }).join(" ")).toContain("repeat-headers=1:intra-refresh=1");
+  });
+
   test("ffmpeg is told not to probe the frame rate, before the input", () => {
-    const args = encoderArgs({ width: 640, height: 480, fps: 120 }, 2);
+    const args = encoderArgs({ width: 640, height: 480, fps: 120 }, X264);
     expect(args.join(" ")).toContain("-fpsprobesize 0");
     expect(args.indexOf("-fpsprobesize")).toBeLessThan(args.indexOf("-i"));
   });
@@ -109,16 +118,77 @@ describe("SessionEncoder", () => {
   });
 
   test("a keyframe request makes the next frame a keyframe; requests close together are coalesced", async () => {
-    const { e, out } = encoder({ minKeyframeGapMs: 60_000 });
+    const { e, out } = encoder({ minKeyframeGapMs: 150 });
     expect(e.requestKeyframe()).toBe(false); // nothing encoded yet: the first frame is a keyframe anyway
     await encodeOne(e, out);
     expect((await encodeOne(e, out)).keyframe).toBe(false);
+    await Bun.sleep(150); // the first IDR counts: at most one per minKeyframeGapMs
     expect(e.requestKeyframe()).toBe(true);
     expect(e.requestKeyframe()).toBe(false); // the fresh encoder has not produced yet
     expect((await encodeOne(e, out)).keyframe).toBe(true);
-    expect(e.requestKeyframe()).toBe(false); // within minKeyframeGapMs
+    expect(e.requestKeyframe()).toBe(false); // within minKeyframeGapMs: it waits
     expect((await encodeOne(e, out)).keyframe).toBe(false);
     expect(e.stats.restarts).toBe(1);
+  });
+
+  test("keyframe requests repeated within the gap are honoured once, when the gap has passed", async () => {
+    const { e, out } = encoder({ minKeyframeGapMs: 300 });
+    await encodeOne(e, out);
+    await encodeOne(e, out);
+    for (let i = 0; i < 10; i++) expect(e.requestKeyframe()).toBe(false); // the fresh encoder's IDR was < 300 ms ago
+    for (let i = 0; i < 200 && !out.slice(2).some((f) => f.keyframe); i++) {
+      e.encode(frame());
+      await Bun.sleep(10);
+    }
+    expect(out.slice(2).filter((f) => f.keyframe)).toHaveLength(1);
+    expect(e.stats.restarts).toBe(1);
+  });
+
+  test("a keyframe survives a full drop queue: the frame in flight is given up and the next one is the IDR", async () => {
+    const { e, out } = encoder({ minKeyframeGapMs: 0 });
+    await encodeOne(e, out);
+    await encodeOne(e, out);
+    expect(e.encode(frame())).toBe(true); // in flight: the queue of one is full
+    expect(e.encode(frame())).toBe(false); // dropped
+    expect(e.requestKeyframe()).toBe(true);
+    const next = await encodeOne(e, out);
+    expect(next.keyframe).toBe(true);
+    expect(out.filter((f) => f.keyframe)).toHaveLength(2);
+  });
+
+  test("noise at a target bitrate comes out within 70–105 % of it", async () => {
+    const { e, out } = encoder({ bitrateKbps: 300 });
+    for (let i = 0; i < 60; i++) {
+      const f = frame();
+      crypto.getRandomValues(f.pixels);
+      expect(e.encode(f)).toBe(true);
+      await until(() => out.length === i + 1);
+    }
+    const kbps = (out.reduce((s, f) => s + f.nals.reduce((n, nal) => n + 4 + nal.length, 0), 0) * 8) / (60 / 30) / 1000;
+    expect(kbps).toBeGreaterThan(300 * 0.7);
+    expect(kbps).toBeLessThan(300 * 1.05);
+  });
+
+  test("a lower target restarts x264 with the next frame; a higher one waits for the periodic keyframe; small changes none", async () => {
+    const { e, out } = encoder({ keyframeIntervalS: 1, minKeyframeGapMs: 0 });
+    const at10fps = async () => {
+      const n = out.length;
+      expect(e.encode(frame(frameId * 9, 10))).toBe(true);
+      await until(() => out.length > n);
+      return out.at(-1)!;
+    };
+    await at10fps();
+    e.setTargetBitrate(1900); // within the dead band
+    expect((await at10fps()).keyframe).toBe(false);
+    e.setTargetBitrate(1000);
+    expect((await at10fps()).keyframe).toBe(true);
+    expect(e.bitrateKbps).toBe(1000);
+    e.setTargetBitrate(2000);
+    const gop: boolean[] = [];
+    for (let i = 0; i < 10; i++) gop.push((await at10fps()).keyframe);
+    expect(gop).toEqual([false, false, false, false, false, false, false, false, false, true]); // the 10-frame GOP's IDR
+    expect(e.bitrateKbps).toBe(2000);
+    expect(e.stats.restarts).toBe(2);
   });
 
   test("a new picture size restarts the encoder with a keyframe", async () => {

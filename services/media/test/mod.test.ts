@@ -1,12 +1,13 @@
 /**
  * The service over the bus with a werift peer as the viewer (no browser): offer → answer, RTP named by the
- * frames' capture times, PLI → keyframe, bad offers → clear error replies, `ended` → everything released.
+ * frames' capture times, PLI → keyframe, a NACKed packet retransmitted byte for byte, REMB → a lower
+ * target, bad offers → clear error replies, `ended` → everything released.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEFAULT_SETTINGS, ProtocolError, SESSION_TIMING, encodeJson, parseMediaOfferAnswer, parseSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import { MemoryBus, createLogger, createRegistry, decodeTruth, requestJson } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
-import { PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, type RtpPacket } from "werift";
+import { GenericNack, PictureLossIndication, RTCPeerConnection, ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, type RtpPacket } from "werift";
 import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/testing";
 import { h264Codec } from "../src/codec.ts";
 import { type MediaService, startMedia } from "../src/mod.ts";
@@ -21,7 +22,7 @@ let media: MediaService;
 
 beforeAll(async () => {
   generator = await startGenerator({ bus, log, registry });
-  media = await startMedia({ bus, log, registry, config: { iceInterfaceAddress: "127.0.0.1", iceAdvertiseAddresses: ["127.0.0.1"] } });
+  media = await startMedia({ bus, log, registry, config: { iceInterfaceAddress: "127.0.0.1", iceAdvertiseAddresses: ["127.0.0.1"], congestionResponse: true } });
 });
 
 afterAll(async () => {
@@ -112,7 +113,7 @@ describe("a werift viewer", () => {
   }, 30_000);
 
   test("a PLI brings a keyframe", async () => {
-    await Bun.sleep(600); // past the keyframe-request coalescing window
+    await Bun.sleep(300); // past the keyframe-request coalescing window (200 ms)
     const from = packets.length;
     const ssrc = packets[0]!.header.ssrc;
     // As Chromium sends it: from an SSRC the media side does not know (werift's own receiver would use its sender's
@@ -124,6 +125,34 @@ describe("a werift viewer", () => {
     const text = await registry.metrics();
     expect(text).toMatch(/ballstream_media_plis_total [1-9]/);
     expect(text).toMatch(/ballstream_media_encoder_restarts_total [1-9]/); // the keyframe came from a fresh x264
+  }, 30_000);
+
+  test("a packet the viewer lost and NACKs comes again, byte for byte, from werift's history of our packets", async () => {
+    // The viewer "loses" the first packet of a keyframe (an FU-A start or the STAP-A): it keeps no copy and NACKs it.
+    const lost = packets.findLast((p) => startsKeyframe(p.payload))!;
+    const copy = Buffer.from(lost.payload);
+    const ssrc = lost.header.ssrc;
+    const from = packets.length;
+    const nack = new RtcpTransportLayerFeedback({ feedback: new GenericNack({ senderSsrc: 1, mediaSourceSsrc: ssrc, lost: [lost.header.sequenceNumber] }) });
+    await viewer.getTransceivers()[0]!.receiver.dtlsTransport.sendRtcp([nack]);
+    const again = () => packets.slice(from).find((p) => p.header.sequenceNumber === lost.header.sequenceNumber);
+    for (let i = 0; i < 100 && again() === undefined; i++) await Bun.sleep(20);
+    expect(again()?.header.timestamp).toBe(lost.header.timestamp);
+    expect(Buffer.compare(again()!.payload, copy)).toBe(0);
+    expect(await registry.metrics()).toMatch(/ballstream_media_nacks_total [1-9]/);
+  }, 30_000);
+
+  test("a REMB below what is sent lowers the encoder's target: a fresh x264 at once, starting with a keyframe", async () => {
+    await Bun.sleep(300); // past the keyframe gap of the NACK test's neighbours
+    const ssrc = packets[0]!.header.ssrc;
+    const restarts = () => registry.metrics().then((t) => Number(/ballstream_media_encoder_restarts_total (\d+)/.exec(t)![1]));
+    const before = await restarts();
+    const from = packets.length;
+    const remb = new ReceiverEstimatedMaxBitrate({ senderSsrc: 1, mediaSsrc: 0, ssrcNum: 1, ssrcFeedbacks: [ssrc], brExp: 0, brMantissa: 50_000 });
+    await viewer.getTransceivers()[0]!.receiver.dtlsTransport.sendRtcp([new RtcpPayloadSpecificFeedback({ feedback: remb })]);
+    for (let i = 0; i < 100 && !packets.slice(from).some((p) => startsKeyframe(p.payload)); i++) await Bun.sleep(20);
+    expect(packets.slice(from).some((p) => startsKeyframe(p.payload))).toBe(true);
+    expect(await restarts()).toBe(before + 1);
   }, 30_000);
 
   test("`ended` releases the session: peer connection, encoder process, subscription", async () => {
