@@ -37,7 +37,13 @@ function impairSocket(socket: Socket, pair: LinkPair): void {
         // the socket closed while the packet was in flight: it is lost, as on a real link
       }
     });
-    (socket as unknown as { send: (data: Uint8Array, ...rest: unknown[]) => void }).send = (data, ...rest) => through(data, rest);
+    (socket as unknown as { send: (data: Uint8Array, ...rest: unknown[]) => void }).send = (data, ...rest) => {
+      // A callback (werift passes one for a hostname) is told at once: the packet has left into the link, and one
+      // the link drops must not leave werift waiting.
+      const callback = typeof rest.at(-1) === "function" ? (rest.pop() as (error: Error | null) => void) : undefined;
+      through(data, rest);
+      callback?.(null);
+    };
   }
   if (pair.ingress !== undefined) {
     const listeners = socket.listeners("message") as Array<(data: Buffer, rinfo: unknown) => void>;

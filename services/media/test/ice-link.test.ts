@@ -40,13 +40,15 @@ test("sends cross the egress link and werift's listeners hear only what comes ou
   peer.on("message", (data) => arrived.push(data.toString()));
   socket.send(Buffer.from("to the viewer"), peer.address().port, "127.0.0.1");
   peer.send("from the viewer", socket.address().port, "127.0.0.1");
+  const told = await new Promise<Error | null>((resolve) => socket.send(Buffer.from("with a callback"), peer.address().port, "127.0.0.1", resolve));
+  expect(told).toBeNull(); // a dropped packet's callback still runs
   for (let i = 0; i < 100 && heard.length === 0; i++) await Bun.sleep(10);
   expect(heard).toEqual(["from the viewer"]);
   await Bun.sleep(100);
   expect(arrived).toEqual([]); // 100 % egress loss
-  expect(pairs[0]!.egress!.stats.lost).toBe(1);
+  expect(pairs[0]!.egress!.stats.lost).toBe(2);
   expect(pairs[0]!.ingress!.stats.delivered).toBe(1);
   const text = await registry.metrics();
-  expect(text).toContain('ballstream_media_net_packets_total{direction="egress",outcome="lost"} 1');
+  expect(text).toContain('ballstream_media_net_packets_total{direction="egress",outcome="lost"} 2');
   expect(text).toContain('ballstream_media_net_packets_total{direction="ingress",outcome="delivered"} 1');
 });

@@ -10,7 +10,7 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, LogThrottle, type Logger, type MetricsServer, type Registry, createLinkPair, defaultRegistry, inBackground, serveMetrics } from "@ballstream/runtime";
+import { type Bus, LogThrottle, type Logger, type MetricsServer, type Registry, createLinkPair, defaultRegistry, inBackground, netLog, serveMetrics } from "@ballstream/runtime";
 import { type RejectReason, createSignalingMetrics } from "./metrics.ts";
 import { CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, WT_PATH } from "@ballstream/protocol";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
@@ -173,7 +173,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   })().catch((err) => log.error({ err }, "accepting WebTransport sessions failed"));
 
   const httpUrl = `${scheme}://${displayHost(config.httpHost)}:${httpPort}/`;
-  log.info({ httpUrl, wtPort: server.port, metricsUrl }, "signaling listening");
+  log.info({ httpUrl, wtPort: server.port, metricsUrl, ...netLog(config.net) }, "signaling listening");
 
   let stopping: Promise<void> | undefined;
   return {

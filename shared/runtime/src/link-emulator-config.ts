@@ -110,6 +110,11 @@ export function netConditionsFromEnv(env: Record<string, string | undefined>, pr
   return { ...opt("egress", egress), ...opt("ingress", ingress) };
 }
 
+/** Log fields naming the conditions in force (`netEgress`, `netIngress`, canonical text), none for an untouched link. */
+export function netLog(net: NetConditions): { netEgress?: string; netIngress?: string } {
+  return { ...opt("netEgress", net.egress && formatLinkConditions(net.egress)), ...opt("netIngress", net.ingress && formatLinkConditions(net.ingress)) };
+}
+
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

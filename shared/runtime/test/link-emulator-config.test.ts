@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_QUEUE_MS, formatLinkConditions, gilbertFor, netConditionsFromEnv, parseLinkConditions } from "../src/link-emulator-config.ts";
+import { DEFAULT_QUEUE_MS, formatLinkConditions, gilbertFor, netConditionsFromEnv, netLog, parseLinkConditions } from "../src/link-emulator-config.ts";
 
 describe("parseLinkConditions", () => {
   test("reads every key with its units", () => {
@@ -91,5 +91,13 @@ describe("netConditionsFromEnv", () => {
   test("throws naming the variable", () => {
     expect(() => netConditionsFromEnv({ SIGNALING_NET_INGRESS: "loss=2" }, "SIGNALING")).toThrow(/^SIGNALING_NET_INGRESS=loss=2: /);
     expect(() => netConditionsFromEnv({ NET_EGRESS: "delay" }, "SIGNALING")).toThrow(/^NET_EGRESS=delay: /);
+  });
+});
+
+describe("netLog", () => {
+  test("names the conditions in force for the log, nothing for an untouched link", () => {
+    expect(netLog({})).toEqual({});
+    expect(netLog({ egress: { loss: 0.05 } })).toEqual({ netEgress: "loss=5%" });
+    expect(netLog({ egress: { delayMs: 5 }, ingress: { rateBps: 1e6, queueBytes: 1500 } })).toEqual({ netEgress: "delay=5ms", netIngress: "rate=1000kbit,queue=1500b" });
   });
 });
