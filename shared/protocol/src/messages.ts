@@ -19,7 +19,7 @@ const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 export const MAX_SDP_LENGTH = 32 * 1024;
 
 /**
- * What the generator draws behind the ball: `flat` (the background colour: 0.6 kB a frame from media's x264 at
+ * What the generator draws behind the ball: `flat` (the background colour: 0.6 kB a frame from x264 at CRF 23,
  * 640×480, 30 fps), `noise` (fresh uniform luma noise −8…+7 over it every frame: 22 kB a frame) or `texture` (a ±8
  * luma checkerboard scrolling at constant speed: 1.8 kB a frame, motion-predictable). Figures: docs/generator.md.
  */
