@@ -1,7 +1,8 @@
 /**
  * Detection benchmark: time per 640×480 frame and accuracy of the coverage-weighted centroid (luma and RGBA
  * inputs), next to a reference Hough circle transform (gradient voting at the known radius, 1 px accumulator, the
- * seed's approach) on the same frames. Run: `bun bench/detect.ts` in web/. Prints figures; asserts nothing.
+ * seed's approach) on the same frames, and the centroid on the generator's `noise` and `texture` scenes. Run:
+ * `bun bench/detect.ts` in web/. Prints figures; asserts nothing.
  */
 import { detectBall, detectBallRgba } from "../src/lib/detect.ts";
 import { lumaFrame, noiseSource, rgbaFrame } from "../test/synthetic.ts";
@@ -39,12 +40,13 @@ function stats(values: number[]): string {
 
 const rand = noiseSource(7, 1_000_000);
 const centres = Array.from({ length: FRAMES }, () => [R + (W - 2 * R) * ((rand() + 1e6) / 2e6), R + (H - 2 * R) * ((rand() + 1e6) / 2e6)] as const);
-for (const noise of [0, 4]) {
-  const frames = centres.map(([x, y], i) => lumaFrame(x, y, R, { noise, seed: i + 1 }));
+for (const [noise, scene] of [[0], [4], [0, "noise"], [0, "texture"]] as const) {
+  const frames = centres.map(([x, y], i) => lumaFrame(x, y, R, { noise, scene, seed: i + 1 }));
   for (const [name, find] of [
     ["centroid", (f: (typeof frames)[number]) => detectBall(f)],
     ["hough   ", (f: (typeof frames)[number]) => houghCentre(f.data, R)],
   ] as const) {
+    if (scene && name === "hough   ") continue; // Hough was compared on the flat frames
     for (let i = 0; i < 30; i++) find(frames[i % 5]!); // warm-up
     const times: number[] = [];
     const errors: number[] = [];
@@ -54,7 +56,7 @@ for (const noise of [0, 4]) {
       times.push(performance.now() - t0);
       errors.push(Math.hypot(d.x - centres[i]![0], d.y - centres[i]![1]));
     });
-    console.log(`${name} luma noise ±${noise}: time ms ${stats(times)} | error px ${stats(errors)}`);
+    console.log(`${name} luma ${scene ? `scene ${scene}` : `noise ±${noise}`}: time ms ${stats(times)} | error px ${stats(errors)}`);
   }
 }
 const rgba = centres.slice(0, 10).map(([x, y]) => rgbaFrame(x, y, R, [0xff, 0x5a, 0x1f], [0x10, 0x14, 0x1c]));
