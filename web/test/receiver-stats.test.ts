@@ -63,14 +63,14 @@ describe("the receiver panel's rows", () => {
     expect([formatBitrate(812.4), formatBitrate(12_300), formatBitrate(null), formatBitrate(Number.NaN)]).toEqual(["812 kbit/s", "12.30 Mbit/s", "–", "–"]);
     expect(formatCountAndDuration(2, 1400)).toBe("2 (1.4 s)");
   });
-  test("receiverFigures: every getStats figure in order; the REMB estimate says when the browser does not report it", () => {
+  test("receiverFigures: every getStats figure in order; the REMB estimate says when the browser does not report it (yet)", () => {
     const first = summariseInbound(chromiumReport(1_000_000, {}));
     const s: InboundStats = { ...summariseInbound(chromiumReport(1_001_000, { bytesReceived: 81583 + 20_000, packetsReceived: 200 }), first), framesPerSecond: 30 };
     const text = Object.fromEntries(receiverFigures(s).map((r) => [r.name, r.text]));
     expect(text).toEqual({
       codec: "H264 42e01f", "frames decoded": "125", "frames dropped": "0", "receive fps": "30", "received bitrate": "160 kbit/s",
       "packets lost": "0", loss: "0.00 % (last s 0.00 %)", "NACKs / PLIs / FIRs sent": "0 / 0 / 0", freezes: "0 (0.0 s)", pauses: "0 (0.0 s)",
-      jitter: "1.5 ms", "jitter buffer delay": "– ms", RTT: "2.0 ms (ICE)", "bandwidth estimate (REMB)": "not reported by this browser", "ICE / DTLS": "connected / connected",
+      jitter: "1.5 ms", "jitter buffer delay": "– ms", RTT: "2.0 ms (ICE)", "bandwidth estimate (REMB)": "not reported (yet)", "ICE / DTLS": "connected / connected",
     });
     expect(receiverFigures({ ...s, rtcpRttMs: 4, estimateKbps: 2500 }).filter((r) => r.id === "rtt" || r.id === "estimate").map((r) => r.text))
       .toEqual(["2.0 ms (ICE) · 4.0 ms (RTCP)", "2.50 Mbit/s"]);

@@ -27,7 +27,7 @@ export interface FigureRow {
 /** The receiver panel's `getStats()` rows, in order. */
 export function receiverFigures(s: InboundStats): readonly FigureRow[] {
   const rtcp = s.rtcpRttMs === null ? "" : ` · ${formatNumber(s.rtcpRttMs)} ms (RTCP)`;
-  const estimate = s.timestampMs === null ? "–" : s.estimateKbps === null ? "not reported by this browser" : formatBitrate(s.estimateKbps);
+  const estimate = s.timestampMs === null ? "–" : s.estimateKbps === null ? "not reported (yet)" : formatBitrate(s.estimateKbps);
   const rows: [string, string, string][] = [
     ["codec", "codec", s.codec ?? "–"],
     ["frames-decoded", "frames decoded", String(s.framesDecoded)],
