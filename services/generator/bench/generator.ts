@@ -152,7 +152,7 @@ export async function runGeneratorBench(options: { pacingSeconds?: number } = {}
 }
 
 /** Draw time per frame of each scene at 640×480 and 1920×1080 (`frames` draws each, after 50 to warm up), ms. */
-export function sceneDrawTimes(frames = 600): Array<{ scene: Scene; width: number; height: number; p50Ms: number; p95Ms: number }> {
+function sceneDrawTimes(frames = 600): Array<{ scene: Scene; width: number; height: number; p50Ms: number; p95Ms: number }> {
   return [[640, 480], [1920, 1080]].flatMap(([width, height]) =>
     SCENES.map((scene) => {
       const raster = createBallRaster(width!, height!, DEFAULT_SETTINGS.ballColor, DEFAULT_SETTINGS.backgroundColor, scene);
