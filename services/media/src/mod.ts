@@ -6,7 +6,7 @@
 import type { Bus, Logger, Registry } from "@ballstream/runtime";
 import type { MediaOfferAnswer } from "@ballstream/protocol";
 import { QUEUE, ProtocolError, checkOffer, parseMediaOfferRequest, subjects } from "@ballstream/protocol";
-import { defaultRegistry, serveJson } from "@ballstream/runtime";
+import { defaultRegistry, netLog, serveJson } from "@ballstream/runtime";
 import { createMediaMetrics } from "./metrics.ts";
 import { DEFAULT_MEDIA_CONFIG, type MediaConfig } from "./config.ts";
 import { resolveFfmpeg } from "./ffmpeg-path.ts";
@@ -40,6 +40,7 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
   const config: MediaConfig = { ...DEFAULT_MEDIA_CONFIG, ...overrides };
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpeg().path;
   const metrics = createMediaMetrics(registry);
+  metrics.net.inForce(config.net);
   const sessions = new Map<string, MediaSession>();
   let stopping = false;
   let opening = 0;
@@ -70,7 +71,7 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
     log,
     { queue: QUEUE.media },
   );
-  log.info({ ffmpegPath }, "media service started");
+  log.info({ ffmpegPath, ...netLog(config.net) }, "media service started");
 
   return {
     ffmpegPath,

@@ -1,0 +1,87 @@
+/**
+ * The built-in network lab (issue 15, docs/network-lab.md) end to end, in real Chromium against `bun start`:
+ * 5 % random loss each way on media's ICE sockets (the `noise` scene: many packets a frame) — NACKs come in and are answered (the page loses far fewer RTP
+ * packets than the link dropped) and the video keeps decoding; 5 % random loss each way on signaling's QUIC socket
+ * — the WebTransport session still comes up and coordinates and error reports keep flowing. Behaviour, not timing.
+ */
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import type { Browser, Page } from "playwright-core";
+import { type RunningSystem, launchChromium, startOneProcess } from "@ballstream/testing";
+import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { metricSum } from "./harness/viewer-scenario.ts";
+
+/** How long the impaired session is watched once it streams. */
+const WATCH_MS = 8000;
+
+let browser: Browser | undefined;
+let system: RunningSystem | undefined;
+
+afterEach(async () => {
+  await system?.cleanup();
+  system = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Starts the one-process system with `env`, opens the page and waits until it streams with reports coming back. */
+async function streamingPage(env: Record<string, string>, query = ""): Promise<Page> {
+  [system, browser] = await Promise.all([startOneProcess(env), browser ?? launchChromium()]);
+  const page = await browser.newPage();
+  await page.goto(`${system.url}${query}`);
+  const hook = await waitForHook(page, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 0 && h.inbound.framesDecoded > 0) || h.status === "error");
+  if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${system.server.output().slice(-3000)}`);
+  return page;
+}
+
+/** A metric summed over the endpoints; `name{labels}` picks one series. */
+const metric = (name: string) => metricSum(system!.metricsUrls, name);
+
+describe("network lab", () => {
+  test("5 % loss each way on media's ICE sockets: NACKs are answered and the video keeps decoding", async () => {
+    const page = await streamingPage({ MEDIA_NET_EGRESS: "loss=5%", MEDIA_NET_INGRESS: "loss=5%" }, "?scene=noise"); // many RTP packets a frame
+    const before = (await readHook(page))!;
+    await Bun.sleep(WATCH_MS);
+    const after = (await readHook(page))!;
+    const linkLost = await metric('ballstream_media_net_packets_total{direction="egress",outcome="lost"}');
+    const linkDelivered = await metric('ballstream_media_net_packets_total{direction="egress",outcome="delivered"}');
+    const nacks = await metric("ballstream_media_nacks_total");
+    const conditions = await metric('ballstream_media_net_conditions_info{direction="egress",conditions="loss=5%"}');
+    const decoded = after.inbound.framesDecoded - before.inbound.framesDecoded;
+    const expected = ((after.settings?.fps ?? 30) * WATCH_MS) / 1000;
+    console.log(
+      `media 5 % loss: link dropped ${linkLost} of ${linkLost + linkDelivered} packets sent; ${nacks} NACKs received; page lost ${after.inbound.packetsLost} RTP packets; ` +
+        `${decoded} frames decoded in ${WATCH_MS / 1000} s (expected ${expected.toFixed(0)}); ${after.reportsReceived - before.reportsReceived} reports`,
+    );
+    expect(conditions).toBe(1);
+    expect(linkLost).toBeGreaterThan(0);
+    expect(nacks).toBeGreaterThan(0);
+    // Answered: most of what the link dropped was retransmitted and arrived, so the page counts far fewer as lost.
+    expect(after.inbound.packetsLost).toBeLessThan(linkLost / 2);
+    expect(after.status).toBe("streaming");
+    expect(decoded).toBeGreaterThan(expected / 2);
+    expect(after.reportsReceived).toBeGreaterThan(before.reportsReceived);
+  }, 90_000);
+
+  test("5 % loss each way on signaling's QUIC socket: the WebTransport session works, coordinates and reports flow", async () => {
+    const page = await streamingPage({ SIGNALING_NET_EGRESS: "loss=5%", SIGNALING_NET_INGRESS: "loss=5%" });
+    const before = (await readHook(page))!;
+    const coordinatesBefore = await metric("ballstream_signaling_coordinates_received_total");
+    await Bun.sleep(WATCH_MS);
+    const after = (await readHook(page))!;
+    const coordinates = (await metric("ballstream_signaling_coordinates_received_total")) - coordinatesBefore;
+    const lostOut = await metric('ballstream_signaling_net_packets_total{direction="egress",outcome="lost"}');
+    const lostIn = await metric('ballstream_signaling_net_packets_total{direction="ingress",outcome="lost"}');
+    const conditions = await metric('ballstream_signaling_net_conditions_info{direction="ingress",conditions="loss=5%"}');
+    const reports = after.reportsReceived - before.reportsReceived;
+    console.log(`signaling 5 % loss: link dropped ${lostOut} out / ${lostIn} in; ${coordinates} coordinates received, ${reports} reports at the page in ${WATCH_MS / 1000} s`);
+    expect(conditions).toBe(1);
+    expect(lostOut).toBeGreaterThan(0);
+    expect(lostIn).toBeGreaterThan(0);
+    expect(after.status).toBe("streaming");
+    expect(coordinates).toBeGreaterThan(0);
+    expect(reports).toBeGreaterThan(0);
+    expect(after.lastReport?.frameMatched).toBe(true);
+  }, 90_000);
+});
