@@ -87,7 +87,9 @@ export function formatLinkConditions(c: LinkConditions): string {
 
 /** Both directions of a service's link: what it sends (egress) and what it receives (ingress); undefined = untouched. */
 export interface NetConditions {
+  /** What the service sends. */
   readonly egress?: LinkConditions;
+  /** What the service receives. */
   readonly ingress?: LinkConditions;
 }
 

@@ -9,7 +9,9 @@ import type { LinkDirection } from "./link-emulator-metrics.ts";
 
 /** The emulators of a socket's two directions; a direction without conditions has none. */
 export interface LinkPair {
+  /** What the socket sends goes through this one. */
   readonly egress?: LinkEmulator;
+  /** What the socket receives comes through this one. */
   readonly ingress?: LinkEmulator;
 }
 

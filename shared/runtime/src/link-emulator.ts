@@ -76,9 +76,11 @@ export const REAL_LINK_CLOCK: LinkClock = {
 
 /** Options of a {@link LinkEmulator} beyond its conditions. */
 export interface LinkEmulatorOptions {
+  /** Time and timers; {@link REAL_LINK_CLOCK} by default. */
   readonly clock?: LinkClock;
   /** Uniform random numbers in [0, 1); default a PRNG seeded with `conditions.seed`. */
   readonly random?: () => number;
+  /** Told about every packet's fate (metrics). */
   readonly observer?: LinkObserver;
 }
 
@@ -107,6 +109,7 @@ interface InFlight {
 
 /** One direction of an emulated link: {@link LinkEmulator.send} each packet with what delivers it. */
 export class LinkEmulator {
+  /** The conditions this link emulates (fixed for its life). */
   readonly conditions: LinkConditions;
   readonly #clock: LinkClock;
   readonly #random: () => number;
@@ -154,7 +157,10 @@ export class LinkEmulator {
     return (b.everyMs === undefined ? t : t % b.everyMs) < b.durationMs;
   }
 
-  /** Offers one packet of `bytes` to the link; `deliver` runs when (and if) it comes out the far end. */
+  /**
+   * Offers one packet of `bytes` to the link; `deliver` runs when (and if) it comes out the far end. Returns its
+   * fate if decided now (`delivered` at once, or why it was dropped), else `in_flight`.
+   */
   send(bytes: number, deliver: () => void): LinkOutcome | "in_flight" {
     if (this.#closed) return this.#drop("blackout", bytes);
     const now = this.#clock.now();
