@@ -64,6 +64,25 @@ describe("network lab", () => {
     expect(after.reportsReceived).toBeGreaterThan(before.reportsReceived);
   }, 90_000);
 
+  test("a 1 s blackout of media's ICE egress, 3 s into the session: the link drops everything for that second, then frames resume", async () => {
+    const page = await streamingPage({ MEDIA_NET_EGRESS: "blackout=1s,blackout-at=3s" });
+    let blackedOut = 0;
+    for (let i = 0; i < 100 && blackedOut === 0; i++) {
+      await Bun.sleep(100);
+      blackedOut = await metric('ballstream_media_net_packets_total{direction="egress",outcome="blackout"}');
+    }
+    await Bun.sleep(1500); // past the end of the blackout
+    const before = (await readHook(page))!;
+    await waitForHook(page, "frames after the blackout", (h) => h.inbound.framesDecoded > before.inbound.framesDecoded + 30 || h.status === "error");
+    const after = (await readHook(page))!;
+    const plis = await metric("ballstream_media_plis_total");
+    const dropped = await metric('ballstream_media_net_packets_total{direction="egress",outcome="blackout"}');
+    console.log(`media blackout 1 s: ${dropped} packets dropped by it; ${plis} PLIs; ${after.inbound.framesDecoded - before.inbound.framesDecoded} frames decoded after it`);
+    expect(blackedOut).toBeGreaterThan(0);
+    expect(after.status).toBe("streaming");
+    expect(after.inbound.framesDecoded).toBeGreaterThan(before.inbound.framesDecoded + 30);
+  }, 90_000);
+
   test("5 % loss each way on signaling's QUIC socket: the WebTransport session works, coordinates and reports flow", async () => {
     const page = await streamingPage({ SIGNALING_NET_EGRESS: "loss=5%", SIGNALING_NET_INGRESS: "loss=5%" });
     const before = (await readHook(page))!;
