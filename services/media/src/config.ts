@@ -52,7 +52,7 @@ export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
   keyframeIntervalS: DEFAULT_ENCODER_OPTIONS.keyframeIntervalS,
   videoBitrateKbps: DEFAULT_ENCODER_OPTIONS.bitrateKbps,
   videoMinBitrateKbps: 150,
-  congestionResponse: false,
+  congestionResponse: true,
   intraRefresh: DEFAULT_ENCODER_OPTIONS.intraRefresh,
   maxSessions: 16,
   net: {},

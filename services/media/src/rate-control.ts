@@ -34,20 +34,25 @@ export function vbvArgs(kbps: number, fps: number): string[] {
 }
 
 /**
- * A REMB below this share of the rate actually sent means over-use. Chromium's REMB for a sender below its target
- * sits at ~0.97× the incoming rate and climbs only a few kbit/s per second (measured: 59 → 124 kbit/s in 22 s for a
- * 140 kbit/s ball), so "below the sent rate" alone is the normal state, not congestion.
+ * A sender using less than this share of its target is app-limited: the picture needs no more. Chromium's REMB for
+ * such a sender follows the incoming rate (measured: ~0.97× a 140 kbit/s ball, climbing a few kbit/s per second),
+ * not the link, so it is no reason to lower the target (whose one-frame VBV the ball's IDRs need).
  */
-export const REMB_CONGESTED_SHARE = 0.7;
+export const APP_LIMITED_SHARE = 0.5;
 
 /**
- * The target to follow from a REMB estimate: well below what was actually sent ({@link REMB_CONGESTED_SHARE}, the
- * receiver sees over-use) the target drops to 90 % of the estimate; otherwise it climbs by
- * {@link BITRATE_INCREASE} towards the ceiling. A REMB near or above the sent rate says nothing about the link (a
- * sender below its target cannot be told more), so it never lowers the target: a ball that needs 150 kbit/s keeps
- * its full ceiling for its IDRs.
+ * Share of the REMB estimate taken as the target. Chromium's estimate for a sender at its budget stays near 1.5× the
+ * incoming rate without over-use and falls to ~0.85× it on over-use; at 0.95 the target rises past the dead band in
+ * the first case (x264 delivers ~0.9 of the target: 0.95 × 1.5 × 0.9 = 1.28) and falls below the link in the second.
+ */
+export const REMB_SHARE = 0.95;
+
+/**
+ * The target to follow from a REMB estimate. An app-limited sender (sent < {@link APP_LIMITED_SHARE} × target)
+ * climbs by {@link BITRATE_INCREASE} back to the ceiling; one that uses its budget follows the estimate
+ * ({@link REMB_SHARE} of it): down on over-use, up as the receiver's estimate grows. Always within the limits.
  */
 export function targetFromRemb(currentKbps: number, rembKbps: number, sentKbps: number, limits: BitrateLimits): number {
-  const wanted = rembKbps < sentKbps * REMB_CONGESTED_SHARE ? rembKbps * 0.9 : currentKbps * BITRATE_INCREASE;
+  const wanted = sentKbps < currentKbps * APP_LIMITED_SHARE ? currentKbps * BITRATE_INCREASE : rembKbps * REMB_SHARE;
   return Math.round(Math.min(limits.maxKbps, Math.max(limits.minKbps, wanted)));
 }

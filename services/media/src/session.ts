@@ -69,9 +69,9 @@ export class MediaSession {
   readonly #packetizer: H264Packetizer;
   readonly #encoder: SessionEncoder;
   readonly #pacer: Pacer<EncodedFrame, RtpPacket>;
-  /** Payload bytes sent since `#sentSinceMs`, and the rate over the last such window (for REMB). */
+  /** Payload bytes sent since `#sentSinceMs` (from the first packet), and the rate over the last such window (for REMB). */
   #sentBytes = 0;
-  #sentSinceMs = nowMs();
+  #sentSinceMs: number | undefined;
   #sentKbps = 0;
   readonly #subscriptions: BusSubscription[] = [];
   #lastHeartbeatMs = nowMs();
@@ -99,6 +99,7 @@ export class MediaSession {
       packetize: (frame) => this.#packetize(frame),
       bytes: (packet) => packet.payload.length,
       send: (packet) => {
+        this.#sentSinceMs ??= nowMs();
         this.#sentBytes += packet.payload.length;
         this.#track.writeRtp(packet);
       },
@@ -205,7 +206,7 @@ export class MediaSession {
   #onRemb(rembKbps: number): void {
     const { congestionResponse, videoBitrateKbps: maxKbps, videoMinBitrateKbps: minKbps } = this.#ctx.config;
     const now = nowMs();
-    if (now - this.#sentSinceMs >= 1000) {
+    if (this.#sentSinceMs !== undefined && now - this.#sentSinceMs >= 1000) {
       this.#sentKbps = (this.#sentBytes * 8) / (now - this.#sentSinceMs);
       this.#sentBytes = 0;
       this.#sentSinceMs = now;

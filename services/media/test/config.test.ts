@@ -24,7 +24,7 @@ describe("mediaConfigFromEnv", () => {
       MAX_SESSIONS: "3",
       VIDEO_BITRATE_KBPS: "800",
       VIDEO_MIN_BITRATE_KBPS: "200",
-      CONGESTION_RESPONSE: "1",
+      CONGESTION_RESPONSE: "0",
       INTRA_REFRESH: "1",
     });
     expect(c.icePortRange).toEqual([40000, 40100]);
@@ -35,8 +35,8 @@ describe("mediaConfigFromEnv", () => {
     expect(c.ffmpegPath).toBe("/opt/ffmpeg");
     expect(c.heartbeatTimeoutMs).toBe(9000);
     expect(c.maxSessions).toBe(3);
-    expect(c).toMatchObject({ videoBitrateKbps: 800, videoMinBitrateKbps: 200, congestionResponse: true, intraRefresh: true });
-    expect(DEFAULT_MEDIA_CONFIG).toMatchObject({ videoBitrateKbps: 2000, videoMinBitrateKbps: 150, congestionResponse: false, intraRefresh: false });
+    expect(c).toMatchObject({ videoBitrateKbps: 800, videoMinBitrateKbps: 200, congestionResponse: false, intraRefresh: true });
+    expect(DEFAULT_MEDIA_CONFIG).toMatchObject({ videoBitrateKbps: 2000, videoMinBitrateKbps: 150, congestionResponse: true, intraRefresh: false });
   });
 
   test("bad values name their variable", () => {

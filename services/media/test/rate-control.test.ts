@@ -23,15 +23,16 @@ describe("vbvArgs", () => {
 
 describe("targetFromRemb", () => {
   const limits = { maxKbps: 2000, minKbps: 150 };
-  test("an estimate below the sent rate (well below: over-use) takes the target to 90 % of it, not below the floor", () => {
-    expect(targetFromRemb(2000, 800, 1500, limits)).toBe(720);
-    expect(targetFromRemb(2000, 136, 141, limits)).toBe(2000); // Chromium's REMB for an app-limited ball: not over-use
+  test("a sender using its budget follows the estimate (95 % of it), down and up, within the limits", () => {
+    expect(targetFromRemb(2000, 878, 1574, limits)).toBe(834);
+    expect(targetFromRemb(790, 1011, 682, limits)).toBe(960);
     expect(targetFromRemb(2000, 100, 1500, limits)).toBe(150);
+    expect(targetFromRemb(2000, 5000, 1900, limits)).toBe(2000);
   });
 
-  test("an estimate above the sent rate raises the target stepwise up to the ceiling, never lowers it", () => {
-    expect(targetFromRemb(720, 900, 700, limits)).toBe(720 * BITRATE_INCREASE);
-    expect(targetFromRemb(1800, 1900, 1700, limits)).toBe(2000);
-    expect(targetFromRemb(2000, 250, 160, limits)).toBe(2000); // a ball at 160 kbit/s keeps its ceiling
+  test("an app-limited sender (under half its target) climbs back stepwise to the ceiling, whatever REMB says", () => {
+    expect(targetFromRemb(2000, 136, 141, limits)).toBe(2000); // Chromium's REMB for a ball: its own rate
+    expect(targetFromRemb(800, 300, 200, limits)).toBe(800 * BITRATE_INCREASE);
+    expect(targetFromRemb(1800, 300, 200, limits)).toBe(2000);
   });
 });
