@@ -141,7 +141,7 @@ export class MediaSession {
     transceiver.sender.onGenericNack.subscribe(() => this.#ctx.metrics.nacks.inc());
     transceiver.sender.onRtcp.subscribe((packet) => {
       if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
-      const feedback = packet.feedback; // PLI (handled above), REMB, or else FIR
+      const feedback = packet.feedback; // PLI (handled above), REMB, or else FIR (only one whose media SSRC werift can route)
       if (feedback instanceof ReceiverEstimatedMaxBitrate) this.#onRemb(Number(feedback.bitrate) / 1000);
       else if (!(feedback instanceof PictureLossIndication)) this.#encoder.requestKeyframe();
     });
