@@ -140,10 +140,13 @@ export class MediaSession {
     });
     transceiver.sender.onGenericNack.subscribe(() => this.#ctx.metrics.nacks.inc());
     transceiver.sender.onRtcp.subscribe((packet) => {
-      if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
-      const feedback = packet.feedback; // PLI (handled above), REMB, or else FIR (only one whose media SSRC werift can route)
-      if (feedback instanceof ReceiverEstimatedMaxBitrate) this.#onRemb(Number(feedback.bitrate) / 1000);
-      else if (!(feedback instanceof PictureLossIndication)) this.#encoder.requestKeyframe();
+      if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof ReceiverEstimatedMaxBitrate) this.#onRemb(Number(packet.feedback.bitrate) / 1000);
+    });
+    // werift routes a PSFB to a sender by its sender or media SSRC; an RFC 5104 FIR carries 0 there and names the
+    // stream in its FCI entries, so FIRs are taken from the transport's RTCP before routing.
+    transceiver.sender.dtlsTransport.onRtcp.subscribe((packet) => {
+      if (!(packet instanceof RtcpPayloadSpecificFeedback) || packet.feedback instanceof ReceiverEstimatedMaxBitrate || packet.feedback instanceof PictureLossIndication) return;
+      if (packet.feedback.fir.some((entry) => entry.ssrc === transceiver.sender.ssrc)) this.#encoder.requestKeyframe();
     });
     await this.#pc.setLocalDescription(await this.#pc.createAnswer());
     await this.#gathered();

@@ -87,6 +87,7 @@ describe("a werift viewer", () => {
   const packets: RtpPacket[] = [];
   const truthRtp = new Set<number>();
   let heartbeat: ReturnType<typeof setInterval>;
+  const restarts = () => registry.metrics().then((t) => Number(/ballstream_media_encoder_restarts_total (\d+)/.exec(t)![1]));
 
   afterAll(async () => {
     clearInterval(heartbeat);
@@ -127,6 +128,21 @@ describe("a werift viewer", () => {
     expect(text).toMatch(/ballstream_media_encoder_restarts_total [1-9]/); // the keyframe came from a fresh x264
   }, 30_000);
 
+  test("an RFC 5104 FIR (media SSRC 0, the stream in its FCI) brings a keyframe", async () => {
+    await Bun.sleep(300); // past the keyframe gap
+    const before = await restarts();
+    const from = packets.length;
+    const fci = Buffer.alloc(16);
+    fci.writeUInt32BE(1, 0); // sender SSRC; media SSRC 0
+    fci.writeUInt32BE(packets[0]!.header.ssrc, 8);
+    fci[12] = 1; // FIR sequence number
+    const fir = { count: 4, length: 4, serialize: () => fci }; // werift exports no FullIntraRequest to build one with
+    await viewer.getTransceivers()[0]!.receiver.dtlsTransport.sendRtcp([new RtcpPayloadSpecificFeedback({ feedback: fir as never })]);
+    for (let i = 0; i < 100 && !packets.slice(from).some((p) => startsKeyframe(p.payload)); i++) await Bun.sleep(20);
+    expect(packets.slice(from).some((p) => startsKeyframe(p.payload))).toBe(true);
+    expect(await restarts()).toBeGreaterThan(before); // from a fresh x264, not the periodic GOP
+  }, 30_000);
+
   test("a packet the viewer lost and NACKs comes again, byte for byte, from werift's history of our packets", async () => {
     // The viewer "loses" the first packet of a keyframe (an FU-A start or the STAP-A): it keeps no copy and NACKs it.
     const lost = packets.findLast((p) => startsKeyframe(p.payload))!;
@@ -145,7 +161,6 @@ describe("a werift viewer", () => {
   test("a REMB below what a sender using its budget sends lowers the target: a fresh x264 at once, with a keyframe", async () => {
     await Bun.sleep(300); // past the keyframe gap
     const ssrc = packets[0]!.header.ssrc;
-    const restarts = () => registry.metrics().then((t) => Number(/ballstream_media_encoder_restarts_total (\d+)/.exec(t)![1]));
     const before = await restarts();
     const from = packets.length;
     const remb = new ReceiverEstimatedMaxBitrate({ senderSsrc: 1, mediaSsrc: 0, ssrcNum: 1, ssrcFeedbacks: [ssrc], brExp: 0, brMantissa: 50_000 });
