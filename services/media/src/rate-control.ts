@@ -1,7 +1,7 @@
 /**
- * The encoder's bitrate target and how it moves. x264 gets `-maxrate <target> -bufsize <target / fps>`: a VBV of
- * one frame, so no frame (an IDR included) is much larger than a frame's share of the target and a bottleneck at the
- * target never queues more than about a frame. The CRF by fps stays the quality goal below the cap. A change means
+ * The encoder's bitrate target and how it moves. x264 gets `-maxrate <target> -bufsize <target / min(fps, 30)>`:
+ * a VBV of one frame up to 30 fps (33 ms of the target above), so no frame, an IDR included, is much larger than
+ * that share of the target and a bottleneck at the target never queues more than about a frame (or 33 ms). The CRF by fps stays the quality goal below the cap. A change means
  * a fresh x264 (ffmpeg cannot change the rate of a running encoder, see docs/decisions.md): a decrease is applied at
  * once (the link is congested), an increase waits for the next periodic keyframe, where the fresh encoder's IDR
  * replaces the one the GOP would have sent anyway, and changes within the dead band are ignored (hysteresis).
@@ -28,9 +28,16 @@ export function bitrateChange(currentKbps: number, wantedKbps: number, deadBand 
   return null;
 }
 
-/** x264's VBV for `kbps` at `fps`: maxrate = the target, bufsize = one frame's share of it. */
+/**
+ * Frame rate above which the VBV stops shrinking: at 1920×1080 and 120 fps a one-frame VBV of the 2000 kbit/s default
+ * (2.1 kB) starved the 7 kB IDRs so far that the decoded pictures lost the ball (error p50 682 px); 33 ms (8.3 kB)
+ * keeps p50 0.027 px (docs/media.md).
+ */
+export const VBV_MIN_FPS = 30;
+
+/** x264's VBV for `kbps` at `fps`: maxrate = the target, bufsize = one frame's share of it at ≤ {@link VBV_MIN_FPS}. */
 export function vbvArgs(kbps: number, fps: number): string[] {
-  return ["-maxrate", `${kbps}k`, "-bufsize", `${Math.max(1, Math.round(kbps / fps))}k`];
+  return ["-maxrate", `${kbps}k`, "-bufsize", `${Math.max(1, Math.round(kbps / Math.min(fps, VBV_MIN_FPS)))}k`];
 }
 
 /**

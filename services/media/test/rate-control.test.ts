@@ -14,10 +14,11 @@ describe("bitrateChange", () => {
 });
 
 describe("vbvArgs", () => {
-  test("maxrate is the target, bufsize one frame of it", () => {
+  test("maxrate is the target, bufsize one frame of it up to 30 fps, 33 ms of it above", () => {
     expect(vbvArgs(2000, 30)).toEqual(["-maxrate", "2000k", "-bufsize", "67k"]);
-    expect(vbvArgs(600, 120)).toEqual(["-maxrate", "600k", "-bufsize", "5k"]);
-    expect(vbvArgs(50, 120)[3]).toBe("1k");
+    expect(vbvArgs(600, 10)).toEqual(["-maxrate", "600k", "-bufsize", "60k"]);
+    expect(vbvArgs(600, 120)).toEqual(["-maxrate", "600k", "-bufsize", "20k"]);
+    expect(vbvArgs(10, 30)[3]).toBe("1k");
   });
 });
 
