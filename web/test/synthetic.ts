@@ -1,4 +1,5 @@
 /** Test helpers: synthetic frames with an exactly anti-aliased disc (coverage by 16×16 supersampling). */
+import { seededRandom } from "@ballstream/testing";
 
 /** Fraction of pixel (px, py) covered by the disc at (cx, cy) with radius r (pixel centres at +0.5). */
 export function coverage(px: number, py: number, cx: number, cy: number, r: number): number {
@@ -20,17 +21,10 @@ export function coverage(px: number, py: number, cx: number, cy: number, r: numb
   return inside / (n * n);
 }
 
-/** Deterministic noise in [-amplitude, amplitude] (mulberry32). */
+/** Deterministic noise in [-amplitude, amplitude] (the shared seeded generator). */
 export function noiseSource(seed: number, amplitude: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.round((2 * u - 1) * amplitude);
-  };
+  const random = seededRandom(seed);
+  return () => Math.round((2 * random() - 1) * amplitude);
 }
 
 /** Options of {@link lumaFrame}. */
