@@ -2,19 +2,23 @@
  * `bun run bench`: the root benchmark. Runs the package benchmarks, then starts ballstream in each mode (one
  * process, then three processes over nats-server) and measures real headless Chromium sessions at 30 and 60 fps
  * (glass-to-glass latency, errors, delivery, CPU per process from /proc, latency stages), a receiver-hint variant,
- * and capacity at 30 fps over NATS with light receivers. Writes docs/benchmarks.md with SVG plots and prints
- * `BENCH {json}` last. `--quick` shortens every window (a smoke run, not for the docs: use `--out` elsewhere).
- * Bounded: about 8 minutes on 2 cores.
+ * capacity at 30 fps over NATS with light receivers, and the network matrix (one process behind the link emulator,
+ * scripts/bench/network.ts). Writes docs/benchmarks.md with SVG plots and prints
+ * `BENCH {json}` last. `--quick` shortens every window (a smoke run, not for the docs: use `--out` elsewhere);
+ * `--no-sub` skips the package benchmarks, `--no-net` the network matrix.
+ * Bounded: about 10 minutes on 2 cores.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { type CapacityResult, type RunResult, type SubBenchmark, type BenchResults, type Mode } from "./bench/results.ts";
+import { type CapacityResult, type NetRow, type RunResult, type SubBenchmark, type BenchResults, type Mode } from "./bench/results.ts";
 import { measureCapacity } from "./bench/capacity.ts";
 import { machineInfo } from "./bench/machine.ts";
 import { clockTicksPerSecond } from "@ballstream/testing";
 import { benchJson, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport } from "./bench/report.ts";
 import { measureRun } from "./bench/scenario.ts";
+import { BLACKOUT_MS, NET_CONDITIONS, halfCapKbit, recoveryMs } from "./bench/network.ts";
+import type { ProbeWindow } from "./bench/browser-probe.ts";
 import { runSubBenchmarks } from "./bench/sub-benchmarks.ts";
 import { startBenchSystem, startBrowser } from "./bench/system.ts";
 
@@ -26,8 +30,8 @@ const outFile = join(ROOT, outArg ?? "docs/benchmarks.md");
 const skipSubs = args.includes("--no-sub");
 
 const T = quick
-  ? { warmupMs: 1500, windowMs: 4000, capSettleMs: 1500, capWindowMs: 4000, capBudgetMs: 60_000, subTimeoutMs: 60_000, subBudgetMs: 90_000 }
-  : { warmupMs: 3000, windowMs: 15_000, capSettleMs: 2500, capWindowMs: 8000, capBudgetMs: 200_000, subTimeoutMs: 90_000, subBudgetMs: 150_000 };
+  ? { warmupMs: 1500, windowMs: 4000, netWindowMs: 4000, capSettleMs: 1500, capWindowMs: 4000, capBudgetMs: 60_000, subTimeoutMs: 60_000, subBudgetMs: 90_000 }
+  : { warmupMs: 3000, windowMs: 15_000, netWindowMs: 12_000, capSettleMs: 2500, capWindowMs: 8000, capBudgetMs: 200_000, subTimeoutMs: 90_000, subBudgetMs: 150_000 };
 const CAPACITY_STEPS = [1, 4, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40];
 
 const started = Date.now();
@@ -39,6 +43,7 @@ function summaryLine(r: RunResult): string {
   return (
     `${r.mode} ${r.fps} fps${r.variant ? ` [${r.variant}]` : ""}: g2g p50 ${f(r.g2g.p50)} p95 ${f(r.g2g.p95)} ms (n=${r.g2g.n}), rt error p50 ${f(r.rtError.p50)} px, ` +
     `frame error p50 ${r.frameError.p50.toFixed(3)} px, delivered ${r.framesDecoded}/${r.framesGenerated}, ${f(r.receiveFps)} fps, ` +
+    `freezes ${f(r.freezesPerMin)}/min, sender ${f(r.senderKbps)} kbit/s, ` +
     `CPU ${r.cpu.map((c) => `${c.name} ${f(c.selfPct + c.childrenPct)}`).join(", ")}`
   );
 }
@@ -99,6 +104,44 @@ for (const mode of ["one-process", "nats"] as Mode[]) {
   }
 }
 
+const network: NetRow[] = [];
+if (!args.includes("--no-net")) {
+  log("network matrix (one process behind the link emulator)");
+  let chromium: Awaited<ReturnType<typeof startBrowser>> | undefined;
+  try {
+    chromium = await startBrowser();
+    for (const c of NET_CONDITIONS) {
+      const env = c.env(halfCapKbit(network.find((r) => r.id === "noise")?.run.senderKbps ?? Number.NaN));
+      let system: Awaited<ReturnType<typeof startBenchSystem>> | undefined;
+      try {
+        system = await startBenchSystem("one-process", env);
+        const ctx = { browser: chromium.browser, url: system.url, mode: "one-process" as const, trees: [...system.trees, ["chromium", chromium.pid] as const], metricsUrls: system.metricsUrls, ticksPerSecond, generateMs };
+        let window: ProbeWindow | undefined;
+        const run = await measureRun(ctx, 30, {
+          warmupMs: c.warmupMs ?? T.warmupMs,
+          windowMs: c.windowMs ?? T.netWindowMs,
+          variant: c.label,
+          scene: c.scene,
+          streamingOnly: c.streamingOnly,
+          onWindow: (w) => void (window = w),
+        });
+        const recoverMs = c.id === "blackout1s" && window ? recoveryMs(window.timings, BLACKOUT_MS) : Number.NaN;
+        network.push({ id: c.id, label: c.label, env, run, recoverMs });
+        log(`${summaryLine(run)}${Number.isFinite(recoverMs) ? `, recovery ${recoverMs.toFixed(0)} ms` : ""}`);
+      } catch (err) {
+        notes.push(`network row "${c.label}" failed: ${(err as Error).message.split("\n")[0]}`);
+        log(`network row failed: ${(err as Error).message}`);
+      } finally {
+        await system?.running.cleanup().catch(() => undefined);
+      }
+    }
+  } catch (err) {
+    notes.push(`network matrix: the browser did not start: ${(err as Error).message.split("\n")[0]}`);
+  } finally {
+    await chromium?.browser.close().catch(() => undefined);
+  }
+}
+
 const results: BenchResults = {
   startedAt: new Date(started).toISOString(),
   durationS: (Date.now() - started) / 1000,
@@ -106,6 +149,7 @@ const results: BenchResults = {
   loadAverageEnd: loadavg()[0] ?? Number.NaN,
   runs,
   capacity,
+  network,
   subBenchmarks,
   notes,
 };

@@ -26,12 +26,15 @@ export interface InboundTotals {
   readonly jitterBufferDelay: number;
   readonly jitterBufferEmittedCount: number;
   readonly totalDecodeTime: number;
+  readonly freezeCount: number;
+  /** The sender's own count, from its RTCP sender reports (`remote-outbound-rtp` bytesSent). */
+  readonly bytesSent: number;
 }
 
 /** What one window of a probe measured. */
 export interface ProbeWindow {
   readonly seconds: number;
-  /** Frames the generator drew for the session in the window (span of the reported frame ids). */
+  /** Frames the generator drew for the session in the window (span of the reported frame ids; window × fps without reports). */
   readonly framesGenerated: number;
   readonly framesDecoded: number;
   readonly framesDropped: number;
@@ -43,6 +46,10 @@ export interface ProbeWindow {
   readonly timings: FrameTiming[];
   readonly jitterBufferMs: number;
   readonly decodeMs: number;
+  /** getStats freezeCount over the window. */
+  readonly freezes: number;
+  /** Sender bitrate over the window (kbit/s), from its RTCP sender reports. */
+  readonly senderKbps: number;
   /** Window start, epoch ms (page clock = this machine's clock). */
   readonly startMs: number;
 }
@@ -85,16 +92,31 @@ export interface Probe {
   close(): Promise<void>;
 }
 
-/** Opens `url` with `?fps=` in a fresh context, waits until errors come back, starts the rVFC recorder. */
-export async function openProbe(browser: Browser, url: string, fps: number, hints: ReceiverHints | null = null): Promise<Probe> {
+/** How a probe opens: receiver hints, the scene, and whether to wait for error reports (a link that decodes nothing has none). */
+export interface ProbeOptions {
+  readonly hints?: ReceiverHints;
+  readonly scene?: string;
+  /** Wait only until the session streams, not until reports come back. */
+  readonly streamingOnly?: boolean;
+}
+
+/** Opens `url` with `?fps=` (and `&scene=`) in a fresh context, waits until errors come back (or it streams), starts the rVFC recorder. */
+export async function openProbe(browser: Browser, url: string, fps: number, opts: ProbeOptions = {}): Promise<Probe> {
+  const hints = opts.hints ?? null;
+  const scene = opts.scene ?? null;
   const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const console: string[] = [];
   page.on("console", (m) => void console.push(`${m.type()}: ${m.text()}`));
   await page.addInitScript(instrument);
   if (hints) await page.addInitScript((h) => void ((globalThis as unknown as BenchGlobal).__bench.hints = h), hints);
-  await page.goto(`${url}?fps=${fps}`);
-  const hook = await waitForHook(page, "streaming with reports", (h) => (h.status === "streaming" && h.reportsReceived > 0) || h.status === "error" || h.status === "closed", 30_000);
+  await page.goto(`${url}?fps=${fps}${scene ? `&scene=${scene}` : ""}`);
+  const hook = await waitForHook(
+    page,
+    opts.streamingOnly ? "streaming" : "streaming with reports",
+    (h) => (h.status === "streaming" && (opts.streamingOnly || h.reportsReceived > 0)) || h.status === "error" || h.status === "closed",
+    30_000,
+  );
   if (hook.status !== "streaming") {
     await context.close();
     throw new Error(`probe page failed: ${hook.status} ${hook.error}\n${console.slice(-20).join("\n")}`);
@@ -118,7 +140,7 @@ export async function openProbe(browser: Browser, url: string, fps: number, hint
   });
   return {
     page,
-    measure: (ms) => measureWindow(page, ms),
+    measure: (ms) => measureWindow(page, ms, fps),
     close: async () => {
       await page.evaluate(() => (globalThis as unknown as BenchGlobal).ballstream?.stop()).catch(() => undefined);
       await context.close();
@@ -130,20 +152,22 @@ function readTotals(page: Page): Promise<InboundTotals | null> {
   return page.evaluate(async () => {
     for (const pc of (globalThis as unknown as BenchGlobal).__bench.pcs) {
       if (pc.connectionState === "closed") continue;
-      for (const s of (await pc.getStats()).values()) {
-        if (s.type === "inbound-rtp" && s.kind === "video") {
-          const n = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : 0);
-          return {
-            framesDecoded: n("framesDecoded"),
-            framesReceived: n("framesReceived"),
-            framesDropped: n("framesDropped"),
-            packetsLost: n("packetsLost"),
-            jitterBufferDelay: n("jitterBufferDelay"),
-            jitterBufferEmittedCount: n("jitterBufferEmittedCount"),
-            totalDecodeTime: n("totalDecodeTime"),
-          };
-        }
-      }
+      const stats = [...(await pc.getStats()).values()];
+      const s = stats.find((x) => x.type === "inbound-rtp" && x.kind === "video");
+      if (!s) continue;
+      const sent = stats.find((x) => x.type === "remote-outbound-rtp" && x.kind === "video");
+      const n = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : 0);
+      return {
+        framesDecoded: n("framesDecoded"),
+        framesReceived: n("framesReceived"),
+        framesDropped: n("framesDropped"),
+        packetsLost: n("packetsLost"),
+        jitterBufferDelay: n("jitterBufferDelay"),
+        jitterBufferEmittedCount: n("jitterBufferEmittedCount"),
+        totalDecodeTime: n("totalDecodeTime"),
+        freezeCount: n("freezeCount"),
+        bytesSent: typeof sent?.bytesSent === "number" ? (sent.bytesSent as number) : Number.NaN,
+      };
     }
     return null;
   });
@@ -151,7 +175,7 @@ function readTotals(page: Page): Promise<InboundTotals | null> {
 
 const pageNow = (page: Page) => page.evaluate(() => performance.timeOrigin + performance.now());
 
-async function measureWindow(page: Page, ms: number): Promise<ProbeWindow> {
+async function measureWindow(page: Page, ms: number, fps: number): Promise<ProbeWindow> {
   const before = await readTotals(page);
   const startMs = await pageNow(page);
   await page.evaluate(() => {
@@ -187,7 +211,7 @@ async function measureWindow(page: Page, ms: number): Promise<ProbeWindow> {
   });
   return {
     seconds: (endMs - startMs) / 1000,
-    framesGenerated: ids.length > 0 ? Math.max(...ids) - Math.min(...ids) + 1 : 0,
+    framesGenerated: ids.length > 0 ? Math.max(...ids) - Math.min(...ids) + 1 : Math.round(((endMs - startMs) / 1000) * fps),
     framesDecoded: d("framesDecoded"),
     framesDropped: d("framesDropped"),
     packetsLost: d("packetsLost"),
@@ -196,6 +220,8 @@ async function measureWindow(page: Page, ms: number): Promise<ProbeWindow> {
     timings,
     jitterBufferMs: (1000 * d("jitterBufferDelay")) / d("jitterBufferEmittedCount"),
     decodeMs: (1000 * d("totalDecodeTime")) / d("framesDecoded"),
+    freezes: d("freezeCount"),
+    senderKbps: (8 * d("bytesSent")) / (endMs - startMs),
     startMs,
   };
 }

@@ -27,6 +27,10 @@ export interface RunResult {
   /** Decoded ÷ generated, %. */
   readonly deliveredPct: number;
   readonly receiveFps: number;
+  /** getStats freezeCount per minute of the window. */
+  readonly freezesPerMin: number;
+  /** Sender bitrate (kbit/s) from its RTCP sender reports. */
+  readonly senderKbps: number;
   readonly cpu: readonly TreeCpu[];
   readonly stages: readonly Stage[];
   /** [seconds since window start, glass-to-glass ms] of every presented frame. */
@@ -63,6 +67,18 @@ export interface CapacityResult {
   readonly stopReason: string;
 }
 
+/** One row of the network matrix: a one-process run behind the link emulator. */
+export interface NetRow {
+  /** Stable id of the condition (see NET_CONDITIONS in network.ts). */
+  readonly id: string;
+  readonly label: string;
+  /** The environment the system ran with (link conditions, CONGESTION_RESPONSE). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly run: RunResult;
+  /** Blackout rows: link back → next new frame presented (ms); NaN elsewhere. */
+  readonly recoverMs: number;
+}
+
 /** The printed figures of one package benchmark. */
 export interface SubBenchmark {
   readonly name: string;
@@ -82,6 +98,8 @@ export interface BenchResults {
   readonly loadAverageEnd: number;
   readonly runs: readonly RunResult[];
   readonly capacity: CapacityResult | null;
+  /** The network matrix (empty when not measured). */
+  readonly network: readonly NetRow[];
   readonly subBenchmarks: readonly SubBenchmark[];
   /** Problems met along the way (a failed step is reported, not hidden). */
   readonly notes: readonly string[];

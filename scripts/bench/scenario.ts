@@ -1,6 +1,6 @@
 /** One measured run: a Chromium probe session at one fps, with CPU from /proc and the services' /metrics. */
 import type { Browser } from "playwright-core";
-import { type ProbeWindow, type ReceiverHints, openProbe } from "./browser-probe.ts";
+import { type ProbeOptions, type ProbeWindow, openProbe } from "./browser-probe.ts";
 import { type PromSample, histogramDelta, histogramMean, histogramOf, parsePrometheusText } from "./prom.ts";
 import { CpuWindow, type TreeCpu, summarize } from "@ballstream/testing";
 import type { Mode, RunResult } from "./results.ts";
@@ -55,15 +55,21 @@ export function runResult(ctx: Pick<RunContext, "mode" | "generateMs">, fps: num
     packetsLost: w.packetsLost,
     deliveredPct: w.framesGenerated > 0 ? Math.min(100, (100 * w.framesDecoded) / w.framesGenerated) : Number.NaN,
     receiveFps: w.framesDecoded / w.seconds,
+    freezesPerMin: (60 * w.freezes) / w.seconds,
+    senderKbps: w.senderKbps,
     cpu,
     stages: decomposeLatency(w.timings, { generateMs: ctx.generateMs, encodeMs, jitterBufferMs: w.jitterBufferMs, decodeMs: w.decodeMs }),
     series: w.timings.filter((t) => t.presentedMs !== null).map((t) => [(t.presentedMs! - w.startMs) / 1000, t.presentedMs! - t.captureMs] as const),
   };
 }
 
-/** Opens a probe at `fps`, lets it settle for `warmupMs`, measures `windowMs`, closes it. */
-export async function measureRun(ctx: RunContext, fps: number, opts: { warmupMs: number; windowMs: number; variant?: string; hints?: ReceiverHints }): Promise<RunResult> {
-  const probe = await openProbe(ctx.browser, ctx.url, fps, opts.hints ?? null);
+/** Opens a probe at `fps` (with `opts`' probe options), lets it settle for `warmupMs`, measures `windowMs`, closes it; `onWindow` also gets the raw window. */
+export async function measureRun(
+  ctx: RunContext,
+  fps: number,
+  opts: ProbeOptions & { warmupMs: number; windowMs: number; variant?: string; onWindow?: (w: ProbeWindow) => void },
+): Promise<RunResult> {
+  const probe = await openProbe(ctx.browser, ctx.url, fps, opts);
   try {
     await Bun.sleep(opts.warmupMs);
     const cpu = new CpuWindow(ctx.trees, ctx.ticksPerSecond);
@@ -72,6 +78,7 @@ export async function measureRun(ctx: RunContext, fps: number, opts: { warmupMs:
     const w = await probe.measure(opts.windowMs);
     const used = cpu.stop();
     const after = await scrapeMetrics(ctx.metricsUrls);
+    opts.onWindow?.(w);
     return runResult(ctx, fps, opts.variant ?? "", w, used, encodeMsBetween(before, after));
   } finally {
     await probe.close();

@@ -42,10 +42,10 @@ async function waitFor<T>(what: string, get: () => T | null, timeoutMs = 15_000)
 /** Session cap of the services under test: above the largest capacity step, so the services' defaults don't end the search. */
 export const MAX_BENCH_SESSIONS = 64;
 
-/** Starts ballstream in `mode` on free ports of 127.0.0.1. */
-export async function startBenchSystem(mode: Mode): Promise<BenchSystem> {
+/** Starts ballstream in `mode` on free ports of 127.0.0.1, one-process mode with `env` added (the network matrix's link conditions). */
+export async function startBenchSystem(mode: Mode, env: Record<string, string> = {}): Promise<BenchSystem> {
   if (mode === "one-process") {
-    const running = await startOneProcess();
+    const running = await startOneProcess(env);
     return { mode, url: running.url, trees: [["ballstream", running.server.pid]], metricsUrls: running.metricsUrls, natsUrl: null, running };
   }
   const running = await startOverNats({ MAX_SESSIONS: String(MAX_BENCH_SESSIONS) });

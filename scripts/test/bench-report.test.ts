@@ -1,20 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import type { BenchResults, CapacityResult, RunResult } from "../bench/results.ts";
+import type { BenchResults, CapacityResult } from "../bench/results.ts";
 import { TARGETS, baselineRun, benchJson, cpuPerSession, marginalCpuPerSession, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport, serverCpuPct, targetLines } from "../bench/report.ts";
 import { summarize } from "@ballstream/testing";
-import { decomposeLatency } from "../bench/stages.ts";
-
-const stages = decomposeLatency([{ captureMs: 0, receiveMs: 5, presentedMs: 30, decodedMs: 29, detectMs: 0.5, arrivalMs: 32 }], { generateMs: 1, encodeMs: 3, jitterBufferMs: 15, decodeMs: 2 });
-
-function run(mode: RunResult["mode"], fps: number, g2g: number[], variant = ""): RunResult {
-  return {
-    mode, fps, variant, seconds: 15,
-    g2g: summarize(g2g), latency: summarize(g2g.map((v) => v + 2)), rtError: summarize([9, 10]), frameError: summarize([0.2, 0.4]),
-    framesGenerated: 450, framesDecoded: 449, framesPresented: 440, framesDropped: 0, packetsLost: 0, deliveredPct: 99.8, receiveFps: 29.9,
-    cpu: [{ name: "ballstream", selfPct: 10, childrenPct: 4 }, { name: "chromium", selfPct: 30, childrenPct: 20 }],
-    stages, series: [[0, 20], [0.03, 21]],
-  };
-}
+import { run } from "./bench-fixtures.ts";
 
 const capacity: CapacityResult = {
   fps: 30, mode: "nats", receivers: "light receivers", baselineP95Ms: 30, sessionsMax: 4,
@@ -30,7 +18,7 @@ const results: BenchResults = {
   startedAt: "2026-01-01T00:00:00.000Z", durationS: 400, loadAverageEnd: 2,
   machine: { nproc: 2, cpuModel: "AMD EPYC", memoryGiB: 23.5, freeMemoryGiB: 20, loadAverage1m: 1.5, kernel: "Linux 6", versions: { bun: "1.4.5" } },
   runs: [run("one-process", 30, [20, 22]), run("one-process", 60, [45, 50]), run("one-process", 30, [18, 19], "hints"), run("nats", 30, [21, 23])],
-  capacity, subBenchmarks: [{ name: "web: detect", command: "bun bench/detect.ts", lines: ["centroid 0.5 ms"], figures: {}, error: null }], notes: ["a note"],
+  capacity, network: [], subBenchmarks: [{ name: "web: detect", command: "bun bench/detect.ts", lines: ["centroid 0.5 ms"], figures: {}, error: null }], notes: ["a note"],
 };
 
 describe("figures", () => {
