@@ -127,7 +127,7 @@ if (!args.includes("--no-net")) {
         });
         const recoverMs = c.id === "blackout1s" && window ? recoveryMs(window.timings, BLACKOUT_MS) : Number.NaN;
         network.push({ id: c.id, label: c.label, env, run, recoverMs });
-        log(`${summaryLine(run)}${Number.isFinite(recoverMs) ? `, recovery ${recoverMs.toFixed(0)} ms` : ""}`);
+        log(`${summaryLine(run)}${Number.isFinite(recoverMs) ? `, recovery ${recoverMs.toFixed(0)} ms` : ""}${run.ended ? `, session ended: ${run.ended}` : ""}`);
       } catch (err) {
         notes.push(`network row "${c.label}" failed: ${(err as Error).message.split("\n")[0]}`);
         log(`network row failed: ${(err as Error).message}`);

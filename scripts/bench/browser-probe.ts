@@ -50,6 +50,8 @@ export interface ProbeWindow {
   readonly freezes: number;
   /** Sender bitrate over the window (kbit/s), from its RTCP sender reports. */
   readonly senderKbps: number;
+  /** The page's status (and error) when the window ended, if its session was no longer streaming; null while it streamed. */
+  readonly ended: string | null;
   /** Window start, epoch ms (page clock = this machine's clock). */
   readonly startMs: number;
 }
@@ -191,6 +193,10 @@ async function measureWindow(page: Page, ms: number, fps: number): Promise<Probe
     return b.frames;
   });
   const after = await readTotals(page);
+  const ended = await page.evaluate(() => {
+    const h = (globalThis as unknown as BenchGlobal).ballstream;
+    return h && h.status !== "streaming" ? `${h.status}${h.error ? `: ${h.error}` : ""}` : null;
+  });
   // Reports of the last frames arrive a few ms after they are shown.
   await Bun.sleep(300);
   const all = await page.evaluate(() => (globalThis as unknown as BenchGlobal).ballstream?.samples() ?? []);
@@ -222,6 +228,7 @@ async function measureWindow(page: Page, ms: number, fps: number): Promise<Probe
     decodeMs: (1000 * d("totalDecodeTime")) / d("framesDecoded"),
     freezes: d("freezeCount"),
     senderKbps: (8 * d("bytesSent")) / (endMs - startMs),
+    ended,
     startMs,
   };
 }

@@ -134,7 +134,7 @@ export function netMatrix(rows: readonly NetRow[]): string[] {
   for (const r of rows) {
     const env = Object.entries(r.env).map(([k, v]) => `\`${k}=${v}\``).join(" ") || "–";
     const x = r.run;
-    const recover = Number.isFinite(r.recoverMs) ? `; recovery ${fmt(r.recoverMs, 0)} ms` : "";
+    const recover = `${Number.isFinite(r.recoverMs) ? `; recovery ${fmt(r.recoverMs, 0)} ms` : ""}${x.ended ? `; **session ended in the window** (${x.ended}): getStats totals lost` : ""}`;
     out.push(
       `| ${r.label}${recover} | ${env} | ${fmt(x.g2g.p50)} / ${fmt(x.g2g.p95)} | ${fmt(x.rtError.p50, 2)} / ${fmt(x.rtError.p95, 2)} | ` +
         `${x.framesDecoded} / ${x.framesGenerated} (${fmt(x.deliveredPct)} %) | ${fmt(x.freezesPerMin)} | ${fmt(x.senderKbps, 0)} | ${fmt(x.seconds)} |`,

@@ -31,6 +31,8 @@ export interface RunResult {
   readonly freezesPerMin: number;
   /** Sender bitrate (kbit/s) from its RTCP sender reports. */
   readonly senderKbps: number;
+  /** How the session had ended by the window's end (page status and error), null if it still streamed. */
+  readonly ended: string | null;
   readonly cpu: readonly TreeCpu[];
   readonly stages: readonly Stage[];
   /** [seconds since window start, glass-to-glass ms] of every presented frame. */

@@ -57,6 +57,7 @@ export function runResult(ctx: Pick<RunContext, "mode" | "generateMs">, fps: num
     receiveFps: w.framesDecoded / w.seconds,
     freezesPerMin: (60 * w.freezes) / w.seconds,
     senderKbps: w.senderKbps,
+    ended: w.ended,
     cpu,
     stages: decomposeLatency(w.timings, { generateMs: ctx.generateMs, encodeMs, jitterBufferMs: w.jitterBufferMs, decodeMs: w.decodeMs }),
     series: w.timings.filter((t) => t.presentedMs !== null).map((t) => [(t.presentedMs! - w.startMs) / 1000, t.presentedMs! - t.captureMs] as const),

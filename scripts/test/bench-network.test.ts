@@ -16,6 +16,7 @@ const rows: NetRow[] = [
   row("noise", [10, 20]),
   row("cap_half", [30, 50]),
   row("blackout1s", [4, 9], {}, 120),
+  row("cap_half_no_cc", [], { ended: "error: ICE failed" }),
 ];
 
 const timing = (receiveMs: number, presentedMs: number | null): FrameTiming => ({ captureMs: receiveMs - 2, receiveMs, presentedMs, decodedMs: null, detectMs: null, arrivalMs: null });
@@ -63,6 +64,7 @@ describe("network matrix", () => {
     const md = netMatrix(rows).join("\n");
     expect(md).toContain("| delay50 | `MEDIA_NET_EGRESS=delay=50ms` | 56.0 / 57.8 |");
     expect(md).toContain("| blackout1s; recovery 120 ms |");
+    expect(md).toContain("| cap_half_no_cc; **session ended in the window** (error: ICE failed): getStats totals lost |");
     expect(md).toContain("| `net_freezes_per_min_loss5` | 4.0 | ≤ 2 | not met |");
     expect(md).toContain("| `net_recover_ms_blackout1s` | 120.0 | ≤ 500 | met |");
     expect(netMatrix(rows.slice(0, 1)).join("\n")).toContain("| `net_recover_ms_blackout1s` | – | ≤ 500 | not measured |");

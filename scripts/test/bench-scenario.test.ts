@@ -22,7 +22,7 @@ describe("scenario", () => {
       seconds: 2, framesGenerated: 60, framesDecoded: 57, framesDropped: 1, packetsLost: 0, framesPresented: 3,
       samples: [sample(0, 20), sample(1, 24), sample(2, null, false)],
       timings: [{ captureMs: 1000, receiveMs: 1005, presentedMs: 1020, decodedMs: 1019, detectMs: 0.5, arrivalMs: 1030 }],
-      jitterBufferMs: 9, decodeMs: 2, freezes: 1, senderKbps: 150, startMs: 990,
+      jitterBufferMs: 9, decodeMs: 2, freezes: 1, senderKbps: 150, ended: "closed", startMs: 990,
     };
     const r = runResult({ mode: "nats", generateMs: 1 }, 30, "", w, [], 3);
     expect(r.g2g.p50).toBe(22);
@@ -32,6 +32,7 @@ describe("scenario", () => {
     expect(r.receiveFps).toBe(28.5);
     expect(r.freezesPerMin).toBe(30);
     expect(r.senderKbps).toBe(150);
+    expect(r.ended).toBe("closed");
     expect(r.series).toEqual([[0.03, 20]]);
     expect(r.stages.find((s) => s.name === "jitter buffer")?.ms).toBe(9);
   });
