@@ -34,7 +34,7 @@ export interface InboundTotals {
 /** What one window of a probe measured. */
 export interface ProbeWindow {
   readonly seconds: number;
-  /** Frames the generator drew for the session in the window (span of the reported frame ids; window × fps without reports). */
+  /** Frames the generator drew for the session in the window (span of the reported frame ids, at least window × fps: reports can be missing). */
   readonly framesGenerated: number;
   readonly framesDecoded: number;
   readonly framesDropped: number;
@@ -217,7 +217,7 @@ async function measureWindow(page: Page, ms: number, fps: number): Promise<Probe
   });
   return {
     seconds: (endMs - startMs) / 1000,
-    framesGenerated: ids.length > 0 ? Math.max(...ids) - Math.min(...ids) + 1 : Math.round(((endMs - startMs) / 1000) * fps),
+    framesGenerated: Math.max(ids.length > 0 ? Math.max(...ids) - Math.min(...ids) + 1 : 0, Math.round(((endMs - startMs) / 1000) * fps)),
     framesDecoded: d("framesDecoded"),
     framesDropped: d("framesDropped"),
     packetsLost: d("packetsLost"),
