@@ -132,7 +132,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   /** Why a new session from `host` is refused (counted reason, close reason), or null: admitted, its slot taken. */
   const refusal = (host: string): { reason: RejectReason; text: string } | null => {
     if (sessions.size >= config.maxSessions) return { reason: "limit_exceeded", text: `the server is full (${config.maxSessions} sessions)` };
-    if (perIp.count(host) >= config.maxSessionsPerIp) return { reason: "limit_exceeded", text: `too many sessions from your address (${config.maxSessionsPerIp})` };
+    if (perIp.full(host)) return { reason: "limit_exceeded", text: `too many sessions from your address (${config.maxSessionsPerIp})` };
     if (!newSessionsPerIp.take(host)) return { reason: "rate_limited", text: `too many new sessions from your address (over ${config.sessionRatePerIpPerS} a second)` };
     if (!newSessions.take()) return { reason: "rate_limited", text: `the server is starting too many sessions (over ${config.sessionRatePerS} a second)` };
     perIp.acquire(host);

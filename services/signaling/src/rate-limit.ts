@@ -88,9 +88,8 @@ export class PerAddressCounter {
 
   /** Counts one more session of `host` and returns true, or returns false (nothing counted) if it has `max`. */
   acquire(host: string): boolean {
-    const n = this.#counts.get(host) ?? 0;
-    if (n >= this.max) return false;
-    this.#counts.set(host, n + 1);
+    if (this.full(host)) return false;
+    this.#counts.set(host, this.count(host) + 1);
     return true;
   }
 
@@ -99,6 +98,11 @@ export class PerAddressCounter {
     const n = (this.#counts.get(host) ?? 0) - 1;
     if (n > 0) this.#counts.set(host, n);
     else this.#counts.delete(host);
+  }
+
+  /** Whether `host` has `max` counted: {@link acquire} would refuse it (for checks made before anything is taken). */
+  full(host: string): boolean {
+    return this.count(host) >= this.max;
   }
 
   /** Sessions counted for `host` now. */

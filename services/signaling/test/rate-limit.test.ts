@@ -29,6 +29,17 @@ describe("PerAddressCounter", () => {
     expect(c.count("10.0.0.2")).toBe(0);
   });
 
+  test("full says whether acquire would refuse, without taking anything", () => {
+    const c = new PerAddressCounter(1);
+    expect(c.full("10.0.0.1")).toBe(false);
+    expect(c.count("10.0.0.1")).toBe(0);
+    c.acquire("10.0.0.1");
+    expect(c.full("10.0.0.1")).toBe(true);
+    expect(c.full("10.0.0.2")).toBe(false);
+    c.release("10.0.0.1");
+    expect(c.full("10.0.0.1")).toBe(false);
+  });
+
   test("hostOf strips the port, keeps IPv6 brackets", () => {
     expect(PerAddressCounter.hostOf("127.0.0.1:4433")).toBe("127.0.0.1");
     expect(PerAddressCounter.hostOf("[::1]:5000")).toBe("[::1]");

@@ -299,8 +299,10 @@ export class QuicheDriver implements SessionHost {
   #readStream(streamId: number): void {
     for (;;) {
       if (this.#finished || this.#router.paused(streamId)) return;
-      const held = this.#machine.bufferedBytes + this.#router.queuedBytes;
-      const room = this.#machine.discards(streamId) ? this.#recvBuffer.length : this.#ctx.limits.receiveBudgetBytes - held;
+      // Dropped bytes hold nothing: only other streams spend the budget (and only they pay for summing it).
+      const room = this.#machine.discards(streamId)
+        ? this.#recvBuffer.length
+        : this.#ctx.limits.receiveBudgetBytes - this.#machine.bufferedBytes - this.#router.queuedBytes;
       if (room <= 0) return;
       let result: [number, boolean] | null;
       try {

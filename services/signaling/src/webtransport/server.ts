@@ -149,7 +149,7 @@ export async function createWebTransportServer(options: WebTransportServerOption
       context.refused("connection_limit");
       return false;
     }
-    if (perAddress.count(from.host) >= perAddress.max) {
+    if (perAddress.full(from.host)) {
       throttles.address.hit((suppressed) =>
         log.warn({ from: hostPort(from), max: limits.maxConnectionsPerAddress, suppressed }, "per-address connection limit reached: handshake ignored"),
       );
