@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseLinkConditions } from "@ballstream/runtime";
+import { parseLinkConditions } from "@ballstream/protocol";
 import { BLACKOUT_AT_MS, BLACKOUT_MS, NET_CONDITIONS, NOISE_KBPS_FALLBACK, halfCapKbit, netGoals, netJson, netMatrix, recoveryMs } from "../bench/network.ts";
 import type { NetRow, RunResult } from "../bench/results.ts";
 import type { FrameTiming } from "../bench/stages.ts";

@@ -1,5 +1,6 @@
 /** The JSON messages that travel between services on the bus, with their validators. */
 import { type ErrorCode, ProtocolError } from "./errors.ts";
+import { MAX_LINK_SPEC_CHARS, formatLinkConditions, parseLinkConditions } from "./link-spec.ts";
 import { asObject, asString, describeInput, optionalNumber } from "./validate.ts";
 
 /** Random bytes in a session id: 128 bits, unguessable. */
@@ -28,7 +29,39 @@ export const SCENES = ["flat", "noise", "texture"] as const;
 /** One of the {@link SCENES}. */
 export type Scene = (typeof SCENES)[number];
 
-/** What one session's generator draws. Sizes in px, speed in px/s, colours as `#rrggbb`. */
+/**
+ * A session's emulated network (the page's network panel, docs/network-lab.md): a link-spec text for each way,
+ * `down` (server → page: what media and signaling send) and `up` (page → server), "" for a perfect link. Kept in
+ * canonical form, so the text shown is the text in force.
+ */
+export interface NetworkSettings {
+  readonly down: string;
+  readonly up: string;
+}
+
+/** A perfect network both ways: no emulated link of the session's own. */
+export const NO_NETWORK: NetworkSettings = { down: "", up: "" };
+
+/** Validates a (partial) network setting, filling gaps from `base`; each text must parse as link conditions. */
+export function parseNetworkSettings(value: unknown, base: NetworkSettings = NO_NETWORK): NetworkSettings {
+  const o = asObject(value, "settings.network");
+  const spec = (way: "down" | "up"): string => {
+    const text = o[way];
+    if (text === undefined) return base[way];
+    if (typeof text !== "string" || text.length > MAX_LINK_SPEC_CHARS) {
+      throw new ProtocolError("bad_request", `settings.network.${way} must be a string of at most ${MAX_LINK_SPEC_CHARS} characters`);
+    }
+    try {
+      const conditions = parseLinkConditions(text);
+      return conditions === undefined ? "" : formatLinkConditions(conditions);
+    } catch (err) {
+      throw new ProtocolError("bad_request", `settings.network.${way}: ${(err as Error).message}`);
+    }
+  };
+  return { down: spec("down"), up: spec("up") };
+}
+
+/** What one session is: what its generator draws (sizes in px, speed in px/s, colours as `#rrggbb`) and its network. */
 export interface SessionSettings {
   readonly fps: number;
   readonly width: number;
@@ -39,6 +72,8 @@ export interface SessionSettings {
   readonly backgroundColor: string;
   /** Fixed at the start (not live): a session's samples and bitrate then belong to one scene. */
   readonly scene: Scene;
+  /** The viewer's emulated link, live: media and signaling apply it to this session's packets. */
+  readonly network: NetworkSettings;
 }
 
 /** The settings a session gets for every field the viewer leaves out. */
@@ -51,6 +86,7 @@ export const DEFAULT_SETTINGS: SessionSettings = {
   ballColor: "#ff5a1f",
   backgroundColor: "#10141c",
   scene: "flat",
+  network: NO_NETWORK,
 };
 
 /** Allowed ranges of the numeric settings. */
@@ -91,6 +127,7 @@ export function parseSettings(value: unknown, base: SessionSettings = DEFAULT_SE
     backgroundColor:
       o.backgroundColor === undefined ? base.backgroundColor : asString(o.backgroundColor, "settings.backgroundColor", 7, COLOR_PATTERN),
     scene: o.scene === undefined ? base.scene : parseScene(o.scene),
+    network: o.network === undefined ? base.network : parseNetworkSettings(o.network, base.network),
   };
   if (s.width % 2 || s.height % 2) throw new ProtocolError("bad_request", "settings.width and height must be even");
   if (2 * s.radius >= Math.min(s.width, s.height)) throw new ProtocolError("bad_request", "settings.radius does not fit the frame");
@@ -110,7 +147,7 @@ export function parseStartSessionRequest(value: unknown): StartSessionRequest {
 }
 
 /** The settings a viewer may change while the session runs; every other setting is fixed at the start. */
-export const LIVE_SETTINGS = ["fps", "speed"] as const satisfies readonly (keyof SessionSettings)[];
+export const LIVE_SETTINGS = ["fps", "speed", "network"] as const satisfies readonly (keyof SessionSettings)[];
 
 /** One of the {@link LIVE_SETTINGS}. */
 export type LiveSetting = (typeof LIVE_SETTINGS)[number];
@@ -120,19 +157,18 @@ export type SessionUpdate = { readonly [K in LiveSetting]?: SessionSettings[K] }
 
 /** Validates the {@link LIVE_SETTINGS} of an object (other fields are ignored); absent ones stay absent. */
 export function parseSessionUpdate(o: Record<string, unknown>): SessionUpdate {
-  const update: { [K in LiveSetting]?: number } = {};
-  for (const key of LIVE_SETTINGS) {
-    const value = settingNumber(o, key, key);
-    if (value !== undefined) update[key] = value;
-  }
-  return update;
+  const fps = settingNumber(o, "fps", "fps");
+  const speed = settingNumber(o, "speed", "speed");
+  return {
+    ...(fps === undefined ? {} : { fps }),
+    ...(speed === undefined ? {} : { speed }),
+    ...(o.network === undefined ? {} : { network: parseNetworkSettings(o.network) }),
+  };
 }
 
 /** The settings after a (validated) live change: the update's fields replace those of `settings`. */
 export function applyUpdate(settings: SessionSettings, update: SessionUpdate): SessionSettings {
-  const next: { -readonly [K in keyof SessionSettings]: SessionSettings[K] } = { ...settings };
-  for (const key of LIVE_SETTINGS) next[key] = update[key] ?? settings[key];
-  return next;
+  return { ...settings, fps: update.fps ?? settings.fps, speed: update.speed ?? settings.speed, network: update.network ?? settings.network };
 }
 
 /**
@@ -156,6 +192,8 @@ export function parseSessionControl(value: unknown): SessionControl {
 export interface MediaOfferRequest {
   readonly sessionId: string;
   readonly sdp: string;
+  /** The session's network from the first packet on (absent: none); later changes come on subject `network`. */
+  readonly network?: NetworkSettings;
 }
 
 /** Validates a {@link MediaOfferRequest}. */
@@ -164,6 +202,7 @@ export function parseMediaOfferRequest(value: unknown): MediaOfferRequest {
   return {
     sessionId: parseSessionId(o.sessionId),
     sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH),
+    ...(o.network === undefined ? {} : { network: parseNetworkSettings(o.network) }),
   };
 }
 

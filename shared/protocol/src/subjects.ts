@@ -22,6 +22,8 @@ export const subjects = {
   heartbeat: (sessionId: string) => `${ROOT}.session.${sessionId}.heartbeat`,
   /** JSON {@link SessionEnded}, signaling → generator + media: release everything of this session now. */
   ended: (sessionId: string) => `${ROOT}.session.${sessionId}.ended`,
+  /** JSON {@link NetworkSettings}, signaling → media: the session's emulated link changed (the offer carried the first). */
+  network: (sessionId: string) => `${ROOT}.session.${sessionId}.network`,
   /** JSON {@link SessionEvent}, generator/media → signaling: something the viewer should know happened. */
   events: (sessionId: string) => `${ROOT}.session.${sessionId}.events`,
 } as const;

@@ -3,6 +3,7 @@ import { MAX_ERROR_MESSAGE_CHARS, ProtocolError, capText } from "../src/errors.t
 import {
   DEFAULT_SETTINGS,
   LIVE_SETTINGS,
+  NO_NETWORK,
   SESSION_ID_BYTES,
   SESSION_ID_LENGTH,
   SESSION_ID_PATTERN,
@@ -10,6 +11,7 @@ import {
   applyUpdate,
   parseMediaOfferAnswer,
   parseMediaOfferRequest,
+  parseNetworkSettings,
   parseSessionControl,
   parseSessionEnded,
   parseSessionEvent,
@@ -116,9 +118,10 @@ describe("session messages", () => {
     expect(code(() => parseSessionControl({ type: "control", speed: 5001 }))).toBe("bad_request");
   });
 
-  test("live settings: only fps and speed, checked with the settings' limits", () => {
-    expect(LIVE_SETTINGS).toEqual(["fps", "speed"]);
+  test("live settings: fps and speed, checked with the settings' limits, and the network", () => {
+    expect(LIVE_SETTINGS).toEqual(["fps", "speed", "network"]);
     expect(parseSessionUpdate({ fps: 1, speed: 2.5, width: 9 })).toEqual({ fps: 1, speed: 2.5 });
+    expect(parseSessionUpdate({ network: { down: "loss=5%" } })).toEqual({ network: { down: "loss=5%", up: "" } });
     expect(parseSessionUpdate({})).toEqual({});
     for (const bad of [{ fps: 0 }, { fps: 121 }, { fps: 1.5 }, { speed: -1 }, { speed: "3" }]) expect(code(() => parseSessionUpdate(bad))).toBe("bad_request");
   });
@@ -129,12 +132,15 @@ describe("session messages", () => {
     expect(applyUpdate(s, { speed: 0 })).toEqual({ ...s, speed: 0 });
     expect(applyUpdate(s, { fps: 1, speed: 5 })).toEqual({ ...s, fps: 1, speed: 5 });
     expect(applyUpdate(s, {})).toEqual(s);
+    expect(applyUpdate(s, { network: { down: "delay=50ms", up: "" } })).toEqual({ ...s, network: { down: "delay=50ms", up: "" } });
     expect(s.fps).toBe(30);
   });
 
   test("media offer and answer", () => {
     expect(parseMediaOfferRequest({ sessionId: SID, sdp: "v=0", settings: {} })).toEqual({ sessionId: SID, sdp: "v=0" });
     expect(code(() => parseMediaOfferRequest({ sessionId: SID, sdp: "" }))).toBe("bad_request");
+    expect(parseMediaOfferRequest({ sessionId: SID, sdp: "v=0", network: { up: "loss=1%" } })).toEqual({ sessionId: SID, sdp: "v=0", network: { down: "", up: "loss=1%" } });
+    expect(code(() => parseMediaOfferRequest({ sessionId: SID, sdp: "v=0", network: { down: "loss=200%" } }))).toBe("bad_request");
     expect(parseMediaOfferAnswer({ sdp: "v=0 a" })).toEqual({ sdp: "v=0 a" });
     expect(code(() => parseMediaOfferAnswer({}))).toBe("bad_request");
   });
@@ -145,6 +151,31 @@ describe("session messages", () => {
     expect(parseSessionEvent({ source: "generator", message: "worker crashed", fatal: true })).toEqual({ source: "generator", message: "worker crashed", fatal: true });
     expect(() => parseSessionEvent({ source: "signaling", message: "m", fatal: true })).toThrow(/source/);
     expect(() => parseSessionEvent({ source: "media", message: "m", fatal: "yes" })).toThrow(/fatal/);
+  });
+});
+
+describe("network settings", () => {
+  test("each way is a link-spec text kept in canonical form; gaps come from the base", () => {
+    expect(parseNetworkSettings({})).toEqual(NO_NETWORK);
+    expect(parseNetworkSettings({ down: "loss=0.05, delay=50ms", up: "off" })).toEqual({ down: "loss=5%,delay=50ms", up: "" });
+    expect(parseNetworkSettings({ up: "rate=1mbit" }, { down: "loss=1%", up: "" })).toEqual({ down: "loss=1%", up: "rate=1000kbit,queue=6250b" });
+    expect(parseSettings({ network: { down: "blackout=1s" } }).network).toEqual({ down: "blackout=1000ms,blackout-at=0ms", up: "" });
+    expect(DEFAULT_SETTINGS.network).toEqual(NO_NETWORK);
+  });
+
+  test("refuses a bad spec, a non-string and an overlong text, naming the way, with a short message", () => {
+    for (const bad of [{ down: "loss=2" }, { up: 5 }, { down: "x".repeat(300) }, "loss=1%", { up: `${"y".repeat(200)}=1` }]) {
+      let error: unknown;
+      try {
+        parseNetworkSettings(bad);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, JSON.stringify(bad)).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).code).toBe("bad_request");
+      expect((error as ProtocolError).message).toMatch(/^settings\.network/);
+      expect((error as ProtocolError).message.length).toBeLessThan(240);
+    }
   });
 });
 
@@ -159,7 +190,7 @@ describe("session ids", () => {
 describe("subjects", () => {
   test("per-session subjects are distinct, valid and carry the id as one token", () => {
     expect(SESSION_ID_PATTERN.test(SID)).toBe(true);
-    const perSession = [subjects.sessionControl, subjects.frames, subjects.truth, subjects.heartbeat, subjects.ended, subjects.events].map((f) => f(SID));
+    const perSession = [subjects.sessionControl, subjects.frames, subjects.truth, subjects.heartbeat, subjects.ended, subjects.network, subjects.events].map((f) => f(SID));
     expect(new Set(perSession).size).toBe(perSession.length);
     for (const s of [...perSession, subjects.generatorStart, subjects.mediaOffer]) expect(s).toMatch(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/);
     for (const s of perSession) expect(s.split(".")).toContain(SID);

@@ -1,11 +1,13 @@
 /**
  * A service's /metrics for its emulated links (docs/network-lab.md): the conditions in force as an info gauge,
- * packets by outcome (delivered, lost, queue_full, blackout) and the time packets waited in the bottleneck queue,
+ * sessions with a link of their own (the page's network setting), packets by outcome (delivered, lost, queue_full,
+ * blackout: the service's and the sessions' links together) and the time packets waited in the bottleneck queue,
  * per direction. Each service registers them under its own name from its metrics.ts.
  */
 import { Gauge, Histogram } from "prom-client";
-import { type NetConditions, formatLinkConditions } from "./link-emulator-config.ts";
-import type { LinkConditions, LinkObserver, LinkOutcome } from "./link-emulator.ts";
+import { type LinkConditions, formatLinkConditions } from "@ballstream/protocol";
+import type { NetConditions } from "./link-emulator-config.ts";
+import type { LinkObserver, LinkOutcome } from "./link-emulator.ts";
 import { LATENCY_BUCKETS_S, METRIC_PREFIX, type Registry, counter } from "./metrics.ts";
 
 /** Which way a packet goes through a service's socket. */
@@ -15,11 +17,13 @@ export type LinkDirection = "egress" | "ingress";
 export interface LinkMetrics {
   /** Shows the conditions in force for each direction (a service calls it once, at start). */
   inForce(net: NetConditions): void;
+  /** Counts a session's own link going from `before` to `after` (the sessions gauge, by direction). */
+  sessionLinkChanged(before: NetConditions, after: NetConditions): void;
   /** The observer for links of `direction` with `conditions` (queue delay is observed only on a capped link). */
   observer(direction: LinkDirection, conditions: LinkConditions): LinkObserver;
 }
 
-/** Registers `ballstream_<service>_net_conditions_info`, `…_net_packets_total` and `…_net_queue_delay_seconds` in `registry`. */
+/** Registers `ballstream_<service>_net_conditions_info`, `…_net_session_links`, `…_net_packets_total` and `…_net_queue_delay_seconds` in `registry`. */
 export function createLinkMetrics(registry: Registry, service: string): LinkMetrics {
   const info = new Gauge({
     name: `${METRIC_PREFIX}${service}_net_conditions_info`,
@@ -27,6 +31,13 @@ export function createLinkMetrics(registry: Registry, service: string): LinkMetr
     labelNames: ["direction", "conditions"],
     registers: [registry],
   });
+  const sessions = new Gauge({
+    name: `${METRIC_PREFIX}${service}_net_session_links`,
+    help: "Sessions whose page set emulated link conditions of their own (the network panel), by direction.",
+    labelNames: ["direction"],
+    registers: [registry],
+  });
+  for (const direction of ["egress", "ingress"] as const) sessions.set({ direction }, 0);
   const packets = counter(registry, `${service}_net_packets_total`, "Packets through the emulated link, by direction and outcome.", ["direction", "outcome"]);
   const queueDelay = new Histogram({
     name: `${METRIC_PREFIX}${service}_net_queue_delay_seconds`,
@@ -41,6 +52,12 @@ export function createLinkMetrics(registry: Registry, service: string): LinkMetr
       for (const direction of ["egress", "ingress"] as const) {
         const conditions = net[direction];
         if (conditions !== undefined) info.set({ direction, conditions: formatLinkConditions(conditions) }, 1);
+      }
+    },
+    sessionLinkChanged(before, after) {
+      for (const direction of ["egress", "ingress"] as const) {
+        const change = Number(after[direction] !== undefined) - Number(before[direction] !== undefined);
+        if (change !== 0) sessions.inc({ direction }, change);
       }
     },
     observer(direction, conditions) {

@@ -3,8 +3,9 @@
  * what it receives (ingress), and the wrapper that sends a packet through one. A direction with no conditions has
  * no emulator, and then no wrapper at all: an unimpaired socket runs exactly as before.
  */
+import type { LinkConditions } from "@ballstream/protocol";
 import type { NetConditions } from "./link-emulator-config.ts";
-import { type LinkClock, type LinkConditions, LinkEmulator, type LinkObserver } from "./link-emulator.ts";
+import { type LinkClock, LinkEmulator, type LinkObserver } from "./link-emulator.ts";
 import type { LinkDirection } from "./link-emulator-metrics.ts";
 
 /** The emulators of a socket's two directions; a direction without conditions has none. */

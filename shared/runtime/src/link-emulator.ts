@@ -5,47 +5,7 @@
  * lost after the bottleneck still used its transmission time). Deterministic under a seed: the clock, the random
  * source and the timer are injected, so the unit tests run with no real time. See docs/network-lab.md.
  */
-
-/** Gilbert–Elliott loss: a two-state Markov chain, evaluated once a packet, each state with its own loss probability. */
-export interface GilbertElliott {
-  /** Probability of going from the good to the bad state (per packet). */
-  readonly p: number;
-  /** Probability of going from the bad back to the good state (per packet); mean bad run = 1 / r packets. */
-  readonly r: number;
-  /** Loss probability in the bad state (1 = Gilbert's model). */
-  readonly lossBad: number;
-  /** Loss probability in the good state (0 = Gilbert's model). */
-  readonly lossGood: number;
-}
-
-/** When the link is down: for `durationMs`, first at `atMs` after the link was made, then every `everyMs` if set. */
-export interface Blackout {
-  readonly durationMs: number;
-  readonly atMs: number;
-  readonly everyMs?: number;
-}
-
-/** The conditions of one direction of a link; every field optional, an empty object is a perfect link. */
-export interface LinkConditions {
-  /** Independent (Bernoulli) loss probability per packet, 0–1; ignored when `gilbertElliott` is set. */
-  readonly loss?: number;
-  /** Bursty loss instead of independent loss. */
-  readonly gilbertElliott?: GilbertElliott;
-  /** Added one-way delay (ms). */
-  readonly delayMs?: number;
-  /** Each packet's delay varies uniformly in ±jitterMs around `delayMs` (never below 0). */
-  readonly jitterMs?: number;
-  /** Whether jitter may reorder packets; when false (default) a packet never arrives before one sent earlier. */
-  readonly reorder?: boolean;
-  /** Bandwidth cap of the bottleneck (bits per second); none when absent. */
-  readonly rateBps?: number;
-  /** Size limit of the bottleneck queue (bytes, the packet in transmission included); needs `rateBps`. */
-  readonly queueBytes?: number;
-  /** The link goes down. */
-  readonly blackout?: Blackout;
-  /** Seed of the random source (loss, jitter); a random one when absent. */
-  readonly seed?: number;
-}
+import type { LinkConditions } from "@ballstream/protocol";
 
 /** What happened to a packet: delivered, or dropped by loss, by a full queue (tail drop) or by a blackout. */
 export type LinkOutcome = "delivered" | "lost" | "queue_full" | "blackout";
@@ -140,6 +100,11 @@ export class LinkEmulator {
   /** Packets by outcome so far (delivered counts only packets already handed on). */
   get stats(): Readonly<LinkStats> {
     return { ...this.#stats };
+  }
+
+  /** Whether no packet is in flight (nothing left to deliver). */
+  get idle(): boolean {
+    return this.#inFlight.length === 0;
   }
 
   /** Bytes in the bottleneck queue now (the packet in transmission included). */

@@ -18,10 +18,11 @@ export { natsAuthFromEnv, toBusError, reconnectDelayMs, connectNatsBus } from ".
 export type { NatsBusOptions, NatsAuth } from "./bus/nats-bus.ts";
 export { requestJson, serveJson } from "./bus/rpc.ts";
 export { REAL_LINK_CLOCK, seededRandom, LinkEmulator } from "./link-emulator.ts";
-export type { GilbertElliott, Blackout, LinkConditions, LinkOutcome, LinkObserver, LinkClock, LinkEmulatorOptions, LinkStats } from "./link-emulator.ts";
-export { DEFAULT_QUEUE_MS, parseLinkConditions, gilbertFor, formatLinkConditions, netConditionsFromEnv, netLog } from "./link-emulator-config.ts";
+export type { LinkOutcome, LinkObserver, LinkClock, LinkEmulatorOptions, LinkStats } from "./link-emulator.ts";
+export { netConditionsFromEnv, netConditionsOf, netLog } from "./link-emulator-config.ts";
 export type { NetConditions } from "./link-emulator-config.ts";
 export { createLinkMetrics } from "./link-emulator-metrics.ts";
 export type { LinkDirection, LinkMetrics } from "./link-emulator-metrics.ts";
 export { createLinkPair, closeLinkPair, throughLink } from "./link-emulator-pair.ts";
 export type { LinkPair } from "./link-emulator-pair.ts";
+export { LinkSwitch, SessionLink } from "./link-switch.ts";
