@@ -9,9 +9,8 @@
  */
 import type { Bus, BusSubscription, Logger } from "@ballstream/runtime";
 import type { MediaMetrics } from "./metrics.ts";
-import type { MediaOfferRequest } from "@ballstream/protocol";
-import { FrameAssembler, publishSessionEvent } from "@ballstream/runtime";
-import { ProtocolError, nowMs, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { FrameAssembler, SessionLink, netConditionsOf, netLog, publishSessionEvent } from "@ballstream/runtime";
+import { type MediaOfferRequest, type NetworkSettings, ProtocolError, decodeJson, nowMs, parseNetworkSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import {
   MediaStreamTrack,
   PictureLossIndication,
@@ -81,6 +80,8 @@ export class MediaSession {
   #playoutDelayId: number | undefined;
   /** Frames larger than the bus's max payload arrive in chunks. */
   readonly #frames = new FrameAssembler();
+  /** The viewer's own emulated link (the page's network setting), in series with the service's. */
+  readonly #link: SessionLink;
   #closed: Promise<void> | null = null;
 
   private constructor(request: MediaOfferRequest, ctx: SessionContext) {
@@ -88,6 +89,8 @@ export class MediaSession {
     this.#ctx = ctx;
     this.#log = ctx.log.child({ sessionId: request.sessionId });
     this.#pc = new RTCPeerConnection(peerConnectionConfig(ctx.config));
+    this.#link = new SessionLink(ctx.metrics.net);
+    if (request.network !== undefined) this.#setNetwork(request.network);
     this.#packetizer = new H264Packetizer({ maxPayloadBytes: ctx.config.maxRtpPayloadBytes });
     const { keyframeIntervalS, videoBitrateKbps: bitrateKbps, intraRefresh } = ctx.config;
     this.#encoder = new SessionEncoder(
@@ -151,7 +154,7 @@ export class MediaSession {
     await this.#pc.setLocalDescription(await this.#pc.createAnswer());
     await this.#gathered();
     guardIceSockets(this.#pc, this.#log);
-    impairIceSockets(this.#pc, this.#ctx.config.net, this.#ctx.metrics.net);
+    impairIceSockets(this.#pc, this.#ctx.config.net, this.#ctx.metrics.net, this.#link);
     const sdp = this.#pc.localDescription?.sdp;
     if (!sdp) throw new Error("werift produced no answer");
     return sdp;
@@ -173,6 +176,7 @@ export class MediaSession {
       bus.subscribe(subjects.frames(this.sessionId), (msg) => this.#onFrame(msg.data)),
       bus.subscribe(subjects.heartbeat(this.sessionId), () => (this.#lastHeartbeatMs = nowMs())),
       bus.subscribe(subjects.ended(this.sessionId), () => void this.close("session ended")),
+      bus.subscribe(subjects.network(this.sessionId), (msg) => this.#onNetwork(msg.data)),
     );
     const timeoutMs = this.#ctx.config.heartbeatTimeoutMs;
     this.#heartbeatTimer = setInterval(() => {
@@ -203,6 +207,21 @@ export class MediaSession {
     // Nothing to send to before the connection is up; the first frame after it will be a keyframe. A pacer that
     // holds more than a frame means the link is slower than the frames: drop here, before the encoder.
     if (!this.#connected || this.#closed !== null || this.#pacer.backlogged || !this.#encoder.encode(frame)) this.#ctx.metrics.framesDropped.inc();
+  }
+
+  /** A change of the viewer's network setting from signaling. */
+  #onNetwork(data: Uint8Array): void {
+    try {
+      this.#setNetwork(parseNetworkSettings(decodeJson(data)));
+    } catch (err) {
+      this.#log.warn({ err }, "malformed network setting dropped");
+    }
+  }
+
+  #setNetwork(network: NetworkSettings): void {
+    const net = netConditionsOf(network);
+    this.#link.set(net);
+    this.#log.info(netLog(net), "session network set");
   }
 
   /** The browser's estimate of what the link carries (kbit/s) sets the encoder's target, unless switched off. */
@@ -254,6 +273,7 @@ export class MediaSession {
       if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
       if (this.#connected) this.#ctx.metrics.activePeers.dec();
       this.#pacer.stop();
+      this.#link.close();
       await this.#encoder.stop();
       await this.#pc.close().catch((err: unknown) => this.#log.debug({ err }, "peer connection close failed"));
       this.#ctx.onClosed(this);

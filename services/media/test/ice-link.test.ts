@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Socket, createSocket } from "node:dgram";
-import { createRegistry, createLinkMetrics } from "@ballstream/runtime";
+import { SessionLink, createRegistry, createLinkMetrics } from "@ballstream/runtime";
 import { RTCPeerConnection } from "werift";
 import { impairIceSockets } from "../src/ice-link.ts";
 import { iceSockets } from "../src/ice-socket-errors.ts";
@@ -51,4 +51,50 @@ test("sends cross the egress link and werift's listeners hear only what comes ou
   const text = await registry.metrics();
   expect(text).toContain('ballstream_media_net_packets_total{direction="egress",outcome="lost"} 2');
   expect(text).toContain('ballstream_media_net_packets_total{direction="ingress",outcome="delivered"} 1');
+});
+
+test("a session's own link sits behind the service's and changes live: dropped, then delayed, then untouched", async () => {
+  const own = new RTCPeerConnection({ iceUseIpv6: false, iceAdditionalHostAddresses: [], iceInterfaceAddresses: { udp4: "127.0.0.1" } });
+  own.addTransceiver("video", { direction: "sendonly" });
+  await own.setLocalDescription(await own.createOffer());
+  for (let i = 0; i < 100 && own.iceGatheringState !== "complete"; i++) await Bun.sleep(20);
+  const registry = createRegistry();
+  const metrics = createLinkMetrics(registry, "media");
+  const link = new SessionLink(metrics);
+  try {
+    const socket = iceSockets(own)[0]!;
+    const heard: string[] = [];
+    socket.on("message", (data: Buffer) => heard.push(data.toString()));
+    expect(impairIceSockets(own, {}, metrics, link)).toEqual([]); // no service link: only the session's is put on
+    expect(Object.hasOwn(socket, "send")).toBe(true);
+    const arrived: string[] = [];
+    const listener = (data: Buffer) => arrived.push(data.toString());
+    peer.on("message", listener);
+    const to = [peer.address().port, "127.0.0.1"] as const;
+
+    link.set({ egress: { loss: 1 }, ingress: { loss: 1 } });
+    socket.send(Buffer.from("lost down"), ...to);
+    peer.send("lost up", socket.address().port, "127.0.0.1");
+    await Bun.sleep(60);
+    expect([arrived, heard]).toEqual([[], []]);
+
+    link.set({ egress: { delayMs: 40 } });
+    const sentAt = performance.now();
+    socket.send(Buffer.from("delayed"), ...to);
+    peer.send("up again", socket.address().port, "127.0.0.1");
+    for (let i = 0; i < 100 && arrived.length === 0; i++) await Bun.sleep(5);
+    expect(arrived).toEqual(["delayed"]);
+    expect(performance.now() - sentAt).toBeGreaterThanOrEqual(39);
+    expect(heard).toEqual(["up again"]);
+
+    link.set({});
+    socket.send(Buffer.from("direct"), ...to);
+    for (let i = 0; i < 100 && arrived.length < 2; i++) await Bun.sleep(5);
+    expect(arrived).toEqual(["delayed", "direct"]);
+    peer.off("message", listener);
+    expect(await registry.metrics()).toContain('ballstream_media_net_packets_total{direction="egress",outcome="lost"} 1');
+  } finally {
+    link.close();
+    await own.close();
+  }
 });

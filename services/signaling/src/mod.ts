@@ -10,7 +10,7 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, LogThrottle, type Logger, type MetricsServer, type Registry, createLinkPair, defaultRegistry, inBackground, netLog, serveMetrics } from "@ballstream/runtime";
+import { type Bus, LogThrottle, type Logger, type MetricsServer, type Registry, type SessionLink, createLinkPair, defaultRegistry, inBackground, netLog, serveMetrics } from "@ballstream/runtime";
 import { type RejectReason, createSignalingMetrics } from "./metrics.ts";
 import { CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, WT_PATH } from "@ballstream/protocol";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
@@ -91,6 +91,8 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   const scheme = certificate ? "https" : "http";
   const httpPort = http.port as number;
 
+  /** Sessions' own emulated links by the page's address (their network setting), read by the server per packet. */
+  const peerLinks = new Map<string, SessionLink>();
   try {
     wt = await createWebTransportServer({
       host: config.wtHost,
@@ -107,6 +109,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       log: options.log,
       onRefused: (reason) => metrics.reject("connection", REJECT_REASON[reason]),
       links: createLinkPair(config.net, metrics.net.observer),
+      peerLinks,
     });
     metrics.net.inForce(config.net);
   } catch (err) {
@@ -161,6 +164,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         datagramRatePerS: config.datagramRatePerS,
         truthTimeoutMs: config.truthTimeoutMs,
         videoTimeoutMs: config.videoTimeoutMs,
+        peerLinks,
       });
       sessions.add(session);
       metrics.activeSessions.set(sessions.size);

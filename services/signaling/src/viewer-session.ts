@@ -5,9 +5,9 @@
  * report. Any failure reaches the page as an `error` message and a close code; whatever ends the session
  * (failure, stop, transport gone, server shutdown) releases everything of it, on the bus too.
  */
-import { type Bus, type BusSubscription, type Logger, decodeTruth, inBackground, requestJson } from "@ballstream/runtime";
+import { type Bus, type BusSubscription, type Logger, SessionLink, decodeTruth, inBackground, netConditionsOf, netLog, requestJson } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
-import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
+import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { buildErrorReport } from "./error-report.ts";
@@ -46,6 +46,8 @@ export interface ViewerSessionOptions {
   readonly truthTimeoutMs?: number;
   /** End a session when its page sent coordinates and then none for this long (video stalled). Default: never. */
   readonly videoTimeoutMs?: number;
+  /** The server's table of peers' own links: the session's network setting goes in under its page's address. Absent: not emulated here. */
+  readonly peerLinks?: Map<string, SessionLink>;
 }
 
 /** How long the page's `error` message may take to leave before the session is closed anyway. */
@@ -84,6 +86,8 @@ export class ViewerSession {
   readonly #controlRate: TokenBucket | undefined;
   readonly #datagramRate: TokenBucket | undefined;
   #ending: Promise<void> | undefined;
+  /** This page's own link on signaling's socket, once its network setting asked for one. */
+  #link: SessionLink | undefined;
   #resolveDone!: () => void;
 
   constructor(wt: WebTransportSession, options: ViewerSessionOptions) {
@@ -126,6 +130,7 @@ export class ViewerSession {
     clearTimeout(this.#offerTimer);
     clearInterval(this.#heartbeat);
     clearInterval(this.#watchdog);
+    this.#closeLink();
     try {
       for (const sub of this.#subs.splice(0)) sub.unsubscribe();
       if (this.#control) this.#background("closing the control stream", this.#control.close());
@@ -226,12 +231,14 @@ export class ViewerSession {
     this.#heartbeat = setInterval(() => this.#beat(sessionId), this.#options.heartbeatIntervalMs ?? SESSION_TIMING.heartbeatIntervalMs);
     this.#beat(sessionId);
 
+    const wanted = parseSettings(requested ?? {}, DEFAULT_SETTINGS);
+    this.#setLink(wanted.network);
     // Media first: it judges the client's offer, and refusing there costs ~1 ms where a generator worker costs ~80 ms.
-    const offer: MediaOfferRequest = { sessionId, sdp };
+    const offer: MediaOfferRequest = { sessionId, sdp, ...(wanted.network.down === "" && wanted.network.up === "" ? {} : { network: wanted.network }) };
     const answer = await backend("media rejected the offer", requestJson(bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, requestTimeoutMs));
     if (this.#ending) return this.#publishEnded("session ended during negotiation");
 
-    const start: StartSessionRequest = { sessionId, settings: parseSettings(requested ?? {}, DEFAULT_SETTINGS) };
+    const start: StartSessionRequest = { sessionId, settings: wanted };
     const settings = await backend("the generator could not start the session", requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs));
     if (this.#ending) return this.#publishEnded("session ended during start");
     this.#settings = settings;
@@ -250,7 +257,28 @@ export class ViewerSession {
       requestJson(this.#options.bus, subjects.sessionControl(this.#sessionId), control, parseSettings, this.#options.requestTimeoutMs),
     );
     this.#settings = settings;
+    if (control.network !== undefined) {
+      this.#setLink(settings.network);
+      this.#options.bus.publish(subjects.network(this.#sessionId), encodeJson(settings.network));
+    }
     await this.#send({ type: "settings", settings });
+  }
+
+  /** Puts the page's network setting on this session's packets at signaling (media gets it over the bus). */
+  #setLink(network: NetworkSettings): void {
+    const { peerLinks } = this.#options;
+    const net = netConditionsOf(network);
+    if (peerLinks === undefined || (this.#link === undefined && net.egress === undefined && net.ingress === undefined)) return;
+    this.#link ??= new SessionLink(this.#options.metrics?.net);
+    peerLinks.set(this.#wt.remoteAddress, this.#link);
+    this.#link.set(net);
+    this.#log.info(netLog(net), "session network set");
+  }
+
+  #closeLink(): void {
+    if (this.#link === undefined) return;
+    if (this.#options.peerLinks?.get(this.#wt.remoteAddress) === this.#link) this.#options.peerLinks.delete(this.#wt.remoteAddress);
+    this.#link.close();
   }
 
   async #send(message: ServerMessage): Promise<void> {

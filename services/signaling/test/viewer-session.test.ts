@@ -154,6 +154,53 @@ describe("ViewerSession", () => {
     expect(session.settings?.speed).toBe(100);
   });
 
+  test("the network setting: media gets it with the offer and every change on its subject; signaling puts it on the page's address until the session ends", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const peerLinks: NonNullable<ViewerSessionOptions["peerLinks"]> = new Map();
+    const published: unknown[] = [];
+    bus.subscribe(subjects.network("*"), (m) => void published.push(JSON.parse(new TextDecoder().decode(m.data))));
+    const { wt, session } = startSession(bus, { peerLinks });
+    const control = wt.openStream();
+    control.send({ ...OFFER, settings: { network: { down: "loss=0.05", up: "" } } });
+    await control.next("session");
+    await control.next("answer");
+    expect((seen.offers[0] as { network?: unknown }).network).toEqual({ down: "loss=5%", up: "" });
+    const link = peerLinks.get(wt.remoteAddress);
+    expect(link?.net).toEqual({ egress: { loss: 0.05 } });
+
+    control.send({ type: "control", network: { down: "", up: "delay=20ms" } });
+    const { settings } = await control.next("settings");
+    expect(settings.network).toEqual({ down: "", up: "delay=20ms" });
+    expect(published).toEqual([{ down: "", up: "delay=20ms" }]);
+    expect(link?.net).toEqual({ ingress: { delayMs: 20 } });
+    control.send({ type: "control", fps: 10 }); // a change without the network leaves it be
+    await control.next("settings");
+    expect(published).toHaveLength(1);
+
+    await session.end(CLOSE_CODES.normal, "done");
+    expect(peerLinks.size).toBe(0);
+    expect(link?.net).toEqual({});
+  });
+
+  test("no network setting: media's offer has none and no link is made", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const peerLinks: NonNullable<ViewerSessionOptions["peerLinks"]> = new Map();
+    await negotiated(bus, { peerLinks });
+    expect(seen.offers[0]).not.toHaveProperty("network");
+    expect(peerLinks.size).toBe(0);
+  });
+
+  test("a bad network setting is refused as bad_request before media or the generator hear of it", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const message = await failsWith(bus, (c) => c.send({ ...OFFER, settings: { network: { down: `loss=${"9".repeat(200)}`, up: "" } } }), "bad_request", CLOSE_CODES.protocolError);
+    expect(message).toMatch(/settings\.network\.down/);
+    expect(message.length).toBeLessThan(200);
+    expect([seen.offers, seen.starts]).toEqual([[], []]);
+  });
+
   test("stop ends the session normally and publishes ended", async () => {
     const bus = new MemoryBus();
     const seen = backends(bus);

@@ -42,6 +42,11 @@ export interface LinkEmulatorOptions {
   readonly random?: () => number;
   /** Told about every packet's fate (metrics). */
   readonly observer?: LinkObserver;
+  /**
+   * Bytes the link may hold in flight (delayed, not yet delivered); more are dropped as `queue_full`. Bounds the
+   * memory a link with a long delay holds when the sender (a hostile peer, say) does not slow down. Default: no bound.
+   */
+  readonly maxInFlightBytes?: number;
 }
 
 /** Counts of packets by outcome since the link was made. */
@@ -83,6 +88,8 @@ export class LinkEmulator {
   #busyUntilMs = 0;
   /** Packets scheduled for delivery, ordered by due time, then by when they were sent. */
   readonly #inFlight: InFlight[] = [];
+  #inFlightBytes = 0;
+  readonly #maxInFlightBytes: number;
   #lastDueMs = -Infinity;
   #bad = false;
   #timer: unknown = undefined;
@@ -94,6 +101,7 @@ export class LinkEmulator {
     this.#clock = options.clock ?? REAL_LINK_CLOCK;
     this.#random = options.random ?? seededRandom(conditions.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.#observer = options.observer;
+    this.#maxInFlightBytes = options.maxInFlightBytes ?? Infinity;
     this.#startMs = this.#clock.now();
   }
 
@@ -130,6 +138,7 @@ export class LinkEmulator {
     if (this.#closed) return this.#drop("blackout", bytes);
     const now = this.#clock.now();
     if (this.isDown(now)) return this.#drop("blackout", bytes);
+    if (this.#inFlightBytes + bytes > this.#maxInFlightBytes) return this.#drop("queue_full", bytes);
     let departMs = now;
     let queueDelayMs = 0;
     const { rateBps, queueBytes } = this.conditions;
@@ -152,6 +161,7 @@ export class LinkEmulator {
       return "delivered";
     }
     this.#insert({ dueMs, bytes, queueDelayMs, deliver });
+    this.#inFlightBytes += bytes;
     this.#arm();
     return "in_flight";
   }
@@ -162,6 +172,7 @@ export class LinkEmulator {
     if (this.#timer !== undefined) this.#clock.clear(this.#timer);
     this.#timer = undefined;
     this.#inFlight.length = 0;
+    this.#inFlightBytes = 0;
   }
 
   #drop(outcome: Exclude<LinkOutcome, "delivered">, bytes: number, queueDelayMs = 0): LinkOutcome {
@@ -222,6 +233,7 @@ export class LinkEmulator {
     const now = this.#clock.now();
     while (!this.#closed && this.#inFlight.length > 0 && (this.#inFlight[0] as InFlight).dueMs <= now) {
       const packet = this.#inFlight.shift() as InFlight;
+      this.#inFlightBytes -= packet.bytes;
       this.#delivered(packet.bytes, packet.queueDelayMs, packet.deliver);
     }
     if (!this.#closed) this.#arm();

@@ -9,6 +9,12 @@ import type { NetConditions } from "./link-emulator-config.ts";
 import { type LinkClock, LinkEmulator, type LinkObserver } from "./link-emulator.ts";
 import type { LinkDirection, LinkMetrics } from "./link-emulator-metrics.ts";
 
+/**
+ * Bytes one direction of a session's link holds in flight at most: a page may ask for seconds of delay while a
+ * hostile one floods, and the server must not hold it all (4 MiB: 2 s at 16 Mbit/s).
+ */
+export const SESSION_LINK_MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+
 /** One direction of a {@link SessionLink}. */
 export class LinkSwitch {
   #current: LinkEmulator | undefined;
@@ -65,7 +71,11 @@ export class SessionLink {
     this.#metrics = metrics;
     const make = (direction: LinkDirection) => (conditions: LinkConditions) => {
       const observer: LinkObserver | undefined = metrics?.observer(direction, conditions);
-      return new LinkEmulator(conditions, { ...(clock === undefined ? {} : { clock }), ...(observer === undefined ? {} : { observer }) });
+      return new LinkEmulator(conditions, {
+        maxInFlightBytes: SESSION_LINK_MAX_IN_FLIGHT_BYTES,
+        ...(clock === undefined ? {} : { clock }),
+        ...(observer === undefined ? {} : { observer }),
+      });
     };
     this.egress = new LinkSwitch(make("egress"));
     this.ingress = new LinkSwitch(make("ingress"));

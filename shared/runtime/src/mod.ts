@@ -25,4 +25,4 @@ export { createLinkMetrics } from "./link-emulator-metrics.ts";
 export type { LinkDirection, LinkMetrics } from "./link-emulator-metrics.ts";
 export { createLinkPair, closeLinkPair, throughLink } from "./link-emulator-pair.ts";
 export type { LinkPair } from "./link-emulator-pair.ts";
-export { LinkSwitch, SessionLink } from "./link-switch.ts";
+export { SESSION_LINK_MAX_IN_FLIGHT_BYTES, LinkSwitch, SessionLink } from "./link-switch.ts";

@@ -204,6 +204,18 @@ describe("LinkEmulator", () => {
     expect(arrivals).toEqual([]);
   });
 
+  test("maxInFlightBytes bounds what a delayed link holds; room comes back as packets arrive", () => {
+    const clock = new FakeClock();
+    const link = new LinkEmulator({ delayMs: 100 }, { clock, maxInFlightBytes: 250 });
+    const fates = [100, 100, 100].map((bytes) => link.send(bytes, () => undefined));
+    expect(fates).toEqual(["in_flight", "in_flight", "queue_full"]);
+    expect(link.idle).toBe(false);
+    clock.advance(100);
+    expect(link.idle).toBe(true);
+    expect(link.send(200, () => undefined)).toBe("in_flight");
+    expect(link.stats).toEqual({ delivered: 2, lost: 0, queue_full: 1, blackout: 0 });
+  });
+
   test("the real clock delivers a delayed packet after at least its delay", async () => {
     const link = new LinkEmulator({ delayMs: 20 }, { clock: REAL_LINK_CLOCK });
     const sent = performance.now();

@@ -66,7 +66,7 @@ export class QuicheDriver implements SessionHost {
 
   /** `host:port` of the peer. */
   get remoteAddress(): string {
-    return this.#remote.host.includes(":") ? `[${this.#remote.host}]:${this.#remote.port}` : `${this.#remote.host}:${this.#remote.port}`;
+    return addressOf(this.#remote);
   }
 
   /** Feeds one UDP datagram from the peer. Never throws. */
@@ -318,4 +318,9 @@ export class QuicheDriver implements SessionHost {
       if (fin || !this.#machine.tracks(streamId)) return;
     }
   }
+}
+
+/** `host:port` of a peer (IPv6 hosts in brackets): a session's `remoteAddress`, and the key of its own link. */
+export function addressOf(peer: Host): string {
+  return peer.host.includes(":") ? `[${peer.host}]:${peer.port}` : `${peer.host}:${peer.port}`;
 }

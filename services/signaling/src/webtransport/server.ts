@@ -2,12 +2,12 @@
  * The server: one UDP socket (Bun), quiche configuration, the table of connections by connection id, and the
  * stream of accepted sessions.
  */
-import { LogThrottle, closeLinkPair, throughLink } from "@ballstream/runtime";
+import { LogThrottle, type SessionLink, closeLinkPair, throughLink } from "@ballstream/runtime";
 import type { Host } from "@matrixai/quic/native/index.js";
 import { quiche } from "@matrixai/quic/native/index.js";
 import { certificateHashes, generateSelfSignedCertificate } from "./cert.ts";
 import { maxSessionsPerConnection } from "./admission.ts";
-import { type ConnectionContext, QuicheDriver } from "./quiche-driver.ts";
+import { type ConnectionContext, QuicheDriver, addressOf } from "./quiche-driver.ts";
 import { PerAddressCounter } from "../rate-limit.ts";
 import { resolveLimits } from "./limits.ts";
 import { mintRetryToken, newRetryKey, openRetryToken } from "./retry-token.ts";
@@ -48,7 +48,17 @@ export async function createWebTransportServer(options: WebTransportServerOption
   let closing = false;
 
   const links = options.links ?? {};
-  const received = throughLink(links.ingress, receive);
+  const peerLinks = options.peerLinks;
+  /** After the socket's link, a peer's own (its session's network setting), when it has one. */
+  const fromPeer =
+    peerLinks === undefined
+      ? receive
+      : (data: Uint8Array, from: Host) => {
+          const link = peerLinks.size === 0 ? undefined : peerLinks.get(addressOf(from));
+          if (link === undefined) receive(data, from);
+          else link.ingress.pass(data, (copy) => receive(copy, from));
+        };
+  const received = throughLink(links.ingress, fromPeer);
   const socket = await Bun.udpSocket({
     hostname: options.host,
     port: options.port,
@@ -66,14 +76,14 @@ export async function createWebTransportServer(options: WebTransportServerOption
     limits,
     accept: (request) => perConnection(request) ?? options.accept(request),
     log,
-    sendPacket: throughLink(links.egress, (packet: Uint8Array, to: Host) => {
+    sendPacket: toPeer(peerLinks, throughLink(links.egress, (packet: Uint8Array, to: Host) => {
       if (socket.closed) return;
       try {
         socket.send(packet, to.port, to.host);
       } catch (error) {
         log.debug({ err: (error as Error).message }, "UDP send failed"); // e.g. ECONNREFUSED after ICMP; QUIC retransmits
       }
-    }),
+    })),
     sessionAccepted: (session: Session) => {
       if (closing) session.close({ closeCode: 0, reason: "server closing" });
       else sessionsController.enqueue(session);
@@ -224,6 +234,16 @@ function quicheConfig(certificate: CertificatePem, limits: WebTransportLimits) {
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition() && Date.now() < deadline) await Bun.sleep(5);
+}
+
+/** `send` behind each peer's own link (its session's network setting) when it has one, before the socket's link. */
+function toPeer(peerLinks: ReadonlyMap<string, SessionLink> | undefined, send: (packet: Uint8Array, to: Host) => void): (packet: Uint8Array, to: Host) => void {
+  if (peerLinks === undefined) return send;
+  return (packet, to) => {
+    const link = peerLinks.size === 0 ? undefined : peerLinks.get(addressOf(to));
+    if (link === undefined) send(packet, to);
+    else link.egress.pass(packet, (copy) => send(copy, to));
+  };
 }
 
 /** `host:port` of a peer, as bound into its Retry token. */

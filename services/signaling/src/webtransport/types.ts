@@ -2,7 +2,7 @@
  * Public types of the WebTransport server. A session mirrors the W3C `WebTransport` object a page uses, seen
  * from the server side: the same stream and datagram surface, the same close semantics.
  */
-import type { LinkPair, Logger } from "@ballstream/runtime";
+import type { LinkPair, Logger, SessionLink } from "@ballstream/runtime";
 import type { ConnectRequest } from "./h3-events.ts";
 
 /** Resource limits of a server; every field has a default ({@link DEFAULT_LIMITS}). */
@@ -57,6 +57,11 @@ export interface WebTransportServerOptions {
   readonly onRefused?: (reason: WebTransportRefusal) => void;
   /** Emulated link on the UDP socket: every packet sent goes through `egress`, every packet received through `ingress`; closed with the server. */
   readonly links?: LinkPair;
+  /**
+   * Peers' own emulated links by `remoteAddress` (a session's network setting), read for every packet to or from
+   * that address, in series with `links`; the application keeps the map.
+   */
+  readonly peerLinks?: ReadonlyMap<string, SessionLink>;
 }
 
 /** A WebTransport CONNECT to admit or refuse: the request and where it comes from. */
