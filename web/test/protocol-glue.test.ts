@@ -37,6 +37,11 @@ describe("settingsFromQuery", () => {
     expect(settingsFromQuery("?scene=noise")).toEqual({ scene: "noise" });
     expect(() => settingsFromQuery("?scene=snow")).toThrow(/settings.scene must be one of flat, noise, texture/);
   });
+  test("down and up are the network setting, in canonical form; one alone leaves the other empty; a bad one is refused", () => {
+    expect(settingsFromQuery(`?fps=30&down=${encodeURIComponent("loss=0.05,delay=50ms")}`)).toEqual({ fps: 30, network: { down: "loss=5%,delay=50ms", up: "" } });
+    expect(settingsFromQuery("?up=delay%3D10ms")).toEqual({ network: { down: "", up: "delay=10ms" } });
+    expect(() => settingsFromQuery("?down=loss%3D200%25")).toThrow(/settings\.network\.down/);
+  });
   test("withScene: the same address with scene set, other parameters kept", () => {
     expect(withScene("http://127.0.0.1:8080/?fps=60&scene=flat#x", "noise")).toBe("http://127.0.0.1:8080/?fps=60&scene=noise#x");
     expect(withScene("http://127.0.0.1:8080/", "texture")).toBe("http://127.0.0.1:8080/?scene=texture");

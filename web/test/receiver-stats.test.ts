@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { formatBitrate, formatCountAndDuration, receiverFigures } from "../src/lib/format.ts";
 import { type InboundStats, NO_INBOUND_STATS, summariseInbound } from "../src/lib/inbound-stats.ts";
-import { ReceiverLog, SAMPLE_COLUMNS, receiverColumns, sampleOf, toCsv } from "../src/lib/samples.ts";
+import { NetworkLog, ReceiverLog, SAMPLE_COLUMNS, TimeLog, receiverColumns, sampleOf, toCsv } from "../src/lib/samples.ts";
 import { intervalRates, lossPercent } from "../src/lib/stats-delta.ts";
 
 /** A report as Chromium 156 gives it for the page's receive-only video (trimmed to what the summary reads, plus neighbours). */
@@ -90,7 +90,8 @@ describe("the receiver's columns in the samples export", () => {
   test("receiverColumns names each figure rx…, null without a summary", () => {
     expect(receiverColumns(stats(7, 160))).toMatchObject({ rxTimestampMs: 7, rxBitrateKbps: 160, rxRttMs: 2, rxLossPct: null, rxFreezeCount: 0 });
     expect(Object.values(receiverColumns(null)).every((v) => v === null)).toBe(true);
-    expect(SAMPLE_COLUMNS.slice(18) as string[]).toEqual(Object.keys(receiverColumns(null)));
+    expect(SAMPLE_COLUMNS.slice(18, -2) as string[]).toEqual(Object.keys(receiverColumns(null)));
+    expect(SAMPLE_COLUMNS.slice(-2)).toEqual(["netDown", "netUp"]);
   });
   test("ReceiverLog gives each sample the newest summary at or before its frame's decode (else its arrival), bounded", () => {
     const log = new ReceiverLog(3);
@@ -106,8 +107,29 @@ describe("the receiver's columns in the samples export", () => {
     log.add(stats(1000, 160));
     const [annotated] = log.annotate([sampleOf(report, frame(1200))]);
     const [header, withRx, without] = toCsv([annotated!, sampleOf(report, null)]).trim().split("\n");
-    expect(header!.split(",").slice(-17, -15)).toEqual(["rxTimestampMs", "rxBitrateKbps"]);
+    expect(header!.split(",").slice(-19, -17)).toEqual(["rxTimestampMs", "rxBitrateKbps"]);
     const cell = (row: string, column: string) => row.split(",")[header!.split(",").indexOf(column)];
     expect([cell(withRx!, "rxBitrateKbps"), cell(withRx!, "rxRttMs"), cell(withRx!, "rxLossPct"), cell(without!, "rxBitrateKbps"), cell(without!, "frameId")]).toEqual(["160", "2", "", "", "9"]);
+  });
+  test("TimeLog: the newest value at or before a time; older or equal times are ignored; bounded", () => {
+    const log = new TimeLog<string>(2);
+    expect(log.at(5)).toBeUndefined();
+    log.add(10, "a");
+    log.add(10, "again");
+    log.add(20, "b");
+    log.add(15, "late");
+    expect([log.at(9), log.at(10), log.at(19), log.at(20), log.at(1e9)]).toEqual([undefined, "a", "a", "b", "b"]);
+    log.add(30, "c"); // "a" goes
+    expect([log.at(10), log.at(25), log.at(30)]).toEqual([undefined, "b", "c"]);
+  });
+  test("NetworkLog names the network setting in force at each sample's frame, null before the first; CSV has netDown and netUp", () => {
+    const log = new NetworkLog();
+    log.add(1000, { down: "", up: "" });
+    log.add(2000, { down: "loss=5%,delay=50ms", up: "delay=10ms" });
+    const samples = log.annotate([sampleOf(report, frame(500)), sampleOf(report, frame(1500)), sampleOf(report, frame(2000)), sampleOf(report, null)]);
+    expect(samples.map((s) => [s.netDown, s.netUp])).toEqual([[null, null], ["", ""], ["loss=5%,delay=50ms", "delay=10ms"], ["loss=5%,delay=50ms", "delay=10ms"]]);
+    const [header, , , withLoss] = toCsv(samples).trim().split("\n");
+    expect(header!.split(",").slice(-2)).toEqual(["netDown", "netUp"]);
+    expect(withLoss!.endsWith(',"loss=5%,delay=50ms",delay=10ms')).toBe(true); // quoted: the spec has a comma
   });
 });

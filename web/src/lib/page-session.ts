@@ -14,7 +14,7 @@ import { errorText, missingBrowserFeature } from "./failures.ts";
 import { FrameFlow } from "./frame-flow.ts";
 import { summariseInbound } from "./inbound-stats.ts";
 import { ReportChannel } from "./report-channel.ts";
-import { type ExportedSample, ReceiverLog, type Sample } from "./samples.ts";
+import { type ExportedSample, NetworkLog, ReceiverLog, type Sample } from "./samples.ts";
 import { type SessionState, SessionStore } from "./session-state.ts";
 import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
 import { createReceiveOffer } from "./webrtc.ts";
@@ -39,6 +39,7 @@ export class PageSession {
   readonly #flow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s) });
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #receiver = new ReceiverLog();
+  readonly #network = new NetworkLog();
   #transport: WebTransport | null = null;
   #control: ControlStream | null = null;
   #reports: ReportChannel | null = null;
@@ -56,9 +57,9 @@ export class PageSession {
     return this.#store.state;
   }
 
-  /** The session's samples so far (a copy), each with the receiver's figures at its frame. */
+  /** The session's samples so far (a copy), each with the receiver's figures and the network setting at its frame. */
   samples(): ExportedSample[] {
-    return this.#receiver.annotate(this.#flow.samples());
+    return this.#network.annotate(this.#receiver.annotate(this.#flow.samples()));
   }
 
   /** Connects and streams until the session ends; failures end in status "error" with a readable message. */
@@ -97,7 +98,7 @@ export class PageSession {
     }
   }
 
-  /** Asks the server to change fps and/or speed live; the server answers with the new settings. */
+  /** Asks the server to change fps, speed and/or the network live; the server answers with the new settings. */
   async control(change: SessionUpdate): Promise<void> {
     await this.#control?.send({ type: "control", ...change });
   }
@@ -112,11 +113,13 @@ export class PageSession {
   async #handle(m: ServerMessage, pc: RTCPeerConnection): Promise<void> {
     switch (m.type) {
       case "session":
+        this.#network.add(nowMs(), m.settings.network);
         return this.#store.opened(m.sessionId, m.settings);
       case "answer":
         await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
         return this.#store.streaming();
       case "settings":
+        this.#network.add(nowMs(), m.settings.network);
         return this.#store.settingsChanged(m.settings);
       case "event":
         this.#store.event(`${m.source}: ${m.message}`);

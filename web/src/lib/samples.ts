@@ -4,7 +4,7 @@
  * The coordinates leave at detection, so a report usually arrives before its frame's presentation is known: report
  * and frame record are joined in either order.
  */
-import type { ErrorReport } from "@ballstream/protocol";
+import type { ErrorReport, NetworkSettings } from "@ballstream/protocol";
 import { FRAME_JOIN_WAIT_MS, type JoinedFrame } from "./frame-joiner.ts";
 import type { InboundStats } from "./inbound-stats.ts";
 import { type Joined, KeyedJoin } from "./keyed-join.ts";
@@ -36,14 +36,14 @@ const rx = (field: ReceiverField) => `rx${field[0]!.toUpperCase()}${field.slice(
 /** The receiver's figures at a sample's frame: those of the newest `getStats()` summary taken before it (null: none yet). */
 export type ReceiverColumns = { readonly [K in ReceiverField as `rx${Capitalize<K>}`]: InboundStats[K] | null };
 
-/** A sample as exported (CSV, JSON, the hook): the frame's measurements and the receiver's figures at that frame. */
-export type ExportedSample = Sample & ReceiverColumns;
+/** A sample as exported (CSV, JSON, the hook): the frame's measurements, the receiver's figures and the network setting at that frame. */
+export type ExportedSample = Sample & ReceiverColumns & NetworkColumns;
 
-/** The columns of {@link toCsv}, in order: the frame's, then the receiver's (`rxBitrateKbps`, …). */
+/** The columns of {@link toCsv}, in order: the frame's, then the receiver's (`rxBitrateKbps`, …), then the network's. */
 export const SAMPLE_COLUMNS: readonly (keyof ExportedSample)[] = [
   "frameId", "rtpTimestamp", "captureTimeMs", "decodedAtMs", "presentedAtMs", "arrivalMs", "found", "detectedX", "detectedY",
   "frameTruthX", "frameTruthY", "nowTruthX", "nowTruthY", "realtimeErrorPx", "frameErrorPx", "latencyMs", "glassToGlassMs", "detectMs",
-  ...RECEIVER_FIELDS.map(rx),
+  ...RECEIVER_FIELDS.map(rx), "netDown", "netUp",
 ];
 
 /** Builds a {@link Sample} from a report and the page's record of that frame (null: not known). */
@@ -114,40 +114,29 @@ export function receiverColumns(stats: InboundStats | null): ReceiverColumns {
   return Object.fromEntries(RECEIVER_FIELDS.map((f) => [rx(f), stats?.[f] ?? null])) as ReceiverColumns;
 }
 
-/**
- * The session's receiver summaries (one a second, at most `max`, oldest dropped), so that each exported sample
- * carries the figures in force when its frame was decoded, or when its report reached signaling for a frame the page
- * kept no record of (epoch ms; one clock when page and server share a machine).
- */
-export class ReceiverLog {
+/** Values by time (epoch ms, increasing), at most `max` (oldest dropped): which was in force at a given time. */
+export class TimeLog<T> {
   readonly #times: number[] = [];
-  readonly #columns: ReceiverColumns[] = [];
+  readonly #values: T[] = [];
   readonly #max: number;
 
   constructor(max = 86_400) {
     this.#max = max;
   }
 
-  /** Keeps a summary (one without a report time, or not newer than the last, is ignored). */
-  add(stats: InboundStats): void {
-    const at = stats.timestampMs;
-    if (at === null || at <= (this.#times.at(-1) ?? Number.NEGATIVE_INFINITY)) return;
-    this.#times.push(at);
-    this.#columns.push(receiverColumns(stats));
+  /** Keeps `value` as in force from `atMs`; one not newer than the last is ignored. */
+  add(atMs: number, value: T): void {
+    if (atMs <= (this.#times.at(-1) ?? Number.NEGATIVE_INFINITY)) return;
+    this.#times.push(atMs);
+    this.#values.push(value);
     if (this.#times.length > this.#max) {
       this.#times.shift();
-      this.#columns.shift();
+      this.#values.shift();
     }
   }
 
-  /** The samples with the receiver's columns of each one's time. */
-  annotate(samples: readonly Sample[]): ExportedSample[] {
-    const none = receiverColumns(null);
-    return samples.map((s) => ({ ...s, ...(this.#columns[this.#indexAt(s.decodedAtMs ?? s.arrivalMs)] ?? none) }));
-  }
-
-  /** Index of the newest summary taken at or before `ms` (−1: none); binary search. */
-  #indexAt(ms: number): number {
+  /** The newest value added at or before `ms` (undefined: none); binary search. */
+  at(ms: number): T | undefined {
     let lo = 0;
     let hi = this.#times.length;
     while (lo < hi) {
@@ -155,17 +144,71 @@ export class ReceiverLog {
       if (this.#times[mid]! <= ms) lo = mid + 1;
       else hi = mid;
     }
-    return lo - 1;
+    return this.#values[lo - 1];
+  }
+}
+
+/** The time a sample's columns are looked up at: its frame's decoding, else its report's arrival at signaling. */
+const sampleTime = (s: Sample) => s.decodedAtMs ?? s.arrivalMs;
+
+/**
+ * The session's receiver summaries (one a second, at most `max`, oldest dropped), so that each exported sample
+ * carries the figures in force when its frame was decoded, or when its report reached signaling for a frame the page
+ * kept no record of (epoch ms; one clock when page and server share a machine).
+ */
+export class ReceiverLog {
+  readonly #log: TimeLog<ReceiverColumns>;
+
+  constructor(max = 86_400) {
+    this.#log = new TimeLog(max);
+  }
+
+  /** Keeps a summary (one without a report time, or not newer than the last, is ignored). */
+  add(stats: InboundStats): void {
+    if (stats.timestampMs !== null) this.#log.add(stats.timestampMs, receiverColumns(stats));
+  }
+
+  /** The samples with the receiver's columns of each one's time. */
+  annotate<S extends Sample>(samples: readonly S[]): (S & ReceiverColumns)[] {
+    const none = receiverColumns(null);
+    return samples.map((s) => ({ ...s, ...(this.#log.at(sampleTime(s)) ?? none) }));
+  }
+}
+
+/** The session's network setting in force at a sample's frame, as the server confirmed it (null: not known yet). */
+export interface NetworkColumns {
+  /** The link-spec text of the way to the page ("" for none). */
+  readonly netDown: string | null;
+  /** The link-spec text of the way back. */
+  readonly netUp: string | null;
+}
+
+/** The network settings the server confirmed, by when the page heard of them, so each sample names the one in force. */
+export class NetworkLog {
+  readonly #log = new TimeLog<NetworkSettings>(10_000);
+
+  /** Keeps the setting confirmed at `atMs` (the session's start or a change). */
+  add(atMs: number, network: NetworkSettings): void {
+    this.#log.add(atMs, network);
+  }
+
+  /** The samples with the network columns of each one's time. */
+  annotate<S extends Sample>(samples: readonly S[]): (S & NetworkColumns)[] {
+    return samples.map((s) => {
+      const network = this.#log.at(sampleTime(s));
+      return { ...s, netDown: network?.down ?? null, netUp: network?.up ?? null };
+    });
   }
 }
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) return "";
-  return String(v);
+  const text = String(v);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text; // RFC 4180: a network spec has commas
 }
 
 /** CSV with a header row of {@link SAMPLE_COLUMNS}; unknown values (and receiver columns a sample lacks) are empty cells. */
-export function toCsv(samples: readonly (Sample & Partial<ReceiverColumns>)[]): string {
+export function toCsv(samples: readonly (Sample & Partial<ReceiverColumns> & Partial<NetworkColumns>)[]): string {
   const lines = [SAMPLE_COLUMNS.join(",")];
   for (const s of samples) lines.push(SAMPLE_COLUMNS.map((k) => csvCell(s[k])).join(","));
   return `${lines.join("\n")}\n`;

@@ -1,4 +1,7 @@
-/** Session settings from the page's URL query (`?fps=60&speed=400&ballColor=%2300ff00&scene=noise`). */
+/**
+ * Session settings from the page's URL query (`?fps=60&speed=400&ballColor=%2300ff00&scene=noise`, and the network
+ * as link-spec texts: `?down=loss%3D5%25,delay%3D50ms&up=delay%3D50ms`).
+ */
 import { type Scene, type SessionSettings, parseSettings } from "@ballstream/protocol";
 import { errorText } from "./failures.ts";
 
@@ -21,8 +24,11 @@ export function settingsFromQuery(search: string): Partial<SessionSettings> {
     const raw = params.get(key);
     if (raw !== null && raw !== "") out[key] = raw;
   }
-  parseSettings(out);
-  return out as Partial<SessionSettings>;
+  const down = params.get("down");
+  const up = params.get("up");
+  const network = down === null && up === null ? undefined : { ...(down === null ? {} : { down }), ...(up === null ? {} : { up }) };
+  const settings = parseSettings(network === undefined ? out : { ...out, network }); // throws on a bad value
+  return { ...(out as Partial<SessionSettings>), ...(network === undefined ? {} : { network: settings.network }) };
 }
 
 /** The URL's settings for the page: all of them, or none and the warning to show when one is bad. */
