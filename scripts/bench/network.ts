@@ -42,7 +42,9 @@ export const NET_CONDITIONS: readonly NetCondition[] = [
     warmupMs: 5000,
     windowMs: 10_000,
     streamingOnly: true,
-    env: (cap) => ({ MEDIA_NET_EGRESS: `rate=${cap}kbit`, CONGESTION_RESPONSE: "0" }),
+    // Without congestion response the picture mostly stops behind the cap; signaling's watchdog would end the session
+    // after 10 s without a new frame, before the window does, and its figures would be lost with it.
+    env: (cap) => ({ MEDIA_NET_EGRESS: `rate=${cap}kbit`, CONGESTION_RESPONSE: "0", VIDEO_TIMEOUT_MS: "60000" }),
   },
   {
     id: "blackout1s",

@@ -27,7 +27,7 @@ describe("network matrix", () => {
       for (const [k, v] of Object.entries(c.env(900))) if (k.includes("_NET_")) expect(() => parseLinkConditions(v)).not.toThrow();
     }
     const cap = NET_CONDITIONS.find((c) => c.id === "cap_half_no_cc")!.env(900);
-    expect(cap).toEqual({ MEDIA_NET_EGRESS: "rate=900kbit", CONGESTION_RESPONSE: "0" });
+    expect(cap).toEqual({ MEDIA_NET_EGRESS: "rate=900kbit", CONGESTION_RESPONSE: "0", VIDEO_TIMEOUT_MS: "60000" }); // lives through the window
     expect(NET_CONDITIONS.findIndex((c) => c.id === "noise")).toBeLessThan(NET_CONDITIONS.findIndex((c) => c.id === "cap_half"));
     expect(NET_CONDITIONS.find((c) => c.id === "blackout1s")!.env(0).MEDIA_NET_EGRESS).toBe(`blackout=${BLACKOUT_MS}ms,blackout-at=${BLACKOUT_AT_MS}ms`);
   });
