@@ -103,4 +103,42 @@ describe("network lab", () => {
     expect(reports).toBeGreaterThan(0);
     expect(after.lastReport?.frameMatched).toBe(true);
   }, 90_000);
+
+  test("under a bandwidth cap (noise scene, 900 kbit/s) the sender's bitrate falls below the cap and the picture keeps coming", async () => {
+    const CAP_KBIT = 900;
+    const page = await streamingPage({ MEDIA_NET_EGRESS: `rate=${CAP_KBIT}kbit` }, "?scene=noise"); // unconstrained ~1.8 Mbit/s
+    await Bun.sleep(6000); // REMB brings the encoder's target down
+    const outcomes = ["delivered", "lost", "queue_full", "blackout"];
+    const egress = async (what: string, which = outcomes) => (await Promise.all(which.map((o) => metric(`ballstream_media_net_${what}_total{direction="egress",outcome="${o}"}`)))).reduce((a, b) => a + b, 0);
+    const [bytes0, tailDropped0, before, t0] = [await egress("bytes"), await egress("packets", ["queue_full"]), (await readHook(page))!, performance.now()];
+    await Bun.sleep(WATCH_MS);
+    const seconds = (performance.now() - t0) / 1000;
+    const sentKbit = ((await egress("bytes")) - bytes0) * 8 / 1000 / seconds;
+    const tailDropped = (await egress("packets", ["queue_full"])) - tailDropped0;
+    const after = (await readHook(page))!;
+    const decoded = after.inbound.framesDecoded - before.inbound.framesDecoded;
+    console.log(`cap ${CAP_KBIT} kbit/s: the sender offered ${sentKbit.toFixed(0)} kbit/s to it over ${seconds.toFixed(1)} s, ${tailDropped} packets tail-dropped; ${decoded} frames decoded`);
+    expect(sentKbit).toBeLessThan(CAP_KBIT);
+    expect(after.status).toBe("streaming");
+    expect(decoded).toBeGreaterThan((30 * WATCH_MS) / 1000 / 2);
+  }, 90_000);
+
+  test("after a 1 s blackout of the noise scene a keyframe goes out (none is periodic: KEYFRAME_INTERVAL_S=60) and frames resume", async () => {
+    const page = await streamingPage({ MEDIA_NET_EGRESS: "blackout=1s,blackout-at=4s", KEYFRAME_INTERVAL_S: "60" }, "?scene=noise");
+    let blackedOut = 0;
+    for (let i = 0; i < 100 && blackedOut === 0; i++) {
+      await Bun.sleep(50);
+      blackedOut = await metric('ballstream_media_net_packets_total{direction="egress",outcome="blackout"}');
+    }
+    const keyframesBefore = await metric("ballstream_media_keyframes_total");
+    await Bun.sleep(1000); // the blackout ends
+    const before = (await readHook(page))!;
+    const after = await waitForHook(page, "frames after the blackout", (h) => h.inbound.framesDecoded > before.inbound.framesDecoded + 30 || h.status === "error", 20_000);
+    const keyframes = (await metric("ballstream_media_keyframes_total")) - keyframesBefore;
+    const plis = await metric("ballstream_media_plis_total");
+    console.log(`noise blackout 1 s: ${blackedOut}+ packets dropped; ${plis} PLIs; ${keyframes} keyframes after it; ${after.inbound.framesDecoded - before.inbound.framesDecoded} frames decoded after it`);
+    expect(blackedOut).toBeGreaterThan(0);
+    expect(keyframes).toBeGreaterThanOrEqual(1);
+    expect(after.status).toBe("streaming");
+  }, 90_000);
 });

@@ -2,9 +2,9 @@
  * One viewer's media session, read top to bottom like a player: negotiate H.264 from the offer, open a werift
  * peer connection with one video track, answer once ICE gathering is done; then for every frame on the bus:
  * encode → pace (packetize, RTP timestamp from the frame's capture time, write to the track at a byte rate). PLI
- * and FIR ask the encoder for a keyframe (coalesced); the browser's REMB sets the encoder's target bitrate; raw
- * frames are dropped while the pacer holds more than a frame; NACKs are answered by werift's sender from its
- * history of the last 128 packets. The session
+ * and FIR ask the encoder for a keyframe (coalesced); the lower of a delay-based target (the browser's REMB) and a
+ * loss-based one (its receiver reports) is the encoder's target bitrate; raw frames are dropped while the pacer holds
+ * more than a frame; NACKs are answered by werift's sender from its history of the last 128 packets. The session
  * ends on `ended`, heartbeat timeout, a failed/closed connection, a dead encoder, or {@link MediaSession.close}.
  */
 import type { Bus, BusSubscription, Logger } from "@ballstream/runtime";
@@ -18,6 +18,7 @@ import {
   type RTCPeerConnectionConfig,
   ReceiverEstimatedMaxBitrate,
   RtcpPayloadSpecificFeedback,
+  RtcpRrPacket,
   type RtpPacket,
 } from "werift";
 import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
@@ -25,7 +26,7 @@ import type { MediaConfig } from "./config.ts";
 import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "./encoder.ts";
 import { H264Packetizer } from "./rtp-packetizer.ts";
 import { PACING_FACTOR, Pacer } from "./pacer.ts";
-import { targetFromRemb } from "./rate-control.ts";
+import { LossBasedEstimate, targetFromRemb } from "./rate-control.ts";
 import { guardIceSockets } from "./ice-socket-errors.ts";
 import { impairIceSockets } from "./ice-link.ts";
 
@@ -72,6 +73,9 @@ export class MediaSession {
   #sentBytes = 0;
   #sentSinceMs: number | undefined;
   #sentKbps = 0;
+  /** The delay-based target (from REMB) and the loss-based estimate (from receiver reports); the encoder follows the lower. */
+  #rembTargetKbps: number;
+  readonly #lossBased: LossBasedEstimate;
   readonly #subscriptions: BusSubscription[] = [];
   #lastHeartbeatMs = nowMs();
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
@@ -90,6 +94,8 @@ export class MediaSession {
     this.#log = ctx.log.child({ sessionId: request.sessionId });
     this.#pc = new RTCPeerConnection(peerConnectionConfig(ctx.config));
     this.#link = new SessionLink(ctx.metrics.net);
+    this.#rembTargetKbps = ctx.config.videoBitrateKbps;
+    this.#lossBased = new LossBasedEstimate({ maxKbps: ctx.config.videoBitrateKbps, minKbps: ctx.config.videoMinBitrateKbps });
     if (request.network !== undefined) this.#setNetwork(request.network);
     this.#packetizer = new H264Packetizer({ maxPayloadBytes: ctx.config.maxRtpPayloadBytes });
     const { keyframeIntervalS, videoBitrateKbps: bitrateKbps, intraRefresh } = ctx.config;
@@ -144,6 +150,10 @@ export class MediaSession {
     transceiver.sender.onGenericNack.subscribe(() => this.#ctx.metrics.nacks.inc());
     transceiver.sender.onRtcp.subscribe((packet) => {
       if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof ReceiverEstimatedMaxBitrate) this.#onRemb(Number(packet.feedback.bitrate) / 1000);
+      if (packet instanceof RtcpRrPacket) {
+        const report = packet.reports.find((r) => r.ssrc === transceiver.sender.ssrc);
+        if (report !== undefined) this.#onLoss(report.fractionLost / 256, report.highestSequence);
+      }
     });
     // werift routes a PSFB to a sender by its sender or media SSRC; an RFC 5104 FIR carries 0 there and names the
     // stream in its FCI entries, so FIRs are taken from the transport's RTCP before routing.
@@ -224,7 +234,7 @@ export class MediaSession {
     this.#log.info(netLog(net), "session network set");
   }
 
-  /** The browser's estimate of what the link carries (kbit/s) sets the encoder's target, unless switched off. */
+  /** The browser's estimate of what the link carries (kbit/s) sets the delay-based target, unless switched off. */
   #onRemb(rembKbps: number): void {
     const { congestionResponse, videoBitrateKbps: maxKbps, videoMinBitrateKbps: minKbps } = this.#ctx.config;
     const now = nowMs();
@@ -234,9 +244,17 @@ export class MediaSession {
       this.#sentSinceMs = now;
     }
     if (!congestionResponse) return;
-    const targetKbps = targetFromRemb(this.#encoder.bitrateKbps, rembKbps, this.#sentKbps, { maxKbps, minKbps });
-    this.#log.debug({ rembKbps, sentKbps: this.#sentKbps, targetKbps }, "REMB");
-    this.#encoder.setTargetBitrate(targetKbps);
+    this.#rembTargetKbps = targetFromRemb(this.#encoder.bitrateKbps, rembKbps, this.#sentKbps, { maxKbps, minKbps });
+    this.#log.debug({ rembKbps, sentKbps: this.#sentKbps, rembTargetKbps: this.#rembTargetKbps, lossKbps: this.#lossBased.kbps }, "REMB");
+    this.#encoder.setTargetBitrate(Math.min(this.#rembTargetKbps, this.#lossBased.kbps));
+  }
+
+  /** A receiver report's fraction lost (0–1) moves the loss-based estimate, unless congestion response is off. */
+  #onLoss(fractionLost: number, highestSequence: number): void {
+    if (!this.#ctx.config.congestionResponse) return;
+    const lossKbps = this.#lossBased.report(fractionLost, highestSequence, nowMs());
+    this.#log.debug({ fractionLost, lossKbps }, "receiver report");
+    this.#encoder.setTargetBitrate(Math.min(this.#rembTargetKbps, lossKbps));
   }
 
   #packetize(frame: EncodedFrame): RtpPacket[] {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BITRATE_DEAD_BAND, BITRATE_INCREASE, bitrateChange, targetFromRemb, vbvArgs } from "../src/rate-control.ts";
+import { BITRATE_DEAD_BAND, BITRATE_INCREASE, LOSS_DECREASE_INTERVAL_MS, LOSS_HIGH, LOSS_INCREASE, LOSS_INCREASE_INTERVAL_MS, LOSS_LOW, LOSS_MIN_PACKETS, LossBasedEstimate, bitrateChange, targetFromRemb, vbvArgs } from "../src/rate-control.ts";
 
 describe("bitrateChange", () => {
   test("changes within the dead band are ignored; beyond it a decrease is 'down', an increase 'up'", () => {
@@ -35,5 +35,61 @@ describe("targetFromRemb", () => {
     expect(targetFromRemb(2000, 136, 141, limits)).toBe(2000); // Chromium's REMB for a ball: its own rate
     expect(targetFromRemb(800, 300, 200, limits)).toBe(800 * BITRATE_INCREASE);
     expect(targetFromRemb(1800, 300, 200, limits)).toBe(2000);
+  });
+});
+
+describe("LossBasedEstimate", () => {
+  const limits = { maxKbps: 2000, minKbps: 150 };
+  /** Reports of 25 packets each (enough to count), `at` ms apart, from sequence 1000. */
+  function reporter(e: LossBasedEstimate) {
+    let seq = 1000;
+    e.report(0, seq, -1); // the first report only sets the sequence
+    return (loss: number, at: number, packets = 25) => e.report(loss, (seq += packets), at);
+  }
+
+  test("GCC's loss-based rule: falls by half the loss above 10 %, grows 8 % below 2 %, holds between; starts at the ceiling", () => {
+    expect([LOSS_LOW, LOSS_HIGH, LOSS_INCREASE, LOSS_DECREASE_INTERVAL_MS, LOSS_INCREASE_INTERVAL_MS, LOSS_MIN_PACKETS]).toEqual([0.02, 0.1, 1.08, 300, 1000, 20]);
+    const e = new LossBasedEstimate(limits);
+    const report = reporter(e);
+    expect(e.kbps).toBe(2000);
+    expect(report(0.2, 0)).toBe(1800);
+    expect(report(0.1, 1000)).toBe(1800);
+    expect(report(0.05, 2000)).toBe(1800);
+    expect(report(0.5, 3000)).toBe(1350);
+    expect(report(0.01, 4000)).toBe(1458);
+    expect(report(0, 5000)).toBe(1575);
+  });
+
+  test("a burst of lossy reports moves it once per 300 ms, growth once a second", () => {
+    const e = new LossBasedEstimate(limits);
+    const report = reporter(e);
+    for (let t = 0; t < 300; t += 25) report(0.6, t); // twelve reports in 0.3 s, as Chromium sends at the start
+    expect(e.kbps).toBe(1400);
+    report(0.6, 300);
+    expect(e.kbps).toBe(980);
+    for (let t = 400; t < 1400; t += 200) report(0, t);
+    expect(e.kbps).toBe(1058); // 400 and then not again before 1400
+  });
+
+  test("reports are pooled until they cover 20 packets: one loss in 6 packets is not 17 %", () => {
+    const e = new LossBasedEstimate(limits);
+    const report = reporter(e);
+    expect(report(0.5, 0)).toBe(1500);
+    expect(report(1 / 6, 2000, 6)).toBe(1500); // alone it would read 17 %
+    expect(report(0, 2200, 6)).toBe(1500);
+    expect(report(0, 2400, 6)).toBe(1500);
+    expect(report(0, 2600, 6)).toBe(1500); // 24 packets, 1 lost: 4 %, held
+    for (let t = 3600; t < 4200; t += 200) expect(report(0, t, 6)).toBe(1500);
+    expect(report(0, 4200, 6)).toBe(1620); // 24 packets, none lost
+  });
+
+  test("stays within the limits; a repeated or reordered report is ignored", () => {
+    const e = new LossBasedEstimate(limits);
+    const report = reporter(e);
+    report(0, 0);
+    expect(e.kbps).toBe(2000);
+    for (let t = 0; t < 10_000; t += 300) report(1, t);
+    expect(e.kbps).toBe(150);
+    expect(e.report(1, 1000, 20_000)).toBe(150); // an older sequence number: ignored, not a loss of −800 packets
   });
 });

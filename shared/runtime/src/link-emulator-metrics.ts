@@ -1,7 +1,8 @@
 /**
  * A service's /metrics for its emulated links (docs/network-lab.md): the conditions in force as an info gauge,
  * sessions with a link of their own (the page's network setting), packets by outcome (delivered, lost, queue_full,
- * blackout: the service's and the sessions' links together) and the time packets waited in the bottleneck queue,
+ * blackout: the service's and the sessions' links together; and their bytes, so what a sender offers a capped link
+ * is read off as a rate) and the time packets waited in the bottleneck queue,
  * per direction. Each service registers them under its own name from its metrics.ts.
  */
 import { Gauge, Histogram } from "prom-client";
@@ -23,7 +24,7 @@ export interface LinkMetrics {
   observer(direction: LinkDirection, conditions: LinkConditions): LinkObserver;
 }
 
-/** Registers `ballstream_<service>_net_conditions_info`, `…_net_session_links`, `…_net_packets_total` and `…_net_queue_delay_seconds` in `registry`. */
+/** Registers `ballstream_<service>_net_conditions_info`, `…_net_session_links`, `…_net_packets_total`, `…_net_bytes_total` and `…_net_queue_delay_seconds` in `registry`. */
 export function createLinkMetrics(registry: Registry, service: string): LinkMetrics {
   const info = new Gauge({
     name: `${METRIC_PREFIX}${service}_net_conditions_info`,
@@ -39,6 +40,7 @@ export function createLinkMetrics(registry: Registry, service: string): LinkMetr
   });
   for (const direction of ["egress", "ingress"] as const) sessions.set({ direction }, 0);
   const packets = counter(registry, `${service}_net_packets_total`, "Packets through the emulated link, by direction and outcome.", ["direction", "outcome"]);
+  const bytes = counter(registry, `${service}_net_bytes_total`, "Bytes offered to the emulated link (UDP payloads), by direction and outcome.", ["direction", "outcome"]);
   const queueDelay = new Histogram({
     name: `${METRIC_PREFIX}${service}_net_queue_delay_seconds`,
     help: "Time delivered packets waited in the emulated bottleneck queue, by direction.",
@@ -62,8 +64,9 @@ export function createLinkMetrics(registry: Registry, service: string): LinkMetr
     },
     observer(direction, conditions) {
       const capped = conditions.rateBps !== undefined;
-      return (outcome: LinkOutcome, _bytes: number, queueDelayMs: number) => {
+      return (outcome: LinkOutcome, size: number, queueDelayMs: number) => {
         packets.inc({ direction, outcome });
+        bytes.inc({ direction, outcome }, size);
         if (capped && outcome === "delivered") queueDelay.observe({ direction }, queueDelayMs / 1000);
       };
     },
