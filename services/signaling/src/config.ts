@@ -2,6 +2,8 @@
 import { join } from "node:path";
 import { DEFAULT_METRICS_PORTS, type MetricsEndpoint, type NetConditions, intEnv, listEnv, metricsEndpointFromEnv, netConditionsFromEnv, stringEnv } from "@ballstream/runtime";
 import { SESSION_TIMING } from "@ballstream/protocol";
+import { MAX_SELF_SIGNED_VALIDITY_MS } from "./webtransport/mod.ts";
+import { WT_CERTIFICATE_MODES, type WtCertificateMode } from "./wt-certificate.ts";
 
 /** Everything `startSignaling` can be told. */
 export interface SignalingConfig {
@@ -9,8 +11,12 @@ export interface SignalingConfig {
   readonly httpHost: string;
   /** TCP port of the HTTP(S) server; 0 picks a free one. */
   readonly httpPort: number;
-  /** PEM files: HTTPS with this certificate, also served by WebTransport (else a self-signed one for WT only). */
+  /** PEM files: HTTPS with this certificate; WebTransport's certificate follows `wtCertificate` (wt-certificate.ts). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Which certificate WebTransport presents: `auto`, `tls` or `own` (docs/deploy.md "Certificates"). */
+  readonly wtCertificate: WtCertificateMode;
+  /** Validity of signaling's own WebTransport certificate; it is replaced at half its life. */
+  readonly wtCertValidityMs: number;
   /** UDP address of the WebTransport server. */
   readonly wtHost: string;
   /** UDP port of the WebTransport server; 0 picks a free one. */
@@ -63,6 +69,8 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   httpHost: "127.0.0.1",
   httpPort: 8080,
   tls: undefined,
+  wtCertificate: "auto",
+  wtCertValidityMs: MAX_SELF_SIGNED_VALIDITY_MS - 120_000,
   wtHost: "127.0.0.1",
   wtPort: 4433,
   allowedOrigins: [],
@@ -87,7 +95,8 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
 };
 
 /**
- * Reads HTTP_HOST, HTTP_PORT, TLS_CERT + TLS_KEY (both or neither), WT_HOST (default: HTTP_HOST), WT_PORT,
+ * Reads HTTP_HOST, HTTP_PORT, TLS_CERT + TLS_KEY (both or neither), WT_CERTIFICATE (auto, tls, own), WT_CERT_VALIDITY_S
+ * (10 s – 14 days − 1 min), WT_HOST (default: HTTP_HOST), WT_PORT,
  * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
  * SESSION_RATE_PER_S, SESSION_RATE_PER_IP_PER_S, CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS,
  * WT_MAX_CONNECTIONS, WT_MAX_CONNECTIONS_PER_IP (default max(8, 2 × MAX_SESSIONS_PER_IP)), WT_HANDSHAKE_TIMEOUT_MS,
@@ -103,11 +112,15 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
   const httpHost = stringEnv(env, "HTTP_HOST", d.httpHost);
   const maxSessionsPerIp = intEnv(env, "MAX_SESSIONS_PER_IP", d.maxSessionsPerIp, 1, 10_000);
   const retry = stringEnv(env, "WT_RETRY", "1");
+  const wtCertificate = stringEnv(env, "WT_CERTIFICATE", d.wtCertificate);
+  if (!(WT_CERTIFICATE_MODES as readonly string[]).includes(wtCertificate)) throw new Error(`WT_CERTIFICATE must be one of ${WT_CERTIFICATE_MODES.join(", ")}, got ${JSON.stringify(wtCertificate.slice(0, 20))}`);
   if (retry !== "1" && retry !== "0") throw new Error(`WT_RETRY must be 1 or 0, got ${JSON.stringify(retry.slice(0, 20))}`);
   return {
     httpHost,
     httpPort: intEnv(env, "HTTP_PORT", d.httpPort, 0, 65535),
     tls: certFile ? { certFile, keyFile } : undefined,
+    wtCertificate: wtCertificate as WtCertificateMode,
+    wtCertValidityMs: 1000 * intEnv(env, "WT_CERT_VALIDITY_S", Math.round(d.wtCertValidityMs / 1000), 10, Math.floor((MAX_SELF_SIGNED_VALIDITY_MS - 60_000) / 1000)),
     wtHost: stringEnv(env, "WT_HOST", httpHost),
     wtPort: intEnv(env, "WT_PORT", d.wtPort, 0, 65535),
     allowedOrigins: listEnv(env, "ALLOWED_ORIGINS", d.allowedOrigins),

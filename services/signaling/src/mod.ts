@@ -21,7 +21,8 @@ import { securityHeaders } from "./http/security-headers.ts";
 import { staticFiles } from "./http/static-files.ts";
 import { PerAddressCounter, PerAddressRate, TokenBucket } from "./rate-limit.ts";
 import { ViewerSession } from "./viewer-session.ts";
-import { type CertificatePem, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, certificateHashBase64, createWebTransportServer, onPaths } from "./webtransport/mod.ts";
+import { type CertificatePem, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, createWebTransportServer, onPaths } from "./webtransport/mod.ts";
+import { CertificateRotator, certificateFacts, expiresSoon, wtCertificateChoice } from "./wt-certificate.ts";
 
 export { createSignalingMetrics, type SignalingMetrics } from "./metrics.ts";
 export { type SignalingConfig, DEFAULT_SIGNALING_CONFIG, signalingConfigFromEnv } from "./config.ts";
@@ -46,7 +47,7 @@ export interface Signaling {
   readonly wtPort: number;
   /** `http://<host>:<port>/metrics` of the metrics listener, when `config.metrics` asked for one. */
   readonly metricsUrl: string | undefined;
-  /** Base64 SHA-256 hashes of the WebTransport certificate (empty with a configured certificate). */
+  /** Base64 SHA-256 hashes `/config.json` lists now (none for a CA-issued configured certificate; two around a rotation). */
   readonly certificateHashes: readonly string[];
   /** Viewer sessions open now. */
   readonly sessionCount: number;
@@ -62,13 +63,18 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   const { bus } = options;
   const log = options.log.child({ component: "signaling" });
   const certificate = config.tls ? await readCertificate(config.tls) : undefined;
+  const configured = certificate && (await certificateFacts(certificate));
+  const wtChoice = wtCertificateChoice(configured, config.wtCertificate);
+  const rotator = wtChoice === "own" ? await CertificateRotator.create(config.wtCertValidityMs, log) : undefined;
+  /** The certificate WebTransport presents now: signaling's own (rotating) or the configured one. */
+  const wtCertificate = () => rotator?.presented ?? configured!;
+  const certificateHashes = (): string[] => (rotator ? rotator.hashes() : wtChoice === "configured-hash" ? [configured!.hash] : []);
   const sessions = new Set<ViewerSession>();
   const perIp = new PerAddressCounter(config.maxSessionsPerIp);
   const registry = options.registry ?? defaultRegistry;
   const metrics = createSignalingMetrics(registry);
   let wt: WebTransportServer | undefined;
   let wtListening = false;
-  let certificateHashes: string[] = [];
 
   const http = Bun.serve({
     hostname: config.httpHost,
@@ -78,8 +84,8 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       compose(
         [
           healthz(),
-          readyz({ bus: () => !bus.closed, webtransport: () => wtListening }),
-          clientConfig((): ClientConfig => ({ wtPort: wt?.port ?? 0, wtPath: WT_PATH, certificateHashes, defaults: DEFAULT_SETTINGS })),
+          readyz({ bus: () => !bus.closed, webtransport: () => wtListening, certificate: () => !expiresSoon(wtCertificate(), Date.now()) }),
+          clientConfig((): ClientConfig => ({ wtPort: wt?.port ?? 0, wtPath: WT_PATH, certificateHashes: certificateHashes(), defaults: DEFAULT_SETTINGS })),
           staticFiles(config.webDist),
         ],
         log,
@@ -97,7 +103,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
     wt = await createWebTransportServer({
       host: config.wtHost,
       port: config.wtPort,
-      ...(certificate ? { certificate } : {}),
+      certificate: wtCertificate().pem,
       accept: admission(allowOrigins(config.allowedOrigins.length > 0 ? config.allowedOrigins : localOrigins(scheme, httpPort)), onPaths([WT_PATH])),
       limits: {
         idleTimeoutMs: config.wtIdleTimeoutMs,
@@ -127,7 +133,10 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   }
   const metricsUrl = config.metrics && metricsServer && `http://${displayHost(config.metrics.host)}:${metricsServer.port}/metrics`;
   wtListening = true;
-  certificateHashes = certificate ? [] : server.certificateHashes.map((h) => certificateHashBase64(h));
+  rotator?.start(server);
+  const presented = wtCertificate();
+  log.info({ wtCertificate: wtChoice, notAfter: new Date(presented.notAfterMs).toISOString(), hashes: certificateHashes().length }, "WebTransport certificate");
+  if (expiresSoon(presented, Date.now())) log.warn({ notAfter: new Date(presented.notAfterMs).toISOString() }, "the configured certificate expires soon: /readyz fails until it is replaced");
 
   const newSessions = new TokenBucket(config.sessionRatePerS, SESSION_BURST_S * config.sessionRatePerS);
   const newSessionsPerIp = new PerAddressRate(config.sessionRatePerIpPerS, SESSION_BURST_S * config.sessionRatePerIpPerS);
@@ -185,7 +194,9 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
     httpPort,
     wtPort: server.port,
     metricsUrl,
-    certificateHashes,
+    get certificateHashes() {
+      return certificateHashes();
+    },
     get sessionCount() {
       return sessions.size;
     },
@@ -195,6 +206,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
     stop: () =>
       (stopping ??= (async () => {
         wtListening = false;
+        rotator?.stop();
         await Promise.all([...sessions].map((s) => s.end(CLOSE_CODES.serverShutdown, "the server is shutting down")));
         await server.close();
         await accepting;

@@ -15,6 +15,8 @@ describe("signalingConfigFromEnv", () => {
       HTTP_PORT: "9000",
       TLS_CERT: "/c.pem",
       TLS_KEY: "/k.pem",
+      WT_CERTIFICATE: "own",
+      WT_CERT_VALIDITY_S: "600",
       WT_PORT: "5000",
       ALLOWED_ORIGINS: "https://a.example, https://b.example",
       WEB_DIST: "/srv/web",
@@ -42,6 +44,8 @@ describe("signalingConfigFromEnv", () => {
       httpHost: "0.0.0.0",
       httpPort: 9000,
       tls: { certFile: "/c.pem", keyFile: "/k.pem" },
+      wtCertificate: "own",
+      wtCertValidityMs: 600_000,
       wtHost: "0.0.0.0",
       wtPort: 5000,
       allowedOrigins: ["https://a.example", "https://b.example"],
@@ -69,6 +73,7 @@ describe("signalingConfigFromEnv", () => {
     expect(signalingConfigFromEnv({ MAX_SESSIONS_PER_IP: "40" }).wtMaxConnectionsPerIp).toBe(80);
     expect(signalingConfigFromEnv({ MAX_SESSIONS_PER_IP: "1" }).wtMaxConnectionsPerIp).toBe(8);
     expect(signalingConfigFromEnv({}).wtRetry).toBe(true);
+    expect([signalingConfigFromEnv({}).wtCertificate, signalingConfigFromEnv({}).wtCertValidityMs]).toEqual(["auto", 14 * 86_400_000 - 120_000]);
   });
 
   test("bad values name their variable", () => {
@@ -80,6 +85,9 @@ describe("signalingConfigFromEnv", () => {
     expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_S: "0" })).toThrow("SESSION_RATE_PER_S");
     expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_IP_PER_S: "1.5" })).toThrow("SESSION_RATE_PER_IP_PER_S");
     expect(() => signalingConfigFromEnv({ WT_RETRY: "yes" })).toThrow("WT_RETRY");
+    expect(() => signalingConfigFromEnv({ WT_CERTIFICATE: "ca" })).toThrow("WT_CERTIFICATE");
+    expect(() => signalingConfigFromEnv({ WT_CERT_VALIDITY_S: "1209600" })).toThrow("WT_CERT_VALIDITY_S"); // 14 days: over the limit
+    expect(() => signalingConfigFromEnv({ WT_CERT_VALIDITY_S: "5" })).toThrow("WT_CERT_VALIDITY_S");
     expect(() => signalingConfigFromEnv({ SIGNALING_NET_INGRESS: "loss" })).toThrow("SIGNALING_NET_INGRESS");
     expect(() => signalingConfigFromEnv({ WT_HANDSHAKE_TIMEOUT_MS: "10" })).toThrow("WT_HANDSHAKE_TIMEOUT_MS");
   });

@@ -6,6 +6,7 @@ import { DEFAULT_SETTINGS, WT_PATH } from "@ballstream/protocol";
 import { MemoryBus, createLogger, createRegistry } from "@ballstream/runtime";
 import { freePort } from "@ballstream/testing";
 import { type Signaling, startSignaling } from "../src/mod.ts";
+import { certificateFacts } from "../src/wt-certificate.ts";
 import { generateSelfSignedCertificate } from "../src/webtransport/mod.ts";
 
 const log = createLogger("test", { level: "silent" });
@@ -30,7 +31,7 @@ describe("startSignaling", () => {
     const base = `http://127.0.0.1:${s.httpPort}/`;
     expect(await (await fetch(base)).text()).toContain("ballstream");
     expect((await fetch(`${base}healthz`)).status).toBe(200);
-    expect(await (await fetch(`${base}readyz`)).json()).toEqual({ ok: true, checks: { bus: true, webtransport: true } });
+    expect(await (await fetch(`${base}readyz`)).json()).toEqual({ ok: true, checks: { bus: true, webtransport: true, certificate: true } });
     const config = await (await fetch(`${base}config.json`)).json();
     expect(config).toEqual({ wtPort: s.wtPort, wtPath: WT_PATH, certificateHashes: [...s.certificateHashes], defaults: DEFAULT_SETTINGS });
     expect(s.certificateHashes).toHaveLength(1);
@@ -82,15 +83,20 @@ describe("startSignaling", () => {
     expect(again.wtPort).toBe(s.wtPort);
   });
 
-  test("HTTPS with a configured certificate, which WebTransport serves too (so no hashes are listed)", async () => {
-    const { certPem, keyPem } = await generateSelfSignedCertificate();
-    writeFileSync(join(dist, "cert.pem"), certPem);
-    writeFileSync(join(dist, "key.pem"), keyPem);
-    const s = await start(new MemoryBus(), { tls: { certFile: join(dist, "cert.pem"), keyFile: join(dist, "key.pem") } });
+  test("HTTPS with a configured certificate that browsers accept by hash: WebTransport serves it and lists its hash; WT_CERTIFICATE=own: its own", async () => {
+    const configured = await generateSelfSignedCertificate(); // P-256, 14 days: hash-eligible
+    writeFileSync(join(dist, "cert.pem"), configured.certPem);
+    writeFileSync(join(dist, "key.pem"), configured.keyPem);
+    const tls = { certFile: join(dist, "cert.pem"), keyFile: join(dist, "key.pem") };
+    const hash = (await certificateFacts(configured)).hash;
+    const s = await start(new MemoryBus(), { tls });
     expect(s.httpUrl).toBe(`https://127.0.0.1:${s.httpPort}/`);
-    expect(s.certificateHashes).toEqual([]);
+    expect(s.certificateHashes).toEqual([hash]);
     const r = await fetch(`${s.httpUrl}config.json`, { tls: { rejectUnauthorized: false } });
-    expect((await r.json()).certificateHashes).toEqual([]);
+    expect((await r.json()).certificateHashes).toEqual([hash]);
+    const own = await start(new MemoryBus(), { tls, wtCertificate: "own" });
+    expect(own.certificateHashes).toHaveLength(1);
+    expect(own.certificateHashes[0]).not.toBe(hash);
   });
 
   test("a taken WebTransport port fails the start and leaves nothing listening", async () => {

@@ -9,13 +9,16 @@ import type { CertificatePem } from "./types.ts";
 /** Browsers reject `serverCertificateHashes` certificates valid longer than 14 days. */
 export const MAX_SELF_SIGNED_VALIDITY_MS = 14 * 24 * 3600 * 1000;
 
-/** Generates a self-signed ECDSA P-256 certificate for `localhost`/127.0.0.1/::1, valid from one minute ago for `validityMs`. */
+/**
+ * Generates a self-signed ECDSA P-256 certificate for `localhost`/127.0.0.1/::1, valid for `validityMs` from a little
+ * before now (a minute, or a tenth of a short validity), so clocks slightly behind still accept it.
+ */
 export async function generateSelfSignedCertificate(validityMs = MAX_SELF_SIGNED_VALIDITY_MS - 120_000): Promise<CertificatePem> {
   if (!(validityMs > 0 && validityMs <= MAX_SELF_SIGNED_VALIDITY_MS - 60_000)) {
     throw new RangeError(`certificate validity must be in (0, 14 days - 1 min], got ${validityMs} ms`);
   }
   const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
-  const notBefore = new Date(Date.now() - 60_000);
+  const notBefore = new Date(Date.now() - Math.min(60_000, validityMs / 10));
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex").replace(/^[89a-f]/, "1"),

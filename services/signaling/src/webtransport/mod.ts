@@ -10,7 +10,7 @@
  */
 export { createWebTransportServer } from "./server.ts";
 export { admission, allowOrigins, onPaths } from "./admission.ts";
-export { certificateHashBase64, certificateHashes, generateSelfSignedCertificate } from "./cert.ts";
+export { MAX_SELF_SIGNED_VALIDITY_MS, certificateHashBase64, certificateHashes, generateSelfSignedCertificate } from "./cert.ts";
 export { H3_ERROR, Http3Error, WebTransportError, http3CodeToWebTransport, webTransportCodeToHttp3 } from "./errors.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";
 export type {

@@ -35,8 +35,8 @@ const RETRY_TOKEN_MAX_AGE_MS = 10_000;
 export async function createWebTransportServer(options: WebTransportServerOptions): Promise<WebTransportServer> {
   const limits = resolveLimits(options.limits);
   const certificate = options.certificate ?? (await generateSelfSignedCertificate());
-  const hashes = await certificateHashes(certificate.certPem);
-  const config = quicheConfig(certificate, limits);
+  let hashes = await certificateHashes(certificate.certPem);
+  let config = quicheConfig(certificate, limits);
   const log = options.log.child({ component: "webtransport" });
   const connections = new Map<string, QuicheDriver>();
   const idsOf = new Map<QuicheDriver, string[]>();
@@ -190,7 +190,15 @@ export async function createWebTransportServer(options: WebTransportServerOption
     get connectionCount() {
       return idsOf.size;
     },
-    certificateHashes: hashes,
+    get certificateHashes() {
+      return hashes;
+    },
+    async setCertificate(next: CertificatePem) {
+      const nextHashes = await certificateHashes(next.certPem);
+      config = quicheConfig(next, limits); // throws on a bad pair: the old one stays
+      hashes = nextHashes;
+      log.info("WebTransport certificate replaced for new connections");
+    },
     sessions,
     async close() {
       if (closing) return;

@@ -98,8 +98,10 @@ export interface WebTransportServer {
   readonly port: number;
   /** QUIC connections held now (handshaking, open or closing). */
   readonly connectionCount: number;
-  /** SHA-256 of the DER of each certificate served, for a page's `serverCertificateHashes`. */
+  /** SHA-256 of the DER of each certificate served to new connections, for a page's `serverCertificateHashes`. */
   readonly certificateHashes: readonly Uint8Array[];
+  /** Serves `certificate` to connections made from now on; open ones keep theirs. Rejects (keeping the old) on a bad pair. */
+  setCertificate(certificate: CertificatePem): Promise<void>;
   /**
    * Every accepted session, in order. Read it continuously: sessions wait here until read. The stream closes
    * when the server closes.
