@@ -15,6 +15,8 @@ export interface MediaConfig {
   readonly iceServers: readonly RTCIceServer[];
   /** UDP ports for ICE, inclusive; undefined lets the OS pick. */
   readonly icePortRange?: readonly [number, number];
+  /** One UDP port for every session's ICE (udp-mux.ts; 0: any free one); undefined: a socket per candidate per session. */
+  readonly iceUdpPort?: number;
   /** Bind ICE sockets to this local address only (e.g. 127.0.0.1), and offer only candidates on it. */
   readonly iceInterfaceAddress?: string;
   /** Extra host candidate addresses to advertise (the address browsers reach us at behind NAT/Docker). */
@@ -59,7 +61,7 @@ export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
 };
 
 /**
- * Reads HEARTBEAT_TIMEOUT_MS, ICE_PORT_MIN + ICE_PORT_MAX, ICE_INTERFACE_ADDRESS, ICE_ADVERTISE_ADDRESS (comma
+ * Reads HEARTBEAT_TIMEOUT_MS, ICE_PORT_MIN + ICE_PORT_MAX, ICE_UDP_PORT (not with them), ICE_INTERFACE_ADDRESS, ICE_ADVERTISE_ADDRESS (comma
  * list), ICE_SERVERS (comma list of stun:/turn: URLs) with ICE_USERNAME + ICE_CREDENTIAL, KEYFRAME_INTERVAL_S,
  * VIDEO_BITRATE_KBPS, VIDEO_MIN_BITRATE_KBPS, CONGESTION_RESPONSE (1/0), INTRA_REFRESH (1/0), RTP_MAX_PAYLOAD,
  * MAX_SESSIONS, FFMPEG_PATH and the ICE sockets' emulated link MEDIA_NET_EGRESS / MEDIA_NET_INGRESS (default
@@ -71,6 +73,8 @@ export function mediaConfigFromEnv(env: Record<string, string | undefined>): Med
   if ((portMin === 0) !== (portMax === 0) || portMax < portMin || (portMin !== 0 && portMin === portMax)) {
     throw new Error(`ICE_PORT_MIN=${env.ICE_PORT_MIN ?? ""} ICE_PORT_MAX=${env.ICE_PORT_MAX ?? ""}: set both, with MIN < MAX`);
   }
+  const udpPort = stringEnv(env, "ICE_UDP_PORT", "");
+  if (udpPort !== "" && portMin !== 0) throw new Error("ICE_UDP_PORT and ICE_PORT_MIN/ICE_PORT_MAX exclude each other: one port for all, or a range");
   const username = stringEnv(env, "ICE_USERNAME", "");
   const credential = stringEnv(env, "ICE_CREDENTIAL", "");
   const iceServers = listEnv(env, "ICE_SERVERS", []).map((url) => {
@@ -83,6 +87,7 @@ export function mediaConfigFromEnv(env: Record<string, string | undefined>): Med
     ...DEFAULT_MEDIA_CONFIG,
     ...(ffmpegPath === "" ? {} : { ffmpegPath }),
     ...(portMin === 0 ? {} : { icePortRange: [portMin, portMax] as const }),
+    ...(udpPort === "" ? {} : { iceUdpPort: intEnv(env, "ICE_UDP_PORT", 0, 0, 65535) }),
     ...(interfaceAddress === "" ? {} : { iceInterfaceAddress: interfaceAddress }),
     heartbeatTimeoutMs: intEnv(env, "HEARTBEAT_TIMEOUT_MS", DEFAULT_MEDIA_CONFIG.heartbeatTimeoutMs, 100, 600_000),
     iceServers,

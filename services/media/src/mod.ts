@@ -10,6 +10,7 @@ import { defaultRegistry, netLog, serveJson } from "@ballstream/runtime";
 import { createMediaMetrics } from "./metrics.ts";
 import { DEFAULT_MEDIA_CONFIG, type MediaConfig } from "./config.ts";
 import { resolveFfmpeg } from "./ffmpeg-path.ts";
+import { UdpMux, installUdpMux } from "./udp-mux.ts";
 import { MediaSession } from "./session.ts";
 
 export { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
@@ -29,6 +30,8 @@ export interface StartMediaOptions {
 export interface MediaService {
   /** The ffmpeg binary in use. */
   readonly ffmpegPath: string;
+  /** The one UDP port of every session's ICE, when `ICE_UDP_PORT` is set. */
+  readonly iceUdpPort?: number;
   /** Ids of the sessions open now. */
   sessionIds(): string[];
   /** Closes every session (peer connections, encoders, subscriptions); does not drain the bus. */
@@ -38,6 +41,8 @@ export interface MediaService {
 /** Starts the media service on `bus`. Throws if no ffmpeg can be found. */
 export async function startMedia({ bus, log, config: overrides = {}, registry = defaultRegistry }: StartMediaOptions): Promise<MediaService> {
   const config: MediaConfig = { ...DEFAULT_MEDIA_CONFIG, ...overrides };
+  const udpMux = config.iceUdpPort === undefined ? undefined : await UdpMux.bind(config.iceInterfaceAddress ?? "0.0.0.0", config.iceUdpPort, log);
+  const uninstallMux = udpMux && installUdpMux(udpMux);
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpeg().path;
   const metrics = createMediaMetrics(registry);
   metrics.net.inForce(config.net);
@@ -60,7 +65,7 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
       // Sessions still negotiating count too: offers arriving together must not all pass the check.
       if (sessions.size + opening >= config.maxSessions) throw new ProtocolError("unavailable", `media is at its limit of ${config.maxSessions} sessions`);
       opening++;
-      const { session, sdp } = await MediaSession.open(request, { bus, log, metrics, config, ffmpegPath, onClosed }).finally(() => opening--);
+      const { session, sdp } = await MediaSession.open(request, { bus, log, metrics, config, ffmpegPath, onClosed, ...(udpMux ? { udpMux } : {}) }).finally(() => opening--);
       if (stopping) {
         await session.close("service stopping");
         throw new ProtocolError("unavailable", "the media service is stopping");
@@ -71,15 +76,18 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
     log,
     { queue: QUEUE.media },
   );
-  log.info({ ffmpegPath, ...netLog(config.net) }, "media service started");
+  log.info({ ffmpegPath, ...(udpMux ? { iceUdpPort: udpMux.address().port } : {}), ...netLog(config.net) }, "media service started");
 
   return {
     ffmpegPath,
+    ...(udpMux ? { iceUdpPort: udpMux.address().port } : {}),
     sessionIds: () => [...sessions.keys()],
     stop: async () => {
       stopping = true;
       subscription.unsubscribe();
       await Promise.all([...sessions.values()].map((s) => s.close("service stopping")));
+      uninstallMux?.();
+      await udpMux?.close();
     },
   };
 }

@@ -29,6 +29,7 @@ import { PACING_FACTOR, Pacer } from "./pacer.ts";
 import { LossBasedEstimate, targetFromRemb } from "./rate-control.ts";
 import { guardIceSockets } from "./ice-socket-errors.ts";
 import { impairIceSockets } from "./ice-link.ts";
+import type { UdpMux } from "./udp-mux.ts";
 
 /** What a session needs from its service. */
 export interface SessionContext {
@@ -39,6 +40,8 @@ export interface SessionContext {
   readonly ffmpegPath: string;
   /** Called once when the session has ended and released everything. */
   readonly onClosed: (session: MediaSession) => void;
+  /** The service's one ICE port, when it has one: the session's ICE agent registers its ufrag there. */
+  readonly udpMux?: UdpMux;
 }
 
 /** werift settings from the service config: no STUN/TURN by default, host candidates as configured. */
@@ -163,11 +166,22 @@ export class MediaSession {
     });
     await this.#pc.setLocalDescription(await this.#pc.createAnswer());
     await this.#gathered();
+    this.#registerWithMux();
     guardIceSockets(this.#pc, this.#log);
     impairIceSockets(this.#pc, this.#ctx.config.net, this.#ctx.metrics.net, this.#link);
     const sdp = this.#pc.localDescription?.sdp;
     if (!sdp) throw new Error("werift produced no answer");
     return sdp;
+  }
+
+  /** Tells the service's one ICE port which requests are this session's (by its ICE ufrag); nothing without one. */
+  #registerWithMux(): void {
+    const mux = this.#ctx.udpMux;
+    if (mux === undefined) return;
+    for (const transport of this.#pc.iceTransports) {
+      const agent = transport.connection as unknown as { localUsername: string; protocols?: Array<{ transport?: { socket?: unknown } }> };
+      mux.register(agent.localUsername, (agent.protocols ?? []).map((p) => p.transport ?? {}));
+    }
   }
 
   /** Resolves when ICE gathering is complete or after `iceGatherTimeoutMs` (answering with what is there). */

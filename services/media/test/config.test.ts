@@ -41,6 +41,11 @@ describe("mediaConfigFromEnv", () => {
 
   test("bad values name their variable", () => {
     expect(() => mediaConfigFromEnv({ ICE_PORT_MIN: "40000" })).toThrow("ICE_PORT_MIN");
+    expect(mediaConfigFromEnv({ ICE_UDP_PORT: "40000" }).iceUdpPort).toBe(40000);
+    expect(mediaConfigFromEnv({ ICE_UDP_PORT: "0" }).iceUdpPort).toBe(0);
+    expect(mediaConfigFromEnv({}).iceUdpPort).toBeUndefined();
+    expect(() => mediaConfigFromEnv({ ICE_UDP_PORT: "70000" })).toThrow("ICE_UDP_PORT");
+    expect(() => mediaConfigFromEnv({ ICE_UDP_PORT: "40000", ICE_PORT_MIN: "40000", ICE_PORT_MAX: "40010" })).toThrow("exclude each other");
     expect(() => mediaConfigFromEnv({ ICE_PORT_MIN: "5000", ICE_PORT_MAX: "4000" })).toThrow("ICE_PORT_MIN");
     expect(() => mediaConfigFromEnv({ ICE_SERVERS: "http://x" })).toThrow("ICE_SERVERS");
     expect(() => mediaConfigFromEnv({ KEYFRAME_INTERVAL_S: "0" })).toThrow("KEYFRAME_INTERVAL_S");

@@ -6,7 +6,7 @@ export type { ControlCase } from "./control-fuzz.ts";
 export { collectingLogger, freeUdpPort, waitFor } from "./helpers.ts";
 export { natsServerBinary, natsAuthorizationBlock, freePort, startNatsServer } from "./nats-server.ts";
 export type { NatsServerOptions, TestNatsServer } from "./nats-server.ts";
-export { parseProcStat, clockTicksPerSecond, readProcStat, allProcStats, descendantsOf, treeTicks, corePercent, CpuWindow, ffmpegChildren } from "./proc.ts";
+export { parseProcStat, clockTicksPerSecond, readProcStat, allProcStats, descendantsOf, treeTicks, corePercent, CpuWindow, ffmpegChildren, parseProcNetUdp, udpPortsOf } from "./proc.ts";
 export type { ProcStat, TreeTicks, TreeCpu } from "./proc.ts";
 export { CHROMIUM_OFFER, mSectionBomb } from "./sdp-fixtures.ts";
 export { finite, quantile, summarize, round, sampleValue } from "./stats.ts";

@@ -4,7 +4,7 @@
  * summed over the live descendants too, so that an ffmpeg encoder that starts, runs and exits inside a measurement
  * window is still counted.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 /** The fields of `/proc/<pid>/stat` we use. Times in clock ticks. */
 export interface ProcStat {
@@ -165,4 +165,49 @@ export class CpuWindow {
 /** Pids of the ffmpeg processes `pid` started (its direct children whose command name starts with `ffmpeg`). */
 export function ffmpegChildren(pid: number, stats: readonly ProcStat[] = allProcStats()): number[] {
   return stats.filter((s) => s.ppid === pid && s.comm.startsWith("ffmpeg")).map((s) => s.pid);
+}
+
+/** Local ports by socket inode from the text of /proc/net/udp or /proc/net/udp6 (header line skipped). */
+export function parseProcNetUdp(text: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const line of text.split("\n").slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 10) continue;
+    const port = Number.parseInt(fields[1]!.split(":")[1] ?? "", 16);
+    const inode = Number(fields[9]);
+    if (Number.isFinite(port) && inode > 0) out.set(inode, port);
+  }
+  return out;
+}
+
+/** The local UDP ports `pid` holds open now (IPv4 and IPv6), sorted: what a firewall or a Service must let in. */
+export function udpPortsOf(pid: number): number[] {
+  const byInode = new Map([...parseProcNetUdp(readText("/proc/net/udp")), ...parseProcNetUdp(readText("/proc/net/udp6"))]);
+  const ports = new Set<number>();
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  for (const fd of fds) {
+    let link = "";
+    try {
+      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    const port = inode === undefined ? undefined : byInode.get(Number(inode));
+    if (port !== undefined) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }

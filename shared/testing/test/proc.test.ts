@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { CpuWindow, corePercent, descendantsOf, ffmpegChildren, parseProcStat, readProcStat, treeTicks, type ProcStat } from "../src/proc.ts";
+import { createSocket } from "node:dgram";
+import { CpuWindow, corePercent, descendantsOf, ffmpegChildren, parseProcNetUdp, parseProcStat, readProcStat, treeTicks, udpPortsOf, type ProcStat } from "../src/proc.ts";
 
 // A real line (fields after comm: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...).
 const LINE = "4242 (my (odd) proc) S 17 4242 4242 0 -1 4194304 1000 0 0 0 250 50 30 20 20 0 3 0 12345 100000 200 18446744073709551615";
@@ -49,5 +50,27 @@ describe("process trees", () => {
     const [me] = w.stop();
     expect(me?.name).toBe("me");
     expect(me!.childrenPct).toBeGreaterThan(0);
+  });
+});
+
+describe("UDP ports", () => {
+  test("parseProcNetUdp: port (hex) by inode, header and short lines skipped", () => {
+    const text = [
+      "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops",
+      " 5029: 0100007F:BEBF 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 970500 2 00000000af24024c 0",
+      "10703: 00000000:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 970600 2 000000008671a1ba 0",
+      "garbage",
+    ].join("\n");
+    expect([...parseProcNetUdp(text)]).toEqual([[970500, 0xbebf], [970600, 0x14e9]]);
+  });
+
+  test("udpPortsOf finds a socket this process binds, and loses it once closed", async () => {
+    const socket = createSocket("udp4");
+    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+    const port = socket.address().port;
+    expect(udpPortsOf(process.pid)).toContain(port);
+    await new Promise<void>((resolve) => socket.close(resolve));
+    expect(udpPortsOf(process.pid)).not.toContain(port);
+    expect(udpPortsOf(2 ** 22 + 7)).toEqual([]); // no such process
   });
 });

@@ -1,0 +1,72 @@
+/**
+ * Issue 17's must-show "20 sessions through one media replica use one UDP port", in real Chromium against
+ * `bun start` with ICE_UDP_PORT: 20 tabs (5 fps, 320×240, to spare the CPU) stream at once; every answer offers
+ * that one port; the process's UDP ports are exactly signaling's QUIC port and that one (counted from /proc), and
+ * every tab decodes frames and gets its own reports. Then the same with the default (a socket per candidate per
+ * session), for the port budget it replaces.
+ */
+import { afterAll, afterEach, expect, test } from "bun:test";
+import type { Browser, Page } from "playwright-core";
+import { type RunningSystem, freePort, launchChromium, startOneProcess, udpPortsOf } from "@ballstream/testing";
+import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+
+const SESSIONS = 20;
+const MDNS_PORT = 5353;
+const LIGHT = "?fps=5&width=320&height=240&radius=12";
+/** Room for 20 sessions from one address, and patience for a machine that 20 tabs load (start-up bursts). */
+const ENV = { MAX_SESSIONS: "24", MAX_SESSIONS_PER_IP: "24", SESSION_RATE_PER_S: "50", SESSION_RATE_PER_IP_PER_S: "50", TRUTH_TIMEOUT_MS: "30000", VIDEO_TIMEOUT_MS: "30000" };
+
+let browser: Browser | undefined;
+let system: RunningSystem | undefined;
+
+afterEach(async () => {
+  await system?.cleanup();
+  system = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Opens `SESSIONS` tabs one after the other, each streaming with reports before the next; returns them. */
+async function openAll(): Promise<Page[]> {
+  const pages: Page[] = [];
+  for (let i = 0; i < SESSIONS; i++) {
+    const page = await browser!.newPage();
+    await page.goto(`${system!.url}${LIGHT}`);
+    const hook = await waitForHook(page, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 2) || h.status === "error" || h.status === "closed", 60_000);
+    if (hook.status !== "streaming") throw new Error(`tab ${i} failed: ${hook.error}\n${system!.server.output().slice(-3000)}`);
+    pages.push(page);
+  }
+  return pages;
+}
+
+test(`ICE_UDP_PORT: ${SESSIONS} sessions through one media replica use one UDP port`, async () => {
+  const port = await freePort();
+  [system, browser] = await Promise.all([startOneProcess({ ...ENV, ICE_UDP_PORT: String(port) }), browser ?? launchChromium()]);
+  const pages = await openAll();
+  const before = await Promise.all(pages.map(async (p) => (await readHook(p))!));
+  await Bun.sleep(3000);
+  const after = await Promise.all(pages.map(async (p) => (await readHook(p))!));
+  const ports = udpPortsOf(system.server.pid);
+  const wtPort = (await (await fetch(`${system.url}config.json`)).json()).wtPort as number;
+  const decoded = after.map((h, i) => h.inbound.framesDecoded - before[i]!.inbound.framesDecoded);
+  console.log(`ICE_UDP_PORT=${port}: ${SESSIONS} tabs streaming; the process's UDP ports: ${ports.join(", ")} (WebTransport ${wtPort}); frames decoded per tab in 3 s: ${decoded.join(" ")}`);
+  // 5353: werift's mDNS resolver for the browser's `.local` candidates (multicast-dns), one per process, not per session
+  expect(ports.filter((p) => p !== MDNS_PORT)).toEqual([port, wtPort].sort((a, b) => a - b));
+  for (const [i, h] of after.entries()) {
+    expect(h.status, `tab ${i}`).toBe("streaming");
+    expect(decoded[i], `tab ${i}`).toBeGreaterThan(5);
+    expect(h.reportsReceived, `tab ${i}`).toBeGreaterThan(before[i]!.reportsReceived);
+  }
+  await Promise.all(pages.map((p) => p.close()));
+}, 240_000);
+
+test(`without it: the port budget of ${SESSIONS} sessions (a socket per candidate per session)`, async () => {
+  [system, browser] = await Promise.all([startOneProcess(ENV), browser ?? launchChromium()]);
+  const pages = await openAll();
+  const ports = udpPortsOf(system.server.pid);
+  console.log(`default: ${SESSIONS} tabs streaming hold ${ports.length} UDP ports (${(ports.length - 1) / SESSIONS} per session beside WebTransport's)`);
+  expect(ports.filter((p) => p !== MDNS_PORT).length).toBeGreaterThan(SESSIONS); // what ICE_UDP_PORT replaces
+  await Promise.all(pages.map((p) => p.close()));
+}, 240_000);
