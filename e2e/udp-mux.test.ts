@@ -2,7 +2,7 @@
  * Issue 17's must-show "20 sessions through one media replica use one UDP port", in real Chromium against
  * `bun start` with ICE_UDP_PORT: 20 tabs (5 fps, 320×240, to spare the CPU) stream at once; every answer offers
  * that one port; the process's UDP ports are exactly signaling's QUIC port and that one (counted from /proc), and
- * every tab decodes frames and gets its own reports. Then the same with the default (a socket per candidate per
+ * every tab decodes frames and gets its own reports. Then 5 tabs with the default (a socket per candidate per
  * session), for the port budget it replaces.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
@@ -28,10 +28,10 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Opens `SESSIONS` tabs one after the other, each streaming with reports before the next; returns them. */
-async function openAll(): Promise<Page[]> {
+/** Opens `count` tabs one after the other, each streaming with reports before the next; returns them. */
+async function openAll(count: number): Promise<Page[]> {
   const pages: Page[] = [];
-  for (let i = 0; i < SESSIONS; i++) {
+  for (let i = 0; i < count; i++) {
     const page = await browser!.newPage();
     await page.goto(`${system!.url}${LIGHT}`);
     const hook = await waitForHook(page, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 2) || h.status === "error" || h.status === "closed", 60_000);
@@ -44,7 +44,7 @@ async function openAll(): Promise<Page[]> {
 test(`ICE_UDP_PORT: ${SESSIONS} sessions through one media replica use one UDP port`, async () => {
   const port = await freePort();
   [system, browser] = await Promise.all([startOneProcess({ ...ENV, ICE_UDP_PORT: String(port) }), browser ?? launchChromium()]);
-  const pages = await openAll();
+  const pages = await openAll(SESSIONS);
   const before = await Promise.all(pages.map(async (p) => (await readHook(p))!));
   await Bun.sleep(3000);
   const after = await Promise.all(pages.map(async (p) => (await readHook(p))!));
@@ -62,11 +62,12 @@ test(`ICE_UDP_PORT: ${SESSIONS} sessions through one media replica use one UDP p
   await Promise.all(pages.map((p) => p.close()));
 }, 240_000);
 
-test(`without it: the port budget of ${SESSIONS} sessions (a socket per candidate per session)`, async () => {
+test("without it: the port budget grows with the sessions (a socket per candidate per session)", async () => {
+  const few = 5;
   [system, browser] = await Promise.all([startOneProcess(ENV), browser ?? launchChromium()]);
-  const pages = await openAll();
-  const ports = udpPortsOf(system.server.pid);
-  console.log(`default: ${SESSIONS} tabs streaming hold ${ports.length} UDP ports (${(ports.length - 1) / SESSIONS} per session beside WebTransport's)`);
-  expect(ports.filter((p) => p !== MDNS_PORT).length).toBeGreaterThan(SESSIONS); // what ICE_UDP_PORT replaces
+  const pages = await openAll(few);
+  const ports = udpPortsOf(system.server.pid).filter((p) => p !== MDNS_PORT);
+  console.log(`default: ${few} tabs streaming hold ${ports.length} UDP ports (${((ports.length - 1) / few).toFixed(2)} per session beside WebTransport's)`);
+  expect(ports.length).toBeGreaterThan(few); // what ICE_UDP_PORT replaces
   await Promise.all(pages.map((p) => p.close()));
 }, 240_000);
