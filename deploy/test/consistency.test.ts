@@ -97,12 +97,12 @@ describe("compose.yaml", () => {
     expect(s.environment?.WT_PORT).toBe("${WT_PORT:-4433}");
   });
 
-  test("media publishes exactly the ICE range it uses and advertises a configurable address", () => {
+  test("media publishes exactly the one ICE port it uses and advertises a configurable address", () => {
     const m = compose.services.media!;
-    const range = "${ICE_PORT_MIN:-40000}-${ICE_PORT_MAX:-40049}";
-    expect(m.ports).toEqual([`${range}:${range}/udp`]);
-    expect(m.environment?.ICE_PORT_MIN).toBe("${ICE_PORT_MIN:-40000}");
-    expect(m.environment?.ICE_PORT_MAX).toBe("${ICE_PORT_MAX:-40049}");
+    const port = "${ICE_UDP_PORT:-40000}";
+    expect(m.ports).toEqual([`${port}:${port}/udp`]);
+    expect(m.environment?.ICE_UDP_PORT).toBe(port);
+    expect(m.environment).not.toHaveProperty("ICE_PORT_MIN");
     expect(String(m.environment?.ICE_ADVERTISE_ADDRESS)).toMatch(/^\$\{ICE_ADVERTISE_ADDRESS:-/);
   });
 });
