@@ -18,6 +18,8 @@ export interface NatsServerOptions {
   readonly monitoring?: boolean;
   /** Require these credentials from every client (`authorization` in the config), as deploy/ does. */
   readonly auth?: NatsAuth;
+  /** Join a cluster: listen for routes on `port` (127.0.0.1) and route to the other nodes' cluster ports. */
+  readonly cluster?: { readonly port: number; readonly routes: readonly number[] };
 }
 
 /** A running test server. */
@@ -47,6 +49,11 @@ export function natsServerBinary(): string {
 export function natsAuthorizationBlock(auth: NatsAuth): string {
   const fields = "token" in auth ? `token: ${JSON.stringify(auth.token)}` : `user: ${JSON.stringify(auth.user)}, password: ${JSON.stringify(auth.pass)}`;
   return `authorization { ${fields} }`;
+}
+
+/** The nats-server config block of a cluster node on 127.0.0.1: its route port and the other nodes' (name `ballstream`). */
+export function natsClusterBlock(port: number, routes: readonly number[]): string {
+  return `cluster { name: "ballstream", listen: "127.0.0.1:${port}", routes: [${routes.map((r) => `"nats://127.0.0.1:${r}"`).join(", ")}] }`;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -87,6 +94,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     if (options.maxPayload !== undefined) lines.push(`max_payload: ${options.maxPayload}`);
     if (monitorPort !== 0) lines.push(`http: "127.0.0.1:${monitorPort}"`);
     if (options.auth) lines.push(natsAuthorizationBlock(options.auth));
+    if (options.cluster) lines.push(natsClusterBlock(options.cluster.port, options.cluster.routes));
     writeFileSync(config, `${lines.join("\n")}\n`);
     const child = Bun.spawn([binary, "-c", config], { stdout: "ignore", stderr: "ignore" });
     proc = child;
@@ -146,4 +154,40 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       await launch();
     },
   };
+}
+
+/** A cluster of test servers on loopback. */
+export interface TestNatsCluster {
+  readonly nodes: readonly TestNatsServer[];
+  /** Every node's URL, comma-separated: what a client given all seeds gets (`NATS_URL`). */
+  readonly url: string;
+  /** Stops every node; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Routes `node` holds now (from its monitoring endpoint's `/routez`). */
+export async function natsRoutes(node: TestNatsServer): Promise<number> {
+  if (!node.monitorUrl) throw new Error("the node has no monitoring endpoint");
+  return ((await (await fetch(`${node.monitorUrl}routez`)).json()) as { num_routes: number }).num_routes;
+}
+
+/** Starts `size` clustered nodes (each routed to all others, monitoring on) and resolves once every route is up (≤ 10 s). */
+export async function startNatsCluster(size = 3, options: Omit<NatsServerOptions, "cluster" | "monitoring"> = {}): Promise<TestNatsCluster> {
+  const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const nodes: TestNatsServer[] = [];
+  const stop = () => Promise.all(nodes.map((n) => n.stop())).then(() => undefined);
+  try {
+    for (const [i, port] of clusterPorts.entries()) {
+      nodes.push(await startNatsServer({ ...options, monitoring: true, cluster: { port, routes: clusterPorts.filter((_, j) => j !== i) } }));
+    }
+    const deadline = Date.now() + 10_000;
+    while ((await Promise.all(nodes.map(natsRoutes))).some((r) => r < size - 1)) {
+      if (Date.now() > deadline) throw new Error(`the ${size} nats-server nodes did not route to each other within 10 s`);
+      await Bun.sleep(50);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, url: nodes.map((n) => n.url).join(","), stop };
 }

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { type Bus, BusError, connectNatsBus, createLogger } from "@ballstream/runtime";
 import { subjects } from "@ballstream/protocol";
-import { freePort as freeTcpPort, type TestNatsServer, startNatsServer } from "./nats-server.ts";
+import { freePort as freeTcpPort, type TestNatsServer, startNatsCluster, startNatsServer } from "./nats-server.ts";
 import { freeUdpPort } from "./helpers.ts";
 import { waitForReady } from "./readiness.ts";
 import { type ServiceProcess, spawnService } from "./service-process.ts";
@@ -77,20 +77,26 @@ async function waitForResponder(bus: Bus, subject: string, processes: readonly S
 
 /** The three processes over NATS, with what a fault test needs to break and mend them. */
 export interface NatsSystem extends RunningSystem {
-  /** The nats-server (kill / restart it); its monitoring endpoint is on. */
+  /** The nats-server (kill / restart it); its monitoring endpoint is on. With a cluster: its first node. */
   readonly nats: TestNatsServer;
+  /** Every nats-server node (one unless a cluster was asked for); the services were given all of them as seeds. */
+  readonly natsNodes: readonly TestNatsServer[];
   /** Starts a generator or media process again on the same metrics port (after the test killed it). */
   respawn(service: "generator" | "media"): Promise<ServiceProcess>;
 }
 
 /**
- * nats-server, then generator, media and signaling as separate processes (`bun run start:<service>`);
- * `extraEnv` is added to every service's environment.
+ * nats-server (or a cluster of `natsNodes` nodes on loopback, every service given all seeds), then generator, media
+ * and signaling as separate processes (`bun run start:<service>`); `extraEnv` is added to every service's environment.
  */
-export async function startOverNats(extraEnv: Record<string, string> = {}): Promise<NatsSystem> {
-  const nats = await startNatsServer({ monitoring: true });
+export async function startOverNats(extraEnv: Record<string, string> = {}, options: { natsNodes?: number } = {}): Promise<NatsSystem> {
+  const cluster = (options.natsNodes ?? 1) > 1 ? await startNatsCluster(options.natsNodes) : undefined;
+  const natsNodes = cluster?.nodes ?? [await startNatsServer({ monitoring: true })];
+  const nats = natsNodes[0]!;
+  const natsUrl = cluster?.url ?? nats.url;
+  const stopNats = () => Promise.all(natsNodes.map((n) => n.stop())).then(() => undefined);
   const env = await signalingEnv();
-  const common = { NATS_URL: nats.url, LOG_LEVEL: "info", METRICS_HOST: "127.0.0.1", ...extraEnv };
+  const common = { NATS_URL: natsUrl, LOG_LEVEL: "info", METRICS_HOST: "127.0.0.1", ...extraEnv };
   const metricsPorts = { generator: String(await freeTcpPort()), media: String(await freeTcpPort()) };
   const spawnBackend = (service: "generator" | "media") =>
     spawnService(service, ["bun", `services/${service}/src/main.ts`], ROOT, { ...common, METRICS_PORT: metricsPorts[service] });
@@ -98,7 +104,7 @@ export async function startOverNats(extraEnv: Record<string, string> = {}): Prom
   const media = spawnBackend("media");
   const server = spawnService("signaling", ["bun", "services/signaling/src/main.ts"], ROOT, { ...common, ...env });
   const all = [generator, media, server];
-  const probe = await connectNatsBus({ url: nats.url, name: "e2e-probe", log: createLogger("e2e", { level: "silent" }) });
+  const probe = await connectNatsBus({ url: natsUrl, name: "e2e-probe", log: createLogger("e2e", { level: "silent" }) });
   try {
     await startedOrStopped(all, async () => {
       await waitForResponder(probe, subjects.generatorStart, all);
@@ -106,7 +112,7 @@ export async function startOverNats(extraEnv: Record<string, string> = {}): Prom
       await waitForReady(urlOf(env), all);
     });
   } catch (err) {
-    await nats.stop();
+    await stopNats();
     throw err;
   } finally {
     await probe.drain();
@@ -117,12 +123,13 @@ export async function startOverNats(extraEnv: Record<string, string> = {}): Prom
     server,
     others,
     nats,
+    natsNodes,
     metricsUrls: [metricsUrlOf(env), `http://127.0.0.1:${metricsPorts.generator}/metrics`, `http://127.0.0.1:${metricsPorts.media}/metrics`],
     respawn: async (service) => {
       const p = spawnBackend(service);
       all.push(p);
       others[service === "generator" ? 0 : 1] = p;
-      const probe = await connectNatsBus({ url: nats.url, name: "e2e-probe", log: createLogger("e2e", { level: "silent" }) });
+      const probe = await connectNatsBus({ url: natsUrl, name: "e2e-probe", log: createLogger("e2e", { level: "silent" }) });
       try {
         await waitForResponder(probe, service === "generator" ? subjects.generatorStart : subjects.mediaOffer, [p]);
       } finally {
@@ -132,7 +139,7 @@ export async function startOverNats(extraEnv: Record<string, string> = {}): Prom
     },
     cleanup: async () => {
       await Promise.all(all.map((p) => p.stop("SIGKILL")));
-      await nats.stop();
+      await stopNats();
     },
   };
 }

@@ -1,0 +1,84 @@
+/**
+ * Issue 18's NATS cluster, end to end: three nats-server nodes clustered on loopback, the three services each given
+ * every seed, four Chromium viewers. SIGKILL the node the generator is on (frames and truths cross it), then the
+ * node media moved to: each time every viewer's video resumes without a reload, and the gap (the longest stretch
+ * without a newly detected frame) is printed per viewer. Then a new viewer starts on the surviving node.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Browser, Page } from "playwright-core";
+import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { type NatsSystem, launchChromium, quantile, startOverNats } from "@ballstream/testing";
+
+const VIEWERS = 4;
+let system: NatsSystem;
+let browser: Browser;
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  [system, browser] = await Promise.all([startOverNats({}, { natsNodes: 3 }), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.cleanup();
+});
+
+/** The node whose clients include the service `name` now (nats-server `/connz`), or −1. */
+async function nodeOf(name: string): Promise<number> {
+  for (const [i, node] of system.natsNodes.entries()) {
+    try {
+      const connz = (await (await fetch(`${node.monitorUrl}connz`)).json()) as { connections?: Array<{ name?: string }> };
+      if (connz.connections?.some((c) => c.name === name)) return i;
+    } catch {
+      // a dead node
+    }
+  }
+  return -1;
+}
+
+async function viewer(): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(system.url);
+  const hook = await waitForHook(page, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 5) || h.status === "error" || h.status === "closed", 30_000);
+  if (hook.status !== "streaming") throw new Error(`viewer failed: ${hook.error}`);
+  return page;
+}
+
+/** Kills node `index` and watches every viewer for `watchMs`: each one's longest gap without a new detected frame (ms), and whether it is still streaming. */
+async function killAndWatch(index: number, watchMs = 8000): Promise<{ gaps: number[]; streaming: boolean[] }> {
+  const last = await Promise.all(pages.map(async (p) => ({ frames: (await readHook(p))!.framesDetected, at: Date.now() })));
+  const gaps = pages.map(() => 0);
+  await system.natsNodes[index]!.kill();
+  const end = Date.now() + watchMs;
+  while (Date.now() < end) {
+    await Bun.sleep(50);
+    const now = Date.now();
+    await Promise.all(
+      pages.map(async (p, i) => {
+        const frames = (await readHook(p))!.framesDetected;
+        if (frames !== last[i]!.frames) last[i] = { frames, at: now };
+        gaps[i] = Math.max(gaps[i]!, now - last[i]!.at);
+      }),
+    );
+  }
+  const streaming = await Promise.all(pages.map(async (p) => (await readHook(p))!.status === "streaming"));
+  return { gaps, streaming };
+}
+
+describe("a three-node NATS cluster under the services", () => {
+  test(`SIGKILL the generator's node, then media's: ${VIEWERS} viewers resume without a reload; a new viewer starts after`, async () => {
+    for (let i = 0; i < VIEWERS; i++) pages.push(await viewer());
+    const generatorNode = await nodeOf("generator");
+    expect(generatorNode).toBeGreaterThanOrEqual(0);
+    const first = await killAndWatch(generatorNode);
+    const mediaNode = await nodeOf("media");
+    const second = mediaNode >= 0 && mediaNode !== generatorNode ? await killAndWatch(mediaNode) : undefined;
+    const f = (g: number[]) => `p50 ${quantile(g, 0.5).toFixed(0)} ms, max ${Math.max(...g)} ms (${g.join(", ")})`;
+    console.log(`NATS node ${generatorNode} (the generator's) killed: gaps ${f(first.gaps)}; then node ${mediaNode} (media's): ${second ? `gaps ${f(second.gaps)}` : "the same node"}`);
+    expect(first.streaming).toEqual(pages.map(() => true));
+    if (second) expect(second.streaming).toEqual(pages.map(() => true));
+    for (const gap of [...first.gaps, ...(second?.gaps ?? [])]) expect(gap).toBeLessThan(6000); // resumed within the watch
+    const late = await viewer();
+    expect((await readHook(late))!.status).toBe("streaming");
+  }, 180_000);
+});
