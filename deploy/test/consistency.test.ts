@@ -135,6 +135,32 @@ describe("kind overlay and cluster config", () => {
   });
 });
 
+describe("lan overlay (a browser on another machine)", () => {
+  const lan = buildKustomization(join(root, "deploy/overlays/lan"));
+  const data = config(lan).data;
+  const signaling = find(lan, "Deployment", "signaling").spec.template.spec;
+  const c = signaling.containers[0] as Container & { ports: Array<{ name: string; containerPort: number; hostPort?: number }>; volumeMounts: Array<{ name: string; mountPath: string }> };
+  const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+
+  test("media: one ICE port for every session, no range (they exclude each other), the node's address advertised", () => {
+    expect(data.ICE_UDP_PORT).toBe("40000");
+    expect([data.ICE_PORT_MIN, data.ICE_PORT_MAX]).toEqual(["", ""]);
+    expect(data.ICE_ADVERTISE_ADDRESS).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(find(lan, "Deployment", "media").spec.template.spec.hostNetwork).toBe(true);
+  });
+
+  test("signaling: HTTPS from the Secret; the page's origin is allowed; WebTransport reachable on the port /config.json reports", () => {
+    expect(env.TLS_CERT).toBe("/etc/ballstream/tls/tls.crt");
+    expect(env.TLS_KEY).toBe("/etc/ballstream/tls/tls.key");
+    expect(c.volumeMounts.find((m) => m.name === "tls")?.mountPath).toBe("/etc/ballstream/tls");
+    expect(signaling.volumes.find((v: { name: string }) => v.name === "tls")?.secret?.secretName).toBe("signaling-tls");
+    const http = c.ports.find((p) => p.name === "http")!;
+    const wt = c.ports.find((p) => p.name === "wt")!;
+    expect(wt.hostPort).toBe(Number(env.WT_PORT)); // the page dials the number signaling reports
+    expect(data.ALLOWED_ORIGINS).toBe(`https://${data.ICE_ADVERTISE_ADDRESS}:${http.hostPort}`);
+  });
+});
+
 describe("metrics", () => {
   test("scrape annotations and container ports name the services' metrics ports", () => {
     const ports: Record<string, number> = DEFAULT_METRICS_PORTS;
