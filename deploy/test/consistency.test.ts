@@ -34,7 +34,7 @@ const cluster = Bun.YAML.parse(read("deploy/overlays/kind/cluster.yaml")) as {
 interface Container {
   image: string;
   env?: Array<{ name: string; value?: string }>;
-  ports?: Array<{ name: string; containerPort: number; protocol: string }>;
+  ports?: Array<{ name: string; containerPort: number; protocol: string; hostPort?: number }>;
 }
 const find = (objects: K8sObject[], kind: string, name: string) => {
   const o = objects.find((x) => x.kind === kind && x.metadata?.name === name);
@@ -139,7 +139,7 @@ describe("lan overlay (a browser on another machine)", () => {
   const lan = buildKustomization(join(root, "deploy/overlays/lan"));
   const data = config(lan).data;
   const signaling = find(lan, "Deployment", "signaling").spec.template.spec;
-  const c = signaling.containers[0] as Container & { ports: Array<{ name: string; containerPort: number; hostPort?: number }>; volumeMounts: Array<{ name: string; mountPath: string }> };
+  const c = signaling.containers[0] as Required<Pick<Container, "ports">> & Container & { volumeMounts: Array<{ name: string; mountPath: string }> };
   const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
 
   test("media: one ICE port for every session, no range (they exclude each other), the node's address advertised", () => {
