@@ -51,7 +51,7 @@ export async function startGenerator(options: GeneratorOptions): Promise<Generat
     bus,
     subjects.generatorStart,
     parseStartSessionRequest,
-    ({ sessionId, settings }) => {
+    ({ sessionId, settings, resume }) => {
       if (stopping) throw new ProtocolError("unavailable", "generator is shutting down");
       if (sessions.has(sessionId)) throw new ProtocolError("bad_request", `session ${sessionId} already exists`);
       if (sessions.size >= config.maxSessions) throw new ProtocolError("unavailable", `generator is at its limit of ${config.maxSessions} sessions`);
@@ -65,7 +65,7 @@ export async function startGenerator(options: GeneratorOptions): Promise<Generat
         onEnded: (s) => {
           if (sessions.get(s.id) === s) sessions.delete(s.id);
         },
-      });
+      }, resume);
       sessions.set(sessionId, session);
       return session.settings;
     },

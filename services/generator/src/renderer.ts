@@ -2,7 +2,7 @@
  * The drawing side of one session: keeps the ball's physics and produces, for a capture time, the encoded frame
  * and its encoded truth, both ready to publish. Runs inside the session's worker (and in benchmarks directly).
  */
-import { type BallState, type SessionSettings, type SessionUpdate, ballAt, withSpeed } from "@ballstream/protocol";
+import { type BallState, type SessionResume, type SessionSettings, type SessionUpdate, ballAt, withSpeed } from "@ballstream/protocol";
 import { type FrameCompression, type FrameTruth, encodeFrame, encodeTruth } from "@ballstream/runtime/frames";
 import { type BallRaster, createBallRaster } from "./raster.ts";
 
@@ -40,12 +40,16 @@ export class FrameRenderer {
   #fps: number;
   #nextFrameId = 0;
 
-  /** `compression` is how the encoded frames carry their pixels (see {@link FrameCompression}). */
-  constructor(sessionId: string, settings: SessionSettings, startMs: number, compression: FrameCompression = "none") {
+  /**
+   * `compression` is how the encoded frames carry their pixels (see {@link FrameCompression}); with `resume` (a
+   * takeover) the ball continues from that state and frame ids from its next one, instead of starting afresh.
+   */
+  constructor(sessionId: string, settings: SessionSettings, startMs: number, compression: FrameCompression = "none", resume?: SessionResume) {
     this.#sessionId = sessionId;
     this.#compression = compression;
     this.#raster = createBallRaster(settings.width, settings.height, settings.ballColor, settings.backgroundColor, settings.scene);
-    this.#state = initialBallState(settings, startMs);
+    this.#state = resume?.ball ?? initialBallState(settings, startMs);
+    this.#nextFrameId = resume?.nextFrameId ?? 0;
     this.#fps = settings.fps;
   }
 

@@ -6,7 +6,7 @@
  */
 import { type Bus, type BusSubscription, type FrameCompression, type Logger, publishSessionEvent, serveJson } from "@ballstream/runtime";
 import { type GeneratorMetrics } from "./metrics.ts";
-import { type SessionControl, type SessionSettings, applyUpdate, decodeJson, nowMs, parseSessionControl, parseSessionEnded, subjects } from "@ballstream/protocol";
+import { type SessionControl, type SessionResume, type SessionSettings, applyUpdate, decodeJson, nowMs, parseSessionControl, parseSessionEnded, subjects } from "@ballstream/protocol";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
 
 /** How long a stopping worker may take to acknowledge before it is terminated anyway. */
@@ -38,8 +38,8 @@ export class GeneratorSession {
   #stoppedAck: (() => void) | undefined;
   #frames = 0;
 
-  /** Starts the worker and subscribes to the session's subjects before returning (so a reply can follow). */
-  constructor(id: string, settings: SessionSettings, ctx: SessionContext) {
+  /** Starts the worker (continuing `resume`'s trajectory for a takeover) and subscribes to the session's subjects before returning. */
+  constructor(id: string, settings: SessionSettings, ctx: SessionContext, resume?: SessionResume) {
     this.id = id;
     this.#settings = settings;
     this.#ctx = ctx;
@@ -71,8 +71,8 @@ export class GeneratorSession {
     ];
     this.#armHeartbeat();
     ctx.metrics.activeSessions.inc();
-    this.#post({ type: "start", sessionId: id, settings, compression: ctx.frameCompression, maxMessageBytes: ctx.bus.maxPayload });
-    this.#log.info({ settings }, "session started");
+    this.#post({ type: "start", sessionId: id, settings, compression: ctx.frameCompression, maxMessageBytes: ctx.bus.maxPayload, ...(resume ? { resume } : {}) });
+    this.#log.info({ settings, ...(resume ? { takeover: { nextFrameId: resume.nextFrameId } } : {}) }, resume ? "session taken over" : "session started");
   }
 
   /** The session's current settings. */

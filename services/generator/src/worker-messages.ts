@@ -1,5 +1,5 @@
 /** What the main thread and a session's worker say to each other (internal to the generator). */
-import type { ControlMessage, SessionSettings } from "@ballstream/protocol";
+import type { ControlMessage, SessionResume, SessionSettings } from "@ballstream/protocol";
 import type { FrameCompression } from "@ballstream/runtime";
 
 /**
@@ -14,6 +14,8 @@ export type ToWorker =
       readonly compression: FrameCompression;
       /** The bus's max payload: larger frames are split into chunks (`splitFrame`). */
       readonly maxMessageBytes: number;
+      /** A takeover: continue this trajectory and frame numbering. */
+      readonly resume?: SessionResume;
     }
   | ControlMessage
   | { readonly type: "stop" };

@@ -48,7 +48,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   switch (m.type) {
     case "start": {
       const startMs = nowMs();
-      renderer = new FrameRenderer(m.sessionId, m.settings, startMs, m.compression);
+      renderer = new FrameRenderer(m.sessionId, m.settings, startMs, m.compression, m.resume);
       maxMessageBytes = m.maxMessageBytes;
       schedule = new FrameSchedule(startMs, m.settings.fps);
       tick();

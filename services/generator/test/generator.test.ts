@@ -1,7 +1,7 @@
 /** The generator service on the in-process bus, with real worker threads. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { type BusMessage, FrameAssembler, type FrameCompression, MemoryBus, createRegistry, decodeFrame, decodeTruth, requestJson } from "@ballstream/runtime";
-import { DEFAULT_SETTINGS, ProtocolError, type SessionSettings, encodeJson, parseSessionEvent, parseSettings, decodeJson, subjects } from "@ballstream/protocol";
+import { DEFAULT_SETTINGS, ProtocolError, type SessionSettings, ballAt, encodeJson, nowMs, parseSessionEvent, parseSettings, decodeJson, subjects } from "@ballstream/protocol";
 import { type GeneratorService, startGenerator } from "../src/mod.ts";
 import { collectingLogger, waitFor } from "./helpers.ts";
 
@@ -66,6 +66,22 @@ describe("generator service", () => {
       expect(Math.round(gap)).toBeGreaterThanOrEqual(1);
       expect(ts[k]!.frameId).toBe(ts[k - 1]!.frameId + 1);
     }
+  });
+
+  test("a takeover start continues the given trajectory and frame ids (another generator's session)", async () => {
+    const g = await setup();
+    const truths = g.collect(subjects.truth(ids[1]!));
+    const ball = { x: 100, y: 100, vx: 300, vy: -100, timeMs: nowMs() - 500 };
+    await requestJson(g.bus, subjects.generatorStart, { sessionId: ids[1]!, settings: { fps: 30 }, resume: { ball, nextFrameId: 1000 } }, parseSettings, 10_000);
+    await waitFor(() => truths.length >= 3);
+    const t = truths.slice(0, 3).map((m) => decodeTruth(m.data));
+    expect(t.map((x) => x.frameId)).toEqual([1000, 1001, 1002]);
+    for (const truth of t) {
+      const expected = ballAt({ ...ball, width: 640, height: 480, radius: 24 }, truth.captureTimeMs);
+      expect(truth.x).toBeCloseTo(expected.x, 6);
+      expect(truth.y).toBeCloseTo(expected.y, 6);
+    }
+    expect(g.lines.some((l) => l.msg === "session taken over" && l.sessionId === ids[1])).toBe(true);
   });
 
   test("frames are raw on the in-process bus by default and zstd-compressed when configured", async () => {

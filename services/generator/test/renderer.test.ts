@@ -66,6 +66,22 @@ describe("FrameRenderer", () => {
     }
   });
 
+  test("a takeover (resume) continues the trajectory and the frame ids of the renderer it replaces", () => {
+    const first = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
+    let last = decodeTruth(first.render(T0).truth);
+    for (let k = 1; k < 50; k++) last = decodeTruth(first.render(T0 + k * 33.3).truth);
+    // the new renderer starts later (another process) from the last truth signaling had
+    const resume = { ball: { x: last.x, y: last.y, vx: last.vx, vy: last.vy, timeMs: last.captureTimeMs, width: last.width, height: last.height, radius: last.radius }, nextFrameId: last.frameId + 1 };
+    const next = new FrameRenderer(SID, DEFAULT_SETTINGS, T0 + 5000, "none", resume);
+    for (const t of [T0 + 1700, T0 + 2500, T0 + 9000]) {
+      const a = decodeTruth(next.render(t).truth);
+      const expected = first.ballAt(t);
+      expect(a.x).toBeCloseTo(expected.x, 6);
+      expect(a.y).toBeCloseTo(expected.y, 6);
+    }
+    expect(decodeTruth(new FrameRenderer(SID, DEFAULT_SETTINGS, T0, "none", resume).render(T0 + 2000).truth).frameId).toBe(50);
+  });
+
   test("a speed change keeps the trajectory continuous and changes only the pace", () => {
     const r = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
     const before = r.ballAt(T0 + 1000);

@@ -1,7 +1,8 @@
 /** The JSON messages that travel between services on the bus, with their validators. */
 import { type ErrorCode, ProtocolError } from "./errors.ts";
 import { MAX_LINK_SPEC_CHARS, formatLinkConditions, parseLinkConditions } from "./link-spec.ts";
-import { asObject, asString, describeInput, optionalNumber } from "./validate.ts";
+import type { BallState } from "./physics.ts";
+import { asNumber, asObject, asString, describeInput, optionalNumber } from "./validate.ts";
 
 /** Random bytes in a session id: 128 bits, unguessable. */
 export const SESSION_ID_BYTES = 16;
@@ -134,16 +135,46 @@ export function parseSettings(value: unknown, base: SessionSettings = DEFAULT_SE
   return s;
 }
 
-/** Generator start request (subject `generatorStart`). */
+/**
+ * Where a session continues when another generator takes it over (its own died): the ball's state at one instant
+ * (the last truth signaling had) and the next frame id, so the truth after the takeover is where the ball would have
+ * been and frame ids do not repeat.
+ */
+export interface SessionResume {
+  readonly ball: BallState;
+  readonly nextFrameId: number;
+}
+
+/** Generator start request (subject `generatorStart`); `resume` for a takeover. */
 export interface StartSessionRequest {
   readonly sessionId: string;
   readonly settings: SessionSettings;
+  readonly resume?: SessionResume;
+}
+
+/** Validates a {@link SessionResume} of a session with `settings` (the ball's box is the frame's). */
+export function parseSessionResume(value: unknown, settings: SessionSettings): SessionResume {
+  const o = asObject(value, "resume");
+  const b = asObject(o.ball, "resume.ball");
+  const big = 1e15;
+  const ball: BallState = {
+    x: asNumber(b.x, "resume.ball.x", 0, settings.width),
+    y: asNumber(b.y, "resume.ball.y", 0, settings.height),
+    vx: asNumber(b.vx, "resume.ball.vx", -1e4, 1e4),
+    vy: asNumber(b.vy, "resume.ball.vy", -1e4, 1e4),
+    timeMs: asNumber(b.timeMs, "resume.ball.timeMs", 0, big),
+    width: settings.width,
+    height: settings.height,
+    radius: settings.radius,
+  };
+  return { ball, nextFrameId: asNumber(o.nextFrameId, "resume.nextFrameId", 0, 2 ** 32 - 1, true) };
 }
 
 /** Validates a {@link StartSessionRequest}. */
 export function parseStartSessionRequest(value: unknown): StartSessionRequest {
   const o = asObject(value, "start request");
-  return { sessionId: parseSessionId(o.sessionId), settings: parseSettings(o.settings) };
+  const settings = parseSettings(o.settings);
+  return { sessionId: parseSessionId(o.sessionId), settings, ...(o.resume === undefined ? {} : { resume: parseSessionResume(o.resume, settings) }) };
 }
 
 /** The settings a viewer may change while the session runs; every other setting is fixed at the start. */

@@ -12,6 +12,7 @@ import {
   parseMediaOfferAnswer,
   parseMediaOfferRequest,
   parseNetworkSettings,
+  parseSessionResume,
   parseSessionControl,
   parseSessionEnded,
   parseSessionEvent,
@@ -106,6 +107,16 @@ describe("session messages", () => {
     expect(parseStartSessionRequest({ sessionId: SID, settings: { fps: 5 } })).toEqual({ sessionId: SID, settings: { ...DEFAULT_SETTINGS, fps: 5 } });
     expect(code(() => parseStartSessionRequest({ sessionId: "bad id", settings: {} }))).toBe("bad_request");
     expect(code(() => parseStartSessionRequest({ sessionId: `${SID}x` }))).toBe("bad_request");
+  });
+
+  test("start request for a takeover: the ball's state (its box from the settings) and the next frame id", () => {
+    const ball = { x: 100, y: 50.5, vx: -200, vy: 10, timeMs: 1_764_000_000_000 };
+    const request = parseStartSessionRequest({ sessionId: SID, settings: {}, resume: { ball: { ...ball, width: 9999 }, nextFrameId: 42 } });
+    expect(request.resume).toEqual({ ball: { ...ball, width: 640, height: 480, radius: 24 }, nextFrameId: 42 });
+    for (const bad of [{ ball, nextFrameId: -1 }, { ball, nextFrameId: 1.5 }, { ball: { ...ball, x: 641 }, nextFrameId: 1 }, { ball: { ...ball, vx: Number.NaN }, nextFrameId: 1 }, { nextFrameId: 1 }]) {
+      expect(code(() => parseStartSessionRequest({ sessionId: SID, settings: {}, resume: bad })), JSON.stringify(bad)).toBe("bad_request");
+    }
+    expect(parseSessionResume({ ball, nextFrameId: 0 }, { ...DEFAULT_SETTINGS, width: 320, height: 240, radius: 10 }).ball).toMatchObject({ width: 320, height: 240, radius: 10 });
   });
 
   test("control: a live change of fps and/or speed, or stop", () => {
