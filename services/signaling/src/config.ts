@@ -53,6 +53,8 @@ export interface SignalingConfig {
   readonly wtRetry: boolean;
   /** A streaming session whose generator sent no truth for this long is ended (generator or bus down). */
   readonly truthTimeoutMs: number;
+  /** After this long without a truth, another generator replica is asked to take the session over; 0: never. */
+  readonly generatorTakeoverMs: number;
   /** A session whose page sent coordinates and then none for this long is ended (video stalled: media down). */
   readonly videoTimeoutMs: number;
   /** `/metrics` on a listener of its own (never the page's port); undefined: none (the process serves it elsewhere). */
@@ -90,6 +92,7 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   wtRetry: true,
   truthTimeoutMs: 3000,
   videoTimeoutMs: 10_000,
+  generatorTakeoverMs: 1000,
   metrics: undefined,
   net: {},
 };
@@ -100,7 +103,7 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
  * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
  * SESSION_RATE_PER_S, SESSION_RATE_PER_IP_PER_S, CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS,
  * WT_MAX_CONNECTIONS, WT_MAX_CONNECTIONS_PER_IP (default max(8, 2 × MAX_SESSIONS_PER_IP)), WT_HANDSHAKE_TIMEOUT_MS,
- * WT_RETRY (1 or 0), TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
+ * WT_RETRY (1 or 0), TRUTH_TIMEOUT_MS, GENERATOR_TAKEOVER_MS (0: never), VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
  * (default 9466) and METRICS_TOKEN, and the QUIC socket's emulated link SIGNALING_NET_EGRESS / SIGNALING_NET_INGRESS
  * (default NET_EGRESS / NET_INGRESS). Throws naming the variable on bad values.
  */
@@ -139,6 +142,7 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     wtHandshakeTimeoutMs: intEnv(env, "WT_HANDSHAKE_TIMEOUT_MS", d.wtHandshakeTimeoutMs, 100, 60_000),
     wtRetry: retry === "1",
     truthTimeoutMs: intEnv(env, "TRUTH_TIMEOUT_MS", d.truthTimeoutMs, 500, 600_000),
+    generatorTakeoverMs: intEnv(env, "GENERATOR_TAKEOVER_MS", d.generatorTakeoverMs, 0, 600_000),
     videoTimeoutMs: intEnv(env, "VIDEO_TIMEOUT_MS", d.videoTimeoutMs, 500, 600_000),
     metrics: metricsEndpointFromEnv(env, { host: httpHost, port: DEFAULT_METRICS_PORTS.signaling }),
     net: netConditionsFromEnv(env, "SIGNALING"),

@@ -30,6 +30,8 @@ export interface SignalingMetrics {
   readonly messagesRejected: Counter<"kind" | "reason">;
   /** QUIC connections the WebTransport server holds now (set when scraped). */
   readonly quicConnections: Gauge;
+  /** Sessions whose silent generator another replica took over, by outcome (`ok`, `failed`). */
+  readonly generatorTakeovers: Counter<"outcome">;
   /** The emulated link on the QUIC socket: conditions in force, packets by outcome, queue delay (`signaling_net_*`). */
   readonly net: LinkMetrics;
   /** Records one error report: its outcome and every figure it carries (NaN figures are skipped). */
@@ -52,6 +54,7 @@ export function createSignalingMetrics(registry: Registry = defaultRegistry): Si
     return {
       activeSessions: gauge(registry, "signaling_active_sessions", "Open viewer sessions."),
       quicConnections: gauge(registry, "signaling_quic_connections", "QUIC connections held by the WebTransport server."),
+      generatorTakeovers: counter(registry, "signaling_generator_takeovers_total", "Sessions whose silent generator another replica was asked to take over, by outcome.", ["outcome"]),
       net: createLinkMetrics(registry, "signaling"),
       realtimeErrorPx,
       frameErrorPx,

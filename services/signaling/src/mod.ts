@@ -173,6 +173,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         datagramRatePerS: config.datagramRatePerS,
         truthTimeoutMs: config.truthTimeoutMs,
         videoTimeoutMs: config.videoTimeoutMs,
+        ...(config.generatorTakeoverMs > 0 ? { takeoverAfterMs: config.generatorTakeoverMs } : {}),
         peerLinks,
       });
       sessions.add(session);

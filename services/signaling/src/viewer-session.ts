@@ -5,7 +5,7 @@
  * report. Any failure reaches the page as an `error` message and a close code; whatever ends the session
  * (failure, stop, transport gone, server shutdown) releases everything of it, on the bus too.
  */
-import { type Bus, type BusSubscription, type Logger, SessionLink, decodeTruth, inBackground, netConditionsOf, netLog, requestJson } from "@ballstream/runtime";
+import { type Bus, type BusSubscription, type Logger, SessionLink, ballStateOf, decodeTruth, inBackground, netConditionsOf, netLog, requestJson } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
 import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
@@ -44,6 +44,11 @@ export interface ViewerSessionOptions {
   readonly datagramRatePerS?: number;
   /** End a streaming session when no truth arrived for this long (generator or bus down). Default: never. */
   readonly truthTimeoutMs?: number;
+  /**
+   * Ask another generator replica to take the session over (continuing its trajectory) when no truth arrived for
+   * this long, or three frame intervals if longer; once per silence. Default: never.
+   */
+  readonly takeoverAfterMs?: number;
   /** End a session when its page sent coordinates and then none for this long (video stalled). Default: never. */
   readonly videoTimeoutMs?: number;
   /** The server's table of peers' own links: the session's network setting goes in under its page's address. Absent: not emulated here. */
@@ -86,6 +91,9 @@ export class ViewerSession {
   readonly #controlRate: TokenBucket | undefined;
   readonly #datagramRate: TokenBucket | undefined;
   #ending: Promise<void> | undefined;
+  /** Whether a takeover of the generator is under way, and whether one was tried in this silence. */
+  #takingOver = false;
+  #triedTakeover = false;
   /** This page's own link on signaling's socket, once its network setting asked for one. */
   #link: SessionLink | undefined;
   #resolveDone!: () => void;
@@ -302,12 +310,16 @@ export class ViewerSession {
    * coordinates, that they still do: otherwise the generator, media or the bus is gone, and the page is told.
    */
   #startWatchdog(): void {
-    const { truthTimeoutMs, videoTimeoutMs } = this.#options;
-    const shortest = Math.min(truthTimeoutMs ?? Infinity, videoTimeoutMs ?? Infinity);
+    const { truthTimeoutMs, videoTimeoutMs, takeoverAfterMs } = this.#options;
+    const shortest = Math.min(truthTimeoutMs ?? Infinity, videoTimeoutMs ?? Infinity, takeoverAfterMs ?? Infinity);
     if (!Number.isFinite(shortest)) return;
     this.#lastTruthMs = Math.max(this.#lastTruthMs, nowMs());
     this.#watchdog = setInterval(() => {
       const now = nowMs();
+      const silentMs = now - this.#lastTruthMs;
+      if (takeoverAfterMs !== undefined && !this.#triedTakeover && silentMs > Math.max(takeoverAfterMs, 3000 / (this.#settings?.fps ?? 30))) {
+        this.#background("taking the generator over", this.#takeover());
+      }
       if (truthTimeoutMs !== undefined && now - this.#lastTruthMs > truthTimeoutMs) {
         this.#stalled(`no frames from the generator for ${truthTimeoutMs} ms: the generator or the bus is down`);
       } else if (videoTimeoutMs !== undefined && this.#lastCoordinatesMs > 0 && now - this.#lastCoordinatesMs > videoTimeoutMs) {
@@ -322,8 +334,37 @@ export class ViewerSession {
     this.#background("ending a stalled session", this.#fail(new SessionFailure("stalled", message, CLOSE_CODES.backendError)));
   }
 
+  /**
+   * The generator went silent: asks the old one to stop (it may be alive but cut off; dead, nobody answers), then
+   * any replica to start the session again from the last truth (the ball where it would be, frame ids going on).
+   * On failure the truth timeout ends the session as before.
+   */
+  async #takeover(): Promise<void> {
+    const last = this.#ring.latest;
+    const sessionId = this.#sessionId;
+    if (this.#takingOver || last === undefined || sessionId === undefined || this.#settings === undefined || this.#ending) return;
+    this.#takingOver = this.#triedTakeover = true;
+    const { bus, requestTimeoutMs, metrics } = this.#options;
+    const silentMs = Math.round(nowMs() - this.#lastTruthMs);
+    try {
+      await requestJson(bus, subjects.sessionControl(sessionId), { type: "stop" }, parseSettings, Math.min(500, requestTimeoutMs)).catch(() => undefined);
+      const start: StartSessionRequest = { sessionId, settings: this.#settings, resume: { ball: ballStateOf(last), nextFrameId: (last.frameId + 1) >>> 0 } };
+      this.#settings = await requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs);
+      this.#lastTruthMs = nowMs(); // the new worker's first truth is on its way: the truth timeout starts again
+      metrics?.generatorTakeovers.inc({ outcome: "ok" });
+      this.#log.warn({ silentMs, nextFrameId: start.resume!.nextFrameId }, "generator silent: another replica took the session over");
+      await this.#control?.send({ type: "event", source: "signaling", message: `the generator went silent for ${silentMs} ms; another replica took over, the ball continues`, fatal: false }).catch(() => undefined);
+    } catch (err) {
+      metrics?.generatorTakeovers.inc({ outcome: "failed" });
+      this.#log.warn({ err, silentMs }, "generator silent and no replica took the session over");
+    } finally {
+      this.#takingOver = false;
+    }
+  }
+
   #onTruth(data: Uint8Array): void {
     this.#lastTruthMs = nowMs();
+    this.#triedTakeover = false;
     try {
       this.#ring.add(decodeTruth(data));
     } catch (err) {

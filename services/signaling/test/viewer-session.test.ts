@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type Bus, MemoryBus, createLogger, encodeTruth, serveJson } from "@ballstream/runtime";
 import { createSignalingMetrics } from "../src/metrics.ts";
-import { CLOSE_CODES, type ClientMessage, DEFAULT_SETTINGS, ProtocolError, applyUpdate, SESSION_ID_PATTERN, type SessionSettings, decodeErrorReport, encodeCoordinates, encodeJson, parseMediaOfferRequest, parseSessionControl, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { CLOSE_CODES, type ClientMessage, DEFAULT_SETTINGS, ProtocolError, applyUpdate, SESSION_ID_PATTERN, type SessionSettings, decodeErrorReport, encodeCoordinates, encodeJson, nowMs, parseMediaOfferRequest, parseSessionControl, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/testing";
 import { ViewerSession, type ViewerSessionOptions } from "../src/viewer-session.ts";
 import { type FakeControlStream, FakeWebTransportSession } from "./fake-webtransport.ts";
@@ -12,6 +12,8 @@ const OFFER = { type: "offer", sdp: CHROMIUM_OFFER } as const;
 
 interface Backends {
   starts: unknown[];
+  /** Answer further generator starts with an error (no replica left). */
+  refuseStarts?: boolean;
   offers: unknown[];
   controls: unknown[];
   ended: string[];
@@ -25,7 +27,7 @@ function backends(bus: Bus, fail: { generator?: "error" | "silent"; media?: "err
   if (fail.generator !== "silent") {
     serveJson(bus, subjects.generatorStart, parseStartSessionRequest, (req) => {
       seen.starts.push(req);
-      if (fail.generator === "error") throw new ProtocolError("unavailable", "no worker left");
+      if (fail.generator === "error" || seen.refuseStarts) throw new ProtocolError("unavailable", "no worker left");
       settings = req.settings;
       serveJson(bus, subjects.sessionControl(req.sessionId), parseSessionControl, (c) => {
         seen.controls.push(c);
@@ -361,6 +363,33 @@ describe("ViewerSession", () => {
     expect(error.message).toContain("generator");
     expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.backendError);
     await until(() => seen.ended.length === 1, "ended");
+  });
+
+  test("a generator gone silent: the old one is told to stop, another replica starts the session from the last truth, the page is told", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { control, sessionId, session } = await negotiated(bus, { takeoverAfterMs: 150, truthTimeoutMs: 5000 });
+    const t = nowMs();
+    for (let k = 0; k < 3; k++) bus.publish(subjects.truth(sessionId), encodeTruth({ ...truthAt(10 + k, t + k * 33, 100 + k, 200, 300, -40), sessionId }));
+    const event = await control.next("event");
+    expect(event.message).toMatch(/went silent .* another replica took over/);
+    expect(seen.controls).toContainEqual({ type: "stop" }); // the old one first
+    expect(seen.starts).toHaveLength(2);
+    const takeover = seen.starts[1] as { resume?: { ball: Record<string, number>; nextFrameId: number } };
+    expect(takeover.resume?.nextFrameId).toBe(13);
+    expect(takeover.resume?.ball).toMatchObject({ x: 102, y: 200, vx: 300, vy: -40, timeMs: t + 66 });
+    expect(session.settings).toEqual(DEFAULT_SETTINGS);
+  });
+
+  test("a takeover nobody takes: counted as failed, and the truth timeout then ends the session", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { control, sessionId } = await negotiated(bus, { takeoverAfterMs: 100, truthTimeoutMs: 600 });
+    bus.publish(subjects.truth(sessionId), encodeTruth({ ...truthAt(1, nowMs()), sessionId }));
+    seen.refuseStarts = true;
+    const error = await control.next("error");
+    expect(error.code).toBe("stalled");
+    expect(seen.starts).toHaveLength(2); // one takeover attempt, refused
   });
 
   test("coordinates that stop for videoTimeoutMs while truths flow: the page is told the video stalled", async () => {
