@@ -10,7 +10,7 @@
  * otherwise, with the reason printed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type Page, chromium } from "playwright-core";
@@ -66,6 +66,14 @@ function labFor(pid: number): Lab {
   if (subnet < 0) throw new Error("no free 10.77.x.0/30 on this host");
   const dir = mkdtempSync(join(tmpdir(), "ballstream-kernel-"));
   return { ns, hostIf: `${ns}h`, hostIp: `10.77.${subnet}.1`, nsIp: `10.77.${subnet}.2`, table: ns, dir, wrapper: join(dir, "chromium-in-ns.sh") };
+}
+
+/** Deletes the namespaces (and with them their veths) of earlier runs of this test whose process is gone (killed mid-run). */
+function removeStaleLabs(): void {
+  for (const line of sh(["ip", "netns", "list"]).split("\n")) {
+    const pid = /^bsk(\d+)\b/.exec(line)?.[1];
+    if (pid !== undefined && !existsSync(`/proc/${pid}`)) sh(["ip", "netns", "del", `bsk${pid}`], true);
+  }
 }
 
 /** Makes the namespace, the veth pair and the browser's wrapper. */
@@ -195,6 +203,7 @@ describe("kernel cross-check", () => {
 
   beforeAll(() => {
     if (!isRoot) return;
+    removeStaleLabs();
     lab = labFor(process.pid);
     buildLab(lab);
   });
