@@ -24,14 +24,14 @@ const RATE_KBIT = 700;
 const LOSS_PCT = 2;
 /** The emulator's default queue, and the tbf queue's `latency`. */
 const QUEUE_MS = 50;
-/** The fixed encoder target of the comparison (CONGESTION_RESPONSE=0), under the cap: the link, not the controller, decides. */
-const FIXED_KBPS = 500;
+/** The fixed encoder target of the comparison (CONGESTION_RESPONSE=0): the cap itself (x264 delivers ~0.86 of it), so the link, not the controller, decides. */
+const FIXED_KBPS = 700;
 /** Watched from this long after the session streams (the congestion response settles)… */
 const SETTLE_MS = 4000;
 /** …for this long. */
 const WATCH_MS = 12_000;
 /** Two runs' delivered-frame fractions and received bitrates agree within this factor (measured: docs/network-lab.md). */
-const AGREE_WITHIN = 0.35;
+const AGREE_WITHIN = 0.2;
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.log("kernel-link: skipped, needs root (ip netns, tc qdisc tbf, nft); CI runs as root");
@@ -110,7 +110,10 @@ function clearKernelLink(lab: Lab): void {
  * namespace, after the bottleneck as in the emulator (a lost packet has used its transmission time).
  */
 function setKernelLink(lab: Lab, wtPort: number): void {
-  sh(["tc", "qdisc", "add", "dev", lab.hostIf, "root", "tbf", "rate", `${RATE_KBIT}kbit`, "burst", "1600", "latency", `${QUEUE_MS}ms`]);
+  // `stab overhead -42`: tbf counts what the emulator counts, the UDP payload, not its 42 bytes of Ethernet, IPv4 and
+  // UDP headers (counted, the same `rate` carried ~5 % less media and tail-dropped 193–341 packets in 12 s at the cap
+  // where the emulator dropped 11–20: docs/network-lab.md).
+  sh(["tc", "qdisc", "add", "dev", lab.hostIf, "root", "stab", "overhead", "-42", "tbf", "rate", `${RATE_KBIT}kbit`, "burst", "1600", "latency", `${QUEUE_MS}ms`]);
   const rules = join(lab.dir, "loss.nft");
   const media = `ip saddr ${lab.hostIp} udp sport != ${wtPort}`;
   writeFileSync(
@@ -308,7 +311,7 @@ describe("kernel cross-check", () => {
   const agree = (x: number, y: number) => Math.abs(x - y) / Math.max(x, y);
 
   test.skipIf(!isRoot)(
-    `fixed encoder target ${FIXED_KBPS} kbit/s under a ${RATE_KBIT} kbit/s cap, ${LOSS_PCT} % loss: kernel path (tc tbf + nft) and emulator deliver alike`,
+    `fixed encoder target at the ${RATE_KBIT} kbit/s cap, ${LOSS_PCT} % loss: kernel path (tc tbf + nft) and emulator deliver alike`,
     async () => {
       const fixed = { CONGESTION_RESPONSE: "0", VIDEO_BITRATE_KBPS: String(FIXED_KBPS) };
       const kernel = await run("kernel (tc tbf + nft numgen)", true, fixed);
