@@ -118,8 +118,8 @@ function clearKernelLink(lab: Lab): void {
  */
 function setKernelLink(lab: Lab, wtPort: number): void {
   // `stab overhead -42`: tbf counts what the emulator counts, the UDP payload, not its 42 bytes of Ethernet, IPv4 and
-  // UDP headers (counted, the same `rate` carried ~5 % less media and tail-dropped 193–341 packets in 12 s at the cap
-  // where the emulator dropped 11–20: docs/network-lab.md).
+  // UDP headers. With the headers counted the same `rate` carried ~5 % less media: 193–341 tail drops in 12 s at the
+  // cap where the emulator had 11–20 (docs/network-lab.md). tbf's drops also count signaling's and the page's packets.
   sh(["tc", "qdisc", "add", "dev", lab.hostIf, "root", "stab", "overhead", "-42", "tbf", "rate", `${RATE_KBIT}kbit`, "burst", "1600", "latency", `${QUEUE_MS}ms`]);
   const rules = join(lab.dir, "loss.nft");
   const media = `ip saddr ${lab.hostIp} udp sport != ${wtPort}`;
