@@ -32,9 +32,10 @@ async function signalingEnv(): Promise<Record<string, string>> {
   return { HTTP_HOST: "127.0.0.1", HTTP_PORT: String(await freeTcpPort()), WT_PORT: String(await freeUdpPort()), METRICS_PORT: String(await freeTcpPort()), LOG_LEVEL: "info" };
 }
 
-const urlOf = (env: Record<string, string>) => `http://127.0.0.1:${env.HTTP_PORT}/`;
-/** Signaling's `/metrics`: its own listener (METRICS_PORT), not the page's port. */
-const metricsUrlOf = (env: Record<string, string>) => `http://127.0.0.1:${env.METRICS_PORT}/metrics`;
+/** The page at HTTP_HOST (127.0.0.1 unless the caller's environment binds another address, e.g. a veth's). */
+const urlOf = (env: Record<string, string>) => `http://${env.HTTP_HOST}:${env.HTTP_PORT}/`;
+/** Signaling's `/metrics`: its own listener (METRICS_PORT, on METRICS_HOST, default HTTP_HOST), not the page's port. */
+const metricsUrlOf = (env: Record<string, string>) => `http://${env.METRICS_HOST ?? env.HTTP_HOST}:${env.METRICS_PORT}/metrics`;
 
 async function startedOrStopped(processes: ServiceProcess[], ready: () => Promise<void>): Promise<void> {
   try {
