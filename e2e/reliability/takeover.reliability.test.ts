@@ -2,7 +2,8 @@
  * Issue 18's generator takeover, end to end over NATS with real Chromium: four viewers start on the one generator,
  * a second replica joins, the first is SIGKILLed. Every viewer's video resumes without a reload (signaling asks the
  * survivor to continue each session from its last truth); the truth after the takeover is where the ball would have
- * been (jump ≤ speed × gap + 1 px); the gap per viewer is printed.
+ * been (jump ≤ speed × gap + 1 px); the gap per viewer is printed. Then a rolling restart: a third replica joins and
+ * the second gets SIGTERM: it hands its sessions over itself, with a shorter gap and no takeover by signaling.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
@@ -32,22 +33,9 @@ async function viewer(): Promise<Page> {
   return page;
 }
 
-test(`SIGKILL the generator with ${VIEWERS} viewers: a second replica takes every session over, the ball continues its trajectory`, async () => {
-  const pages: Page[] = [];
-  for (let i = 0; i < VIEWERS; i++) pages.push(await viewer());
-  const first = system.others[0]!;
-  await system.respawn("generator"); // the survivor: a replica with no sessions yet
-  const killedAt = Date.now();
-  await first.stop("SIGKILL");
-  const resumed = await Promise.all(
-    pages.map(async (p) => {
-      const before = (await readHook(p))!.framesDetected;
-      return waitForHook(p, "frames after the takeover", (h) => h.framesDetected > before + 30 || h.status !== "streaming", 20_000);
-    }),
-  );
-  const takeovers = await metricSum(system.metricsUrls, 'ballstream_signaling_generator_takeovers_total{outcome="ok"}');
-  // Per viewer: the longest stretch between consecutive samples' capture times around the kill, and the truth's jump across it.
-  const figures = await Promise.all(
+/** Per viewer: the longest stretch between consecutive samples' capture times after `sinceMs`, the truth's jump across it, whether frame ids went on. */
+async function gapsAfter(pages: readonly Page[], sinceMs: number): Promise<Array<{ ms: number; jumpPx: number; idsOn: boolean }>> {
+  return Promise.all(
     pages.map(async (p) => {
       const samples = (await readSamples(p)).filter((s) => s.frameId !== null && Number.isFinite(s.frameTruthX));
       let gap = { ms: 0, jumpPx: 0, idsOn: false };
@@ -55,20 +43,67 @@ test(`SIGKILL the generator with ${VIEWERS} viewers: a second replica takes ever
         const [a, b] = [samples[i - 1]!, samples[i]!];
         const ms = b.captureTimeMs - a.captureTimeMs;
         // frame ids go on across it (a fresh session would start again at 0)
-        if (ms > gap.ms && b.captureTimeMs > killedAt - 2000) gap = { ms, jumpPx: Math.hypot(b.frameTruthX - a.frameTruthX, b.frameTruthY - a.frameTruthY), idsOn: b.frameId! > a.frameId! };
+        if (ms > gap.ms && b.captureTimeMs > sinceMs) gap = { ms, jumpPx: Math.hypot(b.frameTruthX - a.frameTruthX, b.frameTruthY - a.frameTruthY), idsOn: b.frameId! > a.frameId! };
       }
       return gap;
     }),
   );
-  const gaps = figures.map((f) => f.ms);
-  console.log(
-    `generator takeover: ${takeovers} sessions taken over; gap between truths p50 ${quantile(gaps, 0.5).toFixed(0)} ms, max ${Math.max(...gaps).toFixed(0)} ms; ` +
-      `jumps ${figures.map((f) => `${f.jumpPx.toFixed(1)} px (allowed ${((SPEED * f.ms) / 1000 + 1).toFixed(1)})`).join(", ")}`,
+}
+
+/** Waits until every page decoded 30 more frames (or left streaming); returns their hooks. */
+const resumedAll = (pages: readonly Page[]) =>
+  Promise.all(
+    pages.map(async (p) => {
+      const before = (await readHook(p))!.framesDetected;
+      return waitForHook(p, "frames after the change", (h) => h.framesDetected > before + 30 || h.status !== "streaming", 20_000);
+    }),
   );
+
+const describeGaps = (figures: ReadonlyArray<{ ms: number; jumpPx: number }>) =>
+  `gap between truths p50 ${quantile(figures.map((f) => f.ms), 0.5).toFixed(0)} ms, max ${Math.max(...figures.map((f) => f.ms)).toFixed(0)} ms; ` +
+  `jumps ${figures.map((f) => `${f.jumpPx.toFixed(1)} px (allowed ${((SPEED * f.ms) / 1000 + 1).toFixed(1)})`).join(", ")}`;
+
+const pages: Page[] = [];
+
+/** Starts another generator replica and waits until it serves start requests (its "generator ready" line). */
+async function anotherGenerator(): Promise<void> {
+  const p = await system.respawn("generator", { alongside: true });
+  for (let i = 0; i < 200 && !p.output().includes('"generator ready"'); i++) await Bun.sleep(25);
+  expect(p.output()).toContain('"generator ready"');
+}
+
+test(`SIGKILL the generator with ${VIEWERS} viewers: a second replica takes every session over, the ball continues its trajectory`, async () => {
+  for (let i = 0; i < VIEWERS; i++) pages.push(await viewer());
+  const first = system.others[0]!;
+  await anotherGenerator(); // the survivor: a replica with no sessions yet
+  const killedAt = Date.now();
+  await first.stop("SIGKILL");
+  const resumed = await resumedAll(pages);
+  const takeovers = await metricSum([system.metricsUrls[0]!], 'ballstream_signaling_generator_takeovers_total{outcome="ok"}');
+  const figures = await gapsAfter(pages, killedAt - 2000);
+  console.log(`generator SIGKILLed: ${takeovers} sessions taken over by signaling; ${describeGaps(figures)}`);
   expect(takeovers).toBe(VIEWERS);
   for (const h of resumed) expect(h.status).toBe("streaming");
   for (const f of figures) {
     expect(f.ms).toBeGreaterThan(0);
+    expect(f.jumpPx).toBeLessThanOrEqual((SPEED * f.ms) / 1000 + 1);
+    expect(f.idsOn).toBe(true);
+  }
+}, 180_000);
+
+test("rolling restart: SIGTERM the generator holding the sessions with another replica up: it hands them over itself", async () => {
+  const holder = system.others[0]!; // the replica that took the sessions over above
+  await anotherGenerator();
+  const takeoversBefore = await metricSum([system.metricsUrls[0]!], 'ballstream_signaling_generator_takeovers_total{outcome="ok"}');
+  const stoppedAt = Date.now();
+  const exit = await holder.stop("SIGTERM");
+  const resumed = await resumedAll(pages);
+  const takeovers = (await metricSum([system.metricsUrls[0]!], 'ballstream_signaling_generator_takeovers_total{outcome="ok"}')) - takeoversBefore;
+  const figures = await gapsAfter(pages, stoppedAt - 200);
+  console.log(`generator SIGTERMed: exit ${exit}; ${takeovers} takeovers by signaling; ${describeGaps(figures)}; its log: ${holder.output().split("\n").filter((l) => l.includes("generator stopped") || l.includes("no replica took")).join(" ")}`);
+  expect(takeovers).toBe(0); // handed over by the replica itself, before signaling saw a silence
+  for (const h of resumed) expect(h.status).toBe("streaming");
+  for (const f of figures) {
     expect(f.jumpPx).toBeLessThanOrEqual((SPEED * f.ms) / 1000 + 1);
     expect(f.idsOn).toBe(true);
   }

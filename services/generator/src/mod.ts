@@ -1,7 +1,8 @@
 /**
  * The generator service: starts a session (one worker thread drawing its frames) for each start request on
  * `subjects.generatorStart` (queue group `generator`, so replicas share the load), and ends it on request, on
- * `ended`, on heartbeat timeout or when its worker dies.
+ * `ended`, on heartbeat timeout or when its worker dies. A start with `resume` takes over another replica's session
+ * (signaling's takeover of a silent generator, or a replica's hand-over as it stops).
  */
 import { type Bus, type Logger, type Registry, defaultRegistry, MIN_FRAME_MESSAGE_BYTES, serveJson } from "@ballstream/runtime";
 import { createGeneratorMetrics } from "./metrics.ts";
@@ -27,7 +28,7 @@ export interface GeneratorOptions {
 export interface GeneratorService {
   /** Ids of the running sessions. */
   sessionIds(): string[];
-  /** Ends every session (workers terminated) and stops taking requests. Does not drain the bus. */
+  /** Stops taking requests, then hands every session over to another replica (or ends it when there is none). Does not drain the bus. */
   stop(): Promise<void>;
 }
 
@@ -78,9 +79,10 @@ export async function startGenerator(options: GeneratorOptions): Promise<Generat
     sessionIds: () => [...sessions.keys()],
     stop: () =>
       (stopping ??= (async () => {
-        startSub.unsubscribe();
-        await Promise.all([...sessions.values()].map((s) => s.stop("generator stopping")));
-        log.info("generator stopped");
+        startSub.unsubscribe(); // out of the queue group first, so the hand-overs go to other replicas
+        const all = [...sessions.values()];
+        const handedOver = (await Promise.all(all.map((s) => s.handOver()))).filter(Boolean).length;
+        log.info({ sessions: all.length, handedOver }, "generator stopped");
       })()),
   };
 }

@@ -4,13 +4,15 @@
  * worker dies (then with a fatal {@link SessionEvent} so signaling can tell the viewer). Whatever ends it, the
  * worker is terminated and every subscription and timer released.
  */
-import { type Bus, type BusSubscription, type FrameCompression, type Logger, publishSessionEvent, serveJson } from "@ballstream/runtime";
+import { type Bus, type BusSubscription, type FrameCompression, type Logger, ballStateOf, decodeTruth, publishSessionEvent, requestJson, serveJson } from "@ballstream/runtime";
 import { type GeneratorMetrics } from "./metrics.ts";
-import { type SessionControl, type SessionResume, type SessionSettings, applyUpdate, decodeJson, nowMs, parseSessionControl, parseSessionEnded, subjects } from "@ballstream/protocol";
+import { type SessionControl, type SessionResume, type SessionSettings, type StartSessionRequest, applyUpdate, decodeJson, nowMs, parseSessionControl, parseSessionEnded, parseSettings, subjects } from "@ballstream/protocol";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
 
 /** How long a stopping worker may take to acknowledge before it is terminated anyway. */
 const STOP_ACK_TIMEOUT_MS = 1000;
+/** How long a hand-over waits for another replica to take the session. */
+const HAND_OVER_TIMEOUT_MS = 2000;
 
 /** What a session needs from its service. */
 export interface SessionContext {
@@ -37,6 +39,8 @@ export class GeneratorSession {
   #stopping: Promise<void> | undefined;
   #stoppedAck: (() => void) | undefined;
   #frames = 0;
+  /** The truth last published (encoded), for a hand-over. */
+  #lastTruth: Uint8Array | undefined;
 
   /** Starts the worker (continuing `resume`'s trajectory for a takeover) and subscribes to the session's subjects before returning. */
   constructor(id: string, settings: SessionSettings, ctx: SessionContext, resume?: SessionResume) {
@@ -93,6 +97,26 @@ export class GeneratorSession {
     return this.#settings;
   }
 
+  /**
+   * Graceful hand-over (the generator is shutting down): stops this session's worker, then asks another replica
+   * (queue group `generator`, which this one has left) to continue it from its last truth, as a takeover does.
+   * Resolves whether one took it; signaling sees a gap of about one request and a worker start.
+   */
+  async handOver(): Promise<boolean> {
+    await this.stop("handed over to another replica");
+    if (this.#lastTruth === undefined) return false;
+    const truth = decodeTruth(this.#lastTruth);
+    const request: StartSessionRequest = { sessionId: this.id, settings: this.#settings, resume: { ball: ballStateOf(truth), nextFrameId: (truth.frameId + 1) >>> 0 } };
+    try {
+      await requestJson(this.#ctx.bus, subjects.generatorStart, request, parseSettings, HAND_OVER_TIMEOUT_MS);
+      this.#log.info({ nextFrameId: request.resume!.nextFrameId }, "session handed over");
+      return true;
+    } catch (err) {
+      this.#log.warn({ err }, "no replica took the session over");
+      return false;
+    }
+  }
+
   /** Ends the session: stops and terminates the worker, releases subscriptions and timers. Idempotent. */
   stop(reason: string): Promise<void> {
     this.#stopping ??= this.#shutdown(reason);
@@ -139,6 +163,7 @@ export class GeneratorSession {
     try {
       for (const message of m.frames) bus.publish(subjects.frames(this.id), message);
       bus.publish(subjects.truth(this.id), m.truth);
+      this.#lastTruth = m.truth;
     } catch (err) {
       this.#log.error({ err }, "could not publish a frame; ending the session");
       void this.stop("publishing failed");

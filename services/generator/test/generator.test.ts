@@ -187,7 +187,7 @@ describe("generator service", () => {
     const g = await setup({ worker: "deaf-worker.ts" });
     await g.start(ids[7]!);
     await g.generator.stop();
-    expect(g.ended(ids[7]!)).toMatchObject({ reason: "generator stopping", workerClosed: true });
+    expect(g.ended(ids[7]!)).toMatchObject({ reason: "handed over to another replica", workerClosed: true });
   });
 
   test("refuses bad, duplicate, and too many sessions with clear codes; others are unaffected", async () => {
@@ -211,10 +211,35 @@ describe("generator service", () => {
     expect(await g.gauge()).toBe(3);
     await g.generator.stop();
     expect(g.generator.sessionIds()).toEqual([]);
-    for (const id of ids.slice(11, 14)) expect(g.ended(id)).toMatchObject({ reason: "generator stopping", workerClosed: true });
+    for (const id of ids.slice(11, 14)) expect(g.ended(id)).toMatchObject({ reason: "handed over to another replica", workerClosed: true });
+    expect(g.lines.find((l) => l.msg === "generator stopped")).toMatchObject({ sessions: 3, handedOver: 0 }); // no other replica here
     expect(await g.gauge()).toBe(0);
     expect(await code(g.start(ids[14]!))).toBe("unavailable");
     await g.generator.stop();
+  });
+
+  test("stop() hands every session over to another replica on the bus: its frames go on, numbered on, the ball where it would be", async () => {
+    const a = await setup();
+    const b = await startGenerator({ bus: a.bus, log: a.log, registry: createRegistry(), config: { heartbeatTimeoutMs: 60_000 } });
+    started.push(b);
+    // b joined after the sessions started: they are all a's (a replica answers alone until another subscribes)
+    const truths = a.collect(subjects.truth(ids[15]!));
+    await a.start(ids[15]!, { fps: 30, speed: 400 });
+    expect(a.generator.sessionIds()).toContain(ids[15]!);
+    await waitFor(() => truths.length >= 10);
+    await a.generator.stop();
+    expect(b.sessionIds()).toEqual([ids[15]!]);
+    const before = truths.length;
+    await waitFor(() => truths.length >= before + 5);
+    const t = truths.map((m) => decodeTruth(m.data));
+    const last = t[before - 1]!;
+    const next = t[before]!;
+    expect(next.frameId).toBe(last.frameId + 1);
+    const expected = ballAt({ x: last.x, y: last.y, vx: last.vx, vy: last.vy, timeMs: last.captureTimeMs, width: 640, height: 480, radius: 24 }, next.captureTimeMs);
+    expect(next.x).toBeCloseTo(expected.x, 6);
+    expect(next.y).toBeCloseTo(expected.y, 6);
+    expect(next.captureTimeMs - last.captureTimeMs).toBeLessThan(500); // the gap of a hand-over
+    expect(a.lines.find((l) => l.msg === "generator stopped")).toMatchObject({ sessions: 1, handedOver: 1 });
   });
 
   test("refuses to start on a bus whose payload limit cannot carry a frame chunk", async () => {

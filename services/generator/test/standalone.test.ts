@@ -71,7 +71,7 @@ describe("standalone generator over NATS", () => {
     expect(await proc.exited).toBe(0);
     await reading;
     const msgs = out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(msgs.find((l) => l.msg === "session ended")).toMatchObject({ sessionId: SID, reason: "generator stopping", workerClosed: true });
+    expect(msgs.find((l) => l.msg === "session ended")).toMatchObject({ sessionId: SID, reason: "handed over to another replica", workerClosed: true });
     expect(msgs.some((l) => l.msg === "NATS connection closed")).toBe(true);
     expect(msgs.at(-1)!.msg).toBe("stopped");
   });

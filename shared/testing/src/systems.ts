@@ -82,8 +82,11 @@ export interface NatsSystem extends RunningSystem {
   readonly nats: TestNatsServer;
   /** Every nats-server node (one unless a cluster was asked for); the services were given all of them as seeds. */
   readonly natsNodes: readonly TestNatsServer[];
-  /** Starts a generator or media process again on the same metrics port (after the test killed it). */
-  respawn(service: "generator" | "media"): Promise<ServiceProcess>;
+  /**
+   * Starts a generator or media process again on the same metrics port (after the test killed it), or with
+   * `alongside` as one more replica on a port of its own (its /metrics joins `metricsUrls`).
+   */
+  respawn(service: "generator" | "media", options?: { alongside?: boolean }): Promise<ServiceProcess>;
 }
 
 /**
@@ -99,8 +102,8 @@ export async function startOverNats(extraEnv: Record<string, string> = {}, optio
   const env = await signalingEnv();
   const common = { NATS_URL: natsUrl, LOG_LEVEL: "info", METRICS_HOST: "127.0.0.1", ...extraEnv };
   const metricsPorts = { generator: String(await freeTcpPort()), media: String(await freeTcpPort()) };
-  const spawnBackend = (service: "generator" | "media") =>
-    spawnService(service, ["bun", `services/${service}/src/main.ts`], ROOT, { ...common, METRICS_PORT: metricsPorts[service] });
+  const spawnBackend = (service: "generator" | "media", metricsPort = metricsPorts[service]) =>
+    spawnService(service, ["bun", `services/${service}/src/main.ts`], ROOT, { ...common, METRICS_PORT: metricsPort });
   const generator = spawnBackend("generator");
   const media = spawnBackend("media");
   const server = spawnService("signaling", ["bun", "services/signaling/src/main.ts"], ROOT, { ...common, ...env });
@@ -119,15 +122,18 @@ export async function startOverNats(extraEnv: Record<string, string> = {}, optio
     await probe.drain();
   }
   const others = [generator, media];
+  const metricsUrls = [metricsUrlOf(env), `http://127.0.0.1:${metricsPorts.generator}/metrics`, `http://127.0.0.1:${metricsPorts.media}/metrics`];
   return {
     url: urlOf(env),
     server,
     others,
     nats,
     natsNodes,
-    metricsUrls: [metricsUrlOf(env), `http://127.0.0.1:${metricsPorts.generator}/metrics`, `http://127.0.0.1:${metricsPorts.media}/metrics`],
-    respawn: async (service) => {
-      const p = spawnBackend(service);
+    metricsUrls,
+    respawn: async (service, options = {}) => {
+      const port = options.alongside ? String(await freeTcpPort()) : metricsPorts[service];
+      if (options.alongside) metricsUrls.push(`http://127.0.0.1:${port}/metrics`);
+      const p = spawnBackend(service, port);
       all.push(p);
       others[service === "generator" ? 0 : 1] = p;
       const probe = await connectNatsBus({ url: natsUrl, name: "e2e-probe", log: createLogger("e2e", { level: "silent" }) });
