@@ -161,6 +161,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         datagramRatePerS: config.datagramRatePerS,
         truthTimeoutMs: config.truthTimeoutMs,
         videoTimeoutMs: config.videoTimeoutMs,
+        wtVideo: config.wtVideo,
       });
       sessions.add(session);
       metrics.activeSessions.set(sessions.size);

@@ -33,6 +33,8 @@ describe("signalingConfigFromEnv", () => {
       WT_RETRY: "0",
       TRUTH_TIMEOUT_MS: "2000",
       VIDEO_TIMEOUT_MS: "6000",
+      WT_VIDEO_FRAMING: "frame",
+      WT_VIDEO_MAX_QUEUED_BYTES: "65536",
       METRICS_PORT: "9100",
       METRICS_TOKEN: "scrape-me",
       SIGNALING_NET_EGRESS: "loss=2%,delay=20ms",
@@ -62,6 +64,7 @@ describe("signalingConfigFromEnv", () => {
       truthTimeoutMs: 2000,
       videoTimeoutMs: 6000,
       metrics: { host: "0.0.0.0", port: 9100, token: "scrape-me" },
+      wtVideo: { framing: "frame", maxQueuedBytes: 65536 },
       net: { egress: { loss: 0.02, delayMs: 20 }, ingress: { loss: 0.01 } },
     });
     expect(signalingConfigFromEnv({ HTTP_HOST: "0.0.0.0", WT_HOST: "::" }).wtHost).toBe("::");
@@ -80,6 +83,8 @@ describe("signalingConfigFromEnv", () => {
     expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_S: "0" })).toThrow("SESSION_RATE_PER_S");
     expect(() => signalingConfigFromEnv({ SESSION_RATE_PER_IP_PER_S: "1.5" })).toThrow("SESSION_RATE_PER_IP_PER_S");
     expect(() => signalingConfigFromEnv({ WT_RETRY: "yes" })).toThrow("WT_RETRY");
+    expect(() => signalingConfigFromEnv({ WT_VIDEO_FRAMING: "slice" })).toThrow("WT_VIDEO_FRAMING");
+    expect(() => signalingConfigFromEnv({ WT_VIDEO_MAX_QUEUED_BYTES: "10" })).toThrow("WT_VIDEO_MAX_QUEUED_BYTES");
     expect(() => signalingConfigFromEnv({ SIGNALING_NET_INGRESS: "loss" })).toThrow("SIGNALING_NET_INGRESS");
     expect(() => signalingConfigFromEnv({ WT_HANDSHAKE_TIMEOUT_MS: "10" })).toThrow("WT_HANDSHAKE_TIMEOUT_MS");
   });

@@ -12,6 +12,7 @@ import {
   parseMediaOfferRequest,
   parseSessionControl,
   parseSessionEnded,
+  parseVideoWanted,
   parseSessionEvent,
   parseSessionId,
   parseScene,
@@ -136,7 +137,12 @@ describe("session messages", () => {
     expect(parseMediaOfferRequest({ sessionId: SID, sdp: "v=0", settings: {} })).toEqual({ sessionId: SID, sdp: "v=0" });
     expect(code(() => parseMediaOfferRequest({ sessionId: SID, sdp: "" }))).toBe("bad_request");
     expect(parseMediaOfferAnswer({ sdp: "v=0 a" })).toEqual({ sdp: "v=0 a" });
-    expect(code(() => parseMediaOfferAnswer({}))).toBe("bad_request");
+    expect(parseMediaOfferRequest({ sessionId: SID })).toEqual({ sessionId: SID });
+    expect(parseMediaOfferAnswer({})).toEqual({});
+    expect(code(() => parseMediaOfferAnswer({ sdp: 5 }))).toBe("bad_request");
+    expect(parseVideoWanted({ keyframe: true })).toEqual({ keyframe: true });
+    expect(parseVideoWanted({})).toEqual({ keyframe: false });
+    expect(code(() => parseVideoWanted(null))).toBe("bad_request");
   });
 
   test("ended and event", () => {

@@ -1,0 +1,172 @@
+/**
+ * The WebTransport video path of one viewer: media's access units (bus subject `video`, one {@link VideoUnit}
+ * each) go out on server-initiated unidirectional streams as length-prefixed records. Framing: a new stream per
+ * GOP (`gop`, the default; measured in docs/web.md "Video over WebTransport") or per frame (`frame`). A keyframe
+ * abandons every older stream (RESET_STREAM: what was not yet sent is dropped, late frames are never queued
+ * behind a newer picture); a viewer starts on a keyframe; and the bytes waiting for stream capacity are capped per
+ * viewer: a unit that would exceed the cap is dropped, the current stream abandoned and a keyframe asked for, so a
+ * slow or hostile page cannot make signaling buffer without bound (quiche itself holds at most what the
+ * congestion window and the peer's flow control allow).
+ */
+import { ProtocolError, decodeVideoUnit, frameVideoRecord } from "@ballstream/protocol";
+import { WebTransportError } from "./webtransport/mod.ts";
+
+/** One stream per GOP (each begins with its keyframe) or one per frame. */
+export type VideoFraming = "gop" | "frame";
+
+/** Defaults of signaling's WT_VIDEO_FRAMING and WT_VIDEO_MAX_QUEUED_BYTES (a 2 Mbit/s stream makes 256 KiB in 1 s). */
+export const DEFAULT_WT_VIDEO: { readonly framing: VideoFraming; readonly maxQueuedBytes: number } = { framing: "gop", maxQueuedBytes: 256 * 1024 };
+
+/** The WebTransport stream error code of a stream abandoned for a newer keyframe or over the cap. */
+export const VIDEO_STREAM_ABANDONED = 1;
+
+/** What a {@link VideoSender} needs. */
+export interface VideoSenderOptions {
+  /** Opens a unidirectional stream to the viewer (`WebTransportSession.createUnidirectionalStream`). */
+  readonly openStream: () => Promise<WritableStream<Uint8Array>>;
+  /** Asks media for a keyframe now. */
+  readonly wantKeyframe: () => void;
+  readonly framing: VideoFraming;
+  /** Bytes that may wait for stream capacity at once (over all open streams). */
+  readonly maxQueuedBytes: number;
+}
+
+/** Counters of one viewer's video path. */
+export interface VideoSenderStats {
+  units: number;
+  sent: number;
+  dropped: number;
+  malformed: number;
+  streams: number;
+  abandoned: number;
+}
+
+interface OutStream {
+  readonly writer: Promise<WritableStreamDefaultWriter<Uint8Array> | null>;
+  /** Bytes handed to the writer whose write has not completed (not yet taken by quiche). */
+  queued: number;
+  done: boolean;
+}
+
+/** Sends one viewer's access units; {@link close} abandons whatever is still open. */
+export class VideoSender {
+  readonly stats: VideoSenderStats = { units: 0, sent: 0, dropped: 0, malformed: 0, streams: 0, abandoned: 0 };
+  readonly #options: VideoSenderOptions;
+  readonly #open: OutStream[] = [];
+  #waitingForKeyframe = true;
+  #closed = false;
+
+  constructor(options: VideoSenderOptions) {
+    this.#options = options;
+  }
+
+  /** Bytes now waiting for stream capacity, over all open streams. */
+  get queuedBytes(): number {
+    return this.#open.reduce((n, s) => n + s.queued, 0);
+  }
+
+  /** Whether the next unit sent must be a keyframe (at the start, and after a drop). */
+  get waitingForKeyframe(): boolean {
+    return this.#waitingForKeyframe;
+  }
+
+  /** One bus message of subject `video`: sent, or dropped (not a keyframe while one is needed, over the cap). */
+  push(encodedUnit: Uint8Array): void {
+    if (this.#closed) return;
+    let keyframe: boolean;
+    try {
+      keyframe = decodeVideoUnit(encodedUnit).keyframe;
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.stats.malformed++;
+      return;
+    }
+    this.stats.units++;
+    if (this.#waitingForKeyframe && !keyframe) return void this.stats.dropped++;
+    const record = frameVideoRecord(encodedUnit);
+    const queued = this.queuedBytes;
+    if (queued > 0 && queued + record.length > this.#options.maxQueuedBytes) return this.#overflow();
+    if (keyframe) this.#abandonAll();
+    const current = this.#open.at(-1);
+    const stream = keyframe || this.#options.framing === "frame" || current === undefined ? this.#newStream() : current;
+    this.#waitingForKeyframe = false;
+    this.#write(stream, record);
+    if (this.#options.framing === "frame") this.#finish(stream);
+  }
+
+  /** Abandons every open stream; further units are ignored. */
+  close(): void {
+    this.#closed = true;
+    this.#abandonAll();
+  }
+
+  #overflow(): void {
+    this.stats.dropped++;
+    this.#abandonAll();
+    this.#needKeyframe();
+  }
+
+  #needKeyframe(): void {
+    if (this.#waitingForKeyframe || this.#closed) return;
+    this.#waitingForKeyframe = true;
+    this.#options.wantKeyframe();
+  }
+
+  #newStream(): OutStream {
+    this.stats.streams++;
+    const writer = this.#options.openStream().then(
+      (writable) => writable.getWriter(),
+      () => null,
+    );
+    const stream: OutStream = { writer, queued: 0, done: false };
+    this.#open.push(stream);
+    void writer.then((w) => {
+      if (w === null) this.#lost(stream);
+    });
+    return stream;
+  }
+
+  #write(stream: OutStream, record: Uint8Array): void {
+    stream.queued += record.length;
+    void stream.writer.then(async (w) => {
+      try {
+        if (w === null || stream.done) throw new Error("stream gone");
+        await w.write(record);
+        this.stats.sent++;
+      } catch {
+        this.#lost(stream);
+      } finally {
+        stream.queued -= record.length;
+      }
+    });
+  }
+
+  /** Ends a per-frame stream with FIN once its record is written. */
+  #finish(stream: OutStream): void {
+    void stream.writer.then(async (w) => {
+      await w?.close().catch(() => undefined);
+      this.#forget(stream);
+    });
+  }
+
+  /** A stream failed (peer stopped it, session gone): the frames after it cannot decode, so wait for a keyframe. */
+  #lost(stream: OutStream): void {
+    if (stream.done) return;
+    this.#forget(stream);
+    this.#needKeyframe();
+  }
+
+  #forget(stream: OutStream): void {
+    stream.done = true;
+    const i = this.#open.indexOf(stream);
+    if (i >= 0) this.#open.splice(i, 1);
+  }
+
+  #abandonAll(): void {
+    for (const stream of this.#open.splice(0)) {
+      stream.done = true;
+      this.stats.abandoned++;
+      void stream.writer.then((w) => w?.abort(new WebTransportError("abandoned for a newer keyframe", "stream", VIDEO_STREAM_ABANDONED)).catch(() => undefined));
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, test } from "bun:test";
+import { VideoStreamReader, encodeVideoUnit } from "@ballstream/protocol";
+import { WebTransportError } from "../src/webtransport/mod.ts";
+import { VIDEO_STREAM_ABANDONED, type VideoFraming, VideoSender } from "../src/video-sender.ts";
+
+/** A viewer's streams as the sender sees them: each a writable whose sink takes a chunk only when `release`d. */
+function viewer(options: { stalled?: boolean } = {}) {
+  const streams: Array<{ frames: number[]; closed: boolean; abortCode: number | null }> = [];
+  const holds: Array<() => void> = [];
+  let keyframesAsked = 0;
+  const openStream = async () => {
+    const record = { frames: [] as number[], closed: false, abortCode: null as number | null };
+    streams.push(record);
+    const reader = new VideoStreamReader();
+    return new WritableStream<Uint8Array>({
+      write: (chunk) =>
+        new Promise<void>((resolve) => {
+          const take = () => {
+            record.frames.push(...reader.push(chunk).map((u) => u.frameId));
+            resolve();
+          };
+          if (options.stalled) holds.push(take);
+          else take();
+        }),
+      close: () => void (record.closed = true),
+      abort: (reason) => void (record.abortCode = reason instanceof WebTransportError ? reason.streamErrorCode : -1),
+    });
+  };
+  return { streams, holds, openStream, asked: () => keyframesAsked, wantKeyframe: () => void keyframesAsked++ };
+}
+
+const unit = (frameId: number, keyframe: boolean, size = 100) => encodeVideoUnit({ frameId, captureTimeMs: 1000 + frameId, keyframe, data: new Uint8Array(size).fill(frameId & 0xff) });
+const settle = () => Bun.sleep(5);
+const sender = (v: ReturnType<typeof viewer>, framing: VideoFraming = "gop", maxQueuedBytes = 10_000) =>
+  new VideoSender({ openStream: v.openStream, wantKeyframe: v.wantKeyframe, framing, maxQueuedBytes });
+
+describe("VideoSender", () => {
+  test("gop: a viewer starts on a keyframe; each GOP on its own stream, the older one abandoned by the newer keyframe", async () => {
+    const v = viewer();
+    const s = sender(v);
+    s.push(unit(1, false)); // before any keyframe: dropped
+    s.push(unit(2, true));
+    s.push(unit(3, false));
+    s.push(unit(4, false));
+    await settle();
+    s.push(unit(5, true));
+    s.push(unit(6, false));
+    await settle();
+    expect(v.streams.map((x) => x.frames)).toEqual([[2, 3, 4], [5, 6]]);
+    expect(v.streams[0]!.abortCode).toBe(VIDEO_STREAM_ABANDONED);
+    expect(v.streams[1]!.abortCode).toBeNull();
+    expect(s.stats).toMatchObject({ units: 6, sent: 5, dropped: 1, streams: 2, abandoned: 1 });
+  });
+
+  test("frame: one stream per frame, each ended with FIN; a keyframe still abandons what is open", async () => {
+    const v = viewer();
+    const s = sender(v, "frame");
+    for (const [id, key] of [[1, true], [2, false], [3, false]] as const) s.push(unit(id, key));
+    await settle();
+    expect(v.streams.map((x) => x.frames)).toEqual([[1], [2], [3]]);
+    expect(v.streams.every((x) => x.closed && x.abortCode === null)).toBe(true);
+  });
+
+  test("a slow viewer: bytes waiting are capped; over the cap the stream is abandoned, a keyframe asked, P-frames dropped until it comes", async () => {
+    const v = viewer({ stalled: true });
+    const s = sender(v, "gop", 1000);
+    s.push(unit(1, true, 400));
+    for (let id = 2; id <= 10; id++) s.push(unit(id, false, 400));
+    await settle();
+    expect(s.queuedBytes).toBe(0); // the stream over the cap was abandoned: nothing waits any more
+    expect(v.asked()).toBe(1);
+    expect(s.waitingForKeyframe).toBe(true);
+    expect(v.streams[0]!.abortCode).toBe(VIDEO_STREAM_ABANDONED);
+    expect(s.stats.dropped).toBe(8); // 3 and on (1 and 2 fit under 1000 bytes)
+    s.push(unit(11, true, 400));
+    await settle();
+    expect(v.streams.length).toBe(2);
+    expect(s.waitingForKeyframe).toBe(false);
+    expect(s.queuedBytes).toBe(420);
+  });
+
+  test("a stream the page stops (or that cannot open) makes the sender wait for a keyframe and ask for one", async () => {
+    const v = viewer();
+    let fail = false;
+    const s = new VideoSender({
+      openStream: () => (fail ? Promise.reject(new Error("no credit")) : v.openStream()),
+      wantKeyframe: v.wantKeyframe,
+      framing: "gop",
+      maxQueuedBytes: 10_000,
+    });
+    fail = true;
+    s.push(unit(1, true));
+    await settle();
+    expect(v.asked()).toBe(1);
+    s.push(unit(2, false));
+    expect(s.stats.dropped).toBe(1);
+    fail = false;
+    s.push(unit(3, true));
+    await settle();
+    expect(v.streams.map((x) => x.frames)).toEqual([[3]]);
+  });
+
+  test("malformed units are counted and ignored; close abandons the open stream and ignores what follows", async () => {
+    const v = viewer();
+    const s = sender(v);
+    s.push(new Uint8Array(3));
+    s.push(unit(1, true));
+    await settle();
+    s.close();
+    s.push(unit(2, true));
+    await settle();
+    expect(s.stats.malformed).toBe(1);
+    expect(v.streams.length).toBe(1);
+    expect(v.streams[0]!.abortCode).toBe(VIDEO_STREAM_ABANDONED);
+  });
+});
