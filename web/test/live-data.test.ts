@@ -111,6 +111,7 @@ describe("createHook", () => {
     const hook = createHook({
       state,
       samples: () => [],
+      wtSamples: () => [],
       control: async (c) => void actions.push(`control ${JSON.stringify(c)}`),
       stop: async () => void actions.push("stop"),
     });
