@@ -2,11 +2,11 @@
  * The second video path in real Chromium with real ffmpeg, used as a person uses it: choose "WebTransport" in the
  * page's selector, wait, read the figures. The same H.264 arrives on WebTransport streams, WebCodecs decodes it
  * (avc1.42…), the detector answers with coordinates and signaling's errors come back; "both side by side" plays
- * the two paths of one session at once, each with its own figures.
+ * the two paths of one session at once, each with its own figures, in one process and over NATS.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { quantile, launchChromium, startOneProcess } from "@ballstream/testing";
+import { quantile, launchChromium, startOneProcess, startOverNats } from "@ballstream/testing";
 import type { RunningSystem } from "@ballstream/testing";
 import { readHook, readSamples, readWtSamples, waitForHook } from "@ballstream/web/hook-reader";
 
@@ -57,25 +57,38 @@ describe("video over WebTransport + WebCodecs in Chromium", () => {
     expect(g2g.length).toBeGreaterThan(MIN_REPORTS / 2);
     await page.close();
   }, 90_000);
+});
 
-  test("both side by side: one session, two pictures, two sets of figures, both answered", async () => {
-    const page = await browser!.newPage();
-    await page.goto(`${system!.url}?transport=both`);
-    const hook = await waitForHook(page, "reports on both paths", (h) => (h.reportsReceived >= MIN_REPORTS && (h.wt?.reportsReceived ?? 0) >= MIN_REPORTS) || h.status === "error");
-    expect(hook.error).toBeNull();
-    expect(hook.paths).toEqual({ webrtc: true, webtransport: true, notice: null });
-    expect(hook.inbound.framesDecoded).toBeGreaterThan(MIN_REPORTS);
-    expect(hook.wt.framesPainted).toBeGreaterThan(MIN_REPORTS);
-    expect(await page.getByTestId("webrtc-stage").isVisible()).toBe(true);
-    expect(await page.getByTestId("wt-stage").isVisible()).toBe(true);
-    expect(num(await page.getByTestId("realtime-error").textContent())).toBeLessThan(50);
-    expect(num(await page.getByTestId("wt-realtime-error").textContent())).toBeLessThan(50);
-    const [rtc, wt] = [await readSamples(page), await readWtSamples(page)];
-    const shared = new Set(rtc.map((s) => s.frameId));
-    expect(wt.filter((s) => shared.has(s.frameId)).length).toBeGreaterThan(MIN_REPORTS / 2); // the same frames, both ways
-    const p50 = (xs: Array<number | null>) => quantile(xs.filter((x): x is number => x !== null && Number.isFinite(x)), 0.5);
-    console.log(`both: WebRTC g2g p50 ${p50(rtc.map((s) => s.glassToGlassMs)).toFixed(1)} ms, rt error p50 ${p50(rtc.map((s) => s.realtimeErrorPx)).toFixed(2)} px; WebTransport g2g p50 ${p50(wt.map((s) => s.glassToGlassMs)).toFixed(1)} ms, rt error p50 ${p50(wt.map((s) => s.realtimeErrorPx)).toFixed(2)} px`);
-    expect((await readHook(page))?.status).toBe("streaming");
-    await page.close();
-  }, 90_000);
+async function bothSideBySide(url: string, where: string): Promise<void> {
+  const page = await browser!.newPage();
+  await page.goto(`${url}?transport=both`);
+  const hook = await waitForHook(page, "reports on both paths", (h) => (h.reportsReceived >= MIN_REPORTS && (h.wt?.reportsReceived ?? 0) >= MIN_REPORTS) || h.status === "error");
+  expect(hook.error).toBeNull();
+  expect(hook.paths).toEqual({ webrtc: true, webtransport: true, notice: null });
+  expect(hook.inbound.framesDecoded).toBeGreaterThan(MIN_REPORTS);
+  expect(hook.wt.framesPainted).toBeGreaterThan(MIN_REPORTS);
+  expect(await page.getByTestId("webrtc-stage").isVisible()).toBe(true);
+  expect(await page.getByTestId("wt-stage").isVisible()).toBe(true);
+  expect(num(await page.getByTestId("realtime-error").textContent())).toBeLessThan(50);
+  expect(num(await page.getByTestId("wt-realtime-error").textContent())).toBeLessThan(50);
+  const [rtc, wt] = [await readSamples(page), await readWtSamples(page)];
+  const shared = new Set(rtc.map((s) => s.frameId));
+  expect(wt.filter((s) => shared.has(s.frameId)).length).toBeGreaterThan(MIN_REPORTS / 2); // the same frames, both ways
+  const p50 = (xs: Array<number | null>) => quantile(xs.filter((x): x is number => x !== null && Number.isFinite(x)), 0.5);
+  console.log(`both (${where}): WebRTC g2g p50 ${p50(rtc.map((s) => s.glassToGlassMs)).toFixed(1)} ms, rt error p50 ${p50(rtc.map((s) => s.realtimeErrorPx)).toFixed(2)} px; WebTransport g2g p50 ${p50(wt.map((s) => s.glassToGlassMs)).toFixed(1)} ms, rt error p50 ${p50(wt.map((s) => s.realtimeErrorPx)).toFixed(2)} px`);
+  expect((await readHook(page))?.status).toBe("streaming");
+  await page.close();
+}
+
+describe("both paths at once", () => {
+  test("one process: one session, two pictures, two sets of figures, both answered", () => bothSideBySide(system!.url, "one process"), 90_000);
+
+  test("three processes over NATS: the same", async () => {
+    const nats = await startOverNats();
+    try {
+      await bothSideBySide(nats.url, "NATS");
+    } finally {
+      await nats.cleanup();
+    }
+  }, 120_000);
 });
