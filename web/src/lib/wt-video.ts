@@ -153,16 +153,22 @@ export class WtVideoPlayer {
   #output(frame: VideoFrame): void {
     if (this.#stopped) return void frame.close();
     const decodedAtMs = performance.timeOrigin + performance.now();
+    const rtpTimestamp = frame.timestamp >>> 0;
+    // Paint first, then hand the frame to the detector: posting a clone before the paint delayed it by ~1 ms.
     const { displayWidth: width, displayHeight: height } = frame;
     if (this.#canvas.width !== width || this.#canvas.height !== height) Object.assign(this.#canvas, { width, height });
     this.#context.drawImage(frame, 0, 0, width, height);
-    const rtpTimestamp = frame.timestamp >>> 0;
     this.#sink.painted(rtpTimestamp, performance.timeOrigin + performance.now());
+    this.#detect(frame, rtpTimestamp, decodedAtMs);
+  }
+
+  /** Hands a frame to the detection worker (transferred; cloned where a browser cannot transfer frames). */
+  #detect(frame: VideoFrame, rtpTimestamp: number, decodedAtMs: number): void {
     const request: WorkerRequest = { type: "frame", frame, rtpTimestamp, decodedAtMs };
     try {
       this.#worker.postMessage(request, [frame]);
     } catch {
-      this.#worker.postMessage(request); // a browser that cannot transfer frames clones them
+      this.#worker.postMessage(request);
       frame.close();
     }
   }
