@@ -238,6 +238,7 @@ export class ViewerSession {
     const offer: MediaOfferRequest = sdp === undefined ? { sessionId } : { sessionId, sdp };
     const answer = await backend("media rejected the offer", requestJson(bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, requestTimeoutMs));
     if (this.#ending) return this.#publishEnded("session ended during negotiation");
+    if (this.#video) this.#wantVideo(sessionId, true); // media's session listens now: no wait for the next heartbeat
 
     const start: StartSessionRequest = { sessionId, settings: parseSettings(requested ?? {}, DEFAULT_SETTINGS) };
     const settings = await backend("the generator could not start the session", requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs));
