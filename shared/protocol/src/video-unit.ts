@@ -60,6 +60,7 @@ export class VideoStreamReader {
   #chunks: Uint8Array[] = [];
   #length = 0;
 
+  /** Adds one chunk of the stream; returns the units it completed, in order. */
   push(chunk: Uint8Array): VideoUnit[] {
     this.#chunks.push(chunk);
     this.#length += chunk.length;
