@@ -62,7 +62,7 @@ describe("video over WebTransport + WebCodecs in Chromium", () => {
 async function bothSideBySide(url: string, where: string): Promise<void> {
   const page = await browser!.newPage();
   await page.goto(`${url}?transport=both`);
-  const hook = await waitForHook(page, "reports on both paths", (h) => (h.reportsReceived >= MIN_REPORTS && (h.wt?.reportsReceived ?? 0) >= MIN_REPORTS) || h.status === "error");
+  const hook = await waitForHook(page, "reports on both paths", (h) => (h.reportsReceived >= MIN_REPORTS && h.inbound.framesDecoded > MIN_REPORTS && (h.wt?.reportsReceived ?? 0) >= MIN_REPORTS) || h.status === "error");
   expect(hook.error).toBeNull();
   expect(hook.paths).toEqual({ webrtc: true, webtransport: true, notice: null });
   expect(hook.inbound.framesDecoded).toBeGreaterThan(MIN_REPORTS);

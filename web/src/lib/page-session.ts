@@ -35,25 +35,18 @@ export interface SessionListener {
   onSample?(sample: Sample): void;
 }
 
-/** Where the two paths show their pictures. */
-export interface VideoSurfaces {
-  /** The WebRTC path's video element. */
-  readonly video: HTMLVideoElement;
-  /** The WebTransport path's canvas. */
-  readonly canvas: HTMLCanvasElement;
-}
-
 /** The video paths the page was asked for (`?transport=`, and whether it was given). */
 export interface TransportRequest {
   readonly choice: TransportChoice;
   readonly explicit: boolean;
 }
 
-/** A live session of this page, bound to its video element and canvas. */
+/** A live session of this page, bound to a `<video>` element (WebRTC) and owning the WebTransport path's canvas. */
 export class PageSession {
   readonly #store: SessionStore;
   readonly #video: HTMLVideoElement;
-  readonly #canvas: HTMLCanvasElement;
+  /** The WebTransport path paints here; the view puts it on the page where that path is shown. */
+  readonly canvas: HTMLCanvasElement = document.createElement("canvas");
   readonly #listener: SessionListener;
   readonly #flow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s) });
   readonly #wtFlow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s, "webtransport") });
@@ -67,9 +60,8 @@ export class PageSession {
   #wtPlayer: WtVideoPlayer | null = null;
   #paths: PathsInUse | null = null;
 
-  constructor({ video, canvas }: VideoSurfaces, listener: SessionListener) {
+  constructor(video: HTMLVideoElement, listener: SessionListener) {
     this.#video = video;
-    this.#canvas = canvas;
     this.#listener = listener;
     this.#store = new SessionStore(() => listener.onChange());
   }
@@ -157,7 +149,7 @@ export class PageSession {
     let { unitsReceived, unitsDecoded, framesPainted } = store.state.wt;
     return new WtVideoPlayer(
       transport,
-      this.#canvas,
+      this.canvas,
       {
         received: (decoding) => store.wtVideo({ unitsReceived: ++unitsReceived, unitsDecoded: decoding ? ++unitsDecoded : unitsDecoded }),
         painted: (rtp, paintedAtMs) => {
