@@ -53,7 +53,7 @@ export interface SignalingConfig {
   /** `/metrics` on a listener of its own (never the page's port); undefined: none (the process serves it elsewhere). */
   readonly metrics: MetricsEndpoint | undefined;
   /** The WebTransport video path: a stream per GOP or per frame, and the bytes that may wait per viewer. */
-  readonly wtVideo: { readonly framing: VideoFraming; readonly maxQueuedBytes: number };
+  readonly wtVideo: { readonly framing: VideoFraming; readonly maxQueuedBytes: number; readonly maxQueuedMs: number };
   /** Emulated link conditions on the WebTransport (QUIC) socket, each direction; none by default (docs/network-lab.md). */
   readonly net: NetConditions;
 }
@@ -95,7 +95,7 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
  * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
  * SESSION_RATE_PER_S, SESSION_RATE_PER_IP_PER_S, CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS,
  * WT_MAX_CONNECTIONS, WT_MAX_CONNECTIONS_PER_IP (default max(8, 2 × MAX_SESSIONS_PER_IP)), WT_HANDSHAKE_TIMEOUT_MS,
- * WT_RETRY (1 or 0), WT_VIDEO_FRAMING (gop or frame), WT_VIDEO_MAX_QUEUED_BYTES, TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
+ * WT_RETRY (1 or 0), WT_VIDEO_FRAMING (gop or frame), WT_VIDEO_MAX_QUEUED_BYTES, WT_VIDEO_MAX_QUEUED_MS, TRUTH_TIMEOUT_MS, VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
  * (default 9466) and METRICS_TOKEN, and the QUIC socket's emulated link SIGNALING_NET_EGRESS / SIGNALING_NET_INGRESS
  * (default NET_EGRESS / NET_INGRESS). Throws naming the variable on bad values.
  */
@@ -134,7 +134,11 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     truthTimeoutMs: intEnv(env, "TRUTH_TIMEOUT_MS", d.truthTimeoutMs, 500, 600_000),
     videoTimeoutMs: intEnv(env, "VIDEO_TIMEOUT_MS", d.videoTimeoutMs, 500, 600_000),
     metrics: metricsEndpointFromEnv(env, { host: httpHost, port: DEFAULT_METRICS_PORTS.signaling }),
-    wtVideo: { framing, maxQueuedBytes: intEnv(env, "WT_VIDEO_MAX_QUEUED_BYTES", d.wtVideo.maxQueuedBytes, 16 * 1024, 64 * 1024 * 1024) },
+    wtVideo: {
+      framing,
+      maxQueuedBytes: intEnv(env, "WT_VIDEO_MAX_QUEUED_BYTES", d.wtVideo.maxQueuedBytes, 16 * 1024, 64 * 1024 * 1024),
+      maxQueuedMs: intEnv(env, "WT_VIDEO_MAX_QUEUED_MS", d.wtVideo.maxQueuedMs, 10, 60_000),
+    },
     net: netConditionsFromEnv(env, "SIGNALING"),
   };
 }

@@ -3,9 +3,10 @@
  * each) go out on server-initiated unidirectional streams as length-prefixed records. Framing: a new stream per
  * GOP (`gop`, the default; measured in docs/web.md "Video over WebTransport") or per frame (`frame`). A keyframe
  * abandons every older stream (RESET_STREAM: what was not yet sent is dropped, late frames are never queued
- * behind a newer picture); a viewer starts on a keyframe; and the bytes waiting for stream capacity are capped per
- * viewer: a unit that would exceed the cap is dropped, the current stream abandoned and a keyframe asked for, so a
- * slow or hostile page cannot make signaling buffer without bound (quiche itself holds at most what the
+ * behind a newer picture); a viewer starts on a keyframe; and what waits for stream capacity is bounded per viewer,
+ * in bytes and in age: a unit that would exceed the byte cap, or that arrives while a unit has waited longer than
+ * the age cap, is dropped, the current stream abandoned and a keyframe asked for, so a slow link or a hostile page
+ * cannot make signaling buffer without bound, nor queue stale frames (quiche itself holds at most what the
  * congestion window and the peer's flow control allow).
  */
 import { ProtocolError, decodeVideoUnit, frameVideoRecord } from "@ballstream/protocol";
@@ -14,8 +15,8 @@ import { WebTransportError } from "./webtransport/mod.ts";
 /** One stream per GOP (each begins with its keyframe) or one per frame. */
 export type VideoFraming = "gop" | "frame";
 
-/** Defaults of signaling's WT_VIDEO_FRAMING and WT_VIDEO_MAX_QUEUED_BYTES (a 2 Mbit/s stream makes 256 KiB in 1 s). */
-export const DEFAULT_WT_VIDEO: { readonly framing: VideoFraming; readonly maxQueuedBytes: number } = { framing: "gop", maxQueuedBytes: 256 * 1024 };
+/** Defaults of signaling's WT_VIDEO_FRAMING, WT_VIDEO_MAX_QUEUED_BYTES (a 2 Mbit/s stream makes 256 KiB in 1 s) and WT_VIDEO_MAX_QUEUED_MS. */
+export const DEFAULT_WT_VIDEO: { readonly framing: VideoFraming; readonly maxQueuedBytes: number; readonly maxQueuedMs: number } = { framing: "gop", maxQueuedBytes: 256 * 1024, maxQueuedMs: 250 };
 
 /** The WebTransport stream error code of a stream abandoned for a newer keyframe or over the cap. */
 export const VIDEO_STREAM_ABANDONED = 1;
@@ -29,6 +30,10 @@ export interface VideoSenderOptions {
   readonly framing: VideoFraming;
   /** Bytes that may wait for stream capacity at once (over all open streams). */
   readonly maxQueuedBytes: number;
+  /** How long a unit may wait for stream capacity before the next one is dropped instead (ms). */
+  readonly maxQueuedMs: number;
+  /** The clock (ms). */
+  readonly now: () => number;
 }
 
 /** Counters of one viewer's video path. */
@@ -45,6 +50,8 @@ interface OutStream {
   readonly writer: Promise<WritableStreamDefaultWriter<Uint8Array> | null>;
   /** Bytes handed to the writer whose write has not completed (not yet taken by quiche). */
   queued: number;
+  /** When each of those writes was handed over, oldest first (they complete in order). */
+  readonly since: number[];
   done: boolean;
 }
 
@@ -63,6 +70,12 @@ export class VideoSender {
   /** Bytes now waiting for stream capacity, over all open streams. */
   get queuedBytes(): number {
     return this.#open.reduce((n, s) => n + s.queued, 0);
+  }
+
+  /** How long the oldest unit still waiting for stream capacity has waited (ms; 0 when none waits). */
+  get queuedMs(): number {
+    const oldest = Math.min(...this.#open.map((s) => s.since[0] ?? Infinity));
+    return Number.isFinite(oldest) ? this.#options.now() - oldest : 0;
   }
 
   /** Whether the next unit sent must be a keyframe (at the start, and after a drop). */
@@ -85,7 +98,7 @@ export class VideoSender {
     if (this.#waitingForKeyframe && !keyframe) return void this.stats.dropped++;
     const record = frameVideoRecord(encodedUnit);
     const queued = this.queuedBytes;
-    if (queued > 0 && queued + record.length > this.#options.maxQueuedBytes) return this.#overflow();
+    if (queued > 0 && (queued + record.length > this.#options.maxQueuedBytes || this.queuedMs > this.#options.maxQueuedMs)) return this.#overflow();
     if (keyframe) this.#abandonAll();
     const current = this.#open.at(-1);
     const stream = keyframe || this.#options.framing === "frame" || current === undefined ? this.#newStream() : current;
@@ -118,7 +131,7 @@ export class VideoSender {
       (writable) => writable.getWriter(),
       () => null,
     );
-    const stream: OutStream = { writer, queued: 0, done: false };
+    const stream: OutStream = { writer, queued: 0, since: [], done: false };
     this.#open.push(stream);
     void writer.then((w) => {
       if (w === null) this.#lost(stream);
@@ -128,6 +141,7 @@ export class VideoSender {
 
   #write(stream: OutStream, record: Uint8Array): void {
     stream.queued += record.length;
+    stream.since.push(this.#options.now());
     void stream.writer.then(async (w) => {
       try {
         if (w === null || stream.done) throw new Error("stream gone");
@@ -137,6 +151,7 @@ export class VideoSender {
         this.#lost(stream);
       } finally {
         stream.queued -= record.length;
+        stream.since.shift();
       }
     });
   }

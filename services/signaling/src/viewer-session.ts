@@ -48,8 +48,8 @@ export interface ViewerSessionOptions {
   readonly truthTimeoutMs?: number;
   /** End a session when its page sent coordinates and then none for this long (video stalled). Default: never. */
   readonly videoTimeoutMs?: number;
-  /** The WebTransport video path: streams per GOP or per frame, and the bytes that may wait per viewer. */
-  readonly wtVideo?: { readonly framing: VideoFraming; readonly maxQueuedBytes: number };
+  /** The WebTransport video path: streams per GOP or per frame, and the bytes and time units may wait per viewer. */
+  readonly wtVideo?: { readonly framing: VideoFraming; readonly maxQueuedBytes: number; readonly maxQueuedMs: number };
 }
 
 
@@ -281,12 +281,11 @@ export class ViewerSession {
 
   /** The WebTransport video path: media's access units → this viewer's unidirectional streams. */
   #startVideo(sessionId: string): void {
-    const { framing, maxQueuedBytes } = this.#options.wtVideo ?? DEFAULT_WT_VIDEO;
     const video = new VideoSender({
       openStream: () => this.#wt.createUnidirectionalStream(),
       wantKeyframe: () => this.#wantVideo(sessionId, true),
-      framing,
-      maxQueuedBytes,
+      ...(this.#options.wtVideo ?? DEFAULT_WT_VIDEO),
+      now: nowMs,
     });
     this.#video = video;
     this.#subs.push(this.#options.bus.subscribe(subjects.video(sessionId), (msg) => video.push(msg.data)));

@@ -35,6 +35,7 @@ describe("signalingConfigFromEnv", () => {
       VIDEO_TIMEOUT_MS: "6000",
       WT_VIDEO_FRAMING: "frame",
       WT_VIDEO_MAX_QUEUED_BYTES: "65536",
+      WT_VIDEO_MAX_QUEUED_MS: "400",
       METRICS_PORT: "9100",
       METRICS_TOKEN: "scrape-me",
       SIGNALING_NET_EGRESS: "loss=2%,delay=20ms",
@@ -64,7 +65,7 @@ describe("signalingConfigFromEnv", () => {
       truthTimeoutMs: 2000,
       videoTimeoutMs: 6000,
       metrics: { host: "0.0.0.0", port: 9100, token: "scrape-me" },
-      wtVideo: { framing: "frame", maxQueuedBytes: 65536 },
+      wtVideo: { framing: "frame", maxQueuedBytes: 65536, maxQueuedMs: 400 },
       net: { egress: { loss: 0.02, delayMs: 20 }, ingress: { loss: 0.01 } },
     });
     expect(signalingConfigFromEnv({ HTTP_HOST: "0.0.0.0", WT_HOST: "::" }).wtHost).toBe("::");
@@ -85,6 +86,7 @@ describe("signalingConfigFromEnv", () => {
     expect(() => signalingConfigFromEnv({ WT_RETRY: "yes" })).toThrow("WT_RETRY");
     expect(() => signalingConfigFromEnv({ WT_VIDEO_FRAMING: "slice" })).toThrow("WT_VIDEO_FRAMING");
     expect(() => signalingConfigFromEnv({ WT_VIDEO_MAX_QUEUED_BYTES: "10" })).toThrow("WT_VIDEO_MAX_QUEUED_BYTES");
+    expect(() => signalingConfigFromEnv({ WT_VIDEO_MAX_QUEUED_MS: "0" })).toThrow("WT_VIDEO_MAX_QUEUED_MS");
     expect(() => signalingConfigFromEnv({ SIGNALING_NET_INGRESS: "loss" })).toThrow("SIGNALING_NET_INGRESS");
     expect(() => signalingConfigFromEnv({ WT_HANDSHAKE_TIMEOUT_MS: "10" })).toThrow("WT_HANDSHAKE_TIMEOUT_MS");
   });

@@ -12,7 +12,9 @@ function viewer(options: { stalled?: boolean } = {}) {
     const record = { frames: [] as number[], closed: false, abortCode: null as number | null };
     streams.push(record);
     const reader = new VideoStreamReader();
+    // like the WebTransport layer's streams, an abort is seen at once (controller.signal), even during a write
     return new WritableStream<Uint8Array>({
+      start: (c) => c.signal.addEventListener("abort", () => void (record.abortCode = c.signal.reason instanceof WebTransportError ? c.signal.reason.streamErrorCode : -1)),
       write: (chunk) =>
         new Promise<void>((resolve) => {
           const take = () => {
@@ -23,7 +25,6 @@ function viewer(options: { stalled?: boolean } = {}) {
           else take();
         }),
       close: () => void (record.closed = true),
-      abort: (reason) => void (record.abortCode = reason instanceof WebTransportError ? reason.streamErrorCode : -1),
     });
   };
   return { streams, holds, openStream, asked: () => keyframesAsked, wantKeyframe: () => void keyframesAsked++ };
@@ -31,8 +32,9 @@ function viewer(options: { stalled?: boolean } = {}) {
 
 const unit = (frameId: number, keyframe: boolean, size = 100) => encodeVideoUnit({ frameId, captureTimeMs: 1000 + frameId, keyframe, data: new Uint8Array(size).fill(frameId & 0xff) });
 const settle = () => Bun.sleep(5);
-const sender = (v: ReturnType<typeof viewer>, framing: VideoFraming = "gop", maxQueuedBytes = 10_000) =>
-  new VideoSender({ openStream: v.openStream, wantKeyframe: v.wantKeyframe, framing, maxQueuedBytes });
+let clock = 0;
+const sender = (v: ReturnType<typeof viewer>, framing: VideoFraming = "gop", maxQueuedBytes = 10_000, maxQueuedMs = 1000) =>
+  new VideoSender({ openStream: v.openStream, wantKeyframe: v.wantKeyframe, framing, maxQueuedBytes, maxQueuedMs, now: () => clock });
 
 describe("VideoSender", () => {
   test("gop: a viewer starts on a keyframe; each GOP on its own stream, the older one abandoned by the newer keyframe", async () => {
@@ -79,6 +81,23 @@ describe("VideoSender", () => {
     expect(s.queuedBytes).toBe(420);
   });
 
+  test("a slow link: a unit that arrives while another has waited longer than the age cap is dropped and the stream abandoned", async () => {
+    const v = viewer({ stalled: true });
+    const s = sender(v, "gop", 1_000_000, 250);
+    s.push(unit(1, true));
+    clock += 100;
+    s.push(unit(2, false));
+    await settle();
+    expect(s.queuedMs).toBe(100);
+    clock += 200; // the keyframe has waited 300 ms
+    s.push(unit(3, false));
+    await settle();
+    expect(s.stats.dropped).toBe(1);
+    expect(v.streams[0]!.abortCode).toBe(VIDEO_STREAM_ABANDONED);
+    expect(v.asked()).toBe(1);
+    expect([s.queuedBytes, s.queuedMs]).toEqual([0, 0]);
+  });
+
   test("a stream the page stops (or that cannot open) makes the sender wait for a keyframe and ask for one", async () => {
     const v = viewer();
     let fail = false;
@@ -87,6 +106,8 @@ describe("VideoSender", () => {
       wantKeyframe: v.wantKeyframe,
       framing: "gop",
       maxQueuedBytes: 10_000,
+      maxQueuedMs: 1000,
+      now: () => clock,
     });
     fail = true;
     s.push(unit(1, true));
