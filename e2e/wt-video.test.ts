@@ -92,3 +92,4 @@ describe("both paths at once", () => {
     }
   }, 120_000);
 });
+

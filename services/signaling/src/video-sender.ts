@@ -4,10 +4,11 @@
  * GOP (`gop`, the default; measured in docs/web.md "Video over WebTransport") or per frame (`frame`). A keyframe
  * abandons every older stream (RESET_STREAM: what was not yet sent is dropped, late frames are never queued
  * behind a newer picture); a viewer starts on a keyframe; and what waits for stream capacity is bounded per viewer,
- * in bytes and in age: a unit that would exceed the byte cap, or that arrives while a unit has waited longer than
- * the age cap, is dropped, the current stream abandoned and a keyframe asked for, so a slow link or a hostile page
- * cannot make signaling buffer without bound, nor queue stale frames (quiche itself holds at most what the
- * congestion window and the peer's flow control allow).
+ * in bytes and in age: a delta frame that would exceed the byte cap, or that arrives while a unit has waited
+ * longer than the age cap, is dropped with the rest of its GOP, and a keyframe is asked for once the queue has
+ * drained. So a slow link or a hostile page cannot make signaling buffer without bound (at most the cap and one
+ * keyframe), nor queue stale frames, and a keyframe larger than the age cap's worth of link still gets through
+ * (quiche itself holds at most what the congestion window and the peer's flow control allow).
  */
 import { ProtocolError, decodeVideoUnit, frameVideoRecord } from "@ballstream/protocol";
 import { WebTransportError } from "./webtransport/mod.ts";
@@ -61,6 +62,8 @@ export class VideoSender {
   readonly #options: VideoSenderOptions;
   readonly #open: OutStream[] = [];
   #waitingForKeyframe = true;
+  /** Whether media was asked for a keyframe since the wait began. */
+  #asked = false;
   #closed = false;
 
   constructor(options: VideoSenderOptions) {
@@ -83,7 +86,19 @@ export class VideoSender {
     return this.#waitingForKeyframe;
   }
 
-  /** One bus message of subject `video`: sent, or dropped (not a keyframe while one is needed, over the cap). */
+  /**
+   * Whether a keyframe should be asked for now: one is needed and nothing waits for the link any more. Asking while
+   * the queue still drains would only supersede a keyframe on its way (on a slow link: for ever).
+   */
+  get needsKeyframe(): boolean {
+    return this.#waitingForKeyframe && this.queuedBytes === 0;
+  }
+
+  /**
+   * One bus message of subject `video`. A keyframe is always sent, on a new stream, abandoning the older ones; a
+   * delta frame is dropped while a keyframe is needed, or when what waits is over the byte or age cap (then the
+   * frames already queued still go out, and a keyframe is asked for once they have).
+   */
   push(encodedUnit: Uint8Array): void {
     if (this.#closed) return;
     let keyframe: boolean;
@@ -95,16 +110,22 @@ export class VideoSender {
       return;
     }
     this.stats.units++;
-    if (this.#waitingForKeyframe && !keyframe) return void this.stats.dropped++;
     const record = frameVideoRecord(encodedUnit);
+    if (keyframe) {
+      this.#abandonAll();
+      this.#waitingForKeyframe = false;
+      this.#asked = false;
+      return this.#send(this.#newStream(), record);
+    }
+    if (this.#waitingForKeyframe) return void this.stats.dropped++;
     const queued = this.queuedBytes;
-    if (queued > 0 && (queued + record.length > this.#options.maxQueuedBytes || this.queuedMs > this.#options.maxQueuedMs)) return this.#overflow();
-    if (keyframe) this.#abandonAll();
+    if (queued > 0 && (queued + record.length > this.#options.maxQueuedBytes || this.queuedMs > this.#options.maxQueuedMs)) {
+      this.stats.dropped++;
+      this.#waitingForKeyframe = true; // the next delta frames could not decode without this one
+      return;
+    }
     const current = this.#open.at(-1);
-    const stream = keyframe || this.#options.framing === "frame" || current === undefined ? this.#newStream() : current;
-    this.#waitingForKeyframe = false;
-    this.#write(stream, record);
-    if (this.#options.framing === "frame") this.#finish(stream);
+    this.#send(this.#options.framing === "frame" || current === undefined ? this.#newStream() : current, record);
   }
 
   /** Abandons every open stream; further units are ignored. */
@@ -113,15 +134,15 @@ export class VideoSender {
     this.#abandonAll();
   }
 
-  #overflow(): void {
-    this.stats.dropped++;
-    this.#abandonAll();
-    this.#needKeyframe();
+  #send(stream: OutStream, record: Uint8Array): void {
+    this.#write(stream, record);
+    if (this.#options.framing === "frame") this.#finish(stream);
   }
 
-  #needKeyframe(): void {
-    if (this.#waitingForKeyframe || this.#closed) return;
-    this.#waitingForKeyframe = true;
+  /** Asks media for a keyframe once per wait, when one is needed and the queue has drained. */
+  #askWhenDrained(): void {
+    if (this.#asked || this.#closed || !this.needsKeyframe) return;
+    this.#asked = true;
     this.#options.wantKeyframe();
   }
 
@@ -152,6 +173,7 @@ export class VideoSender {
       } finally {
         stream.queued -= record.length;
         stream.since.shift();
+        this.#askWhenDrained();
       }
     });
   }
@@ -168,7 +190,8 @@ export class VideoSender {
   #lost(stream: OutStream): void {
     if (stream.done) return;
     this.#forget(stream);
-    this.#needKeyframe();
+    this.#waitingForKeyframe = true;
+    this.#askWhenDrained();
   }
 
   #forget(stream: OutStream): void {

@@ -273,7 +273,7 @@ export class ViewerSession {
   #beat(sessionId: string): void {
     try {
       this.#options.bus.publish(subjects.heartbeat(sessionId), new Uint8Array(0));
-      if (this.#video) this.#wantVideo(sessionId, this.#video.waitingForKeyframe);
+      if (this.#video) this.#wantVideo(sessionId, this.#video.needsKeyframe);
     } catch (err) {
       this.#log.warn({ err }, "heartbeat not published");
     }

@@ -63,25 +63,30 @@ describe("VideoSender", () => {
     expect(v.streams.every((x) => x.closed && x.abortCode === null)).toBe(true);
   });
 
-  test("a slow viewer: bytes waiting are capped; over the cap the stream is abandoned, a keyframe asked, P-frames dropped until it comes", async () => {
+  test("a slow viewer: over the byte cap delta frames are dropped (what is queued still goes), a keyframe asked once the queue drains, then sent", async () => {
     const v = viewer({ stalled: true });
     const s = sender(v, "gop", 1000);
     s.push(unit(1, true, 400));
     for (let id = 2; id <= 10; id++) s.push(unit(id, false, 400));
     await settle();
-    expect(s.queuedBytes).toBe(0); // the stream over the cap was abandoned: nothing waits any more
-    expect(v.asked()).toBe(1);
-    expect(s.waitingForKeyframe).toBe(true);
-    expect(v.streams[0]!.abortCode).toBe(VIDEO_STREAM_ABANDONED);
     expect(s.stats.dropped).toBe(8); // 3 and on (1 and 2 fit under 1000 bytes)
-    s.push(unit(11, true, 400));
+    expect(s.queuedBytes).toBe(840); // nothing more than the cap waits
+    expect([s.waitingForKeyframe, s.needsKeyframe, v.asked()]).toEqual([true, false, 0]); // not while the keyframe is on its way
+    expect(v.streams[0]!.abortCode).toBeNull();
+    while (v.holds.length > 0) {
+      for (const take of v.holds.splice(0)) take();
+      await settle();
+    }
+    expect(v.streams[0]!.frames).toEqual([1, 2]);
+    expect(v.asked()).toBe(1);
+    s.push(unit(11, false, 400)); // still waiting: dropped
+    s.push(unit(12, true, 400));
     await settle();
     expect(v.streams.length).toBe(2);
-    expect(s.waitingForKeyframe).toBe(false);
-    expect(s.queuedBytes).toBe(420);
+    expect([s.waitingForKeyframe, s.stats.dropped]).toEqual([false, 9]);
   });
 
-  test("a slow link: a unit that arrives while another has waited longer than the age cap is dropped and the stream abandoned", async () => {
+  test("a slow link: a delta frame that comes while a unit has waited longer than the age cap is dropped; a newer keyframe supersedes the queue", async () => {
     const v = viewer({ stalled: true });
     const s = sender(v, "gop", 1_000_000, 250);
     s.push(unit(1, true));
@@ -91,11 +96,13 @@ describe("VideoSender", () => {
     expect(s.queuedMs).toBe(100);
     clock += 200; // the keyframe has waited 300 ms
     s.push(unit(3, false));
-    await settle();
     expect(s.stats.dropped).toBe(1);
+    expect(s.waitingForKeyframe).toBe(true);
+    s.push(unit(4, true)); // the periodic keyframe
+    await settle();
     expect(v.streams[0]!.abortCode).toBe(VIDEO_STREAM_ABANDONED);
-    expect(v.asked()).toBe(1);
-    expect([s.queuedBytes, s.queuedMs]).toEqual([0, 0]);
+    expect(s.queuedMs).toBe(0); // the new stream's keyframe waits from now
+    expect(v.asked()).toBe(0);
   });
 
   test("a stream the page stops (or that cannot open) makes the sender wait for a keyframe and ask for one", async () => {
