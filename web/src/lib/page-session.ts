@@ -3,8 +3,8 @@
  * H.264, complete ICE) and/or `wtVideo` → `session` (+ `answer`) → playing; then each path's frames go through its
  * own {@link FrameFlow} (coordinates out on the {@link ReportChannel} at once, samples when report and
  * presentation are joined): WebRTC's from the detection source, WebTransport's from the {@link WtVideoPlayer}.
- * The reports come back on the one channel and go to the flow of their path. Browser-only wiring of the modules beside it; every state change goes through its {@link SessionStore},
- * which the UI and the test hook read.
+ * The reports come back on the one channel and go to the flow of their path. Browser-only wiring of the modules
+ * beside it; every state change goes through its {@link SessionStore}, which the UI and the test hook read.
  */
 import { nowMs } from "@ballstream/protocol";
 import type { VideoPath } from "@ballstream/protocol";
