@@ -5,7 +5,9 @@
  * capacity at 30 fps over NATS with light receivers, and the network matrix (one process behind the link emulator,
  * scripts/bench/network.ts). Writes docs/benchmarks.md with SVG plots and prints
  * `BENCH {json}` last. `--quick` shortens every window (a smoke run, not for the docs: use `--out` elsewhere);
- * `--no-sub` skips the package benchmarks, `--no-net` the network matrix.
+ * `--no-sub` skips the package benchmarks, `--no-net` the network matrix, `--no-wt` the WebRTC vs WebTransport
+ * comparison (scripts/bench/transports.ts); `--only=transports` runs that comparison alone (its section goes to
+ * bench-results/transports.md, docs/benchmarks.md is left as it is).
  * Bounded: about 10 minutes on 2 cores.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -20,6 +22,7 @@ import { measureRun } from "./bench/scenario.ts";
 import { BLACKOUT_MS, NET_CONDITIONS, halfCapKbit, recoveryMs } from "./bench/network.ts";
 import type { ProbeWindow } from "./bench/browser-probe.ts";
 import { runSubBenchmarks } from "./bench/sub-benchmarks.ts";
+import { TRANSPORT_CONDITIONS, type TransportRow, WT_VARIANT, transportEnv, transportJson, transportSection } from "./bench/transports.ts";
 import { startBenchSystem, startBrowser } from "./bench/system.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -27,11 +30,13 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outArg = args.find((a) => a.startsWith("--out="))?.slice(6);
 const outFile = join(ROOT, outArg ?? "docs/benchmarks.md");
-const skipSubs = args.includes("--no-sub");
+const only = args.find((a) => a.startsWith("--only="))?.slice(7);
+if (only !== undefined && only !== "transports") throw new Error(`--only= takes "transports", got ${JSON.stringify(only)}`);
+const skipSubs = args.includes("--no-sub") || only !== undefined;
 
 const T = quick
-  ? { warmupMs: 1500, windowMs: 4000, netWindowMs: 4000, capSettleMs: 1500, capWindowMs: 4000, capBudgetMs: 60_000, subTimeoutMs: 60_000, subBudgetMs: 90_000 }
-  : { warmupMs: 3000, windowMs: 15_000, netWindowMs: 12_000, capSettleMs: 2500, capWindowMs: 8000, capBudgetMs: 200_000, subTimeoutMs: 90_000, subBudgetMs: 150_000 };
+  ? { warmupMs: 1500, windowMs: 4000, netWindowMs: 4000, wtWindowMs: 4000, capSettleMs: 1500, capWindowMs: 4000, capBudgetMs: 60_000, subTimeoutMs: 60_000, subBudgetMs: 90_000 }
+  : { warmupMs: 3000, windowMs: 15_000, netWindowMs: 12_000, wtWindowMs: 10_000, capSettleMs: 2500, capWindowMs: 8000, capBudgetMs: 200_000, subTimeoutMs: 90_000, subBudgetMs: 150_000 };
 const CAPACITY_STEPS = [1, 4, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40];
 
 const started = Date.now();
@@ -63,6 +68,54 @@ const generateMs = subBenchmarks.find((s) => s.figures.pacingP50Ms !== undefined
 const ticksPerSecond = clockTicksPerSecond();
 const runs: RunResult[] = [];
 let capacity: CapacityResult | null = null;
+
+/** WebRTC, then WebTransport, on one fresh one-process system per condition (scripts/bench/transports.ts). */
+async function measureTransports(): Promise<TransportRow[]> {
+  const rows: TransportRow[] = [];
+  log("WebRTC vs WebTransport + WebCodecs (one process, both paths per condition)");
+  let chromium: Awaited<ReturnType<typeof startBrowser>> | undefined;
+  try {
+    chromium = await startBrowser();
+    for (const c of TRANSPORT_CONDITIONS) {
+      let system: Awaited<ReturnType<typeof startBenchSystem>> | undefined;
+      const measured: Record<"webrtc" | "webtransport", RunResult | null> = { webrtc: null, webtransport: null };
+      try {
+        system = await startBenchSystem("one-process", transportEnv(c));
+        const ctx = { browser: chromium.browser, url: system.url, mode: "one-process" as const, trees: [...system.trees, ["chromium", chromium.pid] as const], metricsUrls: system.metricsUrls, ticksPerSecond, generateMs };
+        for (const path of ["webrtc", "webtransport"] as const) {
+          try {
+            const variant = path === "webtransport" ? WT_VARIANT : `webrtc (${c.label})`;
+            const run = await measureRun(ctx, c.fps, { warmupMs: T.warmupMs, windowMs: T.wtWindowMs, variant, ...(path === "webtransport" ? { transport: "webtransport" } : {}) });
+            measured[path] = run;
+            log(`${c.label}: ${summaryLine(run)}`);
+          } catch (err) {
+            notes.push(`transport comparison, ${c.label} ${c.fps} fps, ${path} failed: ${(err as Error).message.split("\n")[0]}`);
+            log(`transport run failed: ${(err as Error).message}`);
+          }
+        }
+      } catch (err) {
+        notes.push(`transport comparison, ${c.label}: the system did not start: ${(err as Error).message.split("\n")[0]}`);
+      } finally {
+        await system?.running.cleanup().catch(() => undefined);
+      }
+      rows.push({ condition: c, ...measured });
+    }
+  } catch (err) {
+    notes.push(`transport comparison: the browser did not start: ${(err as Error).message.split("\n")[0]}`);
+  } finally {
+    await chromium?.browser.close().catch(() => undefined);
+  }
+  return rows;
+}
+
+if (only === "transports") {
+  const rows = await measureTransports();
+  mkdirSync(join(ROOT, "bench-results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench-results", "transports.md"), `${transportSection(rows).join("\n")}\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
+  log("wrote bench-results/transports.md");
+  console.log(`BENCH ${JSON.stringify({ ...transportJson(rows), nproc: machine.nproc, duration_s: Math.round((Date.now() - started) / 1000) })}`);
+  process.exit(0);
+}
 
 for (const mode of ["one-process", "nats"] as Mode[]) {
   log(`starting ballstream (${mode})`);
@@ -142,6 +195,8 @@ if (!args.includes("--no-net")) {
   }
 }
 
+const transports = args.includes("--no-wt") ? [] : await measureTransports();
+
 const results: BenchResults = {
   startedAt: new Date(started).toISOString(),
   durationS: (Date.now() - started) / 1000,
@@ -150,6 +205,7 @@ const results: BenchResults = {
   runs,
   capacity,
   network,
+  transports,
   subBenchmarks,
   notes,
 };

@@ -1,6 +1,8 @@
 /**
  * One Chromium session measured from the outside: the page's `window.ballstream` samples, plus an rVFC recorder and
  * `getStats()` reader the benchmark installs before the page's own scripts run (the page itself is not changed).
+ * On the WebTransport path (`?transport=webtransport`) there is no video element playing and no peer connection:
+ * the presentations are the page's own paint times (its samples), and the decoded frames its painted count.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { waitForHook } from "@ballstream/web/hook-reader";
@@ -100,6 +102,8 @@ export interface ProbeOptions {
   readonly scene?: string;
   /** Wait only until the session streams, not until reports come back. */
   readonly streamingOnly?: boolean;
+  /** The video path to play (the page's default, WebRTC, when absent). */
+  readonly transport?: "webtransport";
 }
 
 /** Opens `url` with `?fps=` (and `&scene=`) in a fresh context, waits until errors come back (or it streams), starts the rVFC recorder. */
@@ -112,11 +116,12 @@ export async function openProbe(browser: Browser, url: string, fps: number, opts
   page.on("console", (m) => void console.push(`${m.type()}: ${m.text()}`));
   await page.addInitScript(instrument);
   if (hints) await page.addInitScript((h) => void ((globalThis as unknown as BenchGlobal).__bench.hints = h), hints);
-  await page.goto(`${url}?fps=${fps}${scene ? `&scene=${scene}` : ""}`);
+  const wt = opts.transport === "webtransport";
+  await page.goto(`${url}?fps=${fps}${scene ? `&scene=${scene}` : ""}${wt ? "&transport=webtransport" : ""}`);
   const hook = await waitForHook(
     page,
     opts.streamingOnly ? "streaming" : "streaming with reports",
-    (h) => (h.status === "streaming" && (opts.streamingOnly || h.reportsReceived > 0)) || h.status === "error" || h.status === "closed",
+    (h) => (h.status === "streaming" && (opts.streamingOnly || (wt ? h.wt.reportsReceived : h.reportsReceived) > 0)) || h.status === "error" || h.status === "closed",
     30_000,
   );
   if (hook.status !== "streaming") {
@@ -142,7 +147,7 @@ export async function openProbe(browser: Browser, url: string, fps: number, opts
   });
   return {
     page,
-    measure: (ms) => measureWindow(page, ms, fps),
+    measure: (ms) => measureWindow(page, ms, fps, wt),
     close: async () => {
       await page.evaluate(() => (globalThis as unknown as BenchGlobal).ballstream?.stop()).catch(() => undefined);
       await context.close();
@@ -150,7 +155,7 @@ export async function openProbe(browser: Browser, url: string, fps: number, opts
   };
 }
 
-function readTotals(page: Page): Promise<InboundTotals | null> {
+function readInboundTotals(page: Page): Promise<InboundTotals | null> {
   return page.evaluate(async () => {
     for (const pc of (globalThis as unknown as BenchGlobal).__bench.pcs) {
       if (pc.connectionState === "closed") continue;
@@ -175,9 +180,19 @@ function readTotals(page: Page): Promise<InboundTotals | null> {
   });
 }
 
+/** The WebTransport path's counters: frames painted stand for frames decoded. */
+function readWtTotals(page: Page): Promise<InboundTotals | null> {
+  return page.evaluate(() => {
+    const wt = (globalThis as unknown as BenchGlobal).ballstream?.wt;
+    if (!wt) return null;
+    return { framesDecoded: wt.framesPainted, framesReceived: wt.unitsReceived, framesDropped: wt.unitsReceived - wt.unitsDecoded, packetsLost: Number.NaN, jitterBufferDelay: Number.NaN, jitterBufferEmittedCount: Number.NaN, totalDecodeTime: Number.NaN, freezeCount: Number.NaN, bytesSent: Number.NaN };
+  });
+}
+
 const pageNow = (page: Page) => page.evaluate(() => performance.timeOrigin + performance.now());
 
-async function measureWindow(page: Page, ms: number, fps: number): Promise<ProbeWindow> {
+async function measureWindow(page: Page, ms: number, fps: number, wt: boolean): Promise<ProbeWindow> {
+  const readTotals = wt ? readWtTotals : readInboundTotals;
   const before = await readTotals(page);
   const startMs = await pageNow(page);
   await page.evaluate(() => {
@@ -204,7 +219,10 @@ async function measureWindow(page: Page, ms: number, fps: number): Promise<Probe
   const ids = samples.map((s) => s.frameId).filter((id): id is number => id !== null);
   const d = (k: keyof InboundTotals) => (before && after ? after[k] - before[k] : Number.NaN);
   const byRtp = new Map(samples.map((s) => [s.rtpTimestamp >>> 0, s]));
-  const timings: FrameTiming[] = frames.map((f) => {
+  const painted = samples.filter((s) => s.presentedAtMs !== null);
+  const timings: FrameTiming[] = wt
+    ? painted.map((s) => ({ captureMs: s.captureTimeMs, receiveMs: null, presentedMs: s.presentedAtMs, decodedMs: s.decodedAtMs, detectMs: s.detectMs, arrivalMs: s.arrivalMs }))
+    : frames.map((f) => {
     const s = byRtp.get(f.rtp >>> 0);
     return {
       captureMs: captureTimeFromRtp(f.rtp, f.presentedMs),
@@ -221,7 +239,7 @@ async function measureWindow(page: Page, ms: number, fps: number): Promise<Probe
     framesDecoded: d("framesDecoded"),
     framesDropped: d("framesDropped"),
     packetsLost: d("packetsLost"),
-    framesPresented: frames.length,
+    framesPresented: wt ? painted.length : frames.length,
     samples,
     timings,
     jitterBufferMs: (1000 * d("jitterBufferDelay")) / d("jitterBufferEmittedCount"),

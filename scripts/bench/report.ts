@@ -4,6 +4,7 @@ import { type Series, lineChart } from "./svg.ts";
 import { biggestStage } from "./stages.ts";
 import { round } from "@ballstream/testing";
 import { netJson, netMatrix } from "./network.ts";
+import { transportJson, transportSection } from "./transports.ts";
 
 /** The targets of issue 8 (2 cores, full pipeline). */
 export const TARGETS = { g2gP50Ms30: 25, g2gP50Ms60: 40, g2gP95Ms: 45, frameErrorP50Px: 1, sessions30: 12 } as const;
@@ -60,6 +61,7 @@ export function benchJson(results: BenchResults): Record<string, number | string
   out.cpu_core_pct_per_session_30fps = round(cpuPerSession(results.capacity));
   out.cpu_core_pct_marginal_per_session_30fps = round(marginalCpuPerSession(results.capacity));
   Object.assign(out, netJson(results.network));
+  Object.assign(out, transportJson(results.transports));
   out.nproc = results.machine.nproc;
   out.duration_s = round(results.durationS, 0);
   return out;
@@ -235,6 +237,7 @@ export function renderReport(results: BenchResults, plots: { latencyOverTime: st
     out.push("");
   }
   out.push(...netMatrix(results.network));
+  out.push(...transportSection(results.transports));
   out.push("## Package benchmarks", "");
   for (const s of results.subBenchmarks) {
     out.push(`### ${s.name}`, "", `\`${s.command}\``, "");

@@ -2,6 +2,7 @@
 import type { MachineInfo } from "./machine.ts";
 import type { TreeCpu, Summary } from "@ballstream/testing";
 import type { Stage } from "./stages.ts";
+import type { TransportRow } from "./transports.ts";
 
 /** The two ways ballstream runs. */
 export type Mode = "one-process" | "nats";
@@ -102,6 +103,8 @@ export interface BenchResults {
   readonly capacity: CapacityResult | null;
   /** The network matrix (empty when not measured). */
   readonly network: readonly NetRow[];
+  /** WebRTC vs WebTransport per condition (empty when not measured). */
+  readonly transports: readonly TransportRow[];
   readonly subBenchmarks: readonly SubBenchmark[];
   /** Problems met along the way (a failed step is reported, not hidden). */
   readonly notes: readonly string[];

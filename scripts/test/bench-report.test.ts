@@ -18,7 +18,7 @@ const results: BenchResults = {
   startedAt: "2026-01-01T00:00:00.000Z", durationS: 400, loadAverageEnd: 2,
   machine: { nproc: 2, cpuModel: "AMD EPYC", memoryGiB: 23.5, freeMemoryGiB: 20, loadAverage1m: 1.5, kernel: "Linux 6", versions: { bun: "1.4.5" } },
   runs: [run("one-process", 30, [20, 22]), run("one-process", 60, [45, 50]), run("one-process", 30, [18, 19], "hints"), run("nats", 30, [21, 23])],
-  capacity, network: [], subBenchmarks: [{ name: "web: detect", command: "bun bench/detect.ts", lines: ["centroid 0.5 ms"], figures: {}, error: null }], notes: ["a note"],
+  capacity, network: [], transports: [], subBenchmarks: [{ name: "web: detect", command: "bun bench/detect.ts", lines: ["centroid 0.5 ms"], figures: {}, error: null }], notes: ["a note"],
 };
 
 describe("figures", () => {

@@ -111,6 +111,7 @@ describe("createHook", () => {
     const hook = createHook({
       state,
       samples: () => [],
+      wtSamples: () => (actions.push("wtSamples"), []),
       control: async (c) => void actions.push(`control ${JSON.stringify(c)}`),
       stop: async () => void actions.push("stop"),
     });
@@ -121,6 +122,10 @@ describe("createHook", () => {
     await hook.stop();
     expect(actions).toEqual(['control {"fps":60}', "stop"]);
     expect(hook.samples()).toEqual([]);
+    expect(hook.wtSamples()).toEqual([]);
+    expect(actions.at(-1)).toBe("wtSamples");
+    (state as { wt: unknown }).wt = { framesPainted: 3 };
+    expect(hook.wt.framesPainted).toBe(3);
   });
 });
 

@@ -1,23 +1,30 @@
-/** Reading the page's test hook (`window.ballstream`) from a Playwright page, for tests and benchmarks. */
-import type { Page } from "playwright-core";
+/**
+ * Reading the page's test hook (`window.ballstream`) from a Playwright (Chromium) or puppeteer (Firefox) page, for
+ * tests and benchmarks: both evaluate a function in the page.
+ */
 import type { BallstreamHook } from "../src/lib/hook.ts";
 import type { Sample } from "../src/lib/samples.ts";
 
 /** The page's test hook, as far as the tests read it (a JSON-safe snapshot). */
-export type HookSnapshot = Pick<BallstreamHook, "status" | "sessionId" | "error" | "settings" | "framesDetected" | "framesSent" | "reportsReceived" | "lastReport" | "inbound">;
+export type HookSnapshot = Pick<BallstreamHook, "status" | "sessionId" | "error" | "settings" | "framesDetected" | "framesSent" | "reportsReceived" | "lastReport" | "inbound" | "paths" | "wt">;
+
+/** What the readers need of a browser page (Playwright's and puppeteer's `Page` both have it). */
+export interface EvaluatingPage {
+  evaluate<T>(fn: () => T | Promise<T>): Promise<T>;
+}
 
 /** A snapshot of `window.ballstream` (null until the page has created it). */
-export function readHook(page: Page): Promise<HookSnapshot | null> {
+export function readHook(page: EvaluatingPage): Promise<HookSnapshot | null> {
   return page.evaluate(() => {
     const hook = (globalThis as unknown as { ballstream?: BallstreamHook }).ballstream;
     if (!hook) return null;
-    const { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound } = hook;
-    return { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound };
+    const { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound, paths, wt } = hook;
+    return { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound, paths, wt };
   });
 }
 
 /** Polls the hook until `accept` holds (at most `timeoutMs`); throws with the last snapshot otherwise. */
-export async function waitForHook(page: Page, what: string, accept: (hook: HookSnapshot) => boolean, timeoutMs = 30_000): Promise<HookSnapshot> {
+export async function waitForHook(page: EvaluatingPage, what: string, accept: (hook: HookSnapshot) => boolean, timeoutMs = 30_000): Promise<HookSnapshot> {
   const deadline = Date.now() + timeoutMs;
   let hook: HookSnapshot | null = null;
   while (Date.now() < deadline) {
@@ -29,6 +36,11 @@ export async function waitForHook(page: Page, what: string, accept: (hook: HookS
 }
 
 /** A copy of the page's samples (`window.ballstream.samples()`), or none before the hook exists. */
-export function readSamples(page: Page): Promise<Sample[]> {
+export function readSamples(page: EvaluatingPage): Promise<Sample[]> {
   return page.evaluate(() => (globalThis as unknown as { ballstream?: BallstreamHook }).ballstream?.samples() ?? []);
+}
+
+/** A copy of the WebTransport path's samples (`window.ballstream.wtSamples()`). */
+export function readWtSamples(page: EvaluatingPage): Promise<Sample[]> {
+  return page.evaluate(() => (globalThis as unknown as { ballstream?: BallstreamHook }).ballstream?.wtSamples() ?? []);
 }

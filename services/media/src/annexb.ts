@@ -28,6 +28,20 @@ export interface AccessUnit {
   readonly keyframe: boolean;
 }
 
+/** An access unit's NAL units as one Annex-B byte stream (4-byte start codes), what a WebCodecs decoder takes. */
+export function toAnnexB(nals: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(nals.reduce((n, nal) => n + 4 + nal.length, 0));
+  let offset = 0;
+  for (const nal of nals) {
+    out.set(START_CODE, offset);
+    out.set(nal, offset + 4);
+    offset += 4 + nal.length;
+  }
+  return out;
+}
+
+const START_CODE = Uint8Array.of(0, 0, 0, 1);
+
 /** Offset of the first start code at or after `from` and its length (3 or 4), or null. */
 function findStartCode(data: Uint8Array, from: number): { at: number; length: number } | null {
   for (let i = from; i + 2 < data.length; i++) {

@@ -60,7 +60,7 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
     parseMediaOfferRequest,
     async (request): Promise<MediaOfferAnswer> => {
       if (stopping) throw new ProtocolError("unavailable", "the media service is stopping");
-      checkOffer(request.sdp); // before werift: it spends seconds on an offer of many media sections
+      if (request.sdp !== undefined) checkOffer(request.sdp); // before werift: it spends seconds on an offer of many media sections
       await sessions.get(request.sessionId)?.close("replaced by a new offer");
       // Sessions still negotiating count too: offers arriving together must not all pass the check.
       if (sessions.size + opening >= config.maxSessions) throw new ProtocolError("unavailable", `media is at its limit of ${config.maxSessions} sessions`);
@@ -71,7 +71,7 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
         throw new ProtocolError("unavailable", "the media service is stopping");
       }
       sessions.set(request.sessionId, session);
-      return { sdp };
+      return sdp === undefined ? {} : { sdp };
     },
     log,
     { queue: QUEUE.media },

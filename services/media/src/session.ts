@@ -4,13 +4,16 @@
  * encode → pace (packetize, RTP timestamp from the frame's capture time, write to the track at a byte rate). PLI
  * and FIR ask the encoder for a keyframe (coalesced); the lower of a delay-based target (the browser's REMB) and a
  * loss-based one (its receiver reports) is the encoder's target bitrate; raw frames are dropped while the pacer holds
- * more than a frame; NACKs are answered by werift's sender from its history of the last 128 packets. The session
- * ends on `ended`, heartbeat timeout, a failed/closed connection, a dead encoder, or {@link MediaSession.close}.
+ * more than a frame; NACKs are answered by werift's sender from its history of the last 128 packets. While signaling
+ * says `videoWanted` (a viewer takes the video over WebTransport), each encoded access unit is also published on
+ * `video` as a {@link VideoUnit}; a request without an SDP offer opens a session with no peer connection at all, for
+ * that path only. The session ends on `ended`, heartbeat timeout, a failed/closed connection, a dead encoder, or
+ * {@link MediaSession.close}.
  */
 import type { Bus, BusSubscription, Logger } from "@ballstream/runtime";
 import type { MediaMetrics } from "./metrics.ts";
 import { FrameAssembler, SessionLink, netConditionsOf, netLog, publishSessionEvent } from "@ballstream/runtime";
-import { type MediaOfferRequest, type NetworkSettings, ProtocolError, decodeJson, nowMs, parseNetworkSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { type MediaOfferRequest, type NetworkSettings, ProtocolError, decodeJson, encodeVideoUnit, nowMs, parseNetworkSettings, parseVideoWanted, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import {
   MediaStreamTrack,
   PictureLossIndication,
@@ -28,6 +31,7 @@ import { H264Packetizer } from "./rtp-packetizer.ts";
 import { PACING_FACTOR, Pacer } from "./pacer.ts";
 import { LossBasedEstimate, targetFromRemb } from "./rate-control.ts";
 import { guardIceSockets } from "./ice-socket-errors.ts";
+import { toAnnexB } from "./annexb.ts";
 import { impairIceSockets } from "./ice-link.ts";
 import type { UdpMux } from "./udp-mux.ts";
 
@@ -62,12 +66,17 @@ export function peerConnectionConfig(config: MediaConfig): RTCPeerConnectionConf
   };
 }
 
-/** A live session: one peer connection, one encoder, one frame subscription. */
+/** How long one `videoWanted` keeps the access units coming (signaling repeats it with every 1 s heartbeat). */
+export const VIDEO_WANTED_FOR_MS = 3000;
+
+/** A live session: one encoder, one frame subscription, a peer connection when the viewer offered WebRTC. */
 export class MediaSession {
   readonly sessionId: string;
   readonly #ctx: SessionContext;
   readonly #log: Logger;
-  readonly #pc: RTCPeerConnection;
+  readonly #pc: RTCPeerConnection | null;
+  /** Until when (nowMs) signaling wants the access units on the bus. */
+  #videoWantedUntilMs = 0;
   readonly #track = new MediaStreamTrack({ kind: "video" });
   readonly #packetizer: H264Packetizer;
   readonly #encoder: SessionEncoder;
@@ -95,7 +104,7 @@ export class MediaSession {
     this.sessionId = request.sessionId;
     this.#ctx = ctx;
     this.#log = ctx.log.child({ sessionId: request.sessionId });
-    this.#pc = new RTCPeerConnection(peerConnectionConfig(ctx.config));
+    this.#pc = request.sdp === undefined ? null : new RTCPeerConnection(peerConnectionConfig(ctx.config));
     this.#link = new SessionLink(ctx.metrics.net);
     this.#rembTargetKbps = ctx.config.videoBitrateKbps;
     this.#lossBased = new LossBasedEstimate({ maxKbps: ctx.config.videoBitrateKbps, minKbps: ctx.config.videoMinBitrateKbps });
@@ -124,11 +133,17 @@ export class MediaSession {
    * Negotiates a session from an offer and returns it with its answer SDP (all candidates included). Throws
    * {@link ProtocolError} for an offer we cannot serve; nothing is left running then.
    */
-  static async open(request: MediaOfferRequest, ctx: SessionContext): Promise<{ session: MediaSession; sdp: string }> {
+  static async open(request: MediaOfferRequest, ctx: SessionContext): Promise<{ session: MediaSession; sdp?: string }> {
+    if (request.sdp === undefined) {
+      const session = new MediaSession(request, ctx);
+      session.#listen();
+      session.#log.info("media session open (access units only, no WebRTC)");
+      return { session };
+    }
     const chosen = chooseH264(request.sdp);
     const session = new MediaSession(request, ctx);
     try {
-      const sdp = await session.#negotiate(narrowOfferToH264(request.sdp, chosen));
+      const sdp = await session.#negotiate(session.#pc!, narrowOfferToH264(request.sdp, chosen));
       session.#listen();
       session.#log.info({ payloadType: chosen.payloadType, profileLevelId: chosen.profileLevelId }, "media session open");
       return { session, sdp };
@@ -139,9 +154,9 @@ export class MediaSession {
     }
   }
 
-  async #negotiate(offer: string): Promise<string> {
-    await this.#pc.setRemoteDescription({ type: "offer", sdp: offer });
-    const transceiver = this.#pc.getTransceivers().find((t) => t.kind === "video");
+  async #negotiate(pc: RTCPeerConnection, offer: string): Promise<string> {
+    await pc.setRemoteDescription({ type: "offer", sdp: offer });
+    const transceiver = pc.getTransceivers().find((t) => t.kind === "video");
     if (transceiver === undefined) throw new ProtocolError("unsupported", "the offer has no video section");
     transceiver.setDirection("sendonly");
     this.#playoutDelayId = transceiver.headerExtensions.find((e) => e.uri === PLAYOUT_DELAY_URI)?.id;
@@ -164,32 +179,32 @@ export class MediaSession {
       if (!(packet instanceof RtcpPayloadSpecificFeedback) || packet.feedback instanceof ReceiverEstimatedMaxBitrate || packet.feedback instanceof PictureLossIndication) return;
       if (packet.feedback.fir.some((entry) => entry.ssrc === transceiver.sender.ssrc)) this.#encoder.requestKeyframe();
     });
-    await this.#pc.setLocalDescription(await this.#pc.createAnswer());
-    await this.#gathered();
-    this.#registerWithMux();
-    guardIceSockets(this.#pc, this.#log);
-    impairIceSockets(this.#pc, this.#ctx.config.net, this.#ctx.metrics.net, this.#link);
-    const sdp = this.#pc.localDescription?.sdp;
+    await pc.setLocalDescription(await pc.createAnswer());
+    await this.#gathered(pc);
+    this.#registerWithMux(pc);
+    guardIceSockets(pc, this.#log);
+    impairIceSockets(pc, this.#ctx.config.net, this.#ctx.metrics.net, this.#link);
+    const sdp = pc.localDescription?.sdp;
     if (!sdp) throw new Error("werift produced no answer");
     return sdp;
   }
 
   /** Tells the service's one ICE port which requests are this session's (by its ICE ufrag); nothing without one. */
-  #registerWithMux(): void {
+  #registerWithMux(pc: RTCPeerConnection): void {
     const mux = this.#ctx.udpMux;
     if (mux === undefined) return;
-    for (const transport of this.#pc.iceTransports) {
+    for (const transport of pc.iceTransports) {
       const agent = transport.connection as unknown as { localUsername: string; protocols?: Array<{ transport?: { socket?: unknown } }> };
       mux.register(agent.localUsername, (agent.protocols ?? []).map((p) => p.transport ?? {}));
     }
   }
 
   /** Resolves when ICE gathering is complete or after `iceGatherTimeoutMs` (answering with what is there). */
-  async #gathered(): Promise<void> {
-    if (this.#pc.iceGatheringState === "complete") return;
+  async #gathered(pc: RTCPeerConnection): Promise<void> {
+    if (pc.iceGatheringState === "complete") return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#ctx.config.iceGatherTimeoutMs)));
-    const complete = this.#pc.iceGatheringStateChange.watch((state) => state === "complete").then(() => undefined);
+    const complete = pc.iceGatheringStateChange.watch((state) => state === "complete").then(() => undefined);
     await Promise.race([complete, timeout]);
     clearTimeout(timer);
   }
@@ -201,12 +216,13 @@ export class MediaSession {
       bus.subscribe(subjects.heartbeat(this.sessionId), () => (this.#lastHeartbeatMs = nowMs())),
       bus.subscribe(subjects.ended(this.sessionId), () => void this.close("session ended")),
       bus.subscribe(subjects.network(this.sessionId), (msg) => this.#onNetwork(msg.data)),
+      bus.subscribe(subjects.videoWanted(this.sessionId), (msg) => this.#onVideoWanted(msg.data)),
     );
     const timeoutMs = this.#ctx.config.heartbeatTimeoutMs;
     this.#heartbeatTimer = setInterval(() => {
       if (nowMs() - this.#lastHeartbeatMs > timeoutMs) void this.close("heartbeat timeout");
     }, Math.min(1000, timeoutMs / 2));
-    this.#pc.connectionStateChange.subscribe((state) => {
+    this.#pc?.connectionStateChange.subscribe((state) => {
       this.#log.debug({ state }, "connection state");
       if (state === "connected" && !this.#connected) {
         this.#connected = true;
@@ -228,9 +244,40 @@ export class MediaSession {
       this.#ctx.metrics.framesDropped.inc();
       return;
     }
-    // Nothing to send to before the connection is up; the first frame after it will be a keyframe. A pacer that
-    // holds more than a frame means the link is slower than the frames: drop here, before the encoder.
-    if (!this.#connected || this.#closed !== null || this.#pacer.backlogged || !this.#encoder.encode(frame)) this.#ctx.metrics.framesDropped.inc();
+    // Nothing to send to before the connection is up or the access units are wanted; the first frame after that
+    // will be a keyframe. A pacer that holds more than a frame means the link is slower than the frames: drop here,
+    // before the encoder.
+    const consumer = this.#connected || this.#videoWanted;
+    if (!consumer || this.#closed !== null || this.#pacer.backlogged || !this.#encoder.encode(frame)) this.#ctx.metrics.framesDropped.inc();
+  }
+
+  get #videoWanted(): boolean {
+    return nowMs() < this.#videoWantedUntilMs;
+  }
+
+  /** Signaling wants the access units (again): publish them for {@link VIDEO_WANTED_FOR_MS}, from a keyframe if asked. */
+  #onVideoWanted(data: Uint8Array): void {
+    let wanted;
+    try {
+      wanted = parseVideoWanted(decodeJson(data));
+    } catch (err) {
+      this.#log.warn({ err }, "malformed videoWanted dropped");
+      return;
+    }
+    const fresh = !this.#videoWanted;
+    this.#videoWantedUntilMs = nowMs() + VIDEO_WANTED_FOR_MS;
+    if (wanted.keyframe || fresh) this.#encoder.requestKeyframe();
+  }
+
+  /** Publishes an access unit for the WebTransport path; one larger than the bus takes is dropped (and a keyframe asked). */
+  #publishUnit(frame: EncodedFrame): void {
+    const unit = encodeVideoUnit({ frameId: frame.frameId, captureTimeMs: frame.captureTimeMs, keyframe: frame.keyframe, data: toAnnexB(frame.nals) });
+    try {
+      this.#ctx.bus.publish(subjects.video(this.sessionId), unit);
+    } catch (err) {
+      this.#log.warn({ err, bytes: unit.length }, "access unit not published");
+      this.#encoder.requestKeyframe();
+    }
   }
 
   /** A change of the viewer's network setting from signaling. */
@@ -279,7 +326,8 @@ export class MediaSession {
 
   #send(frame: EncodedFrame): void {
     if (this.#closed !== null) return;
-    this.#pacer.push(frame);
+    if (this.#connected) this.#pacer.push(frame);
+    if (this.#videoWanted) this.#publishUnit(frame);
     this.#ctx.metrics.framesSent.inc();
     this.#ctx.metrics.observeEncodeMs(frame.encodeMs);
     if (frame.keyframe) this.#ctx.metrics.keyframes.inc();
@@ -307,7 +355,7 @@ export class MediaSession {
       this.#pacer.stop();
       this.#link.close();
       await this.#encoder.stop();
-      await this.#pc.close().catch((err: unknown) => this.#log.debug({ err }, "peer connection close failed"));
+      await this.#pc?.close().catch((err: unknown) => this.#log.debug({ err }, "peer connection close failed"));
       this.#ctx.onClosed(this);
     })();
     return this.#closed;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AccessUnitParser, NAL_TYPE, isSliceType, nalType } from "../src/annexb.ts";
+import { AccessUnitParser, NAL_TYPE, isSliceType, nalType, toAnnexB } from "../src/annexb.ts";
 
 const SC4 = [0, 0, 0, 1];
 const SC3 = [0, 0, 1];
@@ -66,5 +66,15 @@ describe("AccessUnitParser", () => {
     expect(parser.push(Uint8Array.from([5, 6, 7]))).toEqual([]);
     expect(parser.truncated).toBe(1);
     expect(parser.push(deltaAu).map((u) => u.nals)).toEqual([[p]]);
+  });
+});
+
+describe("toAnnexB", () => {
+  test("joins NAL units with 4-byte start codes, and the parser splits them back", () => {
+    const bytes = toAnnexB([sps, pps, idr]);
+    expect([...bytes]).toEqual([...SC4, ...sps, ...SC4, ...pps, ...SC4, ...idr]);
+    const [unit] = new AccessUnitParser().push(bytes);
+    expect(unit!.keyframe).toBe(true);
+    expect(unit!.nals.map((n) => [...n])).toEqual([[...sps], [...pps], [...idr]]);
   });
 });

@@ -4,7 +4,7 @@
  * target, bad offers → clear error replies, `ended` → everything released.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DEFAULT_SETTINGS, ProtocolError, SESSION_TIMING, encodeJson, parseMediaOfferAnswer, parseSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { DEFAULT_SETTINGS, ProtocolError, SESSION_TIMING, type VideoUnit, decodeVideoUnit, encodeJson, parseMediaOfferAnswer, parseSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import { MemoryBus, createLogger, createRegistry, decodeTruth, requestJson } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
 import { GenericNack, PictureLossIndication, RTCPeerConnection, ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, type RtpPacket } from "werift";
@@ -179,5 +179,38 @@ describe("a werift viewer", () => {
     expect(packets.length).toBe(count);
     const ps = Bun.spawnSync(["ps", "--ppid", String(process.pid), "-o", "args="]).stdout.toString();
     expect(ps).not.toContain("libx264");
+  }, 30_000);
+});
+
+describe("access units for the WebTransport path", () => {
+  test("without an SDP offer: no peer connection, no units until videoWanted, then units from a keyframe that stop when it is no longer repeated", async () => {
+    const id = sessionId(30);
+    const units: VideoUnit[] = [];
+    const sub = bus.subscribe(subjects.video(id), (msg) => units.push(decodeVideoUnit(msg.data)));
+    const beat = setInterval(() => bus.publish(subjects.heartbeat(id), new Uint8Array(0)), SESSION_TIMING.heartbeatIntervalMs);
+    try {
+      expect(await requestJson(bus, subjects.mediaOffer, { sessionId: id }, parseMediaOfferAnswer, 10_000)).toEqual({});
+      await requestJson(bus, subjects.generatorStart, { sessionId: id, settings }, parseSettings, 10_000);
+      await Bun.sleep(500);
+      expect(units).toEqual([]);
+      const truths: number[] = [];
+      const truthSub = bus.subscribe(subjects.truth(id), (msg) => truths.push(decodeTruth(msg.data).captureTimeMs));
+      bus.publish(subjects.videoWanted(id), encodeJson({ keyframe: false }));
+      for (let i = 0; i < 100 && units.length < 10; i++) await Bun.sleep(20);
+      truthSub.unsubscribe();
+      expect(units.length).toBeGreaterThanOrEqual(10);
+      expect(units[0]!.keyframe).toBe(true);
+      expect([...units[0]!.data.subarray(0, 5)]).toEqual([0, 0, 0, 1, 0x67]); // SPS first, Annex B
+      expect(units.every((u, i) => i === 0 || u.frameId > units[i - 1]!.frameId)).toBe(true);
+      expect(truths).toContain(units[1]!.captureTimeMs); // named by the generator's capture time
+      await Bun.sleep(3500); // no further videoWanted: publishing stops
+      const count = units.length;
+      await Bun.sleep(300);
+      expect(units.length).toBe(count);
+    } finally {
+      clearInterval(beat);
+      sub.unsubscribe();
+      bus.publish(subjects.ended(id), encodeJson({ reason: "test" }));
+    }
   }, 30_000);
 });

@@ -4,6 +4,7 @@ import { DEFAULT_METRICS_PORTS, type MetricsEndpoint, type NetConditions, intEnv
 import { SESSION_TIMING } from "@ballstream/protocol";
 import { MAX_SELF_SIGNED_VALIDITY_MS } from "./webtransport/mod.ts";
 import { WT_CERTIFICATE_MODES, type WtCertificateMode } from "./wt-certificate.ts";
+import { DEFAULT_WT_VIDEO, type VideoFraming } from "./video-sender.ts";
 
 /** Everything `startSignaling` can be told. */
 export interface SignalingConfig {
@@ -59,6 +60,8 @@ export interface SignalingConfig {
   readonly videoTimeoutMs: number;
   /** `/metrics` on a listener of its own (never the page's port); undefined: none (the process serves it elsewhere). */
   readonly metrics: MetricsEndpoint | undefined;
+  /** The WebTransport video path: a stream per GOP or per frame, and the bytes that may wait per viewer. */
+  readonly wtVideo: { readonly framing: VideoFraming; readonly maxQueuedBytes: number; readonly maxQueuedMs: number };
   /** Emulated link conditions on the WebTransport (QUIC) socket, each direction; none by default (docs/network-lab.md). */
   readonly net: NetConditions;
 }
@@ -94,6 +97,7 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   videoTimeoutMs: 10_000,
   generatorTakeoverMs: 1000,
   metrics: undefined,
+  wtVideo: DEFAULT_WT_VIDEO,
   net: {},
 };
 
@@ -103,7 +107,8 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
  * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
  * SESSION_RATE_PER_S, SESSION_RATE_PER_IP_PER_S, CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS,
  * WT_MAX_CONNECTIONS, WT_MAX_CONNECTIONS_PER_IP (default max(8, 2 × MAX_SESSIONS_PER_IP)), WT_HANDSHAKE_TIMEOUT_MS,
- * WT_RETRY (1 or 0), TRUTH_TIMEOUT_MS, GENERATOR_TAKEOVER_MS (0: never), VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
+ * WT_RETRY (1 or 0), WT_VIDEO_FRAMING (gop or frame), WT_VIDEO_MAX_QUEUED_BYTES, WT_VIDEO_MAX_QUEUED_MS, TRUTH_TIMEOUT_MS,
+ * GENERATOR_TAKEOVER_MS (0: never), VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
  * (default 9466) and METRICS_TOKEN, and the QUIC socket's emulated link SIGNALING_NET_EGRESS / SIGNALING_NET_INGRESS
  * (default NET_EGRESS / NET_INGRESS). Throws naming the variable on bad values.
  */
@@ -118,6 +123,8 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
   const wtCertificate = stringEnv(env, "WT_CERTIFICATE", d.wtCertificate);
   if (!(WT_CERTIFICATE_MODES as readonly string[]).includes(wtCertificate)) throw new Error(`WT_CERTIFICATE must be one of ${WT_CERTIFICATE_MODES.join(", ")}, got ${JSON.stringify(wtCertificate.slice(0, 20))}`);
   if (retry !== "1" && retry !== "0") throw new Error(`WT_RETRY must be 1 or 0, got ${JSON.stringify(retry.slice(0, 20))}`);
+  const framing = stringEnv(env, "WT_VIDEO_FRAMING", d.wtVideo.framing);
+  if (framing !== "gop" && framing !== "frame") throw new Error(`WT_VIDEO_FRAMING must be gop or frame, got ${JSON.stringify(framing.slice(0, 20))}`);
   return {
     httpHost,
     httpPort: intEnv(env, "HTTP_PORT", d.httpPort, 0, 65535),
@@ -145,6 +152,11 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     generatorTakeoverMs: intEnv(env, "GENERATOR_TAKEOVER_MS", d.generatorTakeoverMs, 0, 600_000),
     videoTimeoutMs: intEnv(env, "VIDEO_TIMEOUT_MS", d.videoTimeoutMs, 500, 600_000),
     metrics: metricsEndpointFromEnv(env, { host: httpHost, port: DEFAULT_METRICS_PORTS.signaling }),
+    wtVideo: {
+      framing,
+      maxQueuedBytes: intEnv(env, "WT_VIDEO_MAX_QUEUED_BYTES", d.wtVideo.maxQueuedBytes, 16 * 1024, 64 * 1024 * 1024),
+      maxQueuedMs: intEnv(env, "WT_VIDEO_MAX_QUEUED_MS", d.wtVideo.maxQueuedMs, 10, 60_000),
+    },
     net: netConditionsFromEnv(env, "SIGNALING"),
   };
 }

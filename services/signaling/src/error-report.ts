@@ -18,6 +18,7 @@ export function buildErrorReport(c: Coordinates, arrivalMs: number, ring: TruthR
   const frame = ring.get(c.rtpTimestamp);
   const errorTo = (x: number, y: number) => (c.found ? distance(c.x, c.y, x, y) : Number.NaN);
   return {
+    ...(c.path === undefined ? {} : { path: c.path }),
     frameMatched: frame !== undefined,
     found: c.found,
     frameId: frame?.frameId ?? 0,

@@ -175,6 +175,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         videoTimeoutMs: config.videoTimeoutMs,
         ...(config.generatorTakeoverMs > 0 ? { takeoverAfterMs: config.generatorTakeoverMs } : {}),
         peerLinks,
+        wtVideo: config.wtVideo,
       });
       sessions.add(session);
       metrics.activeSessions.set(sessions.size);

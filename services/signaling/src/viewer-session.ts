@@ -2,17 +2,19 @@
  * One viewer: one WebTransport session from a page. It reads the page's control stream (offer, live changes,
  * stop), checks the SDP offer, relays it to media and then starts the generator session over the bus, keeps the
  * session alive with heartbeats, follows its ground truth and answers every coordinates datagram with an error
- * report. Any failure reaches the page as an `error` message and a close code; whatever ends the session
+ * report. A page that asks for the video over WebTransport (`wtVideo`) gets media's access units on
+ * unidirectional streams ({@link VideoSender}); only then does signaling ask media for them (`videoWanted`). Any failure reaches the page as an `error` message and a close code; whatever ends the session
  * (failure, stop, transport gone, server shutdown) releases everything of it, on the bus too.
  */
 import { type Bus, type BusSubscription, type Logger, SessionLink, ballStateOf, decodeTruth, inBackground, netConditionsOf, netLog, requestJson } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
-import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
+import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { buildErrorReport } from "./error-report.ts";
 import { newSessionId } from "./session-id.ts";
 import { TruthRing } from "./truth-ring.ts";
+import { DEFAULT_WT_VIDEO, type VideoFraming, VideoSender } from "./video-sender.ts";
 import type { WebTransportBidirectionalStream, WebTransportSession } from "./webtransport/mod.ts";
 
 /** A session-ending failure: what the page is told, and the close code. */
@@ -53,7 +55,10 @@ export interface ViewerSessionOptions {
   readonly videoTimeoutMs?: number;
   /** The server's table of peers' own links: the session's network setting goes in under its page's address. Absent: not emulated here. */
   readonly peerLinks?: Map<string, SessionLink>;
+  /** The WebTransport video path: streams per GOP or per frame, and the bytes and time units may wait per viewer. */
+  readonly wtVideo?: { readonly framing: VideoFraming; readonly maxQueuedBytes: number; readonly maxQueuedMs: number };
 }
+
 
 /** How long the page's `error` message may take to leave before the session is closed anyway. */
 const ERROR_FLUSH_MS = 500;
@@ -84,6 +89,7 @@ export class ViewerSession {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #offerTimer: ReturnType<typeof setTimeout> | undefined;
   #watchdog: ReturnType<typeof setInterval> | undefined;
+  #video: VideoSender | undefined;
   /** When the last truth arrived (nowMs), once the session streams. */
   #lastTruthMs = 0;
   /** When the last coordinates arrived (nowMs); 0 until the first. */
@@ -141,13 +147,14 @@ export class ViewerSession {
     this.#closeLink();
     try {
       for (const sub of this.#subs.splice(0)) sub.unsubscribe();
+      this.#video?.close();
       if (this.#control) this.#background("closing the control stream", this.#control.close());
       this.#wt.close({ closeCode, reason });
     } catch (err) {
       this.#log.error({ err }, "releasing the viewer session failed");
     }
     this.#publishEnded(reason);
-    this.#log.info({ closeCode, reason, ...this.stats }, "viewer session ended");
+    this.#log.info({ closeCode, reason, ...this.stats, ...(this.#video ? { video: this.#video.stats } : {}) }, "viewer session ended");
     this.#resolveDone();
   }
 
@@ -219,7 +226,7 @@ export class ViewerSession {
   async #handle(message: ClientMessage): Promise<void> {
     switch (message.type) {
       case "offer":
-        return this.#negotiate(message.sdp, message.settings);
+        return this.#negotiate(message.sdp, message.wtVideo === true, message.settings);
       case "control":
         return this.#applyControl(message);
       case "stop":
@@ -227,24 +234,30 @@ export class ViewerSession {
     }
   }
 
-  async #negotiate(sdp: string, requested: Partial<SessionSettings> | undefined): Promise<void> {
+  async #negotiate(sdp: string | undefined, wtVideo: boolean, requested: Partial<SessionSettings> | undefined): Promise<void> {
     if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
-    checkOffer(sdp); // before any work for the session: no generator worker, no media request for a bad offer
+    if (sdp !== undefined) checkOffer(sdp); // before any work for the session: no generator worker, no media request for a bad offer
     const { bus, requestTimeoutMs } = this.#options;
     const sessionId = newSessionId();
     this.#sessionId = sessionId;
     this.#log = this.#log.child({ sessionId });
     this.#subs.push(bus.subscribe(subjects.truth(sessionId), (msg) => this.#onTruth(msg.data)));
     this.#subs.push(bus.subscribe(subjects.events(sessionId), (msg) => this.#background("relaying a session event", this.#onEvent(msg.data))));
+    if (wtVideo) this.#startVideo(sessionId);
     this.#heartbeat = setInterval(() => this.#beat(sessionId), this.#options.heartbeatIntervalMs ?? SESSION_TIMING.heartbeatIntervalMs);
     this.#beat(sessionId);
 
     const wanted = parseSettings(requested ?? {}, DEFAULT_SETTINGS);
     this.#setLink(wanted.network);
     // Media first: it judges the client's offer, and refusing there costs ~1 ms where a generator worker costs ~80 ms.
-    const offer: MediaOfferRequest = { sessionId, sdp, ...(wanted.network.down === "" && wanted.network.up === "" ? {} : { network: wanted.network }) };
+    const offer: MediaOfferRequest = {
+      sessionId,
+      ...(sdp === undefined ? {} : { sdp }),
+      ...(wanted.network.down === "" && wanted.network.up === "" ? {} : { network: wanted.network }),
+    };
     const answer = await backend("media rejected the offer", requestJson(bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, requestTimeoutMs));
     if (this.#ending) return this.#publishEnded("session ended during negotiation");
+    if (this.#video) this.#wantVideo(sessionId, true); // media's session listens now: no wait for the next heartbeat
 
     const start: StartSessionRequest = { sessionId, settings: wanted };
     const settings = await backend("the generator could not start the session", requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs));
@@ -252,7 +265,7 @@ export class ViewerSession {
     this.#settings = settings;
     clearTimeout(this.#offerTimer);
     await this.#send({ type: "session", sessionId, settings });
-    await this.#send({ type: "answer", sdp: answer.sdp });
+    if (answer.sdp !== undefined) await this.#send({ type: "answer", sdp: answer.sdp });
     this.#startWatchdog();
     this.#log.info({ settings }, "viewer session started");
   }
@@ -300,8 +313,30 @@ export class ViewerSession {
   #beat(sessionId: string): void {
     try {
       this.#options.bus.publish(subjects.heartbeat(sessionId), new Uint8Array(0));
+      if (this.#video) this.#wantVideo(sessionId, this.#video.needsKeyframe);
     } catch (err) {
       this.#log.warn({ err }, "heartbeat not published");
+    }
+  }
+
+  /** The WebTransport video path: media's access units → this viewer's unidirectional streams. */
+  #startVideo(sessionId: string): void {
+    const video = new VideoSender({
+      openStream: () => this.#wt.createUnidirectionalStream(),
+      wantKeyframe: () => this.#wantVideo(sessionId, true),
+      ...(this.#options.wtVideo ?? DEFAULT_WT_VIDEO),
+      now: nowMs,
+    });
+    this.#video = video;
+    this.#subs.push(this.#options.bus.subscribe(subjects.video(sessionId), (msg) => video.push(msg.data)));
+  }
+
+  /** Tells media to keep publishing the access units (with a keyframe now when `keyframe`). */
+  #wantVideo(sessionId: string, keyframe: boolean): void {
+    try {
+      this.#options.bus.publish(subjects.videoWanted(sessionId), encodeJson({ keyframe } satisfies VideoWanted));
+    } catch (err) {
+      this.#log.warn({ err }, "videoWanted not published");
     }
   }
 

@@ -36,6 +36,9 @@ describe("signalingConfigFromEnv", () => {
       TRUTH_TIMEOUT_MS: "2000",
       GENERATOR_TAKEOVER_MS: "0",
       VIDEO_TIMEOUT_MS: "6000",
+      WT_VIDEO_FRAMING: "frame",
+      WT_VIDEO_MAX_QUEUED_BYTES: "65536",
+      WT_VIDEO_MAX_QUEUED_MS: "400",
       METRICS_PORT: "9100",
       METRICS_TOKEN: "scrape-me",
       SIGNALING_NET_EGRESS: "loss=2%,delay=20ms",
@@ -68,6 +71,7 @@ describe("signalingConfigFromEnv", () => {
       generatorTakeoverMs: 0,
       videoTimeoutMs: 6000,
       metrics: { host: "0.0.0.0", port: 9100, token: "scrape-me" },
+      wtVideo: { framing: "frame", maxQueuedBytes: 65536, maxQueuedMs: 400 },
       net: { egress: { loss: 0.02, delayMs: 20 }, ingress: { loss: 0.01 } },
     });
     expect(signalingConfigFromEnv({ HTTP_HOST: "0.0.0.0", WT_HOST: "::" }).wtHost).toBe("::");
@@ -90,6 +94,9 @@ describe("signalingConfigFromEnv", () => {
     expect(() => signalingConfigFromEnv({ WT_CERTIFICATE: "ca" })).toThrow("WT_CERTIFICATE");
     expect(() => signalingConfigFromEnv({ WT_CERT_VALIDITY_S: "1209600" })).toThrow("WT_CERT_VALIDITY_S"); // 14 days: over the limit
     expect(() => signalingConfigFromEnv({ WT_CERT_VALIDITY_S: "5" })).toThrow("WT_CERT_VALIDITY_S");
+    expect(() => signalingConfigFromEnv({ WT_VIDEO_FRAMING: "slice" })).toThrow("WT_VIDEO_FRAMING");
+    expect(() => signalingConfigFromEnv({ WT_VIDEO_MAX_QUEUED_BYTES: "10" })).toThrow("WT_VIDEO_MAX_QUEUED_BYTES");
+    expect(() => signalingConfigFromEnv({ WT_VIDEO_MAX_QUEUED_MS: "0" })).toThrow("WT_VIDEO_MAX_QUEUED_MS");
     expect(() => signalingConfigFromEnv({ SIGNALING_NET_INGRESS: "loss" })).toThrow("SIGNALING_NET_INGRESS");
     expect(() => signalingConfigFromEnv({ WT_HANDSHAKE_TIMEOUT_MS: "10" })).toThrow("WT_HANDSHAKE_TIMEOUT_MS");
   });

@@ -107,8 +107,13 @@ export class FakeWebTransportSession implements WebTransportSession {
     return Promise.reject(new Error("not supported by the fake"));
   }
 
+  /** The chunks written on each unidirectional stream the server opened, in order. */
+  readonly uniStreams: Uint8Array[][] = [];
+
   createUnidirectionalStream(): Promise<WritableStream<Uint8Array>> {
-    return Promise.reject(new Error("not supported by the fake"));
+    const chunks: Uint8Array[] = [];
+    this.uniStreams.push(chunks);
+    return Promise.resolve(new WritableStream<Uint8Array>({ write: (chunk) => void chunks.push(chunk) }));
   }
 
   /** The server (or, from the test, the page) closes the session. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type Bus, MemoryBus, createLogger, encodeTruth, serveJson } from "@ballstream/runtime";
 import { createSignalingMetrics } from "../src/metrics.ts";
-import { CLOSE_CODES, type ClientMessage, DEFAULT_SETTINGS, ProtocolError, applyUpdate, SESSION_ID_PATTERN, type SessionSettings, decodeErrorReport, encodeCoordinates, encodeJson, nowMs, parseMediaOfferRequest, parseSessionControl, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { CLOSE_CODES, type ClientMessage, DEFAULT_SETTINGS, ProtocolError, applyUpdate, SESSION_ID_PATTERN, type SessionSettings, decodeErrorReport, encodeCoordinates, encodeJson, nowMs, parseMediaOfferRequest, parseSessionControl, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects, decodeJson, encodeVideoUnit, VideoStreamReader } from "@ballstream/protocol";
 import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/testing";
 import { ViewerSession, type ViewerSessionOptions } from "../src/viewer-session.ts";
 import { type FakeControlStream, FakeWebTransportSession } from "./fake-webtransport.ts";
@@ -103,6 +103,38 @@ describe("ViewerSession", () => {
     expect(seen.starts).toEqual([{ sessionId: started.sessionId, settings: { ...DEFAULT_SETTINGS, fps: 60 } }]);
     expect(seen.offers).toEqual([{ sessionId: started.sessionId, sdp: CHROMIUM_OFFER }]);
     await until(() => seen.heartbeats >= 2, "heartbeats");
+  });
+
+  test("wtVideo without an SDP: media gets no offer, no answer is sent, media is asked for the units and they reach the page on a stream from a keyframe", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const wanted: unknown[] = [];
+    bus.subscribe(subjects.videoWanted("*"), (m) => void wanted.push(decodeJson(m.data)));
+    const { wt } = startSession(bus);
+    const control = wt.openStream();
+    control.send({ type: "offer", wtVideo: true });
+    const { sessionId } = await control.next("session");
+    expect(seen.offers).toEqual([{ sessionId }]);
+    await until(() => wanted.length >= 2, "videoWanted with the heartbeats");
+    expect(wanted[0]).toEqual({ keyframe: true });
+    const unit = (frameId: number, keyframe: boolean) => encodeVideoUnit({ frameId, captureTimeMs: 5 + frameId, keyframe, data: Uint8Array.of(0, 0, 0, 1, 0x65) });
+    for (const [id, key] of [[1, false], [2, true], [3, false]] as const) bus.publish(subjects.video(sessionId), unit(id, key));
+    await until(() => (wt.uniStreams[0]?.length ?? 0) >= 2, "the units on a stream");
+    const reader = new VideoStreamReader();
+    expect(wt.uniStreams[0]!.flatMap((c) => reader.push(c)).map((u) => u.frameId)).toEqual([2, 3]);
+    const after = wanted.length;
+    await until(() => wanted.length > after, "the next heartbeat");
+    expect(wanted.at(-1)).toEqual({ keyframe: false }); // the keyframe came: no more asked for
+  });
+
+  test("a WebRTC-only session never asks media for access units", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    let wanted = 0;
+    bus.subscribe(subjects.videoWanted("*"), () => void wanted++);
+    await negotiated(bus);
+    await until(() => seen.heartbeats >= 3, "heartbeats");
+    expect(wanted).toBe(0);
   });
 
   test("coordinates datagrams are answered with error reports against the session's truth", async () => {

@@ -222,7 +222,8 @@ export function parseSessionControl(value: unknown): SessionControl {
 /** SDP offer relayed from a browser to a media replica (subject `mediaOffer`); the frames tell media the rest. */
 export interface MediaOfferRequest {
   readonly sessionId: string;
-  readonly sdp: string;
+  /** The page's WebRTC offer; absent when the page takes the video over WebTransport only (no peer connection). */
+  readonly sdp?: string;
   /** The session's network from the first packet on (absent: none); later changes come on subject `network`. */
   readonly network?: NetworkSettings;
 }
@@ -232,19 +233,35 @@ export function parseMediaOfferRequest(value: unknown): MediaOfferRequest {
   const o = asObject(value, "offer request");
   return {
     sessionId: parseSessionId(o.sessionId),
-    sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH),
+    ...optionalSdp(o.sdp),
     ...(o.network === undefined ? {} : { network: parseNetworkSettings(o.network) }),
   };
 }
 
 /** The media replica's answer. */
 export interface MediaOfferAnswer {
-  readonly sdp: string;
+  /** The SDP answer; absent when the request had no offer. */
+  readonly sdp?: string;
 }
 
 /** Validates a {@link MediaOfferAnswer}. */
 export function parseMediaOfferAnswer(value: unknown): MediaOfferAnswer {
-  return { sdp: asString(asObject(value, "answer").sdp, "sdp", MAX_SDP_LENGTH) };
+  return optionalSdp(asObject(value, "answer").sdp);
+}
+
+/** `{ sdp }` when `value` is given (and a valid SDP text), `{}` when it is absent. */
+function optionalSdp(value: unknown): { sdp?: string } {
+  return value === undefined ? {} : { sdp: asString(value, "sdp", MAX_SDP_LENGTH) };
+}
+
+/** Signaling → media (subject `videoWanted`): keep publishing the session's access units; `keyframe`: start with one now. */
+export interface VideoWanted {
+  readonly keyframe: boolean;
+}
+
+/** Validates a {@link VideoWanted}. */
+export function parseVideoWanted(value: unknown): VideoWanted {
+  return { keyframe: asObject(value, "video wanted").keyframe === true };
 }
 
 /** Signaling's word that a session is over (subject `ended`). */

@@ -24,6 +24,13 @@ export const subjects = {
   ended: (sessionId: string) => `${ROOT}.session.${sessionId}.ended`,
   /** JSON {@link NetworkSettings}, signaling → media: the session's emulated link changed (the offer carried the first). */
   network: (sessionId: string) => `${ROOT}.session.${sessionId}.network`,
+  /**
+   * JSON {@link VideoWanted}, signaling → media, with every heartbeat while the session has a WebTransport-video
+   * viewer (and at once when it needs a keyframe): media publishes `video` only while these keep coming.
+   */
+  videoWanted: (sessionId: string) => `${ROOT}.session.${sessionId}.video-wanted`,
+  /** Binary {@link VideoUnit} (one encoded access unit: capture time, frame id, keyframe flag, Annex B), media → signaling. */
+  video: (sessionId: string) => `${ROOT}.session.${sessionId}.video`,
   /** JSON {@link SessionEvent}, generator/media → signaling: something the viewer should know happened. */
   events: (sessionId: string) => `${ROOT}.session.${sessionId}.events`,
 } as const;

@@ -31,8 +31,14 @@ export const CLOSE_CODES = {
   idleTimeout: 5,
 } as const;
 
-/** Page → signaling on the control stream: the offer, then live changes and stop as the generator takes them. */
-export type ClientMessage = { readonly type: "offer"; readonly sdp: string; readonly settings?: Partial<SessionSettings> } | SessionControl;
+/**
+ * Page → signaling on the control stream: the offer, then live changes and stop as the generator takes them. The
+ * offer names the video paths: `sdp` (a WebRTC offer) and/or `wtVideo` (the encoded frames on WebTransport
+ * unidirectional streams, see video-unit.ts); at least one.
+ */
+export type ClientMessage =
+  | { readonly type: "offer"; readonly sdp?: string; readonly wtVideo?: boolean; readonly settings?: Partial<SessionSettings> }
+  | SessionControl;
 
 /** Signaling → page on the control stream. */
 export type ServerMessage =
@@ -48,7 +54,10 @@ export function parseClientMessage(value: unknown): ClientMessage {
   switch (o.type) {
     case "offer": {
       const settings = o.settings === undefined ? undefined : parseSettings(o.settings);
-      return { type: "offer", sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH), ...(settings ? { settings } : {}) };
+      const wtVideo = o.wtVideo === true;
+      if (o.sdp === undefined && !wtVideo) throw new ProtocolError("bad_request", "the offer names no video path (sdp or wtVideo)");
+      const sdp = o.sdp === undefined ? {} : { sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH) };
+      return { type: "offer", ...sdp, ...(wtVideo ? { wtVideo } : {}), ...(settings ? { settings } : {}) };
     }
     case "control":
     case "stop":
@@ -132,8 +141,13 @@ export class ControlMessageReader {
   }
 }
 
+/** The video path a frame came by, when not WebRTC (in coordinates and error reports: flag bit 1, resp. 2). */
+export type VideoPath = "webtransport";
+
 /** The ball centre the page found in one decoded frame. Times in epoch ms (page: timeOrigin + now). */
 export interface Coordinates {
+  /** "webtransport" for a frame decoded from the WebTransport streams; absent for WebRTC. */
+  readonly path?: VideoPath;
   /** RTP timestamp of the frame (requestVideoFrameCallback metadata), see `rtpTimestampFromCaptureTime`. */
   readonly rtpTimestamp: number;
   readonly found: boolean;
@@ -153,14 +167,14 @@ export const COORDINATES_BYTES = 28;
 export const ERROR_REPORT_BYTES = 64;
 
 /**
- * Encodes {@link Coordinates} as a 28-byte datagram, little-endian: type u8 (1), flags u8 (bit 0: found), 2 bytes
+ * Encodes {@link Coordinates} as a 28-byte datagram, little-endian: type u8 (1), flags u8 (bit 0: found, bit 1: path webtransport), 2 bytes
  * zero, rtpTimestamp u32, x f32, y f32, decodedAtMs f64, detectMs f32.
  */
 export function encodeCoordinates(c: Coordinates): Uint8Array {
   const out = new Uint8Array(COORDINATES_BYTES);
   const v = new DataView(out.buffer);
   v.setUint8(0, COORDINATES_TYPE);
-  v.setUint8(1, c.found ? 1 : 0);
+  v.setUint8(1, (c.found ? 1 : 0) | (c.path === "webtransport" ? 2 : 0));
   v.setUint32(4, c.rtpTimestamp >>> 0, true);
   v.setFloat32(8, c.x, true);
   v.setFloat32(12, c.y, true);
@@ -186,6 +200,7 @@ export function decodeCoordinates(data: Uint8Array): Coordinates {
     y: v.getFloat32(12, true),
     decodedAtMs: v.getFloat64(16, true),
     detectMs: v.getFloat32(24, true),
+    ...((v.getUint8(1) & 2) === 2 ? { path: "webtransport" as const } : {}),
   };
   asNumber(c.x, "x", -1e5, 1e5);
   asNumber(c.y, "y", -1e5, 1e5);
@@ -196,6 +211,8 @@ export function decodeCoordinates(data: Uint8Array): Coordinates {
 
 /** Signaling's verdict on one coordinates datagram. Errors in px, times in epoch ms. */
 export interface ErrorReport {
+  /** The path of the frame whose coordinates this answers (copied from them). */
+  readonly path?: VideoPath;
   /** False when the frame was not in signaling's recent-truth ring: frame fields are then NaN. */
   readonly frameMatched: boolean;
   readonly found: boolean;
@@ -218,12 +235,12 @@ export interface ErrorReport {
   readonly arrivalMs: number;
 }
 
-/** Encodes an {@link ErrorReport} as a 64-byte datagram. */
+/** Encodes an {@link ErrorReport} as a 64-byte datagram (flags: bit 0 frame matched, bit 1 found, bit 2 path webtransport). */
 export function encodeErrorReport(r: ErrorReport): Uint8Array {
   const out = new Uint8Array(ERROR_REPORT_BYTES);
   const v = new DataView(out.buffer);
   v.setUint8(0, ERROR_REPORT_TYPE);
-  v.setUint8(1, (r.frameMatched ? 1 : 0) | (r.found ? 2 : 0));
+  v.setUint8(1, (r.frameMatched ? 1 : 0) | (r.found ? 2 : 0) | (r.path === "webtransport" ? 4 : 0));
   v.setUint32(4, r.frameId >>> 0, true);
   v.setUint32(8, r.rtpTimestamp >>> 0, true);
   const f32 = [r.detectedX, r.detectedY, r.frameTruthX, r.frameTruthY, r.nowTruthX, r.nowTruthY, r.realtimeErrorPx, r.frameErrorPx, r.latencyMs];
@@ -253,6 +270,7 @@ export function decodeErrorReport(data: Uint8Array): ErrorReport {
     latencyMs: f(8),
     captureTimeMs: v.getFloat64(48, true),
     arrivalMs: v.getFloat64(56, true),
+    ...((v.getUint8(1) & 4) === 4 ? { path: "webtransport" as const } : {}),
   };
 }
 

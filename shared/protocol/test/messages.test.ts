@@ -15,6 +15,7 @@ import {
   parseSessionResume,
   parseSessionControl,
   parseSessionEnded,
+  parseVideoWanted,
   parseSessionEvent,
   parseSessionId,
   parseScene,
@@ -153,7 +154,12 @@ describe("session messages", () => {
     expect(parseMediaOfferRequest({ sessionId: SID, sdp: "v=0", network: { up: "loss=1%" } })).toEqual({ sessionId: SID, sdp: "v=0", network: { down: "", up: "loss=1%" } });
     expect(code(() => parseMediaOfferRequest({ sessionId: SID, sdp: "v=0", network: { down: "loss=200%" } }))).toBe("bad_request");
     expect(parseMediaOfferAnswer({ sdp: "v=0 a" })).toEqual({ sdp: "v=0 a" });
-    expect(code(() => parseMediaOfferAnswer({}))).toBe("bad_request");
+    expect(parseMediaOfferRequest({ sessionId: SID })).toEqual({ sessionId: SID });
+    expect(parseMediaOfferAnswer({})).toEqual({});
+    expect(code(() => parseMediaOfferAnswer({ sdp: 5 }))).toBe("bad_request");
+    expect(parseVideoWanted({ keyframe: true })).toEqual({ keyframe: true });
+    expect(parseVideoWanted({})).toEqual({ keyframe: false });
+    expect(code(() => parseVideoWanted(null))).toBe("bad_request");
   });
 
   test("ended and event", () => {

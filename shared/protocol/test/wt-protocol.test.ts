@@ -32,6 +32,13 @@ describe("parseClientMessage", () => {
     expect(parseClientMessage({ type: "stop" })).toEqual({ type: "stop" });
   });
 
+  test("an offer names its video paths: sdp, wtVideo or both", () => {
+    expect(parseClientMessage({ type: "offer", wtVideo: true })).toEqual({ type: "offer", wtVideo: true });
+    expect(parseClientMessage({ type: "offer", sdp: "v=0", wtVideo: true })).toEqual({ type: "offer", sdp: "v=0", wtVideo: true });
+    expect(parseClientMessage({ type: "offer", sdp: "v=0", wtVideo: false })).toEqual({ type: "offer", sdp: "v=0" });
+    expect(() => parseClientMessage({ type: "offer", wtVideo: false })).toThrow(ProtocolError);
+  });
+
   test("rejects unknown types, bad fields and non-objects", () => {
     for (const bad of [null, [], "offer", { type: "nope" }, { type: "offer" }, { type: "offer", sdp: "" }, { type: "control", fps: 0 }, { type: "control", fps: 1.5 }, { type: "offer", sdp: "x".repeat(40_000) }, { type: "offer", sdp: "v", settings: { width: 63 } }]) {
       expect(() => parseClientMessage(bad)).toThrow(ProtocolError);
@@ -139,6 +146,7 @@ describe("datagrams", () => {
     expect(d.length).toBe(COORDINATES_BYTES);
     expect(decodeCoordinates(d)).toEqual(coords);
     expect(decodeCoordinates(encodeCoordinates({ ...coords, found: false })).found).toBe(false);
+    expect(decodeCoordinates(encodeCoordinates({ ...coords, path: "webtransport" }))).toEqual({ ...coords, path: "webtransport" });
   });
 
   test("coordinates reject wrong size, wrong type and non-finite values", () => {
@@ -172,6 +180,8 @@ describe("datagrams", () => {
     const d = encodeErrorReport(r);
     expect(d.length).toBe(ERROR_REPORT_BYTES);
     expect(decodeErrorReport(d)).toEqual(r);
+    expect(decodeErrorReport(encodeErrorReport({ ...r, path: "webtransport" })).path).toBe("webtransport");
+    expect(decodeErrorReport(encodeErrorReport(r)).path).toBeUndefined();
     const unmatched = decodeErrorReport(encodeErrorReport({ ...r, frameMatched: false, found: true, frameTruthX: Number.NaN }));
     expect([unmatched.frameMatched, unmatched.found, Number.isNaN(unmatched.frameTruthX)]).toEqual([false, true, true]);
     expect(() => decodeErrorReport(encodeCoordinates(coords))).toThrow(/must be 64 bytes/);

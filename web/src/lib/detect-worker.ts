@@ -1,15 +1,18 @@
 /**
  * Dedicated worker: reads the decoded video frames (a `MediaStreamTrackProcessor` readable transferred from the
  * page), finds the ball in each with {@link detectBall} on the luma plane, and posts one {@link WorkerDetection}
- * per frame, named by the frame's RTP timestamp (`VideoFrame.metadata().rtpTimestamp`, Chromium ≥ 122).
+ * per frame, named by the frame's RTP timestamp (`VideoFrame.metadata().rtpTimestamp`, Chromium ≥ 122). The
+ * WebTransport path posts its WebCodecs-decoded frames one by one instead (`frame`), named by the page.
  * Runs off the main thread so that detection never delays the compositor.
  */
 import type { Coordinates } from "@ballstream/protocol";
 import { detectBall, detectBallRgba } from "./detect.ts";
 import { coordinatesOf } from "./frame-flow.ts";
 
-/** Page → worker. */
-export type WorkerRequest = { readonly type: "start"; readonly frames: ReadableStream<VideoFrame> };
+/** Page → worker: a track's frames to read, or one decoded frame (the worker closes it) with its RTP timestamp. */
+export type WorkerRequest =
+  | { readonly type: "start"; readonly frames: ReadableStream<VideoFrame> }
+  | { readonly type: "frame"; readonly frame: VideoFrame; readonly rtpTimestamp: number; readonly decodedAtMs: number };
 /** Worker → page. */
 export type WorkerDetection = { readonly type: "detection"; readonly coordinates: Coordinates } | { readonly type: "error"; readonly message: string };
 
@@ -37,35 +40,48 @@ export async function detectInFrame(frame: VideoFrame, buffer: Uint8Array): Prom
   return detectBall({ data: buffer.subarray(plane.offset), width, height, stride: plane.stride });
 }
 
+let buffer = new Uint8Array(0);
+
+/** Detects one frame and posts its coordinates (`path` set for WebTransport frames); closes the frame. */
+async function detectOne(scope: WorkerScope, frame: VideoFrame, rtpTimestamp: number, decodedAtMs: number, path?: "webtransport"): Promise<void> {
+  try {
+    const size = frame.allocationSize();
+    if (buffer.length < size) buffer = new Uint8Array(size);
+    const t0 = performance.now();
+    const ball = await detectInFrame(frame, buffer);
+    const coordinates = coordinatesOf(rtpTimestamp, ball, decodedAtMs, performance.now() - t0);
+    scope.postMessage({ type: "detection", coordinates: path ? { ...coordinates, path } : coordinates });
+  } finally {
+    frame.close();
+  }
+}
+
 async function run(scope: WorkerScope, frames: ReadableStream<VideoFrame>): Promise<void> {
   const reader = frames.getReader();
-  let buffer = new Uint8Array(0);
   let warned = false;
   for (;;) {
     const { done, value: frame } = await reader.read();
     if (done) return;
-    try {
-      const decodedAtMs = performance.timeOrigin + performance.now();
-      const rtpTimestamp = rtpTimestampOf(frame);
-      if (rtpTimestamp === null) {
-        if (!warned) scope.postMessage({ type: "error", message: "decoded frames carry no RTP timestamp (VideoFrame.metadata)" });
-        warned = true;
-        continue;
-      }
-      const size = frame.allocationSize();
-      if (buffer.length < size) buffer = new Uint8Array(size);
-      const t0 = performance.now();
-      const ball = await detectInFrame(frame, buffer);
-      scope.postMessage({ type: "detection", coordinates: coordinatesOf(rtpTimestamp, ball, decodedAtMs, performance.now() - t0) });
-    } finally {
+    const decodedAtMs = performance.timeOrigin + performance.now();
+    const rtpTimestamp = rtpTimestampOf(frame);
+    if (rtpTimestamp === null) {
       frame.close();
+      if (!warned) scope.postMessage({ type: "error", message: "decoded frames carry no RTP timestamp (VideoFrame.metadata)" });
+      warned = true;
+      continue;
     }
+    await detectOne(scope, frame, rtpTimestamp, decodedAtMs);
   }
 }
 
 const scope = globalThis as unknown as WorkerScope;
 if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
+  const fail = (err: unknown) => scope.postMessage({ type: "error", message: String(err) });
+  /** Posted frames are detected one after another (detection takes ~0.5 ms, a frame period 8–33 ms). */
+  let queue = Promise.resolve();
   scope.addEventListener("message", (e) => {
-    if (e.data.type === "start") run(scope, e.data.frames).catch((err: unknown) => scope.postMessage({ type: "error", message: String(err) }));
+    const request = e.data;
+    if (request.type === "start") run(scope, request.frames).catch(fail);
+    else queue = queue.then(() => detectOne(scope, request.frame, request.rtpTimestamp, request.decodedAtMs, "webtransport")).catch(fail);
   });
 }

@@ -5,7 +5,7 @@
 import type { SessionSettings, SessionUpdate, ErrorReport } from "@ballstream/protocol";
 import type { InboundStats } from "./inbound-stats.ts";
 import type { ExportedSample } from "./samples.ts";
-import type { SessionState, SessionStatus } from "./session-state.ts";
+import type { PathsInUse, SessionState, SessionStatus, WtPathState } from "./session-state.ts";
 
 /** What the hook exposes. */
 export interface BallstreamHook {
@@ -19,7 +19,13 @@ export interface BallstreamHook {
   readonly reportsReceived: number;
   readonly lastReport: ErrorReport | null;
   readonly inbound: InboundStats;
+  /** The paths the session plays, and the notice when WebRTC cannot. */
+  readonly paths: PathsInUse | null;
+  /** The WebTransport path's figures (its streams, decoder, detections, reports). */
+  readonly wt: WtPathState;
   samples(): ExportedSample[];
+  /** The WebTransport path's samples. */
+  wtSamples(): ExportedSample[];
   control(change: SessionUpdate): Promise<void>;
   stop(): Promise<void>;
 }
@@ -28,6 +34,7 @@ export interface BallstreamHook {
 export interface HookSource {
   readonly state: Readonly<SessionState>;
   samples(): ExportedSample[];
+  wtSamples(): ExportedSample[];
   control(change: SessionUpdate): Promise<void>;
   stop(): Promise<void>;
 }
@@ -46,7 +53,10 @@ export function createHook(source: HookSource): BallstreamHook {
     get reportsReceived() { return s.reportsReceived; },
     get lastReport() { return s.lastReport; },
     get inbound() { return s.inbound; },
+    get paths() { return s.paths; },
+    get wt() { return s.wt; },
     samples: () => source.samples(),
+    wtSamples: () => source.wtSamples(),
     control: (change: SessionUpdate) => source.control(change),
     stop: () => source.stop(),
   });

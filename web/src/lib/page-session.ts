@@ -1,23 +1,27 @@
 /**
  * The page's session, start to end: `/config.json` → WebTransport → control stream → WebRTC offer (receive-only
- * H.264, complete ICE) → `session` + `answer` → playing; then the detection source's frames go through the
- * {@link FrameFlow} (coordinates out on the {@link ReportChannel} at once, samples when report and presentation are
- * joined). Browser-only wiring of the modules beside it; every state change goes through its {@link SessionStore},
- * which the UI and the test hook read.
+ * H.264, complete ICE) and/or `wtVideo` → `session` (+ `answer`) → playing; then each path's frames go through its
+ * own {@link FrameFlow} (coordinates out on the {@link ReportChannel} at once, samples when report and
+ * presentation are joined): WebRTC's from the detection source, WebTransport's from the {@link WtVideoPlayer}.
+ * The reports come back on the one channel and go to the flow of their path. Browser-only wiring of the modules
+ * beside it; every state change goes through its {@link SessionStore}, which the UI and the test hook read.
  */
 import { nowMs } from "@ballstream/protocol";
+import type { VideoPath } from "@ballstream/protocol";
 import type { SessionSettings, SessionUpdate, Coordinates, ServerMessage } from "@ballstream/protocol";
 import { loadClientConfig } from "./client-config.ts";
 import { ControlStream } from "./control-stream.ts";
-import { type DetectionSource, startDetection } from "./detection-source.ts";
+import { type DetectionSource, browserDetectionPlatform, startDetection } from "./detection-source.ts";
 import { errorText, missingBrowserFeature } from "./failures.ts";
 import { FrameFlow } from "./frame-flow.ts";
 import { summariseInbound } from "./inbound-stats.ts";
 import { ReportChannel } from "./report-channel.ts";
 import { type ExportedSample, NetworkLog, ReceiverLog, type Sample } from "./samples.ts";
-import { type SessionState, SessionStore } from "./session-state.ts";
+import { type PathsInUse, type SessionState, SessionStore } from "./session-state.ts";
+import { type TransportChoice, resolveTransport } from "./transport-choice.ts";
 import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
-import { createReceiveOffer } from "./webrtc.ts";
+import { canReceiveH264, createReceiveOffer } from "./webrtc.ts";
+import { WtVideoPlayer } from "./wt-video.ts";
 
 const ICE_GATHERING_TIMEOUT_MS = 2000;
 const STATS_INTERVAL_MS = 1000;
@@ -31,12 +35,21 @@ export interface SessionListener {
   onSample?(sample: Sample): void;
 }
 
-/** A live session of this page, bound to a `<video>` element. */
+/** The video paths the page was asked for (`?transport=`, and whether it was given). */
+export interface TransportRequest {
+  readonly choice: TransportChoice;
+  readonly explicit: boolean;
+}
+
+/** A live session of this page, bound to a `<video>` element (WebRTC) and owning the WebTransport path's canvas. */
 export class PageSession {
   readonly #store: SessionStore;
   readonly #video: HTMLVideoElement;
+  /** The WebTransport path paints here; the view puts it on the page where that path is shown. */
+  readonly canvas: HTMLCanvasElement = document.createElement("canvas");
   readonly #listener: SessionListener;
   readonly #flow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s) });
+  readonly #wtFlow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s, "webtransport") });
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #receiver = new ReceiverLog();
   readonly #network = new NetworkLog();
@@ -45,6 +58,8 @@ export class PageSession {
   #reports: ReportChannel | null = null;
   #pc: RTCPeerConnection | null = null;
   #detection: DetectionSource | null = null;
+  #wtPlayer: WtVideoPlayer | null = null;
+  #paths: PathsInUse | null = null;
 
   constructor(video: HTMLVideoElement, listener: SessionListener) {
     this.#video = video;
@@ -57,17 +72,27 @@ export class PageSession {
     return this.#store.state;
   }
 
-  /** The session's samples so far (a copy), each with the receiver's figures and the network setting at its frame. */
+  /** The session's samples so far (a copy), each with the receiver's figures and the network setting at its frame: WebRTC's when it plays. */
   samples(): ExportedSample[] {
-    return this.#network.annotate(this.#receiver.annotate(this.#flow.samples()));
+    return this.#network.annotate(this.#receiver.annotate((this.#paths?.webrtc === false ? this.#wtFlow : this.#flow).samples()));
+  }
+
+  /** The WebTransport path's samples so far (a copy). */
+  wtSamples(): ExportedSample[] {
+    return this.#network.annotate(this.#receiver.annotate(this.#wtFlow.samples()));
   }
 
   /** Connects and streams until the session ends; failures end in status "error" with a readable message. */
-  async start(settings: Partial<SessionSettings>): Promise<void> {
+  async start(settings: Partial<SessionSettings>, request: TransportRequest = { choice: "webrtc", explicit: false }): Promise<void> {
     this.#store.connecting();
     try {
       const missing = missingBrowserFeature(globalThis as unknown as Record<string, unknown>);
       if (missing) throw new Error(missing);
+      const capabilities = typeof RTCRtpReceiver.getCapabilities === "function" ? RTCRtpReceiver.getCapabilities("video") : null;
+      const paths = resolveTransport(request.choice, request.explicit, canReceiveH264(capabilities));
+      if (paths.webtransport && typeof VideoDecoder !== "function") throw new Error("This browser has no WebCodecs VideoDecoder for the WebTransport video path; choose WebRTC.");
+      this.#paths = paths;
+      this.#store.playing(paths);
       const config = await loadClientConfig();
       const url = webTransportUrl(config, location.hostname);
       const transport = new WebTransport(url, webTransportOptions(config));
@@ -82,16 +107,13 @@ export class PageSession {
       );
       this.#reports = new ReportChannel(transport.datagrams);
       this.#control = new ControlStream(await transport.createBidirectionalStream());
-      const { pc, sdp } = await createReceiveOffer(ICE_GATHERING_TIMEOUT_MS, { iceServers: [] });
-      this.#pc = pc;
-      pc.addEventListener("track", (e) => this.#play(e.track));
-      pc.addEventListener("connectionstatechange", () => {
-        if (pc.connectionState === "failed") this.#fail("The WebRTC connection failed (no ICE path to the media server).");
-      });
+      if (paths.webtransport) this.#wtPlayer = this.#playWebTransport(transport);
+      const offer = paths.webrtc ? await this.#offerWebRtc() : undefined;
       void this.#readReports(this.#reports);
-      this.#timers.push(setInterval(() => void this.#pollStats(), STATS_INTERVAL_MS));
-      this.#timers.push(setInterval(() => this.#flow.expire(nowMs()), JOIN_EXPIRY_INTERVAL_MS));
-      await this.#control.send({ type: "offer", sdp, settings });
+      if (offer) this.#timers.push(setInterval(() => void this.#pollStats(), STATS_INTERVAL_MS));
+      this.#timers.push(setInterval(() => (this.#flow.expire(nowMs()), this.#wtFlow.expire(nowMs())), JOIN_EXPIRY_INTERVAL_MS));
+      await this.#control.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(paths.webtransport ? { wtVideo: true } : {}), settings });
+      const pc = offer?.pc ?? null;
       for await (const m of this.#control.messages()) await this.#handle(m, pc);
     } catch (e) {
       this.#fail(errorText(e));
@@ -110,12 +132,51 @@ export class PageSession {
     this.#end(0, "stopped by the viewer");
   }
 
-  async #handle(m: ServerMessage, pc: RTCPeerConnection): Promise<void> {
+  /** The WebRTC path: a receive-only H.264 peer connection and its complete offer. */
+  async #offerWebRtc(): Promise<{ pc: RTCPeerConnection; sdp: string }> {
+    const { pc, sdp } = await createReceiveOffer(ICE_GATHERING_TIMEOUT_MS, { iceServers: [] });
+    this.#pc = pc;
+    pc.addEventListener("track", (e) => this.#play(e.track));
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "failed") this.#fail("The WebRTC connection failed (no ICE path to the media server).");
+    });
+    return { pc, sdp };
+  }
+
+  /** The WebTransport path: streams → WebCodecs → canvas + detection worker, into its own frame flow. */
+  #playWebTransport(transport: WebTransport): WtVideoPlayer {
+    const store = this.#store;
+    const flow = this.#wtFlow;
+    let { unitsReceived, unitsDecoded, framesPainted } = store.state.wt;
+    return new WtVideoPlayer(
+      transport,
+      this.canvas,
+      {
+        received: (decoding) => store.wtVideo({ unitsReceived: ++unitsReceived, unitsDecoded: decoding ? ++unitsDecoded : unitsDecoded }),
+        painted: (rtp, paintedAtMs) => {
+          store.wtVideo({ framesPainted: ++framesPainted });
+          flow.presented(rtp, paintedAtMs, nowMs());
+        },
+        detected(c) {
+          flow.detected(c, nowMs());
+          store.detected(c);
+        },
+        configured: (codec) => store.wtVideo({ codec }),
+        event: (message) => store.event(`WebTransport video: ${message}`),
+      },
+      browserDetectionPlatform().createWorker,
+    );
+  }
+
+  async #handle(m: ServerMessage, pc: RTCPeerConnection | null): Promise<void> {
     switch (m.type) {
       case "session":
         this.#network.add(nowMs(), m.settings.network);
-        return this.#store.opened(m.sessionId, m.settings);
+        this.#store.opened(m.sessionId, m.settings);
+        if (!pc) this.#store.streaming(); // WebTransport only: the frames come on the session's streams
+        return;
       case "answer":
+        if (!pc) throw new Error("The server answered a WebRTC offer the page did not make.");
         await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
         return this.#store.streaming();
       case "settings":
@@ -133,7 +194,7 @@ export class PageSession {
   async #readReports(channel: ReportChannel): Promise<void> {
     for await (const report of channel.reports()) {
       this.#store.reported(report);
-      this.#flow.report(report, nowMs());
+      (report.path === "webtransport" ? this.#wtFlow : this.#flow).report(report, nowMs());
     }
   }
 
@@ -164,12 +225,13 @@ export class PageSession {
   #send(c: Coordinates): void {
     if (!this.#reports) return;
     this.#reports.send(c);
-    this.#store.sent();
+    this.#store.sent(c.path);
   }
 
-  #sampled(s: Sample): void {
-    this.#store.glassToGlass(s.glassToGlassMs);
-    this.#listener.onSample?.(s);
+  /** A sample of a path; the chart follows WebRTC's, or WebTransport's when WebRTC does not play. */
+  #sampled(s: Sample, path?: VideoPath): void {
+    this.#store.glassToGlass(s.glassToGlassMs, path);
+    if ((path === "webtransport") === (this.#paths?.webrtc === false)) this.#listener.onSample?.(s);
   }
 
   async #pollStats(): Promise<void> {
@@ -193,6 +255,7 @@ export class PageSession {
   #teardown(code: number, reason: string): void {
     for (const t of this.#timers) clearInterval(t);
     this.#detection?.stop();
+    this.#wtPlayer?.stop();
     this.#pc?.close();
     void this.#control?.close();
     try {

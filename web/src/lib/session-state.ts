@@ -4,7 +4,7 @@
  * these; the view and the test hook only read {@link SessionStore.state}. Status moves forward only:
  * idle → connecting → streaming, and from any of those to closed or error, where it stays.
  */
-import type { SessionSettings, Coordinates, ErrorReport } from "@ballstream/protocol";
+import type { SessionSettings, Coordinates, ErrorReport, VideoPath } from "@ballstream/protocol";
 import { describeClose } from "./failures.ts";
 import { type InboundStats, NO_INBOUND_STATS } from "./inbound-stats.ts";
 
@@ -14,8 +14,38 @@ export type SessionStatus = "idle" | "connecting" | "streaming" | "closed" | "er
 /** How frames reach the detector: exact decoded frames in a worker, or the video element on the main thread. */
 export type DetectionPath = "worker-videoframe" | "main-thread-canvas";
 
-/** Everything the UI and the test hook show. */
-export interface SessionState {
+/** One video path's figures: what the detector did, what went out, what came back. */
+export interface PathFigures {
+  framesDetected: number;
+  framesSent: number;
+  reportsReceived: number;
+  lastReport: ErrorReport | null;
+  lastDetection: Coordinates | null;
+  /** Presentation (WebTransport: paint) minus capture of the newest sample whose frame's presentation is known. */
+  glassToGlassMs: number | null;
+}
+
+/** The WebTransport video path's figures, and what its decoder did. */
+export interface WtPathState extends PathFigures {
+  /** Units that arrived on the streams, and those the gate passed to the decoder. */
+  unitsReceived: number;
+  unitsDecoded: number;
+  /** Frames the decoder put out (painted). */
+  framesPainted: number;
+  /** The decoder's codec string (`avc1.42c01f`…), once configured. */
+  codec: string | null;
+}
+
+/** Which paths the session plays (after any fallback), and why WebRTC is not among them when it is not. */
+export interface PathsInUse {
+  webrtc: boolean;
+  webtransport: boolean;
+  /** Shown beside the pictures: the WebRTC path cannot play here, and what the page did instead. */
+  notice: string | null;
+}
+
+/** Everything the UI and the test hook show (the top-level figures are the WebRTC path's). */
+export interface SessionState extends PathFigures {
   status: SessionStatus;
   sessionId: string | null;
   error: string | null;
@@ -23,19 +53,16 @@ export interface SessionState {
   closeReason: string | null;
   settings: SessionSettings | null;
   detectionPath: DetectionPath | null;
-  framesDetected: number;
-  framesSent: number;
-  reportsReceived: number;
-  lastReport: ErrorReport | null;
-  lastDetection: Coordinates | null;
-  /** Presentation minus capture of the newest sample whose frame's presentation is known. */
-  glassToGlassMs: number | null;
+  paths: PathsInUse | null;
+  wt: WtPathState;
   inbound: InboundStats;
   events: string[];
 }
 
 /** Events kept for the view (oldest dropped). */
 export const MAX_EVENTS = 20;
+
+const NO_FIGURES: PathFigures = { framesDetected: 0, framesSent: 0, reportsReceived: 0, lastReport: null, lastDetection: null, glassToGlassMs: null };
 
 /** How far along each status is; closed and error are both the end. */
 const ORDER: Record<SessionStatus, number> = { idle: 0, connecting: 1, streaming: 2, closed: 3, error: 3 };
@@ -50,12 +77,9 @@ export class SessionStore {
     closeReason: null,
     settings: null,
     detectionPath: null,
-    framesDetected: 0,
-    framesSent: 0,
-    reportsReceived: 0,
-    lastReport: null,
-    lastDetection: null,
-    glassToGlassMs: null,
+    paths: null,
+    wt: { ...NO_FIGURES, unitsReceived: 0, unitsDecoded: 0, framesPainted: 0, codec: null },
+    ...NO_FIGURES,
     inbound: NO_INBOUND_STATS,
     events: [],
   };
@@ -106,24 +130,40 @@ export class SessionStore {
     this.#update({ detectionPath });
   }
 
-  /** The detector finished a frame. */
+  /** The paths the session plays. */
+  playing(paths: PathsInUse): void {
+    this.#update({ paths });
+  }
+
+  /** The detector finished a frame (of the WebRTC path, or of `coordinates.path`). */
   detected(coordinates: Coordinates): void {
-    this.#update({ framesDetected: this.#state.framesDetected + 1, lastDetection: coordinates });
+    this.#figures(coordinates.path, (f) => ({ framesDetected: f.framesDetected + 1, lastDetection: coordinates }));
   }
 
   /** A Coordinates datagram went out. */
-  sent(): void {
-    this.#update({ framesSent: this.#state.framesSent + 1 });
+  sent(path?: VideoPath): void {
+    this.#figures(path, (f) => ({ framesSent: f.framesSent + 1 }));
   }
 
   /** An error report arrived. */
   reported(report: ErrorReport): void {
-    this.#update({ reportsReceived: this.#state.reportsReceived + 1, lastReport: report });
+    this.#figures(report.path, (f) => ({ reportsReceived: f.reportsReceived + 1, lastReport: report }));
   }
 
   /** A sample's glass-to-glass latency (null: its frame's presentation is not known; nothing changes). */
-  glassToGlass(glassToGlassMs: number | null): void {
-    if (glassToGlassMs !== null) this.#update({ glassToGlassMs });
+  glassToGlass(glassToGlassMs: number | null, path?: VideoPath): void {
+    if (glassToGlassMs !== null) this.#figures(path, () => ({ glassToGlassMs }));
+  }
+
+  /** What the WebTransport path's streams and decoder did. */
+  wtVideo(change: Partial<Pick<WtPathState, "unitsReceived" | "unitsDecoded" | "framesPainted" | "codec">>): void {
+    this.#update({ wt: { ...this.#state.wt, ...change } });
+  }
+
+  /** Changes the figures of one path (the top level for WebRTC, `wt` for WebTransport). */
+  #figures(path: VideoPath | undefined, change: (f: PathFigures) => Partial<PathFigures>): void {
+    if (path === "webtransport") this.#update({ wt: { ...this.#state.wt, ...change(this.#state.wt) } });
+    else this.#update(change(this.#state));
   }
 
   /** The receiver's newest `getStats()` summary. */

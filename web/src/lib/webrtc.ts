@@ -1,4 +1,5 @@
 /** The page's WebRTC side: a receive-only H.264 video transceiver and a complete (non-trickle) offer. */
+import { NO_WEBRTC_H264 } from "./transport-choice.ts";
 
 /** Minimal codec shape of `RTCRtpCodec` (what `setCodecPreferences` takes). */
 export interface CodecLike {
@@ -18,6 +19,11 @@ export function preferH264<T extends CodecLike>(codecs: readonly T[]): T[] {
     return fmtp.includes("profile-level-id=42e01f") ? 0 : 1;
   };
   return codecs.map((c, i) => [c, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([c]) => c);
+}
+
+/** Whether the receiver's video codecs (`RTCRtpReceiver.getCapabilities("video")`) include H.264. */
+export function canReceiveH264(capabilities: { readonly codecs: readonly CodecLike[] } | null): boolean {
+  return capabilities?.codecs.some((c) => c.mimeType.toLowerCase() === "video/h264") ?? false;
 }
 
 /** The part of RTCPeerConnection that {@link waitForIceGathering} needs. */
@@ -56,7 +62,7 @@ export async function createReceiveOffer(iceTimeoutMs: number, config: RTCConfig
   try {
     const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
     const codecs = RTCRtpReceiver.getCapabilities("video")?.codecs ?? [];
-    if (!codecs.some((c) => c.mimeType.toLowerCase() === "video/h264")) throw new Error("this browser cannot decode H.264 video over WebRTC");
+    if (!canReceiveH264({ codecs })) throw new Error(`${NO_WEBRTC_H264}.`);
     transceiver.setCodecPreferences(preferH264(codecs));
     await pc.setLocalDescription(await pc.createOffer());
     await waitForIceGathering(pc, iceTimeoutMs);

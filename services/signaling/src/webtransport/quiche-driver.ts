@@ -121,6 +121,7 @@ export class QuicheDriver implements SessionHost {
 
   resetStream(streamId: number, h3Code: number): void {
     this.#shutdown(streamId, quiche.Shutdown.Write, h3Code);
+    this.#writers.reject(streamId, new WebTransportError("stream reset", "stream"));
   }
 
   stopSending(streamId: number, h3Code: number): void {

@@ -12,7 +12,7 @@ export interface StreamIo {
    * could be taken. Throws a WebTransportError when the peer stopped the stream or the connection is gone.
    */
   send(streamId: number, data: Uint8Array, fin: boolean): number | null;
-  /** Resolves when the stream can take more bytes; rejects when the peer stopped it or the connection ended. */
+  /** Resolves when the stream can take more bytes; rejects when the peer stopped it, we reset it, or the connection ended. */
   waitWritable(streamId: number): Promise<void>;
   /** Resets the sending side (RESET_STREAM) with an HTTP/3 code. */
   resetStream(streamId: number, h3Code: number): void;
@@ -178,6 +178,13 @@ export class OutgoingStream {
     this.opened = writeAll(io, streamId, prefix, false);
     this.opened.catch(() => this.#finish());
     this.writable = new WritableStream<Uint8Array>({
+      // An abort resets the stream at once, even while a write waits for capacity (the sink's abort would run only
+      // after that write): an abandoned video stream must stop costing the link now (docs/web.md).
+      start: (controller) => {
+        controller.signal.addEventListener("abort", () => {
+          if (this.#finish()) io.resetStream(streamId, webTransportCodeToHttp3(reasonToWebTransportCode(controller.signal.reason)));
+        });
+      },
       write: async (chunk) => {
         await this.opened;
         if (this.#done) throw new WebTransportError("stream is closed", "stream");
@@ -188,9 +195,6 @@ export class OutgoingStream {
         if (this.#done) throw new WebTransportError("stream is closed", "stream");
         await this.#guard(writeAll(io, streamId, new Uint8Array(0), true));
         this.#finish();
-      },
-      abort: (reason) => {
-        if (this.#finish()) io.resetStream(streamId, webTransportCodeToHttp3(reasonToWebTransportCode(reason)));
       },
     });
   }

@@ -29,6 +29,11 @@ export class WriteWaiters {
     }
   }
 
+  /** Fails the waiting writers of one stream (we reset it: it will never take more). */
+  reject(streamId: number, error: Error): void {
+    this.#settle(streamId, (waiter) => waiter.reject(error));
+  }
+
   /** Fails every waiting writer (the connection is gone). */
   rejectAll(error: Error): void {
     for (const streamId of [...this.#waiting.keys()]) this.#settle(streamId, (waiter) => waiter.reject(error));

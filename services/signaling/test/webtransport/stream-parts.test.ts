@@ -101,6 +101,9 @@ describe("WriteWaiters", () => {
     }, (error) => new Error(`failed: ${(error as Error).message}`));
     await ready;
     await expect(broken).rejects.toThrow("failed: StreamStopped(1)");
+    const reset = waiters.wait(12);
+    waiters.reject(12, new Error("stream reset"));
+    await expect(reset).rejects.toThrow("stream reset");
     waiters.rejectAll(new Error("connection closed"));
     await expect(later).rejects.toThrow("connection closed");
   });

@@ -11,6 +11,7 @@ class FakeIo implements StreamIo {
   stops: number[] = [];
   resumes = 0;
   private wake: (() => void) | undefined;
+  private fail: ((error: Error) => void) | undefined;
   constructor(public capacity: number) {}
   send(_id: number, data: Uint8Array, fin: boolean): number | null {
     const taken = Math.min(this.capacity, data.length);
@@ -21,7 +22,7 @@ class FakeIo implements StreamIo {
     return taken;
   }
   waitWritable(): Promise<void> {
-    return new Promise((resolve) => (this.wake = resolve));
+    return new Promise((resolve, reject) => ((this.wake = resolve), (this.fail = reject)));
   }
   grant(bytes: number): void {
     this.capacity += bytes;
@@ -29,6 +30,7 @@ class FakeIo implements StreamIo {
   }
   resetStream(_id: number, code: number): void {
     this.resets.push(code);
+    this.fail?.(new Error("stream reset")); // as the driver does: a reset stream never takes more
   }
   stopSending(_id: number, code: number): void {
     this.stops.push(code);
@@ -71,6 +73,18 @@ describe("OutgoingStream", () => {
     expect(io.sent).toEqual([0x41, 0x00, 1, 2, 3, 4]);
     expect(io.fin).toBe(true);
     expect(ended).toBe(1);
+  });
+
+  test("abort resets at once even while a write waits for capacity; the waiting write then fails", async () => {
+    const io = new FakeIo(0);
+    const stream = new OutgoingStream(io, 1, () => undefined, new Uint8Array(0));
+    const writer = stream.writable.getWriter();
+    const pending = writer.write(new Uint8Array(10)).catch((e: unknown) => e);
+    await Bun.sleep(5);
+    void writer.abort(new WebTransportError("superseded", "stream", 1)).catch(() => undefined);
+    await Bun.sleep(0);
+    expect(io.resets).toEqual([webTransportCodeToHttp3(1)]); // not waiting for the write
+    expect(await pending).toBeInstanceOf(Error);
   });
 
   test("abort resets with the mapped WebTransport code; terminate resets once", async () => {
