@@ -8,6 +8,7 @@ import { afterAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { type RunningSystem, launchChromium, startOneProcess } from "@ballstream/testing";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { settle } from "./reliability/probes.ts";
 
 let browser: Browser | undefined;
 let system: RunningSystem | undefined;
@@ -28,29 +29,18 @@ async function open(): Promise<Page> {
 const hashes = async (): Promise<string[]> => (await (await fetch(`${system!.url}config.json`)).json()).certificateHashes;
 const ready = async (): Promise<boolean> => (await fetch(`${system!.url}readyz`)).ok;
 
-/** Polls `read` every 200 ms until `done` holds, at most `timeoutMs`; returns the last value. */
-async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await Bun.sleep(200);
-    value = await read();
-  }
-  return value;
-}
-
 test("a session opened on the first certificate streams on past its expiry; a page opened after the switch uses the new one", async () => {
   [system, browser] = await Promise.all([startOneProcess({ WT_CERT_VALIDITY_S: "20" }), launchChromium()]);
   const [first] = await hashes();
   const early = await open();
   const readiness: boolean[] = [];
-  const published = await poll(hashes, (h) => h.length === 2, 15_000);
+  const published = await settle(hashes, (h) => h.length === 2, 15_000);
   readiness.push(await ready());
-  const switched = await poll(hashes, (h) => h[0] !== first, 10_000);
+  const switched = await settle(hashes, (h) => h[0] !== first, 10_000);
   readiness.push(await ready());
   const late = await open(); // its page loaded /config.json after the switch: the new certificate
   const before = (await readHook(early))!.reportsReceived;
-  const expired = await poll(hashes, (h) => !h.includes(first!), 15_000);
+  const expired = await settle(hashes, (h) => !h.includes(first!), 15_000);
   readiness.push(await ready());
   await Bun.sleep(1000);
   const [earlyAfter, lateAfter] = [(await readHook(early))!, (await readHook(late))!];

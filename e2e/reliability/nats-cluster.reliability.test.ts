@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
-import { type NatsSystem, launchChromium, quantile, startOverNats } from "@ballstream/testing";
+import { type NatsSystem, launchChromium, natsNodeOf, quantile, startOverNats } from "@ballstream/testing";
 
 const VIEWERS = 4;
 let system: NatsSystem;
@@ -22,19 +22,6 @@ afterAll(async () => {
   await browser?.close();
   await system?.cleanup();
 });
-
-/** The node whose clients include the service `name` now (nats-server `/connz`), or −1. */
-async function nodeOf(name: string): Promise<number> {
-  for (const [i, node] of system.natsNodes.entries()) {
-    try {
-      const connz = (await (await fetch(`${node.monitorUrl}connz`)).json()) as { connections?: Array<{ name?: string }> };
-      if (connz.connections?.some((c) => c.name === name)) return i;
-    } catch {
-      // a dead node
-    }
-  }
-  return -1;
-}
 
 async function viewer(): Promise<Page> {
   const page = await browser.newPage();
@@ -68,10 +55,10 @@ async function killAndWatch(index: number, watchMs = 8000): Promise<{ gaps: numb
 describe("a three-node NATS cluster under the services", () => {
   test(`SIGKILL the generator's node, then media's: ${VIEWERS} viewers resume without a reload; a new viewer starts after`, async () => {
     for (let i = 0; i < VIEWERS; i++) pages.push(await viewer());
-    const generatorNode = await nodeOf("generator");
+    const generatorNode = await natsNodeOf(system.natsNodes, "generator");
     expect(generatorNode).toBeGreaterThanOrEqual(0);
     const first = await killAndWatch(generatorNode);
-    const mediaNode = await nodeOf("media");
+    const mediaNode = await natsNodeOf(system.natsNodes, "media");
     const second = mediaNode >= 0 && mediaNode !== generatorNode ? await killAndWatch(mediaNode) : undefined;
     const f = (g: number[]) => `p50 ${quantile(g, 0.5).toFixed(0)} ms, max ${Math.max(...g)} ms (${g.join(", ")})`;
     console.log(`NATS node ${generatorNode} (the generator's) killed: gaps ${f(first.gaps)}; then node ${mediaNode} (media's): ${second ? `gaps ${f(second.gaps)}` : "the same node"}`);

@@ -1,6 +1,6 @@
 /** Issue 18's NATS cluster: three nats-server nodes on loopback; buses given every seed keep working as nodes die. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type TestNatsCluster, natsClusterBlock, natsRoutes, startNatsCluster } from "@ballstream/testing";
+import { type TestNatsCluster, natsClusterBlock, natsNodeOf, natsRoutes, startNatsCluster } from "@ballstream/testing";
 import { connectNatsBus } from "../src/bus/nats-bus.ts";
 import type { Bus } from "../src/bus/bus.ts";
 import { collectingLogger } from "./helpers.ts";
@@ -16,19 +16,6 @@ afterAll(async () => {
   await Promise.all(buses.map((b) => b.drain().catch(() => undefined)));
   await cluster?.stop();
 });
-
-/** The index of the live node whose clients include one named `name` (nats-server's `/connz`), or −1. */
-async function nodeOf(name: string): Promise<number> {
-  for (const [i, node] of cluster.nodes.entries()) {
-    try {
-      const connz = (await (await fetch(`${node.monitorUrl}connz`)).json()) as { connections?: Array<{ name?: string }> };
-      if (connz.connections?.some((c) => c.name === name)) return i;
-    } catch {
-      // a dead node
-    }
-  }
-  return -1;
-}
 
 /** A request `from` → `to` on a fresh subject, retried every 100 ms for up to 10 s (a reconnect takes ~0.25–1 s); returns the attempts. */
 async function answersWithin(from: Bus, to: Bus, tag: string): Promise<number> {
@@ -67,15 +54,15 @@ describe("a three-node NATS cluster", () => {
     expect(await answersWithin(onFirst, b, "across")).toBeLessThanOrEqual(5); // whichever node b is on, the cluster routes it
 
     // Kill the node `a` is on, then the one it moved to: both times it must reconnect to a seed still alive.
-    const first = await nodeOf("a");
+    const first = await natsNodeOf(cluster.nodes, "a");
     expect(first).toBeGreaterThanOrEqual(0);
     await cluster.nodes[first]!.kill();
     const afterOne = await answersWithin(a, b, "one-dead");
-    const second = await nodeOf("a");
+    const second = await natsNodeOf(cluster.nodes, "a");
     expect([second === first, second]).toEqual([false, second]);
     await cluster.nodes[second]!.kill();
     const afterTwo = await answersWithin(a, b, "two-dead");
-    const last = await nodeOf("a");
+    const last = await natsNodeOf(cluster.nodes, "a");
     console.log(`NATS cluster: a was on node ${first}, then ${second}, then ${last}; a → b answered after ${afterOne} attempt(s) once its node died, ${afterTwo} once its next one died too`);
     expect(last).not.toBe(first);
     expect(last).not.toBe(second);

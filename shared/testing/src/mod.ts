@@ -4,7 +4,7 @@ export { framed, controlFuzzCases, datagramFuzzCases } from "./control-fuzz.ts";
 export { seededRandom } from "@ballstream/runtime";
 export type { ControlCase } from "./control-fuzz.ts";
 export { collectingLogger, freeUdpPort, waitFor } from "./helpers.ts";
-export { natsServerBinary, natsAuthorizationBlock, natsClusterBlock, freePort, startNatsServer, natsRoutes, startNatsCluster } from "./nats-server.ts";
+export { natsServerBinary, natsAuthorizationBlock, natsClusterBlock, freePort, startNatsServer, natsRoutes, startNatsCluster, natsNodeOf } from "./nats-server.ts";
 export type { NatsServerOptions, TestNatsServer, TestNatsCluster } from "./nats-server.ts";
 export { parseProcStat, clockTicksPerSecond, readProcStat, allProcStats, descendantsOf, treeTicks, corePercent, CpuWindow, ffmpegChildren, parseProcNetUdp, udpPortsOf } from "./proc.ts";
 export type { ProcStat, TreeTicks, TreeCpu } from "./proc.ts";

@@ -191,3 +191,17 @@ export async function startNatsCluster(size = 3, options: Omit<NatsServerOptions
   }
   return { nodes, url: nodes.map((n) => n.url).join(","), stop };
 }
+
+/** The index of the live node among `nodes` whose clients include one named `name` (each node's `/connz`), or −1. */
+export async function natsNodeOf(nodes: readonly TestNatsServer[], name: string): Promise<number> {
+  for (const [i, node] of nodes.entries()) {
+    if (!node.monitorUrl) continue;
+    try {
+      const connz = (await (await fetch(`${node.monitorUrl}connz`)).json()) as { connections?: Array<{ name?: string }> };
+      if (connz.connections?.some((c) => c.name === name)) return i;
+    } catch {
+      // a dead node
+    }
+  }
+  return -1;
+}
