@@ -69,7 +69,7 @@ describe("network panel", () => {
     expect(otherAfter.inbound.nackCount).toBe(0);
   });
 
-  test("the WAN preset and Apply put +50 ms on the way down, live: the in-force line and glass-to-glass follow", async () => {
+  test("the WAN preset and Set network put +50 ms on the way down, live: the in-force line and glass-to-glass follow", async () => {
     await page.getByTestId("net-preset").selectOption({ label: "WAN: +50 ms each way" });
     expect(await page.getByTestId("net-down").inputValue()).toBe("delay=50ms");
     await page.getByTestId("net-apply").click();

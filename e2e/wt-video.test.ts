@@ -39,7 +39,7 @@ describe("video over WebTransport + WebCodecs in Chromium", () => {
     expect(hook.sessionId).not.toBe(first.sessionId);
     expect(hook.paths).toEqual({ webrtc: false, webtransport: true, notice: null });
     expect(hook.wt.codec).toMatch(/^avc1\.42/);
-    expect(hook.wt.framesPainted).toBeGreaterThan(MIN_REPORTS);
+    expect(hook.wt.framesPainted).toBeGreaterThan(MIN_REPORTS / 2); // presented frames: the video's frame callbacks may merge two in one refresh
     expect(hook.reportsReceived).toBe(0); // no WebRTC path at all
     expect(hook.inbound.framesDecoded).toBe(0);
     // what the person sees: the canvas, the figures filled in, the decoder line
@@ -66,7 +66,7 @@ async function bothSideBySide(url: string, where: string): Promise<void> {
   expect(hook.error).toBeNull();
   expect(hook.paths).toEqual({ webrtc: true, webtransport: true, notice: null });
   expect(hook.inbound.framesDecoded).toBeGreaterThan(MIN_REPORTS);
-  expect(hook.wt.framesPainted).toBeGreaterThan(MIN_REPORTS);
+  expect(hook.wt.framesPainted).toBeGreaterThan(MIN_REPORTS / 2); // presented frames (see above)
   expect(await page.getByTestId("webrtc-stage").isVisible()).toBe(true);
   expect(await page.getByTestId("wt-stage").isVisible()).toBe(true);
   expect(num(await page.getByTestId("realtime-error").textContent())).toBeLessThan(50);

@@ -4,7 +4,7 @@ import { avcCodecString } from "../src/lib/avc-codec.ts";
 import { SessionStore } from "../src/lib/session-state.ts";
 import { NO_WEBRTC_H264, TRANSPORT_CHOICES, resolveTransport, transportFromQuery, withTransport } from "../src/lib/transport-choice.ts";
 import { canReceiveH264 } from "../src/lib/webrtc.ts";
-import { DecodeGate } from "../src/lib/wt-video.ts";
+import { DecodeGate, rtpFromMediaTime, wtSurfaceKind } from "../src/lib/wt-video.ts";
 
 describe("transport choice", () => {
   test("?transport= names the path; absent or bad means WebRTC (a bad one with a warning)", () => {
@@ -49,6 +49,18 @@ describe("avcCodecString", () => {
     expect(avcCodecString(Uint8Array.of(0, 0, 0, 1, ...sps, 0, 0, 0, 1, 0x68, 0xce))).toBe("avc1.42c01e");
     expect(avcCodecString(Uint8Array.of(0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x67, 0x64, 0x00, 0x1f, 0xac))).toBe("avc1.64001f");
     expect(avcCodecString(Uint8Array.of(0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00, 0x33))).toBeNull();
+  });
+});
+
+describe("the WebTransport path's surface", () => {
+  test("a generated track on a <video> where MediaStreamTrackGenerator exists (Chromium), else a canvas (Firefox)", () => {
+    expect(wtSurfaceKind({ MediaStreamTrackGenerator: class {} })).toBe("video");
+    expect(wtSurfaceKind({})).toBe("canvas");
+    expect(wtSurfaceKind({ MediaStreamTrackGenerator: "not a constructor" })).toBe("canvas");
+  });
+  test("rtpFromMediaTime: the frame callback's mediaTime (s, µs steps) back to the RTP timestamp written as the frame's µs", () => {
+    for (const rtp of [0, 1, 1_033_333, 2_147_483_647, 4_294_967_295]) expect(rtpFromMediaTime(rtp / 1e6)).toBe(rtp);
+    expect(rtpFromMediaTime(1.033333)).toBe(1_033_333);
   });
 });
 

@@ -21,7 +21,13 @@ import { type PathsInUse, type SessionState, SessionStore } from "./session-stat
 import { type TransportChoice, resolveTransport } from "./transport-choice.ts";
 import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
 import { canReceiveH264, createReceiveOffer } from "./webrtc.ts";
-import { WtVideoPlayer } from "./wt-video.ts";
+import { WtVideoPlayer, wtSurfaceKind } from "./wt-video.ts";
+
+/** The element the WebTransport path shows its frames on, for this browser ({@link wtSurfaceKind}). */
+function createWtSurface(): HTMLCanvasElement | HTMLVideoElement {
+  if (wtSurfaceKind(globalThis as unknown as Record<string, unknown>) === "canvas") return document.createElement("canvas");
+  return Object.assign(document.createElement("video"), { muted: true, autoplay: true, playsInline: true });
+}
 
 const ICE_GATHERING_TIMEOUT_MS = 2000;
 const STATS_INTERVAL_MS = 1000;
@@ -41,12 +47,13 @@ export interface TransportRequest {
   readonly explicit: boolean;
 }
 
-/** A live session of this page, bound to a `<video>` element (WebRTC) and owning the WebTransport path's canvas. */
+/** A live session of this page, bound to a `<video>` element (WebRTC) and owning the WebTransport path's picture. */
 export class PageSession {
   readonly #store: SessionStore;
   readonly #video: HTMLVideoElement;
   /** The WebTransport path paints here; the view puts it on the page where that path is shown. */
-  readonly canvas: HTMLCanvasElement = document.createElement("canvas");
+  /** The WebTransport path's picture: a `<video>` of a generated track where the browser can (Chromium), else a canvas. */
+  readonly wtSurface: HTMLCanvasElement | HTMLVideoElement = createWtSurface();
   readonly #listener: SessionListener;
   readonly #flow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s) });
   readonly #wtFlow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s, "webtransport") });
@@ -143,14 +150,14 @@ export class PageSession {
     return { pc, sdp };
   }
 
-  /** The WebTransport path: streams → WebCodecs → canvas + detection worker, into its own frame flow. */
+  /** The WebTransport path: streams → WebCodecs → its picture + detection worker, into its own frame flow. */
   #playWebTransport(transport: WebTransport): WtVideoPlayer {
     const store = this.#store;
     const flow = this.#wtFlow;
     let { unitsReceived, unitsDecoded, framesPainted } = store.state.wt;
     return new WtVideoPlayer(
       transport,
-      this.canvas,
+      this.wtSurface,
       {
         received: (decoding) => store.wtVideo({ unitsReceived: ++unitsReceived, unitsDecoded: decoding ? ++unitsDecoded : unitsDecoded }),
         painted: (rtp, paintedAtMs) => {

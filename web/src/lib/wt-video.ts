@@ -2,9 +2,12 @@
  * The page's WebTransport video path: the server's unidirectional streams carry media's encoded access units
  * ({@link VideoUnit} records, one stream per GOP); {@link DecodeGate} picks the units to decode (newest frame
  * ids only, from a keyframe on); a `VideoDecoder` (H.264 Annex B, codec string from the SPS, `optimizeForLatency`)
- * decodes them; each decoded frame is painted on a `desynchronized` 2D canvas at once (its paint time is the
- * path's presentation time) and posted to the same detection worker as the WebRTC path. Browser-only wiring,
- * tested in real Chromium and Firefox (e2e/wt-video*.test.ts); the gate is pure.
+ * decodes them; each decoded frame goes to the screen and to the same detection worker as the WebRTC path. To the
+ * screen: where the browser has `MediaStreamTrackGenerator` (Chromium), written into a generated track that a
+ * `<video>` plays, so it reaches the compositor as WebRTC's frames do and its presentation time is the video's
+ * frame callback's, as on the WebRTC path; elsewhere (Firefox) painted on a `desynchronized` 2D canvas, the paint
+ * time being its presentation. Browser-only wiring, tested in real Chromium and Firefox (e2e/wt-video*.test.ts);
+ * the gate and the surface choice are pure.
  */
 import { type Coordinates, type VideoUnit, VideoStreamReader, rtpTimestampFromCaptureTime } from "@ballstream/protocol";
 import { avcCodecString } from "./avc-codec.ts";
@@ -31,11 +34,33 @@ export class DecodeGate {
   }
 }
 
+/** What the WebTransport path shows its frames on: a `<video>` fed by a generated track, or a canvas it paints. */
+export type WtSurfaceKind = "video" | "canvas";
+
+/**
+ * The surface for this browser: a generated track (`MediaStreamTrackGenerator`, Chromium) on a `<video>`, which
+ * skips the 2D canvas's software `drawImage` (1.2–1.3 ms a 640×480 frame, measured) and presents as WebRTC does; a
+ * canvas where there is none (Firefox).
+ */
+export function wtSurfaceKind(scope: Record<string, unknown>): WtSurfaceKind {
+  return typeof scope.MediaStreamTrackGenerator === "function" ? "video" : "canvas";
+}
+
+/** The rVFC `mediaTime` (s) of a generated track's frame back to the RTP timestamp it was written with (µs). */
+export function rtpFromMediaTime(mediaTimeS: number): number {
+  return Math.round(mediaTimeS * 1e6) >>> 0;
+}
+
+/** A generated video track: a sink for `VideoFrame`s (Chromium's MediaStreamTrackGenerator, not in lib.dom). */
+interface TrackGenerator extends MediaStreamTrack {
+  readonly writable: WritableStream<VideoFrame>;
+}
+
 /** Where the path's results go (epoch ms). */
 export interface WtVideoSink {
   /** A unit arrived on a stream (`decoding`: it passed the gate). */
   received(decoding: boolean): void;
-  /** A frame was decoded and painted on the canvas. */
+  /** A frame was decoded and presented (painted on the canvas, or handed to the compositor by the `<video>`). */
   painted(rtpTimestamp: number, paintedAtMs: number): void;
   /** The worker detected a decoded frame. */
   detected(coordinates: Coordinates): void;
@@ -45,11 +70,13 @@ export interface WtVideoSink {
   event(message: string): void;
 }
 
-/** Plays the WebTransport video of `transport` on `canvas` until {@link stop}. */
+/** Plays the WebTransport video of `transport` on `surface` (see {@link wtSurfaceKind}) until {@link stop}. */
 export class WtVideoPlayer {
   readonly #sink: WtVideoSink;
-  readonly #canvas: HTMLCanvasElement;
-  readonly #context: CanvasRenderingContext2D;
+  readonly #canvas: HTMLCanvasElement | null = null;
+  readonly #context: CanvasRenderingContext2D | null = null;
+  readonly #video: HTMLVideoElement | null = null;
+  readonly #writer: WritableStreamDefaultWriter<VideoFrame> | null = null;
   readonly #worker: Worker;
   readonly #gate = new DecodeGate();
   readonly #readers = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
@@ -57,12 +84,22 @@ export class WtVideoPlayer {
   #codec: string | null = null;
   #stopped = false;
 
-  constructor(transport: WebTransport, canvas: HTMLCanvasElement, sink: WtVideoSink, createWorker: () => Worker) {
+  constructor(transport: WebTransport, surface: HTMLCanvasElement | HTMLVideoElement, sink: WtVideoSink, createWorker: () => Worker) {
     this.#sink = sink;
-    this.#canvas = canvas;
-    const context = canvas.getContext("2d", { desynchronized: true, alpha: false });
-    if (!context) throw new Error("No 2D canvas to paint the WebTransport video on.");
-    this.#context = context;
+    if (surface instanceof HTMLVideoElement) {
+      const Generator = (globalThis as unknown as { MediaStreamTrackGenerator: new (init: { kind: "video" }) => TrackGenerator }).MediaStreamTrackGenerator;
+      const track = new Generator({ kind: "video" });
+      this.#writer = track.writable.getWriter();
+      this.#video = surface;
+      surface.srcObject = new MediaStream([track]);
+      void surface.play().catch(() => undefined);
+      this.#watchPresentations(surface);
+    } else {
+      const context = surface.getContext("2d", { desynchronized: true, alpha: false });
+      if (!context) throw new Error("No 2D canvas to paint the WebTransport video on.");
+      this.#canvas = surface;
+      this.#context = context;
+    }
     this.#worker = createWorker();
     this.#worker.addEventListener("message", (e: MessageEvent<WorkerDetection>) => {
       if (e.data.type === "detection") sink.detected(e.data.coordinates);
@@ -74,6 +111,7 @@ export class WtVideoPlayer {
   /** Stops reading, decoding and detecting. */
   stop(): void {
     this.#stopped = true;
+    void this.#writer?.close().catch(() => undefined);
     for (const reader of this.#readers.values()) void reader.cancel().catch(() => undefined);
     this.#readers.clear();
     if (this.#decoder && this.#decoder.state !== "closed") this.#decoder.close();
@@ -154,12 +192,30 @@ export class WtVideoPlayer {
     if (this.#stopped) return void frame.close();
     const decodedAtMs = performance.timeOrigin + performance.now();
     const rtpTimestamp = frame.timestamp >>> 0;
+    if (this.#writer) {
+      // The generated track takes the frame (and closes it); the detector gets a clone (shared pixels, no copy).
+      const forDetector = frame.clone();
+      void this.#writer.write(frame).catch(() => undefined);
+      this.#detect(forDetector, rtpTimestamp, decodedAtMs);
+      return;
+    }
     // Paint first, then hand the frame to the detector: posting a clone before the paint delayed it by ~1 ms.
+    const canvas = this.#canvas!;
     const { displayWidth: width, displayHeight: height } = frame;
-    if (this.#canvas.width !== width || this.#canvas.height !== height) Object.assign(this.#canvas, { width, height });
-    this.#context.drawImage(frame, 0, 0, width, height);
+    if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
+    this.#context!.drawImage(frame, 0, 0, width, height);
     this.#sink.painted(rtpTimestamp, performance.timeOrigin + performance.now());
     this.#detect(frame, rtpTimestamp, decodedAtMs);
+  }
+
+  /** The `<video>`'s frame callbacks: each presented frame, named by the RTP timestamp it was written with. */
+  #watchPresentations(video: HTMLVideoElement): void {
+    const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata) => {
+      if (this.#stopped) return;
+      this.#sink.painted(rtpFromMediaTime(metadata.mediaTime), performance.timeOrigin + metadata.presentationTime);
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
   }
 
   /** Hands a frame to the detection worker (transferred; cloned where a browser cannot transfer frames). */
