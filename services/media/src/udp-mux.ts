@@ -120,8 +120,6 @@ class MuxTransport {
     this.socket.close();
   };
 
-  async init(): Promise<void> {}
-
   get address() {
     return this.socket.address();
   }
