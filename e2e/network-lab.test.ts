@@ -40,14 +40,18 @@ const metric = (name: string) => metricSum(system!.metricsUrls, name);
 
 describe("network lab", () => {
   test("5 % loss each way on media's ICE sockets: NACKs are answered and the video keeps decoding", async () => {
-    const page = await streamingPage({ MEDIA_NET_EGRESS: "loss=5%", MEDIA_NET_INGRESS: "loss=5%" }, "?scene=noise"); // many RTP packets a frame
+    // The loss starts once the session streams (its own link, the same emulator on the same sockets): a session
+    // started behind 5 % loss each way once never got its first RTP packet (docs/network-lab.md, "Not here yet").
+    const page = await streamingPage({}, "?scene=noise"); // many RTP packets a frame
+    await page.evaluate(() => (globalThis as unknown as { ballstream: { control(c: unknown): Promise<void> } }).ballstream.control({ network: { down: "loss=5%", up: "loss=5%" } }));
+    await waitForHook(page, "the loss in force", (h) => h.settings?.network.down === "loss=5%" || h.status === "error");
     const before = (await readHook(page))!;
     await Bun.sleep(WATCH_MS);
     const after = (await readHook(page))!;
     const linkLost = await metric('ballstream_media_net_packets_total{direction="egress",outcome="lost"}');
     const linkDelivered = await metric('ballstream_media_net_packets_total{direction="egress",outcome="delivered"}');
     const nacks = await metric("ballstream_media_nacks_total");
-    const conditions = await metric('ballstream_media_net_conditions_info{direction="egress",conditions="loss=5%"}');
+    const conditions = await metric('ballstream_media_net_session_links{direction="egress"}');
     const decoded = after.inbound.framesDecoded - before.inbound.framesDecoded;
     const expected = ((after.settings?.fps ?? 30) * WATCH_MS) / 1000;
     console.log(
@@ -58,7 +62,7 @@ describe("network lab", () => {
     expect(linkLost).toBeGreaterThan(0);
     expect(nacks).toBeGreaterThan(0);
     // Answered: most of what the link dropped was retransmitted and arrived, so the page counts far fewer as lost.
-    expect(after.inbound.packetsLost).toBeLessThan(linkLost / 2);
+    expect(after.inbound.packetsLost - before.inbound.packetsLost).toBeLessThan(linkLost / 2);
     expect(after.status).toBe("streaming");
     expect(decoded).toBeGreaterThan(expected / 2);
     expect(after.reportsReceived).toBeGreaterThan(before.reportsReceived);
