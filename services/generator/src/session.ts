@@ -4,7 +4,7 @@
  * worker dies (then with a fatal {@link SessionEvent} so signaling can tell the viewer). Whatever ends it, the
  * worker is terminated and every subscription and timer released.
  */
-import { type Bus, type BusSubscription, type FrameCompression, type Logger, ballStateOf, decodeTruth, publishSessionEvent, requestJson, serveJson } from "@ballstream/runtime";
+import { type Bus, type BusSubscription, type FrameCompression, type Logger, decodeTruth, publishSessionEvent, requestJson, resumeAfter, serveJson } from "@ballstream/runtime";
 import { type GeneratorMetrics } from "./metrics.ts";
 import { type SessionControl, type SessionResume, type SessionSettings, type StartSessionRequest, applyUpdate, decodeJson, nowMs, parseSessionControl, parseSessionEnded, parseSettings, subjects } from "@ballstream/protocol";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
@@ -106,7 +106,7 @@ export class GeneratorSession {
     await this.stop("handed over to another replica");
     if (this.#lastTruth === undefined) return false;
     const truth = decodeTruth(this.#lastTruth);
-    const request: StartSessionRequest = { sessionId: this.id, settings: this.#settings, resume: { ball: ballStateOf(truth), nextFrameId: (truth.frameId + 1) >>> 0 } };
+    const request: StartSessionRequest = { sessionId: this.id, settings: this.#settings, resume: resumeAfter(truth) };
     try {
       await requestJson(this.#ctx.bus, subjects.generatorStart, request, parseSettings, HAND_OVER_TIMEOUT_MS);
       this.#log.info({ nextFrameId: request.resume!.nextFrameId }, "session handed over");

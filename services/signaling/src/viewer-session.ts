@@ -6,7 +6,7 @@
  * unidirectional streams ({@link VideoSender}); only then does signaling ask media for them (`videoWanted`). Any failure reaches the page as an `error` message and a close code; whatever ends the session
  * (failure, stop, transport gone, server shutdown) releases everything of it, on the bus too.
  */
-import { type Bus, type BusSubscription, type Logger, SessionLink, ballStateOf, decodeTruth, inBackground, netConditionsOf, netLog, requestJson } from "@ballstream/runtime";
+import { type Bus, type BusSubscription, type Logger, SessionLink, decodeTruth, inBackground, netConditionsOf, netLog, requestJson, resumeAfter } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
 import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
@@ -383,7 +383,7 @@ export class ViewerSession {
     const silentMs = Math.round(nowMs() - this.#lastTruthMs);
     try {
       await requestJson(bus, subjects.sessionControl(sessionId), { type: "stop" }, parseSettings, Math.min(500, requestTimeoutMs)).catch(() => undefined);
-      const start: StartSessionRequest = { sessionId, settings: this.#settings, resume: { ball: ballStateOf(last), nextFrameId: (last.frameId + 1) >>> 0 } };
+      const start: StartSessionRequest = { sessionId, settings: this.#settings, resume: resumeAfter(last) };
       this.#settings = await requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs);
       this.#lastTruthMs = nowMs(); // the new worker's first truth is on its way: the truth timeout starts again
       metrics?.generatorTakeovers.inc({ outcome: "ok" });

@@ -42,7 +42,7 @@
  * | 20  | …    | piece of the frame message     |
  */
 import zlib from "node:zlib";
-import type { BallState } from "@ballstream/protocol";
+import type { BallState, SessionResume } from "@ballstream/protocol";
 import { ProtocolError } from "@ballstream/protocol";
 
 /** Ground truth of one frame: where the ball's centre really was at the frame's capture time. */
@@ -353,4 +353,9 @@ export class FrameAssembler {
 /** The physics state a truth describes, to ask where the ball is at another time (see `ballAt`). */
 export function ballStateOf(t: FrameTruth): BallState {
   return { x: t.x, y: t.y, vx: t.vx, vy: t.vy, timeMs: t.captureTimeMs, width: t.width, height: t.height, radius: t.radius };
+}
+
+/** Where a session continues after `t` when another generator takes it over: the ball's state at `t`, the next frame id. */
+export function resumeAfter(t: FrameTruth): SessionResume {
+  return { ball: ballStateOf(t), nextFrameId: (t.frameId + 1) >>> 0 };
 }

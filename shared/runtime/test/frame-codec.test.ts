@@ -8,6 +8,7 @@ import {
   type FrameTruth,
   MAX_SESSION_ID_LENGTH,
   ballStateOf,
+  resumeAfter,
   decodeFrame,
   decodeTruth,
   encodeFrame,
@@ -332,6 +333,13 @@ describe("chunked frame (splitFrame + FrameAssembler)", () => {
         expect(err).toBeInstanceOf(ProtocolError);
       }
     }
+  });
+});
+
+describe("resumeAfter", () => {
+  test("continues from the truth's state with the next frame id, wrapping at 2^32", () => {
+    expect(resumeAfter(truth)).toEqual({ ball: ballStateOf(truth), nextFrameId: truth.frameId + 1 });
+    expect(resumeAfter({ ...truth, frameId: 2 ** 32 - 1 }).nextFrameId).toBe(0);
   });
 });
 
