@@ -242,11 +242,29 @@ export function parseMediaOfferRequest(value: unknown): MediaOfferRequest {
 export interface MediaOfferAnswer {
   /** The SDP answer; absent when the request had no offer. */
   readonly sdp?: string;
+  /** The answering media replica's instance id: its liveness is `subjects.mediaAlive(instance)` (absent: not watched). */
+  readonly instance?: string;
 }
+
+/** A media replica's instance id: a NATS token of 1–64 URL-safe characters. */
+const INSTANCE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Validates a {@link MediaOfferAnswer}. */
 export function parseMediaOfferAnswer(value: unknown): MediaOfferAnswer {
-  return optionalSdp(asObject(value, "answer").sdp);
+  const o = asObject(value, "answer");
+  return { ...optionalSdp(o.sdp), ...(o.instance === undefined ? {} : { instance: asString(o.instance, "answer.instance", 64, INSTANCE_PATTERN) }) };
+}
+
+/** Media → signaling (subject `mediaAlive`), every {@link SESSION_TIMING}.mediaAliveIntervalMs; `leaving` once as the replica stops. */
+export interface MediaAlive {
+  readonly leaving: boolean;
+}
+
+/** Validates a {@link MediaAlive}. */
+export function parseMediaAlive(value: unknown): MediaAlive {
+  const o = asObject(value, "mediaAlive");
+  if (typeof o.leaving !== "boolean") throw new ProtocolError("bad_request", "mediaAlive.leaving must be a boolean");
+  return { leaving: o.leaving };
 }
 
 /** `{ sdp }` when `value` is given (and a valid SDP text), `{}` when it is absent. */
@@ -300,4 +318,6 @@ export const SESSION_TIMING = {
   heartbeatTimeoutMs: 5000,
   /** How long signaling waits for a generator or media reply. */
   requestTimeoutMs: 5000,
+  /** Each media replica says it is alive this often (subject `mediaAlive`), so signaling sees one die within a second. */
+  mediaAliveIntervalMs: 250,
 } as const;

@@ -12,6 +12,11 @@ export const subjects = {
   generatorStart: `${ROOT}.generator.start`,
   /** Request/reply (queue group `media`): SDP offer in, SDP answer out. JSON {@link MediaOfferRequest}. */
   mediaOffer: `${ROOT}.media.offer`,
+  /**
+   * JSON {@link MediaAlive}, one media replica (its `instance` from {@link MediaOfferAnswer}) → signaling, every
+   * `SESSION_TIMING.mediaAliveIntervalMs`: signaling renegotiates a session's video elsewhere when it stops.
+   */
+  mediaAlive: (instance: string) => `${ROOT}.media.${instance}.alive`,
   /** Request/reply to the generator that owns the session: change fps/speed, or stop. */
   sessionControl: (sessionId: string) => `${ROOT}.session.${sessionId}.control`,
   /** Binary frames (header + I420 pixels), generator → media. */

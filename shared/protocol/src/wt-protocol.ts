@@ -32,7 +32,8 @@ export const CLOSE_CODES = {
 } as const;
 
 /**
- * Page → signaling on the control stream: the offer, then live changes and stop as the generator takes them. The
+ * Page → signaling on the control stream: the offer, then live changes and stop as the generator takes them (and
+ * a new offer, for the same session, each time signaling asks to `renegotiate`). The
  * offer names the video paths: `sdp` (a WebRTC offer) and/or `wtVideo` (the encoded frames on WebTransport
  * unidirectional streams, see video-unit.ts); at least one.
  */
@@ -46,6 +47,8 @@ export type ServerMessage =
   | { readonly type: "answer"; readonly sdp: string }
   | { readonly type: "settings"; readonly settings: SessionSettings }
   | { readonly type: "event"; readonly source: "generator" | "media" | "signaling"; readonly message: string; readonly fatal: boolean }
+  /** The media replica of this session's video is gone or leaving: the page sends a new `offer` on this stream (same session). */
+  | { readonly type: "renegotiate"; readonly reason: string }
   | { readonly type: "error"; readonly code: string; readonly message: string };
 
 /** Validates a {@link ClientMessage} (settings are checked in full by the session that applies them). */
@@ -81,6 +84,8 @@ export function parseServerMessage(value: unknown): ServerMessage {
       if (o.source !== "generator" && o.source !== "media" && o.source !== "signaling") throw new ProtocolError("bad_request", "event.source");
       return { type: "event", source: o.source, message: asString(o.message, "message", MAX_SERVER_TEXT_CHARS), fatal: o.fatal === true };
     }
+    case "renegotiate":
+      return { type: "renegotiate", reason: asString(o.reason, "reason", MAX_SERVER_TEXT_CHARS) };
     case "error":
       return { type: "error", code: asString(o.code, "code", 64), message: asString(o.message, "message", MAX_SERVER_TEXT_CHARS) };
     default:

@@ -10,6 +10,7 @@ import {
   SCENES,
   applyUpdate,
   parseMediaOfferAnswer,
+  parseMediaAlive,
   parseMediaOfferRequest,
   parseNetworkSettings,
   parseSessionResume,
@@ -157,6 +158,11 @@ describe("session messages", () => {
     expect(parseMediaOfferRequest({ sessionId: SID })).toEqual({ sessionId: SID });
     expect(parseMediaOfferAnswer({})).toEqual({});
     expect(code(() => parseMediaOfferAnswer({ sdp: 5 }))).toBe("bad_request");
+    expect(parseMediaOfferAnswer({ sdp: "v=0 a", instance: "Ab_-9" })).toEqual({ sdp: "v=0 a", instance: "Ab_-9" });
+    expect(code(() => parseMediaOfferAnswer({ instance: "a.b" }))).toBe("bad_request"); // not one NATS token
+    expect(code(() => parseMediaOfferAnswer({ instance: "x".repeat(65) }))).toBe("bad_request");
+    expect(parseMediaAlive({ leaving: true })).toEqual({ leaving: true });
+    expect(code(() => parseMediaAlive({}))).toBe("bad_request");
     expect(parseVideoWanted({ keyframe: true })).toEqual({ keyframe: true });
     expect(parseVideoWanted({})).toEqual({ keyframe: false });
     expect(code(() => parseVideoWanted(null))).toBe("bad_request");

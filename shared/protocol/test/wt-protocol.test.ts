@@ -53,6 +53,7 @@ describe("parseServerMessage", () => {
       { type: "answer", sdp: "v=0" },
       { type: "settings", settings: DEFAULT_SETTINGS },
       { type: "event", source: "media", message: "encoder restarted", fatal: false },
+      { type: "renegotiate", reason: "the media replica went silent" },
       { type: "error", code: "timeout", message: "no generator" },
     ];
     for (const m of msgs) expect(parseServerMessage(JSON.parse(JSON.stringify(m)))).toEqual(m);
@@ -63,6 +64,7 @@ describe("parseServerMessage", () => {
     expect(() => parseServerMessage({ type: "event", source: "x", message: "m" })).toThrow(/event.source/);
     expect(() => parseServerMessage({ type: "error", code: "", message: "m" })).toThrow(ProtocolError);
     expect(() => parseServerMessage({ type: 5 })).toThrow(/unknown message type/);
+    expect(() => parseServerMessage({ type: "renegotiate", reason: 5 })).toThrow(ProtocolError);
   });
 });
 
