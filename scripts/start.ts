@@ -28,7 +28,7 @@ try {
   const { maxSessions } = mediaConfig;
   const signalingConfig = { ...signalingConfigFromEnv(process.env), maxSessions };
   running.push(await startGenerator({ bus, log: createLogger("generator"), config: { maxSessions } }));
-  running.push(await startMedia({ bus, log: createLogger("media"), config: mediaConfig }));
+  running.push(await startMedia({ bus, log: createLogger("media"), config: mediaConfig, handOverMs: 0 })); // no other replica to hand over to
   const signaling = await startSignaling({ bus, log: createLogger("signaling"), config: signalingConfig });
   running.push(signaling);
   onShutdownSignal(log, stopAll, 2000);

@@ -1,11 +1,14 @@
 /**
  * The media service: answers SDP offers on `subjects.mediaOffer` (queue group `media`, so replicas share the
  * sessions), refuses offers the page would not send (`checkOffer`, before werift parses them) and runs one
- * {@link MediaSession} — werift peer connection + ffmpeg/libx264 encoder — per session.
+ * {@link MediaSession} — werift peer connection + ffmpeg/libx264 encoder — per session. Each replica says it is
+ * alive on `subjects.mediaAlive(instance)` (its instance id travels in every answer), so signaling renegotiates a
+ * dead replica's sessions with another; stopping, it says it is leaving and gives its pages that long to move.
  */
+import { randomBytes } from "node:crypto";
 import type { Bus, Logger, Registry } from "@ballstream/runtime";
-import type { MediaOfferAnswer } from "@ballstream/protocol";
-import { QUEUE, ProtocolError, checkOffer, parseMediaOfferRequest, subjects } from "@ballstream/protocol";
+import type { MediaAlive, MediaOfferAnswer } from "@ballstream/protocol";
+import { QUEUE, ProtocolError, SESSION_TIMING, checkOffer, encodeJson, parseMediaOfferRequest, subjects } from "@ballstream/protocol";
 import { defaultRegistry, netLog, serveJson } from "@ballstream/runtime";
 import { createMediaMetrics } from "./metrics.ts";
 import { DEFAULT_MEDIA_CONFIG, type MediaConfig } from "./config.ts";
@@ -24,6 +27,8 @@ export interface StartMediaOptions {
   readonly config?: Partial<MediaConfig>;
   /** Where the metrics go (default: prom-client's global registry). */
   readonly registry?: Registry;
+  /** How long {@link MediaService.stop} waits for the sessions to move to another replica (default {@link MEDIA_HAND_OVER_MS}; 0: close at once). */
+  readonly handOverMs?: number;
 }
 
 /** A running media service. */
@@ -32,14 +37,22 @@ export interface MediaService {
   readonly ffmpegPath: string;
   /** The one UDP port of every session's ICE, when `ICE_UDP_PORT` is set. */
   readonly iceUdpPort?: number;
+  /** This replica's instance id (in its answers; the token of its `mediaAlive` subject). */
+  readonly instance: string;
   /** Ids of the sessions open now. */
   sessionIds(): string[];
-  /** Closes every session (peer connections, encoders, subscriptions); does not drain the bus. */
+  /**
+   * Leaves the queue group, says it is leaving (signaling then moves each page's video to another replica), waits
+   * up to `handOverMs` for those sessions to go, closes the rest; does not drain the bus.
+   */
   stop(): Promise<void>;
 }
 
+/** How long a stopping replica waits for its sessions to move elsewhere, by default (ms). */
+export const MEDIA_HAND_OVER_MS = 1500;
+
 /** Starts the media service on `bus`. Throws if no ffmpeg can be found. */
-export async function startMedia({ bus, log, config: overrides = {}, registry = defaultRegistry }: StartMediaOptions): Promise<MediaService> {
+export async function startMedia({ bus, log, config: overrides = {}, registry = defaultRegistry, handOverMs = MEDIA_HAND_OVER_MS }: StartMediaOptions): Promise<MediaService> {
   const config: MediaConfig = { ...DEFAULT_MEDIA_CONFIG, ...overrides };
   const udpMux = config.iceUdpPort === undefined ? undefined : await UdpMux.bind(config.iceInterfaceAddress ?? "0.0.0.0", config.iceUdpPort, log);
   const uninstallMux = udpMux && installUdpMux(udpMux);
@@ -49,6 +62,15 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
   const sessions = new Map<string, MediaSession>();
   let stopping = false;
   let opening = 0;
+  const instance = randomBytes(9).toString("base64url");
+  const sayAlive = (alive: MediaAlive) => {
+    try {
+      bus.publish(subjects.mediaAlive(instance), encodeJson(alive));
+    } catch (err) {
+      log.warn({ err }, "mediaAlive not published");
+    }
+  };
+  const aliveTimer = setInterval(() => sayAlive({ leaving: false }), SESSION_TIMING.mediaAliveIntervalMs);
 
   const onClosed = (session: MediaSession) => {
     if (sessions.get(session.sessionId) === session) sessions.delete(session.sessionId);
@@ -71,20 +93,28 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
         throw new ProtocolError("unavailable", "the media service is stopping");
       }
       sessions.set(request.sessionId, session);
-      return sdp === undefined ? {} : { sdp };
+      return sdp === undefined ? { instance } : { sdp, instance };
     },
     log,
     { queue: QUEUE.media },
   );
-  log.info({ ffmpegPath, ...(udpMux ? { iceUdpPort: udpMux.address().port } : {}), ...netLog(config.net) }, "media service started");
+  log.info({ ffmpegPath, instance, ...(udpMux ? { iceUdpPort: udpMux.address().port } : {}), ...netLog(config.net) }, "media service started");
 
   return {
     ffmpegPath,
+    instance,
     ...(udpMux ? { iceUdpPort: udpMux.address().port } : {}),
     sessionIds: () => [...sessions.keys()],
     stop: async () => {
       stopping = true;
-      subscription.unsubscribe();
+      subscription.unsubscribe(); // out of the queue group first, so the new offers go to other replicas
+      clearInterval(aliveTimer);
+      if (sessions.size > 0 && handOverMs > 0) {
+        sayAlive({ leaving: true });
+        const deadline = Date.now() + handOverMs;
+        while (sessions.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+        log.info({ left: sessions.size }, "media hand-over done");
+      }
       await Promise.all([...sessions.values()].map((s) => s.close("service stopping")));
       uninstallMux?.();
       await udpMux?.close();

@@ -4,7 +4,7 @@
  * target, bad offers → clear error replies, `ended` → everything released.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DEFAULT_SETTINGS, ProtocolError, SESSION_TIMING, type VideoUnit, decodeVideoUnit, encodeJson, parseMediaOfferAnswer, parseSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { DEFAULT_SETTINGS, ProtocolError, SESSION_TIMING, type VideoUnit, decodeVideoUnit, encodeJson, parseMediaAlive, parseMediaOfferAnswer, parseSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import { MemoryBus, createLogger, createRegistry, decodeTruth, requestJson } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
 import { GenericNack, PictureLossIndication, RTCPeerConnection, ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, type RtpPacket } from "werift";
@@ -73,6 +73,29 @@ describe("MAX_SESSIONS", () => {
     } finally {
       await limited.stop();
     }
+  }, 30_000);
+});
+
+describe("liveness and hand-over", () => {
+  test("each answer names the replica; it says it is alive; stopping, it says it is leaving and waits for its sessions to go", async () => {
+    const own = new MemoryBus(log);
+    const replica = await startMedia({ bus: own, log, registry: createRegistry(), handOverMs: 3000, config: { iceInterfaceAddress: "127.0.0.1", iceGatherTimeoutMs: 500 } });
+    const heard: boolean[] = [];
+    own.subscribe(subjects.mediaAlive(replica.instance), (m) => void heard.push(parseMediaAlive(JSON.parse(new TextDecoder().decode(m.data))).leaving));
+    const answer = await requestJson(own, subjects.mediaOffer, { sessionId: sessionId(20), sdp: CHROMIUM_OFFER }, parseMediaOfferAnswer, 10_000);
+    expect(answer.instance).toBe(replica.instance);
+    await Bun.sleep(3 * SESSION_TIMING.mediaAliveIntervalMs);
+    expect(heard.length).toBeGreaterThanOrEqual(2);
+    expect(heard.every((leaving) => !leaving)).toBe(true);
+    const t0 = Date.now();
+    const stopped = replica.stop();
+    await Bun.sleep(300);
+    expect(heard.at(-1)).toBe(true); // told signaling at once
+    expect(replica.sessionIds()).toEqual([sessionId(20)]); // and waits for the page to move
+    own.publish(subjects.ended(sessionId(20)), encodeJson({ reason: "moved" }));
+    await stopped;
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(replica.sessionIds()).toEqual([]);
   }, 30_000);
 });
 
