@@ -32,6 +32,8 @@ export interface SignalingMetrics {
   readonly quicConnections: Gauge;
   /** Sessions whose silent generator another replica took over, by outcome (`ok`, `failed`). */
   readonly generatorTakeovers: Counter<"outcome">;
+  /** Sessions whose page was asked to renegotiate its video with another media replica, by why (`silent`, `leaving`). */
+  readonly mediaRenegotiations: Counter<"reason">;
   /** The emulated link on the QUIC socket: conditions in force, packets by outcome, queue delay (`signaling_net_*`). */
   readonly net: LinkMetrics;
   /** Records one error report: its outcome and every figure it carries (NaN figures are skipped). */
@@ -55,6 +57,7 @@ export function createSignalingMetrics(registry: Registry = defaultRegistry): Si
       activeSessions: gauge(registry, "signaling_active_sessions", "Open viewer sessions."),
       quicConnections: gauge(registry, "signaling_quic_connections", "QUIC connections held by the WebTransport server."),
       generatorTakeovers: counter(registry, "signaling_generator_takeovers_total", "Sessions whose silent generator another replica was asked to take over, by outcome.", ["outcome"]),
+      mediaRenegotiations: counter(registry, "signaling_media_renegotiations_total", "Sessions whose page was asked to renegotiate with another media replica, by why.", ["reason"]),
       net: createLinkMetrics(registry, "signaling"),
       realtimeErrorPx,
       frameErrorPx,

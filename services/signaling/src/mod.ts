@@ -174,6 +174,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         truthTimeoutMs: config.truthTimeoutMs,
         videoTimeoutMs: config.videoTimeoutMs,
         ...(config.generatorTakeoverMs > 0 ? { takeoverAfterMs: config.generatorTakeoverMs } : {}),
+        ...(config.mediaTakeoverMs > 0 ? { mediaTakeoverAfterMs: config.mediaTakeoverMs } : {}),
         peerLinks,
         wtVideo: config.wtVideo,
       });

@@ -8,7 +8,7 @@
  */
 import { type Bus, type BusSubscription, type Logger, SessionLink, decodeTruth, inBackground, netConditionsOf, netLog, requestJson, resumeAfter } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
-import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
+import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaAlive, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { buildErrorReport } from "./error-report.ts";
@@ -51,6 +51,11 @@ export interface ViewerSessionOptions {
    * this long, or three frame intervals if longer; once per silence. Default: never.
    */
   readonly takeoverAfterMs?: number;
+  /**
+   * Ask the page to renegotiate its video with another media replica when the session's replica said nothing for
+   * this long (or said it is leaving: at once). Default: never.
+   */
+  readonly mediaTakeoverAfterMs?: number;
   /** End a session when its page sent coordinates and then none for this long (video stalled). Default: never. */
   readonly videoTimeoutMs?: number;
   /** The server's table of peers' own links: the session's network setting goes in under its page's address. Absent: not emulated here. */
@@ -59,6 +64,15 @@ export interface ViewerSessionOptions {
   readonly wtVideo?: { readonly framing: VideoFraming; readonly maxQueuedBytes: number; readonly maxQueuedMs: number };
 }
 
+
+/** A `mediaAlive` message, or undefined when malformed (a liveness beat all the same). */
+function parseAlive(data: Uint8Array): MediaAlive | undefined {
+  try {
+    return parseMediaAlive(decodeJson(data));
+  } catch {
+    return undefined;
+  }
+}
 
 /** How long the page's `error` message may take to leave before the session is closed anyway. */
 const ERROR_FLUSH_MS = 500;
@@ -100,6 +114,12 @@ export class ViewerSession {
   /** Whether a takeover of the generator is under way, and whether one was tried in this silence. */
   #takingOver = false;
   #triedTakeover = false;
+  /** The media replica serving the video: its instance, when it last said it is alive, its subscription. */
+  #media: { readonly instance: string; lastAliveMs: number; readonly sub: BusSubscription } | undefined;
+  /** The page was asked to renegotiate and its new offer has not been answered yet. */
+  #renegotiating = false;
+  /** Whether the session asked for its video over WebTransport. */
+  #wtVideo = false;
   /** This page's own link on signaling's socket, once its network setting asked for one. */
   #link: SessionLink | undefined;
   #resolveDone!: () => void;
@@ -146,6 +166,7 @@ export class ViewerSession {
     clearInterval(this.#watchdog);
     this.#closeLink();
     try {
+      this.#unwatchMedia();
       for (const sub of this.#subs.splice(0)) sub.unsubscribe();
       this.#video?.close();
       if (this.#control) this.#background("closing the control stream", this.#control.close());
@@ -235,8 +256,10 @@ export class ViewerSession {
   }
 
   async #negotiate(sdp: string | undefined, wtVideo: boolean, requested: Partial<SessionSettings> | undefined): Promise<void> {
+    if (this.#sessionId && this.#renegotiating) return this.#reoffer(this.#sessionId, sdp);
     if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
     if (sdp !== undefined) checkOffer(sdp); // before any work for the session: no generator worker, no media request for a bad offer
+    this.#wtVideo = wtVideo;
     const { bus, requestTimeoutMs } = this.#options;
     const sessionId = newSessionId();
     this.#sessionId = sessionId;
@@ -258,6 +281,7 @@ export class ViewerSession {
     const answer = await backend("media rejected the offer", requestJson(bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, requestTimeoutMs));
     if (this.#ending) return this.#publishEnded("session ended during negotiation");
     if (this.#video) this.#wantVideo(sessionId, true); // media's session listens now: no wait for the next heartbeat
+    this.#watchMedia(answer.instance);
 
     const start: StartSessionRequest = { sessionId, settings: wanted };
     const settings = await backend("the generator could not start the session", requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs));
@@ -268,6 +292,58 @@ export class ViewerSession {
     if (answer.sdp !== undefined) await this.#send({ type: "answer", sdp: answer.sdp });
     this.#startWatchdog();
     this.#log.info({ settings }, "viewer session started");
+  }
+
+  /**
+   * The page's new offer after {@link #renegotiate}: another media replica (the queue group picks one; the old one
+   * is gone or has left the group) answers for the same session, whose generator never stopped.
+   */
+  async #reoffer(sessionId: string, sdp: string | undefined): Promise<void> {
+    if (sdp !== undefined) checkOffer(sdp);
+    if (sdp === undefined && !this.#wtVideo) throw new ProtocolError("bad_request", "the new offer names no video path");
+    const network = this.#settings?.network;
+    const offer: MediaOfferRequest = {
+      sessionId,
+      ...(sdp === undefined ? {} : { sdp }),
+      ...(network === undefined || (network.down === "" && network.up === "") ? {} : { network }),
+    };
+    const answer = await backend("no media replica took the session over", requestJson(this.#options.bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, this.#options.requestTimeoutMs));
+    if (this.#ending) return;
+    this.#renegotiating = false;
+    this.#watchMedia(answer.instance);
+    if (this.#video) this.#wantVideo(sessionId, true);
+    if (answer.sdp !== undefined) await this.#send({ type: "answer", sdp: answer.sdp });
+    this.#log.info({ media: answer.instance }, "video renegotiated with another media replica");
+  }
+
+  /** Follows the liveness of the media replica that answered (none: an answer without an instance is not watched). */
+  #watchMedia(instance: string | undefined): void {
+    this.#unwatchMedia();
+    if (instance === undefined || this.#options.mediaTakeoverAfterMs === undefined) return;
+    const media = {
+      instance,
+      lastAliveMs: nowMs(),
+      sub: this.#options.bus.subscribe(subjects.mediaAlive(instance), (msg) => {
+        media.lastAliveMs = nowMs();
+        if (parseAlive(msg.data)?.leaving) this.#background("renegotiating", this.#renegotiate("leaving", `the media replica ${instance} is stopping`));
+      }),
+    };
+    this.#media = media;
+  }
+
+  #unwatchMedia(): void {
+    this.#media?.sub.unsubscribe();
+    this.#media = undefined;
+  }
+
+  /** Asks the page for a new offer, to be answered by another media replica (the session and its generator go on). */
+  async #renegotiate(reason: "silent" | "leaving", message: string): Promise<void> {
+    if (this.#renegotiating || this.#ending) return;
+    this.#renegotiating = true;
+    this.#unwatchMedia();
+    this.#options.metrics?.mediaRenegotiations.inc({ reason });
+    this.#log.warn({ reason }, `${message}: asking the page to renegotiate`);
+    await this.#send({ type: "renegotiate", reason: `${message}; moving the video to another replica` });
   }
 
   /** Relays the page's live change to the generator as it came, and tells the page the settings now in force. */
@@ -345,8 +421,8 @@ export class ViewerSession {
    * coordinates, that they still do: otherwise the generator, media or the bus is gone, and the page is told.
    */
   #startWatchdog(): void {
-    const { truthTimeoutMs, videoTimeoutMs, takeoverAfterMs } = this.#options;
-    const shortest = Math.min(truthTimeoutMs ?? Infinity, videoTimeoutMs ?? Infinity, takeoverAfterMs ?? Infinity);
+    const { truthTimeoutMs, videoTimeoutMs, takeoverAfterMs, mediaTakeoverAfterMs } = this.#options;
+    const shortest = Math.min(truthTimeoutMs ?? Infinity, videoTimeoutMs ?? Infinity, takeoverAfterMs ?? Infinity, mediaTakeoverAfterMs ?? Infinity);
     if (!Number.isFinite(shortest)) return;
     this.#lastTruthMs = Math.max(this.#lastTruthMs, nowMs());
     this.#watchdog = setInterval(() => {
@@ -354,6 +430,10 @@ export class ViewerSession {
       const silentMs = now - this.#lastTruthMs;
       if (takeoverAfterMs !== undefined && !this.#triedTakeover && silentMs > Math.max(takeoverAfterMs, 3000 / (this.#settings?.fps ?? 30))) {
         this.#background("taking the generator over", this.#takeover());
+      }
+      const media = this.#media;
+      if (media !== undefined && mediaTakeoverAfterMs !== undefined && now - media.lastAliveMs > mediaTakeoverAfterMs) {
+        this.#background("renegotiating", this.#renegotiate("silent", `the media replica ${media.instance} went silent for ${Math.round(now - media.lastAliveMs)} ms`));
       }
       if (truthTimeoutMs !== undefined && now - this.#lastTruthMs > truthTimeoutMs) {
         this.#stalled(`no frames from the generator for ${truthTimeoutMs} ms: the generator or the bus is down`);

@@ -21,7 +21,7 @@ interface Backends {
 }
 
 /** Generator and media stand-ins on the bus; `fail` makes one of them answer with an error or not at all. */
-function backends(bus: Bus, fail: { generator?: "error" | "silent"; media?: "error" } = {}): Backends {
+function backends(bus: Bus, fail: { generator?: "error" | "silent"; media?: "error" | "after-first" } = {}): Backends {
   const seen: Backends = { starts: [], offers: [], controls: [], ended: [], heartbeats: 0 };
   let settings: SessionSettings = DEFAULT_SETTINGS;
   if (fail.generator !== "silent") {
@@ -40,7 +40,8 @@ function backends(bus: Bus, fail: { generator?: "error" | "silent"; media?: "err
   serveJson(bus, subjects.mediaOffer, parseMediaOfferRequest, (req) => {
     seen.offers.push(req);
     if (fail.media === "error") throw new ProtocolError("unsupported", "no H.264 in the offer");
-    return { sdp: `answer to ${req.sdp}` };
+    if (fail.media === "after-first" && seen.offers.length > 1) throw new ProtocolError("unavailable", "no replica left");
+    return { sdp: `answer to ${req.sdp}`, instance: `media-${seen.offers.length}` };
   }, log);
   bus.subscribe(subjects.ended("*"), (m) => void seen.ended.push(m.subject));
   bus.subscribe(subjects.heartbeat("*"), () => void seen.heartbeats++);
@@ -411,6 +412,42 @@ describe("ViewerSession", () => {
     expect(takeover.resume?.nextFrameId).toBe(13);
     expect(takeover.resume?.ball).toMatchObject({ x: 102, y: 200, vx: 300, vy: -40, timeMs: t + 66 });
     expect(session.settings).toEqual(DEFAULT_SETTINGS);
+  });
+
+  test("a media replica gone silent: the page is asked to renegotiate, its new offer goes to media for the same session, the generator goes on", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const renegotiations = async () => (await metrics.mediaRenegotiations.get()).values.find((v) => v.labels.reason === "silent")?.value ?? 0;
+    const before = await renegotiations();
+    const { control, sessionId } = await negotiated(bus, { mediaTakeoverAfterMs: 120 });
+    const alive = setInterval(() => bus.publish(subjects.mediaAlive("media-1"), encodeJson({ leaving: false })), 30);
+    await Bun.sleep(250);
+    expect(control.received.some((m) => m.type === "renegotiate")).toBe(false); // alive: nothing happens
+    clearInterval(alive);
+    const asked = await control.next("renegotiate");
+    expect(asked.reason).toMatch(/media replica media-1 went silent for \d+ ms/);
+    control.send(OFFER);
+    const answers = () => control.received.filter((m) => m.type === "answer");
+    await until(() => answers().length === 2, "the second answer");
+    expect(answers()[1]).toEqual({ type: "answer", sdp: `answer to ${CHROMIUM_OFFER}` });
+    expect(seen.offers.map((o) => (o as { sessionId: string }).sessionId)).toEqual([sessionId, sessionId]);
+    expect(seen.starts).toHaveLength(1);
+    expect(await renegotiations()).toBe(before + 1);
+    control.send(OFFER); // not asked for: a second offer is still refused
+    expect((await control.next("error")).code).toBe("bad_request");
+  });
+
+  test("a media replica that says it is leaving: renegotiated at once; a new offer nobody answers ends the session as a back-end error", async () => {
+    const bus = new MemoryBus();
+    backends(bus, { media: "after-first" });
+    const { control, wt, session } = await negotiated(bus, { mediaTakeoverAfterMs: 60_000 });
+    bus.publish(subjects.mediaAlive("media-1"), encodeJson({ leaving: true }));
+    expect((await control.next("renegotiate")).reason).toMatch(/media-1 is stopping/);
+    control.send(OFFER);
+    const error = await control.next("error");
+    await session.done;
+    expect([error.code, error.message]).toEqual(["unavailable", "no media replica took the session over: no replica left"]);
+    expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.backendError);
   });
 
   test("a takeover nobody takes: counted as failed, and the truth timeout then ends the session", async () => {
