@@ -3,10 +3,10 @@
  * tests and benchmarks: both evaluate a function in the page.
  */
 import type { BallstreamHook } from "../src/lib/hook.ts";
-import type { Sample } from "../src/lib/samples.ts";
+import type { ExportedSample } from "../src/lib/samples.ts";
 
 /** The page's test hook, as far as the tests read it (a JSON-safe snapshot). */
-export type HookSnapshot = Pick<BallstreamHook, "status" | "sessionId" | "error" | "settings" | "framesDetected" | "framesSent" | "reportsReceived" | "lastReport" | "inbound" | "paths" | "wt">;
+export type HookSnapshot = Pick<BallstreamHook, "status" | "sessionId" | "error" | "settings" | "framesDetected" | "framesSent" | "reportsReceived" | "lastReport" | "inbound" | "paths" | "wt" | "reconnect" | "resumes">;
 
 /** What the readers need of a browser page (Playwright's and puppeteer's `Page` both have it). */
 export interface EvaluatingPage {
@@ -18,8 +18,8 @@ export function readHook(page: EvaluatingPage): Promise<HookSnapshot | null> {
   return page.evaluate(() => {
     const hook = (globalThis as unknown as { ballstream?: BallstreamHook }).ballstream;
     if (!hook) return null;
-    const { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound, paths, wt } = hook;
-    return { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound, paths, wt };
+    const { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound, paths, wt, reconnect, resumes } = hook;
+    return { status, sessionId, error, settings, framesDetected, framesSent, reportsReceived, lastReport, inbound, paths, wt, reconnect, resumes };
   });
 }
 
@@ -36,11 +36,11 @@ export async function waitForHook(page: EvaluatingPage, what: string, accept: (h
 }
 
 /** A copy of the page's samples (`window.ballstream.samples()`), or none before the hook exists. */
-export function readSamples(page: EvaluatingPage): Promise<Sample[]> {
+export function readSamples(page: EvaluatingPage): Promise<ExportedSample[]> {
   return page.evaluate(() => (globalThis as unknown as { ballstream?: BallstreamHook }).ballstream?.samples() ?? []);
 }
 
 /** A copy of the WebTransport path's samples (`window.ballstream.wtSamples()`). */
-export function readWtSamples(page: EvaluatingPage): Promise<Sample[]> {
+export function readWtSamples(page: EvaluatingPage): Promise<ExportedSample[]> {
   return page.evaluate(() => (globalThis as unknown as { ballstream?: BallstreamHook }).ballstream?.wtSamples() ?? []);
 }

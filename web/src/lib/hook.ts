@@ -5,7 +5,7 @@
 import type { SessionSettings, SessionUpdate, ErrorReport } from "@ballstream/protocol";
 import type { InboundStats } from "./inbound-stats.ts";
 import type { ExportedSample } from "./samples.ts";
-import type { PathsInUse, SessionState, SessionStatus, WtPathState } from "./session-state.ts";
+import type { PathsInUse, ReconnectState, SessionState, SessionStatus, WtPathState } from "./session-state.ts";
 
 /** What the hook exposes. */
 export interface BallstreamHook {
@@ -23,6 +23,10 @@ export interface BallstreamHook {
   readonly paths: PathsInUse | null;
   /** The WebTransport path's figures (its streams, decoder, detections, reports). */
   readonly wt: WtPathState;
+  /** Set while the page waits to reconnect (status reconnecting). */
+  readonly reconnect: ReconnectState | null;
+  /** How many times the session came back by itself. */
+  readonly resumes: number;
   samples(): ExportedSample[];
   /** The WebTransport path's samples. */
   wtSamples(): ExportedSample[];
@@ -55,6 +59,8 @@ export function createHook(source: HookSource): BallstreamHook {
     get inbound() { return s.inbound; },
     get paths() { return s.paths; },
     get wt() { return s.wt; },
+    get reconnect() { return s.reconnect; },
+    get resumes() { return s.resumes; },
     samples: () => source.samples(),
     wtSamples: () => source.wtSamples(),
     control: (change: SessionUpdate) => source.control(change),

@@ -3,8 +3,10 @@
  * H.264, complete ICE) and/or `wtVideo` → `session` (+ `answer`) → playing; then each path's frames go through its
  * own {@link FrameFlow} (coordinates out on the {@link ReportChannel} at once, samples when report and
  * presentation are joined): WebRTC's from the detection source, WebTransport's from the {@link WtVideoPlayer}.
- * The reports come back on the one channel and go to the flow of their path. Browser-only wiring of the modules
- * beside it; every state change goes through its {@link SessionStore}, which the UI and the test hook read.
+ * The reports come back on the one channel and go to the flow of their path. A connection that ends for a reason
+ * worth another try ({@link retries}) is followed by a new one with the session's current settings after a
+ * jittered backoff: the page resumes by itself, and its samples name their connection. Browser-only wiring of the
+ * modules beside it; every state change goes through its {@link SessionStore}, which the UI and the test hook read.
  */
 import { nowMs } from "@ballstream/protocol";
 import type { VideoPath } from "@ballstream/protocol";
@@ -12,11 +14,12 @@ import type { SessionSettings, SessionUpdate, Coordinates, ServerMessage } from 
 import { loadClientConfig } from "./client-config.ts";
 import { ControlStream } from "./control-stream.ts";
 import { type DetectionSource, browserDetectionPlatform, startDetection } from "./detection-source.ts";
-import { errorText, missingBrowserFeature } from "./failures.ts";
+import { describeClose, errorText, missingBrowserFeature } from "./failures.ts";
 import { FrameFlow } from "./frame-flow.ts";
-import { summariseInbound } from "./inbound-stats.ts";
+import { NO_INBOUND_STATS, summariseInbound } from "./inbound-stats.ts";
+import { type EndCause, RECONNECT, backoffMs, retries } from "./reconnect.ts";
 import { ReportChannel } from "./report-channel.ts";
-import { type ExportedSample, NetworkLog, ReceiverLog, type Sample } from "./samples.ts";
+import { ConnectionLog, type ExportedSample, NetworkLog, ReceiverLog, type Sample } from "./samples.ts";
 import { type PathsInUse, type SessionState, SessionStore } from "./session-state.ts";
 import { type TransportChoice, resolveTransport } from "./transport-choice.ts";
 import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
@@ -47,26 +50,51 @@ export interface TransportRequest {
   readonly explicit: boolean;
 }
 
+/** An error that ends a connection with its {@link EndCause}. */
+class ConnectionEnded extends Error {
+  readonly end: EndCause;
+  constructor(end: EndCause) {
+    super(end.message);
+    this.end = end;
+  }
+}
+
+/** Throws a {@link ConnectionEnded} of `kind` with `message`. */
+function endWith(kind: "page" | "unreachable" | "lost" | "service", message: string): never {
+  throw new ConnectionEnded({ kind, message });
+}
+
+/** What one connection holds: torn down as a whole when it ends. */
+interface Connection {
+  readonly number: number;
+  transport: WebTransport | null;
+  control: ControlStream | null;
+  reports: ReportChannel | null;
+  pc: RTCPeerConnection | null;
+  detection: DetectionSource | null;
+  wtPlayer: WtVideoPlayer | null;
+  readonly timers: ReturnType<typeof setInterval>[];
+  /** Ends this connection (once) with why; null: the viewer stopped it. */
+  end(cause: EndCause | null): void;
+}
+
 /** A live session of this page, bound to a `<video>` element (WebRTC) and owning the WebTransport path's picture. */
 export class PageSession {
   readonly #store: SessionStore;
   readonly #video: HTMLVideoElement;
-  /** The WebTransport path paints here; the view puts it on the page where that path is shown. */
   /** The WebTransport path's picture: a `<video>` of a generated track where the browser can (Chromium), else a canvas. */
   readonly wtSurface: HTMLCanvasElement | HTMLVideoElement = createWtSurface();
   readonly #listener: SessionListener;
   readonly #flow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s) });
   readonly #wtFlow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s, "webtransport") });
-  readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #receiver = new ReceiverLog();
   readonly #network = new NetworkLog();
-  #transport: WebTransport | null = null;
-  #control: ControlStream | null = null;
-  #reports: ReportChannel | null = null;
-  #pc: RTCPeerConnection | null = null;
-  #detection: DetectionSource | null = null;
-  #wtPlayer: WtVideoPlayer | null = null;
+  readonly #connections = new ConnectionLog();
+  #connection: Connection | null = null;
   #paths: PathsInUse | null = null;
+  #stopped = false;
+  /** Wakes the wait before a reconnection when the viewer stops. */
+  #wake: (() => void) | null = null;
 
   constructor(video: HTMLVideoElement, listener: SessionListener) {
     this.#video = video;
@@ -79,73 +107,142 @@ export class PageSession {
     return this.#store.state;
   }
 
-  /** The session's samples so far (a copy), each with the receiver's figures and the network setting at its frame: WebRTC's when it plays. */
+  /**
+   * The session's samples so far (a copy), each with the receiver's figures, the network setting at its frame and
+   * its connection: WebRTC's when it plays.
+   */
   samples(): ExportedSample[] {
-    return this.#network.annotate(this.#receiver.annotate((this.#paths?.webrtc === false ? this.#wtFlow : this.#flow).samples()));
+    return this.#annotate(this.#paths?.webrtc === false ? this.#wtFlow : this.#flow);
   }
 
   /** The WebTransport path's samples so far (a copy). */
   wtSamples(): ExportedSample[] {
-    return this.#network.annotate(this.#receiver.annotate(this.#wtFlow.samples()));
+    return this.#annotate(this.#wtFlow);
   }
 
-  /** Connects and streams until the session ends; failures end in status "error" with a readable message. */
+  #annotate(flow: FrameFlow): ExportedSample[] {
+    return this.#network.annotate(this.#receiver.annotate(this.#connections.annotate(flow.samples())));
+  }
+
+  /**
+   * Connects and streams until the session ends, reconnecting by itself (same settings, capped jittered backoff)
+   * after an end worth another try; other ends, and giving up, end in status closed or error with a readable message.
+   */
   async start(settings: Partial<SessionSettings>, request: TransportRequest = { choice: "webrtc", explicit: false }): Promise<void> {
     this.#store.connecting();
-    try {
-      const missing = missingBrowserFeature(globalThis as unknown as Record<string, unknown>);
-      if (missing) throw new Error(missing);
-      const capabilities = typeof RTCRtpReceiver.getCapabilities === "function" ? RTCRtpReceiver.getCapabilities("video") : null;
-      const paths = resolveTransport(request.choice, request.explicit, canReceiveH264(capabilities));
-      if (paths.webtransport && typeof VideoDecoder !== "function") throw new Error("This browser has no WebCodecs VideoDecoder for the WebTransport video path; choose WebRTC.");
-      this.#paths = paths;
-      this.#store.playing(paths);
-      const config = await loadClientConfig();
-      const url = webTransportUrl(config, location.hostname);
-      const transport = new WebTransport(url, webTransportOptions(config));
-      this.#transport = transport;
-      transport.closed.catch(() => undefined); // a failed handshake is reported through `ready` below
-      await transport.ready.catch((e: unknown) => {
-        throw new Error(`Cannot open WebTransport to ${url} (${errorText(e)}): is the server running, and is UDP port ${config.wtPort} reachable?`);
+    let hasStreamed = false;
+    for (let number = 1, failures = 0; ; number++) {
+      const { cause, streamed } = await this.#connect(number, this.#store.state.settings ?? settings, request);
+      hasStreamed ||= streamed;
+      failures = streamed ? 1 : failures + 1;
+      if (cause === null || this.#stopped) return void this.#store.closed(0, "stopped by the viewer");
+      if (!retries(cause, hasStreamed)) return this.#endWith(cause, "");
+      if (failures > RECONNECT.maxAttempts) return this.#endWith(cause, ` (gave up after ${RECONNECT.maxAttempts} tries to reconnect)`);
+      const delayMs = backoffMs(failures);
+      this.#store.reconnecting({ attempt: failures, reason: cause.message, delayMs });
+      this.#store.event(`page: reconnecting in ${delayMs} ms (try ${failures} of ${RECONNECT.maxAttempts}): ${cause.message}`);
+      await new Promise<void>((resume) => {
+        const timer = setTimeout(resume, delayMs);
+        this.#wake = () => (clearTimeout(timer), resume());
       });
-      transport.closed.then(
-        (info) => this.#end(info.closeCode ?? 0, info.reason ?? ""),
-        (e: unknown) => this.#fail(`The WebTransport connection to the server was lost (${errorText(e)}).`),
-      );
-      this.#reports = new ReportChannel(transport.datagrams);
-      this.#control = new ControlStream(await transport.createBidirectionalStream());
-      if (paths.webtransport) this.#wtPlayer = this.#playWebTransport(transport);
-      const offer = paths.webrtc ? await this.#offerWebRtc() : undefined;
-      void this.#readReports(this.#reports);
-      if (offer) this.#timers.push(setInterval(() => void this.#pollStats(), STATS_INTERVAL_MS));
-      this.#timers.push(setInterval(() => (this.#flow.expire(nowMs()), this.#wtFlow.expire(nowMs())), JOIN_EXPIRY_INTERVAL_MS));
-      await this.#control.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(paths.webtransport ? { wtVideo: true } : {}), settings });
-      const pc = offer?.pc ?? null;
-      for await (const m of this.#control.messages()) await this.#handle(m, pc);
-    } catch (e) {
-      this.#fail(errorText(e));
+      this.#wake = null;
+      if (this.#stopped) return void this.#store.closed(0, "stopped by the viewer");
     }
   }
 
   /** Asks the server to change fps, speed and/or the network live; the server answers with the new settings. */
   async control(change: SessionUpdate): Promise<void> {
-    await this.#control?.send({ type: "control", ...change });
+    await this.#connection?.control?.send({ type: "control", ...change });
   }
 
-  /** Ends the session from the page. */
+  /** Ends the session from the page (also while it waits to reconnect). */
   async stop(): Promise<void> {
-    if (this.#store.ended) return;
-    await this.#control?.send({ type: "stop" }).catch(() => undefined);
-    this.#end(0, "stopped by the viewer");
+    if (this.#store.ended || this.#stopped) return;
+    this.#stopped = true;
+    await this.#connection?.control?.send({ type: "stop" }).catch(() => undefined);
+    this.#store.closed(0, "stopped by the viewer");
+    this.#connection?.end(null);
+    this.#wake?.();
+  }
+
+  /** The end the page shows: a server's close keeps its code; anything else is an error message. */
+  #endWith(cause: EndCause, suffix: string): void {
+    if (cause.kind === "closed" && !suffix) this.#store.closed(cause.code, cause.reason);
+    else this.#store.failed(`${cause.message}${suffix}`);
+  }
+
+  /** Error reports received on both paths, all connections. */
+  #reportsSoFar(): number {
+    return this.#store.state.reportsReceived + this.#store.state.wt.reportsReceived;
+  }
+
+  /** One connection, from `/config.json` to its end: resolves with why it ended and whether it streamed (had reports back). */
+  #connect(number: number, settings: Partial<SessionSettings>, request: TransportRequest): Promise<{ cause: EndCause | null; streamed: boolean }> {
+    this.#connections.add(nowMs(), number);
+    const reportsBefore = this.#reportsSoFar();
+    return new Promise((resolve) => {
+      let ended = false;
+      const connection: Connection = {
+        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [],
+        end: (cause) => {
+          if (ended) return;
+          ended = true;
+          const streamed = this.#reportsSoFar() > reportsBefore;
+          this.#teardown(connection, cause);
+          if (this.#connection === connection) this.#connection = null;
+          resolve({ cause, streamed });
+        },
+      };
+      this.#connection = connection;
+      this.#run(connection, settings, request).catch((e: unknown) =>
+        connection.end(e instanceof ConnectionEnded ? e.end : { kind: connection.transport ? "lost" : "page", message: errorText(e) }),
+      );
+    });
+  }
+
+  /** Runs one connection until its control stream ends; every failure throws. */
+  async #run(c: Connection, settings: Partial<SessionSettings>, request: TransportRequest): Promise<void> {
+    const missing = missingBrowserFeature(globalThis as unknown as Record<string, unknown>);
+    if (missing) endWith("page", missing);
+    const capabilities = typeof RTCRtpReceiver.getCapabilities === "function" ? RTCRtpReceiver.getCapabilities("video") : null;
+    const paths = resolveTransport(request.choice, request.explicit, canReceiveH264(capabilities));
+    if (paths.webtransport && typeof VideoDecoder !== "function") endWith("page", "This browser has no WebCodecs VideoDecoder for the WebTransport video path; choose WebRTC.");
+    this.#paths = paths;
+    this.#store.playing(paths);
+    const config = await loadClientConfig().catch((e: unknown) => endWith("unreachable", errorText(e)));
+    const url = webTransportUrl(config, location.hostname);
+    const transport = new WebTransport(url, webTransportOptions(config));
+    transport.closed.catch(() => undefined); // a failed handshake is reported through `ready` below
+    await transport.ready.catch((e: unknown) =>
+      endWith("unreachable", `Cannot open WebTransport to ${url} (${errorText(e)}): is the server running, and is UDP port ${config.wtPort} reachable?`),
+    );
+    c.transport = transport;
+    transport.closed.then(
+      (info) => {
+        const code = info.closeCode ?? 0;
+        const reason = info.reason ?? "";
+        c.end({ kind: "closed", code, reason, message: describeClose(code, reason) });
+      },
+      (e: unknown) => c.end({ kind: "lost", message: `The WebTransport connection to the server was lost (${errorText(e)}).` }),
+    );
+    c.reports = new ReportChannel(transport.datagrams);
+    c.control = new ControlStream(await transport.createBidirectionalStream());
+    if (paths.webtransport) c.wtPlayer = this.#playWebTransport(transport);
+    const offer = paths.webrtc ? await this.#offerWebRtc(c) : undefined;
+    void this.#readReports(c.reports);
+    if (offer) c.timers.push(setInterval(() => void this.#pollStats(c), STATS_INTERVAL_MS));
+    c.timers.push(setInterval(() => (this.#flow.expire(nowMs()), this.#wtFlow.expire(nowMs())), JOIN_EXPIRY_INTERVAL_MS));
+    await c.control.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(paths.webtransport ? { wtVideo: true } : {}), settings });
+    for await (const m of c.control.messages()) await this.#handle(c, m);
   }
 
   /** The WebRTC path: a receive-only H.264 peer connection and its complete offer. */
-  async #offerWebRtc(): Promise<{ pc: RTCPeerConnection; sdp: string }> {
+  async #offerWebRtc(c: Connection): Promise<{ pc: RTCPeerConnection; sdp: string }> {
     const { pc, sdp } = await createReceiveOffer(ICE_GATHERING_TIMEOUT_MS, { iceServers: [] });
-    this.#pc = pc;
-    pc.addEventListener("track", (e) => this.#play(e.track));
+    c.pc = pc;
+    pc.addEventListener("track", (e) => this.#play(c, e.track));
     pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed") this.#fail("The WebRTC connection failed (no ICE path to the media server).");
+      if (pc.connectionState === "failed") c.end({ kind: "unreachable", message: "The WebRTC connection failed (no ICE path to the media server)." });
     });
     return { pc, sdp };
   }
@@ -175,27 +272,48 @@ export class PageSession {
     );
   }
 
-  async #handle(m: ServerMessage, pc: RTCPeerConnection | null): Promise<void> {
+  async #handle(c: Connection, m: ServerMessage): Promise<void> {
     switch (m.type) {
       case "session":
         this.#network.add(nowMs(), m.settings.network);
         this.#store.opened(m.sessionId, m.settings);
-        if (!pc) this.#store.streaming(); // WebTransport only: the frames come on the session's streams
+        if (!c.pc) this.#store.streaming(); // WebTransport only: the frames come on the session's streams
         return;
       case "answer":
-        if (!pc) throw new Error("The server answered a WebRTC offer the page did not make.");
-        await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
+        if (!c.pc) endWith("page", "The server answered a WebRTC offer the page did not make.");
+        await c.pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
         return this.#store.streaming();
+      case "renegotiate":
+        return this.#renegotiate(c, m.reason);
       case "settings":
         this.#network.add(nowMs(), m.settings.network);
         return this.#store.settingsChanged(m.settings);
       case "event":
         this.#store.event(`${m.source}: ${m.message}`);
-        if (m.fatal) this.#fail(`The ${m.source} service ended the session: ${m.message}`);
+        if (m.fatal) endWith("service", `The ${m.source} service ended the session: ${m.message}`);
         return;
-      case "error":
-        return this.#fail(this.state.status === "streaming" ? `Server error (${m.code}): ${m.message}` : `The server rejected the offer (${m.code}): ${m.message}`);
+      case "error": {
+        const message = this.state.status === "streaming" ? `Server error (${m.code}): ${m.message}` : `The server rejected the offer (${m.code}): ${m.message}`;
+        throw new ConnectionEnded({ kind: "server-error", code: m.code, message });
+      }
     }
+  }
+
+  /**
+   * Signaling moves the video to another media replica (the old one died or is leaving): a new peer connection and
+   * offer on the same control stream; the session, its generator and the WebTransport path go on.
+   */
+  async #renegotiate(c: Connection, reason: string): Promise<void> {
+    this.#store.event(`signaling: ${reason}`);
+    c.detection?.stop();
+    c.detection = null;
+    c.pc?.close();
+    c.pc = null;
+    this.#store.inbound(NO_INBOUND_STATS); // the new receiver counts from zero
+    const webrtc = this.#paths?.webrtc === true;
+    const offer = webrtc ? await this.#offerWebRtc(c) : undefined;
+    await c.control?.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(this.#paths?.webtransport ? { wtVideo: true } : {}) });
+    this.#store.resumed();
   }
 
   async #readReports(channel: ReportChannel): Promise<void> {
@@ -205,34 +323,35 @@ export class PageSession {
     }
   }
 
-  #play(track: MediaStreamTrack): void {
+  #play(c: Connection, track: MediaStreamTrack): void {
     this.#video.srcObject = new MediaStream([track]);
     void this.#video.play().catch(() => undefined);
     const flow = this.#flow;
     const store = this.#store;
     try {
-      this.#detection = startDetection(this.#video, track, {
-        detected(c) {
-          flow.detected(c, nowMs());
-          store.detected(c);
+      c.detection = startDetection(this.#video, track, {
+        detected(d) {
+          flow.detected(d, nowMs());
+          store.detected(d);
         },
         presented: (rtp, presentedAtMs) => flow.presented(rtp, presentedAtMs, nowMs()),
-        detectedAtPresentation(c, presentedAtMs) {
-          flow.detectedAtPresentation(c, presentedAtMs, nowMs());
-          store.detected(c);
+        detectedAtPresentation(d, presentedAtMs) {
+          flow.detectedAtPresentation(d, presentedAtMs, nowMs());
+          store.detected(d);
         },
         event: (message) => store.event(`detector: ${message}`),
       });
-      this.#store.detecting(this.#detection.path);
+      this.#store.detecting(c.detection.path);
     } catch (e) {
-      this.#fail(errorText(e));
+      c.end({ kind: "page", message: errorText(e) });
     }
   }
 
-  #send(c: Coordinates): void {
-    if (!this.#reports) return;
-    this.#reports.send(c);
-    this.#store.sent(c.path);
+  #send(coordinates: Coordinates): void {
+    const reports = this.#connection?.reports;
+    if (!reports) return;
+    reports.send(coordinates);
+    this.#store.sent(coordinates.path);
   }
 
   /** A sample of a path; the chart follows WebRTC's, or WebTransport's when WebRTC does not play. */
@@ -241,34 +360,30 @@ export class PageSession {
     if ((path === "webtransport") === (this.#paths?.webrtc === false)) this.#listener.onSample?.(s);
   }
 
-  async #pollStats(): Promise<void> {
-    const pc = this.#pc;
-    if (!pc || this.#store.ended) return;
+  async #pollStats(c: Connection): Promise<void> {
+    const pc = c.pc;
+    if (!pc || this.#connection !== c) return;
     const report = await pc.getStats().catch(() => null);
-    if (!report) return;
+    if (!report || this.#connection !== c) return;
     const inbound = summariseInbound(report.values() as Iterable<Record<string, unknown>>, this.#store.state.inbound);
     this.#receiver.add(inbound);
     this.#store.inbound(inbound);
   }
 
-  #fail(message: string): void {
-    if (this.#store.failed(message)) this.#teardown(0, message);
-  }
-
-  #end(code: number, reason: string): void {
-    if (this.#store.closed(code, reason)) this.#teardown(code, reason);
-  }
-
-  #teardown(code: number, reason: string): void {
-    for (const t of this.#timers) clearInterval(t);
-    this.#detection?.stop();
-    this.#wtPlayer?.stop();
-    this.#pc?.close();
-    void this.#control?.close();
+  /** Stops everything of one connection; its pending frame joins are released as they are. */
+  #teardown(c: Connection, cause: EndCause | null): void {
+    for (const t of c.timers) clearInterval(t);
+    c.detection?.stop();
+    c.wtPlayer?.stop();
+    c.pc?.close();
+    void c.control?.close();
+    const reason = cause === null ? "stopped by the viewer" : cause.message;
     try {
-      this.#transport?.close({ closeCode: code, reason: reason.slice(0, 100) });
+      c.transport?.close({ closeCode: 0, reason: reason.slice(0, 100) });
     } catch {
       // already closed
     }
+    this.#flow.expire(Number.POSITIVE_INFINITY);
+    this.#wtFlow.expire(Number.POSITIVE_INFINITY);
   }
 }

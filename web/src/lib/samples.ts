@@ -36,14 +36,17 @@ const rx = (field: ReceiverField) => `rx${field[0]!.toUpperCase()}${field.slice(
 /** The receiver's figures at a sample's frame: those of the newest `getStats()` summary taken before it (null: none yet). */
 export type ReceiverColumns = { readonly [K in ReceiverField as `rx${Capitalize<K>}`]: InboundStats[K] | null };
 
-/** A sample as exported (CSV, JSON, the hook): the frame's measurements, the receiver's figures and the network setting at that frame. */
-export type ExportedSample = Sample & ReceiverColumns & NetworkColumns;
+/**
+ * A sample as exported (CSV, JSON, the hook): the frame's measurements, the receiver's figures, the network setting
+ * at that frame and the connection it came through.
+ */
+export type ExportedSample = Sample & ReceiverColumns & NetworkColumns & ConnectionColumns;
 
 /** The columns of {@link toCsv}, in order: the frame's, then the receiver's (`rxBitrateKbps`, …), then the network's. */
 export const SAMPLE_COLUMNS: readonly (keyof ExportedSample)[] = [
   "frameId", "rtpTimestamp", "captureTimeMs", "decodedAtMs", "presentedAtMs", "arrivalMs", "found", "detectedX", "detectedY",
   "frameTruthX", "frameTruthY", "nowTruthX", "nowTruthY", "realtimeErrorPx", "frameErrorPx", "latencyMs", "glassToGlassMs", "detectMs",
-  ...RECEIVER_FIELDS.map(rx), "netDown", "netUp",
+  ...RECEIVER_FIELDS.map(rx), "netDown", "netUp", "connection", "gapMs",
 ];
 
 /** Builds a {@link Sample} from a report and the page's record of that frame (null: not known). */
@@ -201,6 +204,41 @@ export class NetworkLog {
   }
 }
 
+/** Which of the page's connections a sample's frame came through, and the gap that connection resumed after. */
+export interface ConnectionColumns {
+  /** 1 for the first connection, one more for each reconnection (null: before the first). */
+  readonly connection: number | null;
+  /**
+   * On the first sample of a resumed connection only: its capture time minus that of the sample before it, the
+   * stretch of the ball's time the viewer did not see (ms); null elsewhere.
+   */
+  readonly gapMs: number | null;
+}
+
+/** When each connection of the page's session began, so each sample names its connection and each resumption marks its gap. */
+export class ConnectionLog {
+  readonly #log = new TimeLog<number>(10_000);
+
+  /** Connection number `connection` began at `atMs`. */
+  add(atMs: number, connection: number): void {
+    this.#log.add(atMs, connection);
+  }
+
+  /** The samples (oldest first) with their connection, and the gap on the first one of each later connection. */
+  annotate<S extends Sample>(samples: readonly S[]): (S & ConnectionColumns)[] {
+    let previous: S | undefined;
+    let previousConnection: number | null = null;
+    return samples.map((s) => {
+      const connection = this.#log.at(sampleTime(s)) ?? null;
+      const resumed = previous !== undefined && connection !== null && previousConnection !== null && connection > previousConnection;
+      const gapMs = resumed ? s.captureTimeMs - previous!.captureTimeMs : null;
+      previous = s;
+      previousConnection = connection;
+      return { ...s, connection, gapMs };
+    });
+  }
+}
+
 function csvCell(v: unknown): string {
   if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) return "";
   const text = String(v);
@@ -208,7 +246,7 @@ function csvCell(v: unknown): string {
 }
 
 /** CSV with a header row of {@link SAMPLE_COLUMNS}; unknown values (and receiver columns a sample lacks) are empty cells. */
-export function toCsv(samples: readonly (Sample & Partial<ReceiverColumns> & Partial<NetworkColumns>)[]): string {
+export function toCsv(samples: readonly (Sample & Partial<ReceiverColumns> & Partial<NetworkColumns> & Partial<ConnectionColumns>)[]): string {
   const lines = [SAMPLE_COLUMNS.join(",")];
   for (const s of samples) lines.push(SAMPLE_COLUMNS.map((k) => csvCell(s[k])).join(","));
   return `${lines.join("\n")}\n`;

@@ -2,14 +2,22 @@
  * The page session's state and the one place it changes: {@link SessionStore} turns what happened (opened,
  * streaming, a detection, a report, a failure…) into the new state and tells its listener. The session only calls
  * these; the view and the test hook only read {@link SessionStore.state}. Status moves forward only:
- * idle → connecting → streaming, and from any of those to closed or error, where it stays.
+ * idle → connecting → streaming, and from any of those to closed or error, where it stays; the one way back is
+ * reconnecting (the connection ended for a reason worth another try), from which it goes forward again.
  */
 import type { SessionSettings, Coordinates, ErrorReport, VideoPath } from "@ballstream/protocol";
 import { describeClose } from "./failures.ts";
 import { type InboundStats, NO_INBOUND_STATS } from "./inbound-stats.ts";
 
 /** Lifecycle of the page's session. */
-export type SessionStatus = "idle" | "connecting" | "streaming" | "closed" | "error";
+export type SessionStatus = "idle" | "connecting" | "streaming" | "reconnecting" | "closed" | "error";
+
+/** While the page waits to reconnect: which try in a row comes next, why the last connection ended, the wait. */
+export interface ReconnectState {
+  readonly attempt: number;
+  readonly reason: string;
+  readonly delayMs: number;
+}
 
 /** How frames reach the detector: exact decoded frames in a worker, or the video element on the main thread. */
 export type DetectionPath = "worker-videoframe" | "main-thread-canvas";
@@ -57,6 +65,10 @@ export interface SessionState extends PathFigures {
   wt: WtPathState;
   inbound: InboundStats;
   events: string[];
+  /** Set while reconnecting, null otherwise. */
+  reconnect: ReconnectState | null;
+  /** How many times the session came back by itself (a reconnection that streamed again, a renegotiation with another media replica). */
+  resumes: number;
 }
 
 /** Events kept for the view (oldest dropped). */
@@ -65,7 +77,7 @@ export const MAX_EVENTS = 20;
 const NO_FIGURES: PathFigures = { framesDetected: 0, framesSent: 0, reportsReceived: 0, lastReport: null, lastDetection: null, glassToGlassMs: null };
 
 /** How far along each status is; closed and error are both the end. */
-const ORDER: Record<SessionStatus, number> = { idle: 0, connecting: 1, streaming: 2, closed: 3, error: 3 };
+const ORDER: Record<SessionStatus, number> = { idle: 0, connecting: 1, reconnecting: 1, streaming: 2, closed: 3, error: 3 };
 
 /** Holds one session's state; every change goes through one of its methods, which then calls `onChange`. */
 export class SessionStore {
@@ -82,6 +94,8 @@ export class SessionStore {
     ...NO_FIGURES,
     inbound: NO_INBOUND_STATS,
     events: [],
+    reconnect: null,
+    resumes: 0,
   };
   readonly #onChange: () => void;
 
@@ -110,9 +124,25 @@ export class SessionStore {
     this.#update({ sessionId, settings });
   }
 
-  /** The answer is applied: the video is on its way. */
+  /** The answer is applied: the video is on its way (again, after a reconnection). */
   streaming(): void {
-    this.#update({}, "streaming");
+    if (this.#state.status === "streaming") return;
+    this.#update({ reconnect: null, resumes: this.#state.resumes + (this.#state.reconnect ? 1 : 0) }, "streaming");
+  }
+
+  /** The video moved to another media replica within the same connection. */
+  resumed(): void {
+    this.#update({ resumes: this.#state.resumes + 1 });
+  }
+
+  /**
+   * The connection ended for a reason worth another try: status reconnecting (the only step back) with why and
+   * the wait, until a new connection streams; the receiver's figures start again with it.
+   */
+  reconnecting(reconnect: ReconnectState): void {
+    if (this.ended) return;
+    this.#state.status = "reconnecting";
+    this.#update({ reconnect, inbound: NO_INBOUND_STATS });
   }
 
   /** The server's effective settings after a change. */
@@ -183,7 +213,7 @@ export class SessionStore {
 
   #end(change: Partial<SessionState>, status: "closed" | "error"): boolean {
     if (this.ended) return false;
-    this.#update(change, status);
+    this.#update({ ...change, reconnect: null }, status);
     return true;
   }
 
