@@ -1,7 +1,8 @@
 /**
  * Faults in the three-process deployment, with real Chromium viewers: an ffmpeg encoder killed, nats-server
  * killed and restarted, the media process killed, the generator process killed. Each time the page either carries
- * on or says what happened, the surviving services keep serving, and new sessions work once the part is back.
+ * on or says what happened (and, when it is worth another try, that it is reconnecting), the surviving services
+ * keep serving, and the pages come back by themselves once the part is back.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
@@ -82,7 +83,7 @@ describe("faults, three processes over NATS", () => {
     const outcomes = await Promise.all(
       pages.map(async (p, i) => {
         const h = await waitForHook(p, "resumed or ended", (h) => h.reportsReceived > before[i]! + 5 || h.status !== "streaming", 20_000);
-        return { status: h.status, error: h.error, afterMs: Math.round(performance.now() - back) };
+        return { status: h.status, error: h.error ?? h.reconnect?.reason ?? null, afterMs: Math.round(performance.now() - back) };
       }),
     );
     console.log(`[faults] NATS down ~0.5 s; outcomes after it was back: ${JSON.stringify(outcomes)}`);
@@ -95,36 +96,25 @@ describe("faults, three processes over NATS", () => {
     await closeAll();
   });
 
-  test("media process killed: pages are told, signaling and generator keep serving, a new media serves new sessions", async () => {
-    const tab = await streamingViewer();
-    await system.others[1]!.stop("SIGKILL");
-    const told = await waitForHook(tab, "told that media is gone", (h) => h.status !== "streaming", 20_000);
-    expect(told.error ?? "").toContain("media");
-    expect((await fetch(new URL("readyz", system.url))).status).toBe(200);
-    // The generator released the session (signaling published `ended`), and still serves.
-    expect(await settle(() => metricSum([system.metricsUrls[1]!], "ballstream_generator_active_sessions"), (n) => n === 0)).toBe(0);
-    const refused = await viewer();
-    expect(refused.hook.status).not.toBe("streaming");
-    expect(refused.hook.error ?? "").toContain("media");
-    await system.respawn("media");
-    await keepsDecoding(await streamingViewer());
-    console.log(`[faults] media killed; page said: "${told.error}"; while down a new page said: "${refused.hook.error}"`);
-    await closeAll();
-  });
-
-  test("generator process killed: pages are told, signaling and media keep serving, a new generator serves new sessions", async () => {
-    const tab = await streamingViewer();
-    await system.others[0]!.stop("SIGKILL");
-    const told = await waitForHook(tab, "told that the generator is gone", (h) => h.status !== "streaming", 20_000);
-    expect(told.error ?? "").toContain("generator");
-    expect((await fetch(new URL("readyz", system.url))).status).toBe(200);
-    expect(await settle(() => metricSum([system.metricsUrls[2]!], "ballstream_media_active_peers"), (n) => n === 0)).toBe(0);
-    const refused = await viewer();
-    expect(refused.hook.status).not.toBe("streaming");
-    expect(refused.hook.error ?? "").toContain("generator");
-    await system.respawn("generator");
-    await keepsDecoding(await streamingViewer());
-    console.log(`[faults] generator killed; page said: "${told.error}"; while down a new page said: "${refused.hook.error}"`);
-    await closeAll();
-  });
+  for (const [kind, index] of [["media", 1], ["generator", 0]] as const) {
+    test(`${kind} process killed (no other replica): pages say they are reconnecting and why, the surviving services keep serving, pages come back by themselves once it is back`, async () => {
+      const tab = await streamingViewer();
+      const before = (await readHook(tab))!;
+      await system.others[index]!.stop("SIGKILL");
+      const told = await waitForHook(tab, `reconnecting after the ${kind} is gone`, (h) => h.status === "reconnecting" && (h.reconnect?.reason ?? "").includes(kind), 20_000);
+      expect((await fetch(new URL("readyz", system.url))).status).toBe(200);
+      // A page opened now tries, says why it cannot play yet, and keeps trying.
+      const page = await (browser.contexts()[0] ?? (await browser.newContext())).newPage();
+      pages.push(page);
+      await page.goto(system.url);
+      const waiting = await waitForHook(page, `a new page waiting for a ${kind}`, (h) => h.status === "reconnecting" && (h.reconnect?.reason ?? "").includes(kind), 30_000);
+      await system.respawn(kind);
+      const back = await Promise.all([tab, page].map((p) => waitForHook(p, "streaming again by itself", (h) => h.status === "streaming" && h.reportsReceived > 0, 60_000)));
+      await Promise.all([keepsDecoding(tab), keepsDecoding(page)]);
+      expect(back[0]!.sessionId).not.toBe(before.sessionId); // a new session: nothing could continue the old one
+      expect(back[0]!.resumes).toBe(before.resumes + 1);
+      console.log(`[faults] ${kind} killed; the page said: "${told.reconnect?.reason}"; while down a new page said: "${waiting.reconnect?.reason}"; both streamed again once it was back`);
+      await closeAll();
+    }, 120_000);
+  }
 });

@@ -4,11 +4,15 @@
  * survivor to continue each session from its last truth); the truth after the takeover is where the ball would have
  * been (jump ≤ speed × gap + 1 px); the gap per viewer is printed. Then a rolling restart: a third replica joins and
  * the second gets SIGTERM: it hands its sessions over itself, with a shorter gap and no takeover by signaling.
+ * Then the same for media: a replica SIGKILLed (signaling sees it go silent and asks each page to renegotiate with
+ * the other, over the same WebTransport control stream: same session, the ball goes on) and a replica SIGTERMed
+ * (it says it is leaving; the pages move at once). Last, signaling itself SIGKILLed and started again on its
+ * address: every page reconnects by itself with its settings (a new session), and its samples mark the gap.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { readHook, readSamples, waitForHook } from "@ballstream/web/hook-reader";
-import { type NatsSystem, launchChromium, quantile, startOverNats } from "@ballstream/testing";
+import { type NatsSystem, type ServiceProcess, launchChromium, quantile, startOverNats } from "@ballstream/testing";
 import { metricSum } from "../harness/viewer-scenario.ts";
 
 const VIEWERS = 4;
@@ -108,3 +112,78 @@ test("rolling restart: SIGTERM the generator holding the sessions with another r
     expect(f.idsOn).toBe(true);
   }
 }, 180_000);
+
+/** Starts another media replica and waits until it serves offers. */
+async function anotherMedia(): Promise<ServiceProcess> {
+  const p = await system.respawn("media", { alongside: true });
+  for (let i = 0; i < 200 && !p.output().includes('"media service started"'); i++) await Bun.sleep(25);
+  return p;
+}
+
+/** What each page went through: its session id and how often it came back by itself. */
+const identities = () => Promise.all(pages.map(async (p) => (await readHook(p))!)).then((hooks) => hooks.map((h) => ({ sessionId: h.sessionId, resumes: h.resumes })));
+
+const renegotiations = () => metricSum([system.metricsUrls[0]!], "ballstream_signaling_media_renegotiations_total");
+
+test(`SIGKILL the media replica with ${VIEWERS} viewers: each page renegotiates with the other replica over its control stream, same session`, async () => {
+  const holder = system.others[1]!;
+  await anotherMedia();
+  const before = await identities();
+  const renegotiatedBefore = await renegotiations();
+  const killedAt = Date.now();
+  await holder.stop("SIGKILL");
+  const resumed = await resumedAll(pages);
+  const after = await identities();
+  const figures = await gapsAfter(pages, killedAt - 2000);
+  const renegotiated = (await renegotiations()) - renegotiatedBefore;
+  console.log(`media SIGKILLed: ${renegotiated} pages asked to renegotiate; ${describeGaps(figures)}`);
+  expect(renegotiated).toBe(VIEWERS);
+  for (const h of resumed) expect(h.status).toBe("streaming");
+  after.forEach((a, i) => {
+    expect(a.sessionId).toBe(before[i]!.sessionId); // no reconnection, no reload: the same session goes on
+    expect(a.resumes).toBe(before[i]!.resumes + 1);
+  });
+  for (const f of figures) {
+    expect(f.idsOn).toBe(true);
+    expect(f.jumpPx).toBeLessThanOrEqual((SPEED * f.ms) / 1000 + 1);
+  }
+}, 180_000);
+
+test("rolling restart: SIGTERM the media replica holding the sessions with another up: it says it is leaving, the pages move at once", async () => {
+  const holder = system.others[1]!;
+  await anotherMedia();
+  const before = await identities();
+  const stoppedAt = Date.now();
+  const exit = await holder.stop("SIGTERM");
+  const resumed = await resumedAll(pages);
+  const after = await identities();
+  const figures = await gapsAfter(pages, stoppedAt - 200);
+  console.log(`media SIGTERMed: exit ${exit}; ${describeGaps(figures)}; its log: ${holder.output().split("\n").filter((l) => l.includes("hand-over done")).join(" ")}`);
+  expect(exit).toBe(0);
+  for (const h of resumed) expect(h.status).toBe("streaming");
+  after.forEach((a, i) => expect(a.sessionId).toBe(before[i]!.sessionId));
+  for (const f of figures) expect(f.idsOn).toBe(true);
+}, 180_000);
+
+test("SIGKILL signaling and start it again on its address: every page reconnects by itself (a new session, same settings) and its samples mark the gap", async () => {
+  const before = await identities();
+  const killedAt = Date.now();
+  await system.server.stop("SIGKILL");
+  const reconnecting = await Promise.all(pages.map((p) => waitForHook(p, "reconnecting", (h) => h.status !== "streaming", 30_000)));
+  const noticedMs = Date.now() - killedAt;
+  await system.respawn("signaling");
+  const back = await Promise.all(pages.map((p, i) => waitForHook(p, "a new session", (h) => h.status === "streaming" && h.sessionId !== before[i]!.sessionId && h.reportsReceived > 0, 60_000)));
+  const resumed = await resumedAll(pages);
+  const marks = await Promise.all(pages.map(async (p) => (await readSamples(p)).filter((s) => s.gapMs !== null && s.captureTimeMs > killedAt)));
+  const gaps = marks.map((m) => m[0]?.gapMs ?? Number.NaN);
+  console.log(
+    `signaling SIGKILLed: pages noticed after ${noticedMs} ms (${reconnecting.map((h) => h.reconnect?.reason ?? h.status).join(" | ")}); ` +
+      `back on new sessions, samples' gapMs ${gaps.map((g) => g.toFixed(0)).join(", ")}`,
+  );
+  for (const h of [...back, ...resumed]) expect(h.status).toBe("streaming");
+  back.forEach((h, i) => {
+    expect(h.resumes).toBe(before[i]!.resumes + 1);
+    expect(h.settings?.speed).toBe(SPEED); // resumed with its settings
+  });
+  for (const g of gaps) expect(g).toBeGreaterThan(0);
+}, 240_000);

@@ -84,9 +84,10 @@ export interface NatsSystem extends RunningSystem {
   readonly natsNodes: readonly TestNatsServer[];
   /**
    * Starts a generator or media process again on the same metrics port (after the test killed it), or with
-   * `alongside` as one more replica on a port of its own (its /metrics joins `metricsUrls`).
+   * `alongside` as one more replica on a port of its own (its /metrics joins `metricsUrls`); signaling again on
+   * its same ports (after the test killed it), so pages can come back to the address they loaded.
    */
-  respawn(service: "generator" | "media", options?: { alongside?: boolean }): Promise<ServiceProcess>;
+  respawn(service: "generator" | "media" | "signaling", options?: { alongside?: boolean }): Promise<ServiceProcess>;
 }
 
 /**
@@ -131,6 +132,12 @@ export async function startOverNats(extraEnv: Record<string, string> = {}, optio
     natsNodes,
     metricsUrls,
     respawn: async (service, options = {}) => {
+      if (service === "signaling") {
+        const p = spawnService("signaling", ["bun", "services/signaling/src/main.ts"], ROOT, { ...common, ...env });
+        all.push(p);
+        await waitForReady(urlOf(env), [p]);
+        return p;
+      }
       const port = options.alongside ? String(await freeTcpPort()) : metricsPorts[service];
       if (options.alongside) metricsUrls.push(`http://127.0.0.1:${port}/metrics`);
       const p = spawnBackend(service, port);
