@@ -2,11 +2,14 @@
  * The deployment files agree with each other and with the code: one Bun image tag in all Dockerfiles, the same NATS
  * image and ballstream image tags in compose and Kubernetes, ports published the way the page needs them (same
  * numbers inside and out), the kind cluster's port mappings covering the overlay's NodePorts and ICE range, and
- * the scrape annotations naming the services' metrics ports.
+ * the scrape annotations naming the services' metrics ports; media's per-pod ICE ports (the port each pod computes
+ * with media's own config code is the one its Service and the kind mappings publish); the manifests' hand-over
+ * settings (replicas, rollout, disruption budgets, probes, grace periods against the services' shutdown cap).
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { mediaConfigFromEnv } from "@ballstream/media";
 import { DEFAULT_METRICS_PORTS } from "@ballstream/runtime";
 import { type K8sObject, buildKustomization } from "../src/kustomize.ts";
 
@@ -41,7 +44,14 @@ const find = (objects: K8sObject[], kind: string, name: string) => {
   if (!o) throw new Error(`${kind}/${name} missing`);
   return o as K8sObject & { spec: any; data?: Record<string, string> };
 };
-const container = (objects: K8sObject[], name: string): Container => find(objects, "Deployment", name).spec.template.spec.containers[0];
+const WORKLOAD_KINDS = ["Deployment", "StatefulSet"];
+/** The Deployment or StatefulSet called `name`. */
+const workload = (objects: K8sObject[], name: string) => {
+  const o = objects.find((x) => WORKLOAD_KINDS.includes(x.kind) && x.metadata?.name === name);
+  if (!o) throw new Error(`workload ${name} missing`);
+  return o as K8sObject & { spec: any };
+};
+const container = (objects: K8sObject[], name: string): Container => workload(objects, name).spec.template.spec.containers[0];
 const config = (objects: K8sObject[]) => {
   const o = objects.find((x) => x.kind === "ConfigMap" && x.metadata?.name?.startsWith("ballstream-config"));
   if (!o) throw new Error("ballstream-config missing");
@@ -124,14 +134,69 @@ describe("kind overlay and cluster config", () => {
     }
   });
 
-  test("every ICE port of media is mapped to the same host port, and only on loopback", () => {
-    const data = config(kind).data;
-    expect(data.ICE_ADVERTISE_ADDRESS).toBe("127.0.0.1");
-    const [lo, hi] = [Number(data.ICE_PORT_MIN), Number(data.ICE_PORT_MAX)];
-    expect(hi).toBeGreaterThanOrEqual(lo);
-    for (let p = lo; p <= hi; p++) expect(mapping(p, "UDP")?.hostPort).toBe(p);
-    expect(find(kind, "Deployment", "media").spec.template.spec.hostNetwork).toBe(true);
+  test("every media pod's ICE port is mapped to the same host port, and only on loopback", () => {
+    expect(config(kind).data.ICE_ADVERTISE_ADDRESS).toBe("127.0.0.1");
+    const services = mediaIceServices(kind);
+    for (const svc of services) expect(mapping(svc.nodePort, "UDP")?.hostPort).toBe(svc.nodePort);
+    // Nothing else is mapped: the two signaling ports and one UDP port per media Service.
+    expect(mappings).toHaveLength(2 + services.length);
     for (const m of mappings) expect(m.listenAddress).toBe("127.0.0.1");
+  });
+});
+
+interface IceService {
+  readonly name: string;
+  readonly ordinal: number;
+  readonly nodePort: number;
+}
+
+/**
+ * Media's per-pod ICE Services of a build, checked: each selects exactly the StatefulSet pod of its ordinal, is a
+ * NodePort that keeps a not-ready (draining) pod's endpoint, and publishes one UDP port with the same number
+ * outside and inside, which is the port media's own config code gives that pod from the ConfigMap and POD_NAME.
+ */
+function mediaIceServices(objects: K8sObject[]): IceService[] {
+  const media = workload(objects, "media");
+  expect(media.kind).toBe("StatefulSet");
+  const env = container(objects, "media").env as Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+  expect(env.find((e) => e.name === "POD_NAME")?.valueFrom?.fieldRef?.fieldPath).toBe("metadata.name");
+  const services = objects
+    .filter((o) => o.kind === "Service" && /^media-\d+$/.test(o.metadata?.name ?? ""))
+    .map((o) => o as K8sObject & { spec: any });
+  const out = services.map((svc, i): IceService => {
+    const name = svc.metadata!.name!;
+    expect(name).toBe(`media-${i}`); // ordinals 0…n-1, none missing
+    expect(svc.spec.type).toBe("NodePort");
+    expect(svc.spec.publishNotReadyAddresses).toBe(true);
+    expect(svc.spec.selector).toEqual({ "statefulset.kubernetes.io/pod-name": name });
+    expect(svc.spec.ports).toHaveLength(1);
+    const [port] = svc.spec.ports as Array<{ protocol: string; port: number; targetPort: number; nodePort: number }>;
+    expect(port!.protocol).toBe("UDP");
+    expect([port!.port, port!.targetPort]).toEqual([port!.nodePort, port!.nodePort]);
+    expect(mediaConfigFromEnv({ ...config(objects).data, POD_NAME: name }).iceUdpPort).toBe(port!.nodePort);
+    return { name, ordinal: i, nodePort: port!.nodePort };
+  });
+  expect(out.length).toBeGreaterThanOrEqual(media.spec.replicas);
+  return out;
+}
+
+describe.each([
+  ["base", base],
+  ["kind", kind],
+])("media on the pod network, one UDP port per pod (%s)", (_name, objects) => {
+  test("no pod uses the host network; every media pod has its own ICE Service", () => {
+    for (const o of objects.filter((x) => WORKLOAD_KINDS.includes(x.kind))) expect((o as K8sObject & { spec: any }).spec.template.spec.hostNetwork).toBeUndefined();
+    expect(mediaIceServices(objects).length).toBeGreaterThan(0);
+  });
+
+  test("media's NetworkPolicy lets anyone reach every pod's ICE port over UDP; no policy needs a node address block", () => {
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy").map((o) => o.spec as any);
+    const ice = policies.filter((p) => p.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "media").flatMap((p) => p.ingress ?? []);
+    for (const svc of mediaIceServices(objects)) {
+      const open = ice.some((r: any) => !r.from && r.ports?.some((p: any) => p.protocol === "UDP" && p.port <= svc.nodePort && svc.nodePort <= (p.endPort ?? p.port)));
+      expect({ service: svc.name, open }).toEqual({ service: svc.name, open: true });
+    }
+    expect(JSON.stringify(policies)).not.toContain("ipBlock");
   });
 });
 
@@ -142,11 +207,15 @@ describe("lan overlay (a browser on another machine)", () => {
   const c = signaling.containers[0] as Required<Pick<Container, "ports">> & Container & { volumeMounts: Array<{ name: string; mountPath: string }> };
   const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
 
-  test("media: one ICE port for every session, no range (they exclude each other), the node's address advertised", () => {
-    expect(data.ICE_UDP_PORT).toBe("40000");
-    expect([data.ICE_PORT_MIN, data.ICE_PORT_MAX]).toEqual(["", ""]);
+  test("media: each pod's one ICE port on the node (its Service's NodePort), the node's address advertised, no address blocks", () => {
+    expect(mediaIceServices(lan).length).toBeGreaterThan(0);
     expect(data.ICE_ADVERTISE_ADDRESS).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-    expect(find(lan, "Deployment", "media").spec.template.spec.hostNetwork).toBe(true);
+    expect(workload(lan, "media").spec.template.spec.hostNetwork).toBeUndefined();
+    expect(JSON.stringify(lan.filter((o) => o.kind === "NetworkPolicy"))).not.toContain("ipBlock");
+  });
+
+  test("signaling is replaced, not surged: the new pod could not bind the old one's hostPorts on the one node", () => {
+    expect(find(lan, "Deployment", "signaling").spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
   });
 
   test("signaling: HTTPS from the Secret; the page's origin is allowed; WebTransport reachable on the port /config.json reports", () => {
@@ -165,7 +234,7 @@ describe("metrics", () => {
   test("scrape annotations and container ports name the services' metrics ports", () => {
     const ports: Record<string, number> = DEFAULT_METRICS_PORTS;
     for (const s of SERVICES) {
-      const template = find(base, "Deployment", s).spec.template;
+      const template = workload(base, s).spec.template;
       expect(template.metadata.annotations["prometheus.io/port"]).toBe(String(ports[s]));
       expect(container(base, s).ports?.some((p) => p.containerPort === ports[s])).toBe(true);
     }
