@@ -3,11 +3,12 @@
  * image and ballstream image tags in compose and Kubernetes, ports published the way the page needs them (same
  * numbers inside and out), the kind cluster's port mappings covering the overlay's NodePorts and ICE range, and
  * the scrape annotations naming the services' metrics ports; media's per-pod ICE ports (the port each pod computes
- * with media's own config code is the one its Service and the kind mappings publish); the manifests' hand-over
- * settings (replicas, rollout, disruption budgets, probes, grace periods against the services' shutdown cap).
+ * with media's own config code is the one its Service and the kind mappings publish; the hand-over settings are
+ * checked per build in manifests.test.ts); the lan overlay's rollout; the walkthroughs of docs/deploy.md (overlay paths, image tags, workloads, minikube's ports, ICE ports) and one
+ * `127.0.0.1`/`localhost` advice across the docs.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { mediaConfigFromEnv } from "@ballstream/media";
 import { DEFAULT_METRICS_PORTS } from "@ballstream/runtime";
@@ -227,6 +228,85 @@ describe("lan overlay (a browser on another machine)", () => {
     const wt = c.ports.find((p) => p.name === "wt")!;
     expect(wt.hostPort).toBe(Number(env.WT_PORT)); // the page dials the number signaling reports
     expect(data.ALLOWED_ORIGINS).toBe(`https://${data.ICE_ADVERTISE_ADDRESS}:${http.hostPort}`);
+  });
+});
+
+describe("docs/deploy.md walkthroughs (kind, minikube, k3s) match the manifests", () => {
+  const doc = read("docs/deploy.md");
+  const shell = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).join("\n");
+  const lan = buildKustomization(join(root, "deploy/overlays/lan"));
+  const kustomization = Bun.YAML.parse(read("deploy/base/kustomization.yaml")) as { images: Array<{ name: string; newTag: string }> };
+
+  test("every overlay path exists and every overlay has its walkthrough", () => {
+    const paths = new Set([...doc.matchAll(/deploy\/overlays\/([a-z0-9-]+)/g)].map((m) => m[1]!));
+    const overlays = readdirSync(join(root, "deploy/overlays"));
+    expect([...paths].sort()).toEqual([...overlays].sort());
+    for (const o of overlays) expect(shell).toContain(`kubectl apply -k deploy/overlays/${o}`);
+    for (const walkthrough of ["### kind", "### minikube", "### k3s"]) expect(doc).toContain(walkthrough);
+  });
+
+  test("the image tags the walkthroughs load are the ones the manifests and compose name", () => {
+    const loaded = [...shell.matchAll(/\bballstream\/(?:\$s|<service>|generator|media|signaling):([\w.-]+)/g)].map((m) => m[1]!);
+    expect(loaded.length).toBeGreaterThanOrEqual(3); // kind, minikube, k3s
+    for (const t of loaded) expect(kustomization.images.map((i) => i.newTag)).toEqual([t, t, t]);
+    for (const s of SERVICES) expect(compose.services[s]?.image).toBe(`ballstream/${s}:${loaded[0]}`);
+    for (const m of shell.matchAll(/\bnats:([\w.-]+)/g)) expect(`nats:${m[1]}`).toBe(container(base, "nats").image);
+  });
+
+  test("every workload the walkthroughs wait for or scale exists with that kind; scaling stays within media's Services", () => {
+    const kinds: Record<string, string> = { deploy: "Deployment", statefulset: "StatefulSet" };
+    const targets = [...shell.matchAll(/\b(deploy|statefulset)\/([a-z0-9-]+)(?![\w/-])/g)];
+    expect(targets.length).toBeGreaterThan(0);
+    for (const [, short, name] of targets) expect(workload(kind, name!).kind).toBe(kinds[short!]!);
+    for (const [, n] of shell.matchAll(/scale statefulset\/media --replicas=(\d+)/g)) {
+      expect(Number(n)).toBeLessThanOrEqual(mediaIceServices(kind).length);
+    }
+  });
+
+  test("minikube publishes exactly the ports kind's cluster.yaml maps", () => {
+    const ports = /minikube start [^\n]*--ports=(\S+)/.exec(shell)?.[1];
+    expect(ports).toBeDefined();
+    const published = ports!.split(",").map((p) => {
+      const [, host, node, proto] = /^(\d+):(\d+)(?:\/(udp|tcp))?$/.exec(p)!;
+      return `${host}:${node}/${(proto ?? "tcp").toUpperCase()}`;
+    });
+    const mapped = cluster.nodes.flatMap((n) => n.extraPortMappings ?? []).map((m) => `${m.hostPort}:${m.containerPort}/${m.protocol}`);
+    expect(published.sort()).toEqual(mapped.sort());
+  });
+
+  test("the ICE ports the docs state (range, firewall) are media's Services' ports", () => {
+    for (const objects of [kind, lan]) {
+      const ports = mediaIceServices(objects).map((svc) => svc.nodePort);
+      const range = `${ports[0]}–${ports.at(-1)}`;
+      expect(doc).toContain(`UDP ${range}`);
+      expect(shell).toContain(`${ports[0]}-${ports.at(-1)}/udp`);
+    }
+    // Any other ICE-like port number in the doc would be a stale one.
+    const mentioned = new Set([...doc.matchAll(/\b(3[01]\d{3})\b/g)].map((m) => Number(m[1])));
+    const known = new Set([30080, 30443, 30000, 32767, ...mediaIceServices(kind).map((svc) => svc.nodePort)]);
+    expect([...mentioned].filter((p) => !known.has(p))).toEqual([]);
+  });
+});
+
+describe("127.0.0.1 or localhost: one advice everywhere", () => {
+  const files = [
+    "README.md",
+    ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`),
+    "compose.yaml",
+    ...["deploy/base", "deploy/overlays/kind", "deploy/overlays/lan"].flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith(".yaml")).map((f) => `${d}/${f}`)),
+  ];
+
+  test("nothing tells the reader to avoid localhost, and no page URL to open is a localhost one", () => {
+    const avoid = /(?:\bnot|\bnever|instead of|avoid)\W{0,3}(?:http:\/\/)?localhost/i;
+    const openLocalhost = /\bopen\W{0,3}(?:https?:\/\/)localhost/i;
+    const offending = files.flatMap((f) => read(f).split("\n").filter((l) => avoid.test(l) || openLocalhost.test(l)).map((l) => `${f}: ${l.trim()}`));
+    expect(offending).toEqual([]);
+  });
+
+  test("the docs that give the advice give the same one: open 127.0.0.1, localhost works too", () => {
+    expect(read("README.md")).toContain("http://localhost:8080/ works too");
+    expect(read("docs/deploy.md")).toContain("`localhost` works too");
+    expect(read("docs/signaling.md")).toContain("`localhost` works too");
   });
 });
 
