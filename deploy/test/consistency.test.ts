@@ -267,10 +267,10 @@ describe("docs/deploy.md walkthroughs (kind, minikube, k3s) match the manifests"
     const ports = /minikube start [^\n]*--ports=(\S+)/.exec(shell)?.[1];
     expect(ports).toBeDefined();
     const published = ports!.split(",").map((p) => {
-      const [, host, node, proto] = /^(\d+):(\d+)(?:\/(udp|tcp))?$/.exec(p)!;
-      return `${host}:${node}/${(proto ?? "tcp").toUpperCase()}`;
+      const [, address, host, node, proto] = /^(?:([\d.]+):)?(\d+):(\d+)(?:\/(udp|tcp))?$/.exec(p)!;
+      return `${address ?? "0.0.0.0"}:${host}:${node}/${(proto ?? "tcp").toUpperCase()}`;
     });
-    const mapped = cluster.nodes.flatMap((n) => n.extraPortMappings ?? []).map((m) => `${m.hostPort}:${m.containerPort}/${m.protocol}`);
+    const mapped = cluster.nodes.flatMap((n) => n.extraPortMappings ?? []).map((m) => `${m.listenAddress ?? "0.0.0.0"}:${m.hostPort}:${m.containerPort}/${m.protocol}`);
     expect(published.sort()).toEqual(mapped.sort());
   });
 
