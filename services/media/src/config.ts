@@ -61,7 +61,22 @@ export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
 };
 
 /**
- * Reads HEARTBEAT_TIMEOUT_MS, ICE_PORT_MIN + ICE_PORT_MAX, ICE_UDP_PORT (not with them), ICE_INTERFACE_ADDRESS, ICE_ADVERTISE_ADDRESS (comma
+ * ICE_UDP_PORT_BASE + the ordinal that ends POD_NAME (a StatefulSet pod's name, `media-2` → base + 2): each pod of a
+ * StatefulSet its own one ICE port, the one its per-pod Service publishes (docs/deploy.md). Throws naming the
+ * variable when POD_NAME has no ordinal or the port leaves 1–65535.
+ */
+export function podIceUdpPort(env: Record<string, string | undefined>): number {
+  const base = intEnv(env, "ICE_UDP_PORT_BASE", 0, 1, 65535);
+  const podName = stringEnv(env, "POD_NAME", "");
+  const ordinal = /-(\d+)$/.exec(podName)?.[1];
+  if (ordinal === undefined) throw new Error(`ICE_UDP_PORT_BASE needs POD_NAME ending in a StatefulSet ordinal (e.g. media-0), got "${podName.slice(0, 64)}"`);
+  const port = base + Number(ordinal);
+  if (port > 65535) throw new Error(`ICE_UDP_PORT_BASE=${base} + the ordinal of POD_NAME=${podName} is ${port}, above 65535`);
+  return port;
+}
+
+/**
+ * Reads HEARTBEAT_TIMEOUT_MS, ICE_PORT_MIN + ICE_PORT_MAX, ICE_UDP_PORT or ICE_UDP_PORT_BASE + POD_NAME ({@link podIceUdpPort}) (one of the three), ICE_INTERFACE_ADDRESS, ICE_ADVERTISE_ADDRESS (comma
  * list), ICE_SERVERS (comma list of stun:/turn: URLs) with ICE_USERNAME + ICE_CREDENTIAL, KEYFRAME_INTERVAL_S,
  * VIDEO_BITRATE_KBPS, VIDEO_MIN_BITRATE_KBPS, CONGESTION_RESPONSE (1/0), INTRA_REFRESH (1/0), RTP_MAX_PAYLOAD,
  * MAX_SESSIONS, FFMPEG_PATH and the ICE sockets' emulated link MEDIA_NET_EGRESS / MEDIA_NET_INGRESS (default
@@ -74,7 +89,10 @@ export function mediaConfigFromEnv(env: Record<string, string | undefined>): Med
     throw new Error(`ICE_PORT_MIN=${env.ICE_PORT_MIN ?? ""} ICE_PORT_MAX=${env.ICE_PORT_MAX ?? ""}: set both, with MIN < MAX`);
   }
   const udpPort = stringEnv(env, "ICE_UDP_PORT", "");
-  if (udpPort !== "" && portMin !== 0) throw new Error("ICE_UDP_PORT and ICE_PORT_MIN/ICE_PORT_MAX exclude each other: one port for all, or a range");
+  const udpPortBase = stringEnv(env, "ICE_UDP_PORT_BASE", "");
+  if ([udpPort !== "", udpPortBase !== "", portMin !== 0].filter(Boolean).length > 1) {
+    throw new Error("ICE_UDP_PORT, ICE_UDP_PORT_BASE and ICE_PORT_MIN/ICE_PORT_MAX exclude each other: one port for all, one per pod, or a range");
+  }
   const username = stringEnv(env, "ICE_USERNAME", "");
   const credential = stringEnv(env, "ICE_CREDENTIAL", "");
   const iceServers = listEnv(env, "ICE_SERVERS", []).map((url) => {
@@ -88,6 +106,7 @@ export function mediaConfigFromEnv(env: Record<string, string | undefined>): Med
     ...(ffmpegPath === "" ? {} : { ffmpegPath }),
     ...(portMin === 0 ? {} : { icePortRange: [portMin, portMax] as const }),
     ...(udpPort === "" ? {} : { iceUdpPort: intEnv(env, "ICE_UDP_PORT", 0, 0, 65535) }),
+    ...(udpPortBase === "" ? {} : { iceUdpPort: podIceUdpPort(env) }),
     ...(interfaceAddress === "" ? {} : { iceInterfaceAddress: interfaceAddress }),
     heartbeatTimeoutMs: intEnv(env, "HEARTBEAT_TIMEOUT_MS", DEFAULT_MEDIA_CONFIG.heartbeatTimeoutMs, 100, 600_000),
     iceServers,

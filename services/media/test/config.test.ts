@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_MEDIA_CONFIG, mediaConfigFromEnv } from "../src/config.ts";
+import { DEFAULT_MEDIA_CONFIG, mediaConfigFromEnv, podIceUdpPort } from "../src/config.ts";
 import { PLAYOUT_DELAY_URI } from "../src/codec.ts";
 import { peerConnectionConfig } from "../src/session.ts";
 
@@ -52,6 +52,27 @@ describe("mediaConfigFromEnv", () => {
     expect(() => mediaConfigFromEnv({ MAX_SESSIONS: "0" })).toThrow("MAX_SESSIONS");
     expect(() => mediaConfigFromEnv({ VIDEO_BITRATE_KBPS: "fast" })).toThrow("VIDEO_BITRATE_KBPS");
     expect(() => mediaConfigFromEnv({ CONGESTION_RESPONSE: "2" })).toThrow("CONGESTION_RESPONSE");
+  });
+});
+
+describe("podIceUdpPort (ICE_UDP_PORT_BASE + the StatefulSet ordinal of POD_NAME)", () => {
+  test("each pod its own port: base + the ordinal ending its name", () => {
+    expect(podIceUdpPort({ ICE_UDP_PORT_BASE: "31000", POD_NAME: "media-0" })).toBe(31000);
+    expect(podIceUdpPort({ ICE_UDP_PORT_BASE: "31000", POD_NAME: "media-3" })).toBe(31003);
+    expect(podIceUdpPort({ ICE_UDP_PORT_BASE: "31000", POD_NAME: "my-media-12" })).toBe(31012);
+    expect(mediaConfigFromEnv({ ICE_UDP_PORT_BASE: "31000", POD_NAME: "media-1" }).iceUdpPort).toBe(31001);
+  });
+
+  test("a name without an ordinal, a bad base or a port past 65535 name their variable", () => {
+    expect(() => podIceUdpPort({ ICE_UDP_PORT_BASE: "31000" })).toThrow("POD_NAME");
+    expect(() => podIceUdpPort({ ICE_UDP_PORT_BASE: "31000", POD_NAME: "media-5d8f9c-x2kqz" })).toThrow("POD_NAME");
+    expect(() => podIceUdpPort({ ICE_UDP_PORT_BASE: "port", POD_NAME: "media-0" })).toThrow("ICE_UDP_PORT_BASE");
+    expect(() => podIceUdpPort({ ICE_UDP_PORT_BASE: "65535", POD_NAME: "media-1" })).toThrow("above 65535");
+  });
+
+  test("excludes ICE_UDP_PORT and the range", () => {
+    expect(() => mediaConfigFromEnv({ ICE_UDP_PORT_BASE: "31000", POD_NAME: "media-0", ICE_UDP_PORT: "40000" })).toThrow("exclude each other");
+    expect(() => mediaConfigFromEnv({ ICE_UDP_PORT_BASE: "31000", POD_NAME: "media-0", ICE_PORT_MIN: "40000", ICE_PORT_MAX: "40010" })).toThrow("exclude each other");
   });
 });
 
