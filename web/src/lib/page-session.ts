@@ -35,6 +35,8 @@ function createWtSurface(): HTMLCanvasElement | HTMLVideoElement {
 const ICE_GATHERING_TIMEOUT_MS = 2000;
 const STATS_INTERVAL_MS = 1000;
 const JOIN_EXPIRY_INTERVAL_MS = 100;
+/** How long a close waits for the server's `error` message that preceded it. */
+const CLOSE_AFTER_ERROR_MS = 100;
 
 /** Reports of the session to the UI. */
 export interface SessionListener {
@@ -221,7 +223,9 @@ export class PageSession {
       (info) => {
         const code = info.closeCode ?? 0;
         const reason = info.reason ?? "";
-        c.end({ kind: "closed", code, reason, message: describeClose(code, reason) });
+        // The server sends its `error` before it closes, but the close may be seen first: the error, which says
+        // whether another try can help, gets a moment to be handled.
+        setTimeout(() => c.end({ kind: "closed", code, reason, message: describeClose(code, reason) }), CLOSE_AFTER_ERROR_MS);
       },
       (e: unknown) => c.end({ kind: "lost", message: `The WebTransport connection to the server was lost (${errorText(e)}).` }),
     );
