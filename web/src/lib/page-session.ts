@@ -14,6 +14,7 @@ import { ControlStream } from "./control-stream.ts";
 import { type DetectionSource, browserDetectionPlatform, startDetection } from "./detection-source.ts";
 import { errorText, missingBrowserFeature } from "./failures.ts";
 import { FrameFlow } from "./frame-flow.ts";
+import { iceFailureMessage } from "./ice-failure.ts";
 import { summariseInbound } from "./inbound-stats.ts";
 import { ReportChannel } from "./report-channel.ts";
 import { type ExportedSample, NetworkLog, ReceiverLog, type Sample } from "./samples.ts";
@@ -145,7 +146,7 @@ export class PageSession {
     this.#pc = pc;
     pc.addEventListener("track", (e) => this.#play(e.track));
     pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed") this.#fail("The WebRTC connection failed (no ICE path to the media server).");
+      if (pc.connectionState === "failed") this.#fail(iceFailureMessage(pc.remoteDescription?.sdp, location.hostname));
     });
     return { pc, sdp };
   }
