@@ -29,6 +29,8 @@ if (!isRoot) console.log("topology: skipped, needs root (ip netns, iptables NAT)
 const NODE_IP = "192.168.77.1";
 const CLIENT_IP = "192.168.77.2";
 const LAN = "192.168.77.0/24";
+/** The LAN's router: the client's default route, no namespace answers it (packets to the pod network die there). */
+const LAN_ROUTER = "192.168.77.254";
 /** The pod network: the node's bridge address, then one address per pod. */
 const POD_GW = "10.244.1.1";
 const POD_IP = { nats: "10.244.1.2", generator: "10.244.1.3", media: "10.244.1.4", signaling: "10.244.1.5" } as const;
@@ -101,9 +103,11 @@ function buildTopology(t: Topology): void {
   sh(["ip", "-n", t.node, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0", "netns", t.client]);
   sh(["ip", "-n", t.node, "addr", "add", `${NODE_IP}/24`, "dev", "lan0"]);
   sh(["ip", "-n", t.node, "link", "set", "lan0", "up"]);
-  // The client: on the LAN only, no default route, so the pod network is unreachable from it (as from a real LAN).
+  // The client: a host on the LAN whose default route is the LAN's router (absent here), not the node, so the pod
+  // network is unreachable from it, as from a real LAN; the route also makes Chromium gather host candidates.
   sh(["ip", "-n", t.client, "addr", "add", `${CLIENT_IP}/24`, "dev", "eth0"]);
   sh(["ip", "-n", t.client, "link", "set", "eth0", "up"]);
+  sh(["ip", "-n", t.client, "route", "add", "default", "via", LAN_ROUTER]);
   // The node forwards, DNATs the published ports and masquerades the LAN's flows towards the pods (kube-proxy's
   // NodePort with externalTrafficPolicy Cluster): the pods see the node's bridge address, not the browser's.
   inNs(t.node, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
@@ -271,10 +275,11 @@ describe.skipIf(!isRoot)("tested topology: node NAT, pods, a browser on the LAN"
       const route = await readIceRoute(page);
       routes.push(route);
       const advertised = sdpCandidateAddresses(route.remoteSdp ?? "");
+      const offered = sdpCandidateAddresses(route.localSdp ?? "");
       const status = await page.locator("[data-testid=status]").textContent();
       const realtime = await page.locator("[data-testid=realtime-error]").textContent();
       console.log(
-        `topology: tab ${i}: ${status}, first frame ${(firstFrameMs / 1000).toFixed(1)} s after opening the URL; answer advertises ${advertised.join(", ")}; ` +
+        `topology: tab ${i}: ${status}, first frame ${(firstFrameMs / 1000).toFixed(1)} s after opening the URL; offer has ${offered.join(", ") || "no candidate"}, answer advertises ${advertised.join(", ")}; ` +
           `selected pair ${fmtEnd(route.local)} → ${fmtEnd(route.remote)}; frames decoded ${hook.inbound.framesDecoded} (+${hook.inbound.framesDecoded - before[i]!.inbound.framesDecoded} in 2 s), ` +
           `reports ${hook.reportsReceived}, real-time error shown "${realtime}"`,
       );

@@ -14,6 +14,7 @@ const localPage = { evaluate: <T>(fn: () => T | Promise<T>) => Promise.resolve(f
 
 class FakePc {
   connectionState = "connected";
+  localDescription = { sdp: "v=0\r\na=candidate:1 1 udp 1 0a1b.local 51000 typ host\r\n" };
   remoteDescription = { sdp: "v=0\r\na=candidate:1 1 udp 1 192.168.77.1 40000 typ host\r\n" };
   constructor(readonly config?: unknown) {}
   async getStats(): Promise<Map<string, Record<string, unknown>>> {
@@ -44,6 +45,7 @@ describe("readIceRoute", () => {
   test("the last connection's selected pair and answer", async () => {
     g.__pcs = [new FakePc()];
     expect(await readIceRoute(localPage)).toEqual({
+      localSdp: "v=0\r\na=candidate:1 1 udp 1 0a1b.local 51000 typ host\r\n",
       remoteSdp: "v=0\r\na=candidate:1 1 udp 1 192.168.77.1 40000 typ host\r\n",
       local: { address: "192.168.77.2", port: 51000, type: "host" },
       remote: { address: "192.168.77.1", port: 40000, type: "host" },

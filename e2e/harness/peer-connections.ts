@@ -24,8 +24,9 @@ export interface CandidateEnd {
   readonly type: string;
 }
 
-/** The page's last peer connection: its answer's SDP and the candidate pair ICE selected (null before one is). */
+/** The page's last peer connection: its offer's and answer's SDP and the candidate pair ICE selected (null before one is). */
 export interface IceRoute {
+  readonly localSdp: string | null;
   readonly remoteSdp: string | null;
   readonly local: CandidateEnd | null;
   readonly remote: CandidateEnd | null;
@@ -45,6 +46,6 @@ export function readIceRoute(page: EvaluatingPage): Promise<IceRoute> {
       const c = byId.get(id);
       return c ? { address: String(c.address ?? c.ip ?? ""), port: Number(c.port), type: String(c.candidateType) } : null;
     };
-    return { remoteSdp: pc.remoteDescription?.sdp ?? null, local: end(pair?.localCandidateId), remote: end(pair?.remoteCandidateId), connectionState: pc.connectionState };
+    return { localSdp: pc.localDescription?.sdp ?? null, remoteSdp: pc.remoteDescription?.sdp ?? null, local: end(pair?.localCandidateId), remote: end(pair?.remoteCandidateId), connectionState: pc.connectionState };
   });
 }
