@@ -3,7 +3,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sh, staleNamespaces, writeChromiumWrapper } from "./netns.ts";
+import { removeStaleNamespaces, sh, staleNamespaces, writeChromiumWrapper } from "./netns.ts";
+
+const isRoot = process.getuid?.() === 0;
 
 describe("sh", () => {
   test("returns stdout; throws with the command and its stderr when it fails, unless allowed to", () => {
@@ -33,6 +35,26 @@ describe("writeChromiumWrapper", () => {
       expect(statSync(path).mode & 0o111).toBe(0o111);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("removeStaleNamespaces", () => {
+  test.skipIf(!isRoot)("as root: deletes a dead run's namespace and kills what it left running inside; leaves live runs' alone", async () => {
+    const dead = `bsu${2 ** 22 + 7}x`; // no such pid
+    const live = `bsu${process.pid}x`;
+    for (const ns of [dead, live]) sh(["ip", "netns", "add", ns]);
+    const orphan = Bun.spawn(["ip", "netns", "exec", dead, "sleep", "30"], { stdout: "ignore", stderr: "ignore" });
+    try {
+      for (let i = 0; i < 50 && !sh(["ip", "netns", "pids", dead], true).trim(); i++) await Bun.sleep(20);
+      expect(removeStaleNamespaces("bsu")).toEqual([dead]);
+      expect(await Promise.race([orphan.exited, Bun.sleep(2000).then(() => "still running")])).not.toBe("still running");
+      const left = sh(["ip", "netns", "list"]);
+      expect(left).not.toContain(dead);
+      expect(left).toContain(live);
+    } finally {
+      orphan.kill("SIGKILL");
+      for (const ns of [dead, live]) sh(["ip", "netns", "del", ns], true);
     }
   });
 });

@@ -25,10 +25,16 @@ export function staleNamespaces(listing: string, prefix: string, alive: (pid: nu
   return out;
 }
 
-/** Deletes the namespaces (and with them their veths, bridges and iptables rules) of earlier runs whose process is gone. */
+/**
+ * Deletes the namespaces (and with them their veths, bridges and iptables rules) of earlier runs whose process is
+ * gone, after killing the processes that run killed mid-way left inside them (`ip netns pids`: only those).
+ */
 export function removeStaleNamespaces(prefix: string): string[] {
   const stale = staleNamespaces(sh(["ip", "netns", "list"]), prefix, (pid) => existsSync(`/proc/${pid}`));
-  for (const ns of stale) sh(["ip", "netns", "del", ns], true);
+  for (const ns of stale) {
+    for (const pid of sh(["ip", "netns", "pids", ns], true).split(/\s+/).filter(Boolean)) sh(["kill", "-KILL", pid], true);
+    sh(["ip", "netns", "del", ns], true);
+  }
   return stale;
 }
 
