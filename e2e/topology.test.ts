@@ -4,9 +4,9 @@
  * by iptables DNAT, with kube-proxy's MASQUERADE towards the pods, as kind's `extraPortMappings` + NodePort do:
  * TCP 8080 (the page, HTTPS) and UDP 4433 (WebTransport) to signaling's pod, UDP 40000 to media's pod (its one ICE
  * port, `ICE_UDP_PORT`). NATS, generator, media and signaling each run in a pod namespace of their own, over NATS
- * with a login. Chromium runs in a "client" namespace on the LAN (no route to the pods) with the stock test flags
- * minus `--allow-loopback-in-peer-connection`, and opens `https://192.168.77.1:8080/` as a person would, trusting
- * the node's self-signed, hash-eligible certificate (the `deploy/overlays/lan` setup). Three tabs stream through the
+ * with a login. Chromium runs in a "client" namespace on the LAN (routed to the LAN's router, not to the pods) with
+ * the stock test flags minus `--allow-loopback-in-peer-connection`, and opens `https://192.168.77.1:8080/` as a
+ * person would, trusting the node's self-signed, hash-eligible certificate (the `deploy/overlays/lan` setup). Three tabs stream through the
  * NAT on media's one port; then two misconfigurations must fail with a clear message on the page: the WebTransport
  * port not published, and media advertising its pod address.
  * Needs root (ip netns, iptables): skipped otherwise, with the reason printed.
@@ -226,10 +226,10 @@ describe.skipIf(!isRoot)("tested topology: node NAT, pods, a browser on the LAN"
       TLS_KEY: t.key,
       ALLOWED_ORIGINS: ORIGIN,
     });
-    const launching = chromium.launch({ executablePath: t.wrapper, args: CHROMIUM_ARGS.filter((a) => a !== LOOPBACK_FLAG), timeout: 30_000 });
-    await Promise.all([waitForLog(generator, "generator ready"), waitForLog(media, "media service started"), waitForPublishedPage(t, [generator, media, signaling])]);
-    browser = await launching;
-    context = await browser.newContext({ ignoreHTTPSErrors: true }); // stands for the user accepting the node's certificate once
+    // Kept as soon as it is up, so afterAll closes it even when a service failed to start meanwhile.
+    const launching = chromium.launch({ executablePath: t.wrapper, args: CHROMIUM_ARGS.filter((a) => a !== LOOPBACK_FLAG), timeout: 30_000 }).then((b) => (browser = b));
+    await Promise.all([launching, waitForLog(generator, "generator ready"), waitForLog(media, "media service started"), waitForPublishedPage(t, [generator, media, signaling])]);
+    context = await browser!.newContext({ ignoreHTTPSErrors: true }); // stands for the user accepting the node's certificate once
     await context.addInitScript(keepPeerConnections);
     console.log(`topology: built and started in ${((performance.now() - started) / 1000).toFixed(1)} s (namespaces ${t.node}, ${t.client}, ${Object.values(t.pods).join(", ")})`);
   }, 60_000);
