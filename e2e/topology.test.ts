@@ -12,7 +12,7 @@
  * Needs root (ip netns, iptables): skipped otherwise, with the reason printed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
@@ -58,10 +58,20 @@ interface Topology {
 }
 
 const PREFIX = "bst";
+/** The run's files (wrapper, certificate) go to `<tmp>/ballstream-topology-<pid>-…`. */
+const TMP_PREFIX = "ballstream-topology-";
+
+/** Removes the files of earlier runs whose process is gone (killed before their afterAll). */
+function removeStaleFiles(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = name.startsWith(TMP_PREFIX) ? /^\d+/.exec(name.slice(TMP_PREFIX.length))?.[0] : undefined;
+    if (pid !== undefined && !existsSync(`/proc/${pid}`)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
 
 function topologyFor(pid: number): Topology {
   const ns = (role: string) => `${PREFIX}${pid}${role}`;
-  const dir = mkdtempSync(join(tmpdir(), "ballstream-topology-"));
+  const dir = mkdtempSync(join(tmpdir(), `${TMP_PREFIX}${pid}-`));
   return {
     node: ns("node"),
     client: ns("client"),
@@ -212,6 +222,7 @@ describe.skipIf(!isRoot)("tested topology: node NAT, pods, a browser on the LAN"
     const started = performance.now();
     const stale = removeStaleNamespaces(PREFIX);
     if (stale.length > 0) console.log(`topology: removed ${stale.length} namespaces of dead runs: ${stale.join(" ")}`);
+    removeStaleFiles();
     t = topologyFor(process.pid);
     buildTopology(t);
     nats = await startNatsServer({ auth: NATS_AUTH, netns: { name: t.pods.nats, host: POD_IP.nats } });
