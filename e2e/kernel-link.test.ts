@@ -11,12 +11,14 @@
  * Needs root (namespaces, tc, nft): skipped otherwise, with the reason printed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type Page, chromium } from "playwright-core";
-import { CHROMIUM_ARGS, CHROMIUM_PATH, type RunningSystem, freePort, freeUdpPort, startOneProcess } from "@ballstream/testing";
+import { CHROMIUM_ARGS, type RunningSystem, freePort, freeUdpPort, startOneProcess } from "@ballstream/testing";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { removeStaleNamespaces, sh, writeChromiumWrapper } from "./harness/netns.ts";
+import { keepPeerConnections } from "./harness/peer-connections.ts";
 import { metricSum } from "./harness/viewer-scenario.ts";
 
 /** The bottleneck's rate, kbit/s: about half the noise scene's unconstrained ~1.3 Mbit/s (docs/benchmarks.md). */
@@ -36,13 +38,6 @@ const AGREE_WITHIN = 0.2;
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.log("kernel-link: skipped, needs root (ip netns, tc qdisc tbf, nft); CI runs as root");
-
-/** Runs a command; throws with its output when it fails. */
-function sh(cmd: string[], allowFail = false): string {
-  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0 && !allowFail) throw new Error(`${cmd.join(" ")} → exit ${r.exitCode}: ${r.stderr.toString()}`);
-  return r.stdout.toString();
-}
 
 /** The namespace, the veth pair and its /30 (10.77.<subnet>.1 on the host, .2 in the namespace). */
 interface Lab {
@@ -69,18 +64,9 @@ function labFor(pid: number): Lab {
   return { ns, hostIf: `${ns}h`, hostIp: `10.77.${subnet}.1`, nsIp: `10.77.${subnet}.2`, table: ns, dir, wrapper: join(dir, "chromium-in-ns.sh") };
 }
 
-/** Deletes the namespaces (and with them their veths) of earlier runs of this test whose process is gone (killed mid-run). */
-function removeStaleLabs(): void {
-  for (const line of sh(["ip", "netns", "list"]).split("\n")) {
-    const pid = /^bsk(\d+)\b/.exec(line)?.[1];
-    if (pid !== undefined && !existsSync(`/proc/${pid}`)) sh(["ip", "netns", "del", `bsk${pid}`], true);
-  }
-}
-
 /** Makes the namespace, the veth pair and the browser's wrapper. */
 function buildLab(lab: Lab): void {
-  // playwright drives the browser over a pipe (fds 3 and 4), which `ip netns exec` passes through.
-  writeFileSync(lab.wrapper, `#!/bin/sh\nexec ip netns exec ${lab.ns} ${CHROMIUM_PATH} "$@"\n`, { mode: 0o755 });
+  writeChromiumWrapper(lab.wrapper, lab.ns);
   const nsIf = `${lab.ns}n`;
   sh(["ip", "netns", "add", lab.ns]);
   sh(["ip", "link", "add", lab.hostIf, "type", "veth", "peer", "name", nsIf, "netns", lab.ns]);
@@ -136,19 +122,6 @@ function kernelCounters(lab: Lab): { sent: number; lost: number; queueFull: numb
 /** Chromium in the namespace; the page's origin is treated as secure (WebTransport and WebCodecs need it). */
 function launchInNamespace(lab: Lab, origin: string): Promise<Browser> {
   return chromium.launch({ executablePath: lab.wrapper, args: [...CHROMIUM_ARGS, `--unsafely-treat-insecure-origin-as-secure=${origin}`], timeout: 30_000 });
-}
-
-/** Runs in the page before its scripts: keeps its RTCPeerConnection for getStats (the sender's own byte count). */
-function keepPeerConnections(): void {
-  const g = globalThis as unknown as { __pcs: RTCPeerConnection[] };
-  g.__pcs = [];
-  const Original = RTCPeerConnection;
-  (globalThis as unknown as { RTCPeerConnection: typeof RTCPeerConnection }).RTCPeerConnection = class extends Original {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      g.__pcs.push(this);
-    }
-  };
 }
 
 /** One getStats reading of the video: receiver totals and the sender's count from its RTCP sender reports. */
@@ -212,7 +185,7 @@ describe("kernel cross-check", () => {
 
   beforeAll(() => {
     if (!isRoot) return;
-    removeStaleLabs();
+    removeStaleNamespaces("bsk"); // earlier runs of this test killed mid-run
     lab = labFor(process.pid);
     buildLab(lab);
   });

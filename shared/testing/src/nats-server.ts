@@ -20,11 +20,16 @@ export interface NatsServerOptions {
   readonly auth?: NatsAuth;
   /** Join a cluster: listen for routes on `port` (127.0.0.1) and route to the other nodes' cluster ports. */
   readonly cluster?: { readonly port: number; readonly routes: readonly number[] };
+  /**
+   * Run inside this network namespace (`ip netns exec`, root only), listening on `host`:4222 there; readiness then
+   * comes from its log ("Server is ready"), since this process cannot connect into the namespace.
+   */
+  readonly netns?: { readonly name: string; readonly host: string };
 }
 
 /** A running test server. */
 export interface TestNatsServer {
-  /** `nats://127.0.0.1:<port>` */
+  /** `nats://127.0.0.1:<port>` (`nats://<host>:4222` in a {@link NatsServerOptions.netns}) */
   readonly url: string;
   readonly port: number;
   /** `http://127.0.0.1:<port>/` of the monitoring endpoint, when {@link NatsServerOptions.monitoring} is set. */
@@ -82,6 +87,7 @@ async function acceptsConnections(port: number): Promise<boolean> {
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<TestNatsServer> {
   const binary = natsServerBinary();
   const dir = mkdtempSync(join(tmpdir(), "ballstream-nats-"));
+  const host = options.netns?.host ?? "127.0.0.1";
   let port = 0;
   const monitorPort = options.monitoring ? await freePort() : 0;
   let proc: Subprocess | undefined;
@@ -90,18 +96,21 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     mkdirSync(dir, { recursive: true });
     const config = join(dir, "nats.conf");
     const logFile = join(dir, "nats.log");
-    const lines = [`listen: "127.0.0.1:${port}"`, `log_file: "${logFile}"`];
+    const lines = [`listen: "${host}:${port}"`, `log_file: "${logFile}"`];
     if (options.maxPayload !== undefined) lines.push(`max_payload: ${options.maxPayload}`);
     if (monitorPort !== 0) lines.push(`http: "127.0.0.1:${monitorPort}"`);
     if (options.auth) lines.push(natsAuthorizationBlock(options.auth));
     if (options.cluster) lines.push(natsClusterBlock(options.cluster.port, options.cluster.routes));
     writeFileSync(config, `${lines.join("\n")}\n`);
-    const child = Bun.spawn([binary, "-c", config], { stdout: "ignore", stderr: "ignore" });
+    if (options.netns) rmSync(logFile, { force: true }); // a restart must not see the last run's "ready"
+    const prefix = options.netns ? ["ip", "netns", "exec", options.netns.name] : [];
+    const child = Bun.spawn([...prefix, binary, "-c", config], { stdout: "ignore", stderr: "ignore" });
+    const ready = options.netns ? () => existsSync(logFile) && readFileSync(logFile, "utf8").includes("Server is ready") : () => acceptsConnections(port);
     proc = child;
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) break;
-      if (await acceptsConnections(port)) return;
+      if (await ready()) return;
       await Bun.sleep(25);
     }
     child.kill("SIGKILL");
@@ -124,7 +133,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 
   let lastError: unknown;
   for (let tries = 0; tries < 3; tries++) {
-    port = await freePort();
+    port = options.netns ? 4222 : await freePort(); // a namespace of its own: the standard port is free
     try {
       await launch();
       lastError = undefined;
@@ -140,7 +149,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   }
 
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `nats://${host}:${port}`,
     port,
     ...(monitorPort !== 0 ? { monitorUrl: `http://127.0.0.1:${monitorPort}/` } : {}),
     stop: async () => {

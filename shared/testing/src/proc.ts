@@ -182,7 +182,8 @@ export function parseProcNetUdp(text: string): Map<number, number> {
 
 /** The local UDP ports `pid` holds open now (IPv4 and IPv6), sorted: what a firewall or a Service must let in. */
 export function udpPortsOf(pid: number): number[] {
-  const byInode = new Map([...parseProcNetUdp(readText("/proc/net/udp")), ...parseProcNetUdp(readText("/proc/net/udp6"))]);
+  // The process's own network namespace's table (it may run in another one, e.g. `ip netns exec`).
+  const byInode = new Map([...parseProcNetUdp(readText(`/proc/${pid}/net/udp`)), ...parseProcNetUdp(readText(`/proc/${pid}/net/udp6`))]);
   const ports = new Set<number>();
   let fds: string[] = [];
   try {

@@ -16,6 +16,7 @@ import { ControlStream } from "./control-stream.ts";
 import { type DetectionSource, browserDetectionPlatform, startDetection } from "./detection-source.ts";
 import { describeClose, errorText, missingBrowserFeature } from "./failures.ts";
 import { FrameFlow } from "./frame-flow.ts";
+import { iceFailureMessage } from "./ice-failure.ts";
 import { NO_INBOUND_STATS, summariseInbound } from "./inbound-stats.ts";
 import { type EndCause, RECONNECT, backoffMs, retries } from "./reconnect.ts";
 import { ReportChannel } from "./report-channel.ts";
@@ -76,6 +77,8 @@ interface Connection {
   detection: DetectionSource | null;
   wtPlayer: WtVideoPlayer | null;
   readonly timers: ReturnType<typeof setInterval>[];
+  /** A renegotiation's offer is out: its answer counts as a resume. */
+  renegotiating: boolean;
   /** Ends this connection (once) with why; null: the viewer stopped it. */
   end(cause: EndCause | null): void;
 }
@@ -185,7 +188,7 @@ export class PageSession {
     return new Promise((resolve) => {
       let ended = false;
       const connection: Connection = {
-        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [],
+        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [], renegotiating: false,
         end: (cause) => {
           if (ended) return;
           ended = true;
@@ -246,7 +249,7 @@ export class PageSession {
     c.pc = pc;
     pc.addEventListener("track", (e) => this.#play(c, e.track));
     pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed") c.end({ kind: "unreachable", message: "The WebRTC connection failed (no ICE path to the media server)." });
+      if (pc.connectionState === "failed") c.end({ kind: "unreachable", message: iceFailureMessage(pc.remoteDescription?.sdp, location.hostname) });
     });
     return { pc, sdp };
   }
@@ -286,6 +289,8 @@ export class PageSession {
       case "answer":
         if (!c.pc) endWith("page", "The server answered a WebRTC offer the page did not make.");
         await c.pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
+        if (c.renegotiating) this.#store.resumed();
+        c.renegotiating = false;
         return this.#store.streaming();
       case "renegotiate":
         return this.#renegotiate(c, m.reason);
@@ -316,8 +321,9 @@ export class PageSession {
     this.#store.inbound(NO_INBOUND_STATS); // the new receiver counts from zero
     const webrtc = this.#paths?.webrtc === true;
     const offer = webrtc ? await this.#offerWebRtc(c) : undefined;
+    c.renegotiating = webrtc;
     await c.control?.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(this.#paths?.webtransport ? { wtVideo: true } : {}) });
-    this.#store.resumed();
+    if (!webrtc) this.#store.resumed(); // WebTransport only: no answer comes, the units do
   }
 
   async #readReports(channel: ReportChannel): Promise<void> {
