@@ -30,6 +30,7 @@ import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "./en
 import { H264Packetizer } from "./rtp-packetizer.ts";
 import { PACING_FACTOR, Pacer } from "./pacer.ts";
 import { LossBasedEstimate, targetFromRemb } from "./rate-control.ts";
+import { dropDefaultStun } from "./ice-stun.ts";
 import { guardIceSockets } from "./ice-socket-errors.ts";
 import { toAnnexB } from "./annexb.ts";
 import { impairIceSockets } from "./ice-link.ts";
@@ -156,6 +157,7 @@ export class MediaSession {
 
   async #negotiate(pc: RTCPeerConnection, offer: string): Promise<string> {
     await pc.setRemoteDescription({ type: "offer", sdp: offer });
+    dropDefaultStun(pc, this.#ctx.config.iceServers);
     const transceiver = pc.getTransceivers().find((t) => t.kind === "video");
     if (transceiver === undefined) throw new ProtocolError("unsupported", "the offer has no video section");
     transceiver.setDirection("sendonly");
