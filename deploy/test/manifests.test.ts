@@ -61,7 +61,7 @@ describe.each(cases)("%s with %s", (dir, _toolName, tool) => {
   test("hand-over: readiness on the endpoint that says the service takes sessions; grace periods fit preStop + the shutdown cap", () => {
     const probePath = (name: string, probe: string) => workload(name).spec.template.spec.containers[0][probe].httpGet;
     expect(probePath("signaling", "readinessProbe")).toEqual({ path: "/readyz", port: "http" });
-    for (const name of ["generator", "media"]) expect(probePath(name, "readinessProbe")).toEqual({ path: "/healthz", port: "metrics" });
+    for (const name of ["generator", "media"]) expect(probePath(name, "readinessProbe")).toEqual({ path: "/readyz", port: "metrics" });
     expect(SHUTDOWN_CAP_S).toBeGreaterThan(0);
     for (const name of ["generator", "media", "signaling"]) {
       const pod = workload(name).spec.template.spec;

@@ -135,6 +135,8 @@ export interface ServeMetricsOptions extends Partial<MetricsEndpoint> {
   readonly port: number;
   /** Runs before each scrape (e.g. to set a gauge that is only read then). */
   readonly beforeScrape?: () => void;
+  /** Whether the service takes new sessions: `/readyz` answers 503 once it says false (draining); absent: always ready. */
+  readonly ready?: () => boolean;
 }
 
 /** A running metrics endpoint. */
@@ -154,8 +156,9 @@ export function hasBearerToken(request: Request, token: string): boolean {
 
 /**
  * The one `/metrics` server of every service (host default `0.0.0.0`, so an orchestrator can scrape it):
- * `GET /metrics` (Prometheus text; 401 without the bearer token when one is set) and `GET /healthz` (`ok`);
- * anything else is 404.
+ * `GET /metrics` (Prometheus text; 401 without the bearer token when one is set), `GET /healthz` (`ok`) and
+ * `GET /readyz` (`ready`, or 503 `draining` once `ready()` says false, so an orchestrator stops counting a stopping
+ * replica at once); anything else is 404.
  */
 export function serveMetrics(options: ServeMetricsOptions): MetricsServer {
   const registry = options.registry ?? defaultRegistry;
@@ -167,6 +170,7 @@ export function serveMetrics(options: ServeMetricsOptions): MetricsServer {
       const path = new URL(req.url).pathname;
       if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405 });
       if (path === "/healthz") return new Response("ok\n");
+      if (path === "/readyz") return options.ready?.() === false ? new Response("draining\n", { status: 503 }) : new Response("ready\n");
       if (path !== "/metrics") return new Response("not found\n", { status: 404 });
       if (token !== undefined && !hasBearerToken(req, token)) {
         return new Response("unauthorized\n", { status: 401, headers: { "www-authenticate": 'Bearer realm="metrics"' } });

@@ -24,7 +24,8 @@ export interface StandalonePlan {
  * Runs `service` alone: guards the process ({@link guardProcess}), reads `NATS_URL` (required) and the NATS
  * credentials ({@link natsAuthFromEnv}), lets `plan` read and validate the service's own settings
  * (throwing ends the process with that message), records process metrics, connects to NATS, starts the service,
- * serves `/metrics` if asked, and on SIGINT/SIGTERM stops the service, the metrics server and drains NATS, then
+ * serves `/metrics` (and `/healthz`, `/readyz`) if asked, and on SIGINT/SIGTERM fails `/readyz`, stops the service,
+ * the metrics server and drains NATS, then
  * exits 0. Any failure before that logs a fatal line and exits 1.
  */
 export async function runStandalone(service: string, plan: (log: Logger) => StandalonePlan, env: Record<string, string | undefined> = process.env): Promise<void> {
@@ -37,8 +38,10 @@ export async function runStandalone(service: string, plan: (log: Logger) => Stan
     collectProcessMetrics(defaultRegistry, service);
     const bus = await connectNatsBus({ url: natsUrl, name: service, log, auth: natsAuthFromEnv(env) });
     const running = await start(bus, log);
-    const metrics = metricsEndpoint === undefined ? undefined : serveMetrics(metricsEndpoint);
+    let draining = false;
+    const metrics = metricsEndpoint === undefined ? undefined : serveMetrics({ ...metricsEndpoint, ready: () => !draining });
     onShutdownSignal(log, async () => {
+      draining = true; // /readyz fails while the service hands its sessions over
       await running.stop();
       await metrics?.stop();
       await bus.drain();

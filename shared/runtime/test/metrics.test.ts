@@ -167,6 +167,20 @@ describe("serveMetrics", () => {
     expect(scrapes).toBe(1);
   });
 
+  test("/readyz: ready without a ready() check; 503 draining once ready() says false, open without the token", async () => {
+    let ready = true;
+    server = serveMetrics({ registry: createRegistry(), host: "127.0.0.1", port: 0, token: "t0ken", ready: () => ready });
+    const url = `http://127.0.0.1:${server.port}/readyz`;
+    const first = await fetch(url);
+    expect([first.status, await first.text()]).toEqual([200, "ready\n"]);
+    ready = false;
+    const draining = await fetch(url);
+    expect([draining.status, await draining.text()]).toEqual([503, "draining\n"]);
+    await server.stop();
+    server = serveMetrics({ registry: createRegistry(), host: "127.0.0.1", port: 0 });
+    expect((await fetch(`http://127.0.0.1:${server.port}/readyz`)).status).toBe(200);
+  });
+
   test("stop closes the port", async () => {
     server = serveMetrics({ registry: createRegistry(), host: "127.0.0.1", port: 0 });
     const port = server.port;
