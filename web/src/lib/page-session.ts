@@ -27,6 +27,20 @@ import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
 import { canReceiveH264, createReceiveOffer } from "./webrtc.ts";
 import { WtVideoPlayer, wtSurfaceKind } from "./wt-video.ts";
 
+/** How long a replacing peer connection may take to decode its first frame before the page switches to it anyway. */
+const FIRST_FRAME_TIMEOUT_MS = 5000;
+const FIRST_FRAME_POLL_MS = 20;
+
+/** Resolves once `pc` has decoded a video frame (or after {@link FIRST_FRAME_TIMEOUT_MS}, or when it closes). */
+async function firstFrameDecoded(pc: RTCPeerConnection): Promise<void> {
+  const deadline = performance.now() + FIRST_FRAME_TIMEOUT_MS;
+  while (performance.now() < deadline && pc.connectionState !== "closed") {
+    const stats = await pc.getStats().catch(() => null);
+    for (const s of stats?.values() ?? []) if (s.type === "inbound-rtp" && s.kind === "video" && (s.framesDecoded ?? 0) > 0) return;
+    await new Promise((r) => setTimeout(r, FIRST_FRAME_POLL_MS));
+  }
+}
+
 /** The element the WebTransport path shows its frames on, for this browser ({@link wtSurfaceKind}). */
 function createWtSurface(): HTMLCanvasElement | HTMLVideoElement {
   if (wtSurfaceKind(globalThis as unknown as Record<string, unknown>) === "canvas") return document.createElement("canvas");
@@ -79,6 +93,8 @@ interface Connection {
   readonly timers: ReturnType<typeof setInterval>[];
   /** A renegotiation's offer is out: its answer counts as a resume. */
   renegotiating: boolean;
+  /** The peer connection being replaced and its detection, playing until the new one decodes its first frame. */
+  previous: { pc: RTCPeerConnection | null; detection: DetectionSource | null } | null;
   /** Ends this connection (once) with why; null: the viewer stopped it. */
   end(cause: EndCause | null): void;
 }
@@ -188,7 +204,7 @@ export class PageSession {
     return new Promise((resolve) => {
       let ended = false;
       const connection: Connection = {
-        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [], renegotiating: false,
+        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [], renegotiating: false, previous: null,
         end: (cause) => {
           if (ended) return;
           ended = true;
@@ -243,13 +259,25 @@ export class PageSession {
     for await (const m of c.control.messages()) await this.#handle(c, m);
   }
 
-  /** The WebRTC path: a receive-only H.264 peer connection and its complete offer. */
+  /**
+   * The WebRTC path: a receive-only H.264 peer connection and its complete offer. Its track plays at once, or, when
+   * it replaces a peer connection (`c.previous`), once it has decoded its first frame: the old picture plays on until
+   * then (a leaving media replica still sends), and the old peer connection and detection stop at the switch.
+   */
   async #offerWebRtc(c: Connection): Promise<{ pc: RTCPeerConnection; sdp: string }> {
     const { pc, sdp } = await createReceiveOffer(ICE_GATHERING_TIMEOUT_MS, { iceServers: [] });
     c.pc = pc;
-    pc.addEventListener("track", (e) => this.#play(c, e.track));
+    pc.addEventListener("track", (e) => {
+      if (!c.previous) return this.#play(c, e.track);
+      void firstFrameDecoded(pc).then(() => {
+        if (c.pc !== pc) return;
+        this.#retirePrevious(c);
+        this.#store.inbound(NO_INBOUND_STATS); // the new receiver counts from zero
+        this.#play(c, e.track);
+      });
+    });
     pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed") c.end({ kind: "unreachable", message: iceFailureMessage(pc.remoteDescription?.sdp, location.hostname) });
+      if (pc.connectionState === "failed" && c.pc === pc) c.end({ kind: "unreachable", message: iceFailureMessage(pc.remoteDescription?.sdp, location.hostname) });
     });
     return { pc, sdp };
   }
@@ -310,20 +338,27 @@ export class PageSession {
 
   /**
    * Signaling moves the video to another media replica (the old one died or is leaving): a new peer connection and
-   * offer on the same control stream; the session, its generator and the WebTransport path go on.
+   * offer on the same control stream, made before the old one is broken; the session, its generator and the
+   * WebTransport path go on.
    */
   async #renegotiate(c: Connection, reason: string): Promise<void> {
     this.#store.event(`signaling: ${reason}`);
-    c.detection?.stop();
-    c.detection = null;
-    c.pc?.close();
-    c.pc = null;
-    this.#store.inbound(NO_INBOUND_STATS); // the new receiver counts from zero
     const webrtc = this.#paths?.webrtc === true;
+    if (webrtc) {
+      this.#retirePrevious(c); // a renegotiation that had not switched yet
+      c.previous = { pc: c.pc, detection: c.detection };
+    }
     const offer = webrtc ? await this.#offerWebRtc(c) : undefined;
     c.renegotiating = webrtc;
     await c.control?.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(this.#paths?.webtransport ? { wtVideo: true } : {}) });
     if (!webrtc) this.#store.resumed(); // WebTransport only: no answer comes, the units do
+  }
+
+  /** Stops the peer connection a renegotiation replaced, and its detection. */
+  #retirePrevious(c: Connection): void {
+    c.previous?.detection?.stop();
+    c.previous?.pc?.close();
+    c.previous = null;
   }
 
   async #readReports(channel: ReportChannel): Promise<void> {
@@ -383,6 +418,7 @@ export class PageSession {
   /** Stops everything of one connection; its pending frame joins are released as they are. */
   #teardown(c: Connection, cause: EndCause | null): void {
     for (const t of c.timers) clearInterval(t);
+    this.#retirePrevious(c);
     c.detection?.stop();
     c.wtPlayer?.stop();
     c.pc?.close();
