@@ -153,8 +153,17 @@ test("rolling restart: SIGTERM the media replica holding the sessions with anoth
   const holder = system.others[1]!;
   await anotherMedia();
   const before = await identities();
+  const readyz = `http://127.0.0.1:${/"metricsPort":(\d+)/.exec(holder.output())?.[1]}/readyz`;
+  expect((await fetch(readyz)).status).toBe(200);
   const stoppedAt = Date.now();
-  const exit = await holder.stop("SIGTERM");
+  const exited = holder.stop("SIGTERM");
+  let draining = 0;
+  for (let i = 0; i < 40 && draining !== 503; i++) {
+    draining = await fetch(readyz).then((r) => r.status, () => 0);
+    if (draining !== 503) await Bun.sleep(10);
+  }
+  expect(draining).toBe(503); // out of the Service's endpoints while it hands over
+  const exit = await exited;
   const resumed = await resumedAll(pages);
   const after = await identities();
   const figures = await gapsAfter(pages, stoppedAt - 200);

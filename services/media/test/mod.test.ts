@@ -212,7 +212,7 @@ describe("access units for the WebTransport path", () => {
     const sub = bus.subscribe(subjects.video(id), (msg) => units.push(decodeVideoUnit(msg.data)));
     const beat = setInterval(() => bus.publish(subjects.heartbeat(id), new Uint8Array(0)), SESSION_TIMING.heartbeatIntervalMs);
     try {
-      expect(await requestJson(bus, subjects.mediaOffer, { sessionId: id }, parseMediaOfferAnswer, 10_000)).toEqual({});
+      expect(await requestJson(bus, subjects.mediaOffer, { sessionId: id }, parseMediaOfferAnswer, 10_000)).toEqual({ instance: media.instance }); // no SDP: no answer, only which replica serves it
       await requestJson(bus, subjects.generatorStart, { sessionId: id, settings }, parseSettings, 10_000);
       await Bun.sleep(500);
       expect(units).toEqual([]);
