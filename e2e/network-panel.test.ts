@@ -123,8 +123,10 @@ describe("network panel", () => {
 
   test("the CSV names the network in force at each sample", async () => {
     const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download samples (CSV)" }).click()]);
-    const [header, ...rows] = (await Bun.file((await file.path())!).text()).trim().split("\n");
-    expect(header!.split(",").slice(-2)).toEqual(["netDown", "netUp"]);
+    const [header, ...lines] = (await Bun.file((await file.path())!).text()).trim().split("\n");
+    expect(header!.split(",").slice(-4)).toEqual(["netDown", "netUp", "connection", "gapMs"]);
+    const rows = lines.map((r) => r.replace(/,1,$/, "")); // one connection throughout, no gap: the network cells end each row
+    expect(rows.every((r, i) => r !== lines[i])).toBe(true);
     expect(rows.some((r) => r.endsWith(",loss=5%,"))).toBe(true);
     expect(rows.some((r) => r.endsWith(",delay=50ms,delay=50ms"))).toBe(true);
     expect(rows.some((r) => r.includes('"delay=50ms,blackout=1000ms,blackout-at=0ms"'))).toBe(true);

@@ -1,7 +1,8 @@
 /**
  * The end-to-end scenario both deployment modes must pass, as one `describe` block: a page connects over
  * WebTransport and plays H.264, a second tab gets its own session, the frames decode, the detected centres match
- * the truth, both errors arrive and are shown, and SIGTERM ends the server cleanly with the tabs open.
+ * the truth, both errors arrive and are shown, and SIGTERM ends the server cleanly with the tabs open (they say
+ * why and that they are reconnecting).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SESSION_ID_PATTERN } from "@ballstream/protocol";
@@ -153,12 +154,12 @@ export function describeViewerScenario(mode: string, start: () => Promise<Runnin
       expect((await readHook(tabs[0]!))?.status).toBe("streaming");
     });
 
-    test("SIGTERM ends the server cleanly with the tabs open, and the tabs are told why", async () => {
+    test("SIGTERM ends the server cleanly with the tabs open, and the tabs are told why (and that they will reconnect)", async () => {
       const { server, others } = system!;
       expect(await server.stop("SIGTERM")).toBe(0);
       for (const tab of tabs) {
         const hook = await waitForHook(tab, "closed by the server", (h) => h.status !== "streaming", 10_000);
-        expect(hook.error ?? "").toContain("shut down");
+        expect([hook.status, hook.reconnect?.reason ?? ""]).toEqual(["reconnecting", expect.stringContaining("shut down")]);
       }
       for (const p of others) expect({ name: p.name, code: await p.stop("SIGTERM") }).toEqual({ name: p.name, code: 0 });
     });
