@@ -159,7 +159,7 @@ export function describeViewerScenario(mode: string, start: () => Promise<Runnin
       expect(await server.stop("SIGTERM")).toBe(0);
       for (const tab of tabs) {
         const hook = await waitForHook(tab, "closed by the server", (h) => h.status !== "streaming", 10_000);
-        expect([hook.status, hook.reconnect?.reason ?? ""]).toEqual(["reconnecting", expect.stringContaining("shut down")]);
+        expect([hook.status, hook.reconnect?.since ?? ""]).toEqual(["reconnecting", expect.stringContaining("shut down")]);
       }
       for (const p of others) expect({ name: p.name, code: await p.stop("SIGTERM") }).toEqual({ name: p.name, code: 0 });
     });

@@ -212,7 +212,7 @@ describe("bad input against a live system", () => {
       expect(state.closed?.reason).toContain("shutting down");
     }
     const hook = await waitForHook(healthy, "told about the shutdown", (h) => h.status !== "streaming", 10_000);
-    expect([hook.status, hook.reconnect?.reason ?? ""]).toEqual(["reconnecting", expect.stringContaining("shut down")]);
+    expect([hook.status, hook.reconnect?.since ?? ""]).toEqual(["reconnecting", expect.stringContaining("shut down")]);
   });
 });
 

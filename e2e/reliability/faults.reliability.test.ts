@@ -104,7 +104,7 @@ describe("faults, three processes over NATS", () => {
       const tab = await streamingViewer();
       const before = (await readHook(tab))!;
       await system.others[index]!.stop("SIGKILL");
-      const told = await waitForHook(tab, `reconnecting after the ${kind} is gone`, (h) => h.status === "reconnecting" && (h.reconnect?.reason ?? "").includes(kind), 20_000);
+      const told = await waitForHook(tab, `reconnecting after the ${kind} is gone`, (h) => h.status === "reconnecting" && (h.reconnect?.since ?? "").includes(kind), 20_000);
       expect((await fetch(new URL("readyz", system.url))).status).toBe(200);
       // A page opened now tries, says why it cannot play yet, and keeps trying. (Media only: with the generator down, a
       // new tab of the same browser once failed its first WebTransport handshake with no refusal in signaling's log,
@@ -121,7 +121,7 @@ describe("faults, three processes over NATS", () => {
       await Promise.all(tabs.map((p) => keepsDecoding(p)));
       expect(back[0]!.sessionId).not.toBe(before.sessionId); // a new session: nothing could continue the old one
       expect(back[0]!.resumes).toBe(before.resumes + 1);
-      console.log(`[faults] ${kind} killed; the page said: "${told.reconnect?.reason}"; while down a new page said: "${waiting?.reconnect?.reason ?? "(not opened)"}"; they streamed again once it was back`);
+      console.log(`[faults] ${kind} killed; the page said: "${told.reconnect?.since}"; while down a new page said: "${waiting?.reconnect?.reason ?? "(not opened)"}"; they streamed again once it was back`);
       await closeAll();
     }, 120_000);
   }

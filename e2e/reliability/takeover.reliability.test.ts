@@ -183,11 +183,12 @@ test("SIGKILL signaling and start it again on its address: every page reconnects
   await system.respawn("signaling");
   const back = await Promise.all(pages.map((p, i) => waitForHook(p, "a new session", (h) => h.status === "streaming" && h.sessionId !== before[i]!.sessionId && h.reportsReceived > 0, 60_000)));
   const resumed = await resumedAll(pages);
-  const marks = await Promise.all(pages.map(async (p) => (await readSamples(p)).filter((s) => s.gapMs !== null && s.captureTimeMs > killedAt)));
-  const gaps = marks.map((m) => m[0]?.gapMs ?? Number.NaN);
+  const samples = await Promise.all(pages.map((p) => readSamples(p)));
+  const gaps = samples.map((all) => all.find((s) => s.gapMs !== null && s.captureTimeMs > killedAt)?.gapMs ?? Number.NaN);
+  const connections = samples.map((all) => [...new Set(all.map((s) => s.connection))].join("→"));
   console.log(
     `signaling SIGKILLed: pages noticed after ${noticedMs} ms (${reconnecting.map((h) => h.reconnect?.reason ?? h.status).join(" | ")}); ` +
-      `back on new sessions, samples' gapMs ${gaps.map((g) => g.toFixed(0)).join(", ")}`,
+      `back on new sessions, samples' gapMs ${gaps.map((g) => g.toFixed(0)).join(", ")} (their connections ${connections.join(", ")})`,
   );
   for (const h of [...back, ...resumed]) expect(h.status).toBe("streaming");
   back.forEach((h, i) => {

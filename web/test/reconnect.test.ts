@@ -62,16 +62,16 @@ describe("SessionStore across a reconnection", () => {
     store.connecting();
     store.streaming();
     expect(store.state.resumes).toBe(0);
-    store.reconnecting({ attempt: 1, reason: "media died", delayMs: 150 });
+    store.reconnecting({ attempt: 1, reason: "media died", since: "media died", delayMs: 150 });
     expect([store.state.status, store.state.reconnect?.reason, store.ended]).toEqual(["reconnecting", "media died", false]);
     store.connecting(); // a retry's connecting does not hide that it is one
     expect(store.state.status).toBe("reconnecting");
     store.streaming();
     expect([store.state.status, store.state.reconnect, store.state.resumes]).toEqual(["streaming", null, 1]);
-    store.reconnecting({ attempt: 1, reason: "again", delayMs: 100 });
+    store.reconnecting({ attempt: 1, reason: "again", since: "again", delayMs: 100 });
     store.failed("gave up");
     expect([store.state.status, store.state.reconnect, store.state.error]).toEqual(["error", null, "gave up"]);
-    store.reconnecting({ attempt: 2, reason: "late", delayMs: 100 });
+    store.reconnecting({ attempt: 2, reason: "late", since: "again", delayMs: 100 });
     expect(store.state.status).toBe("error");
   });
 });
@@ -88,7 +88,8 @@ describe("ConnectionLog", () => {
     log.add(5000, 2);
     log.add(6000, 3); // a try that never streamed
     log.add(7000, 4);
-    const samples = [990, 1100, 1200, 7100, 7200].map((t) => sampleOf(report(t), null));
+    const samples = [990, 1100, 1200, 7100, 7200].map((t) => sampleOf(report(t), null)); // arrival = capture + 5
+    samples[3] = { ...samples[3]!, captureTimeMs: Number.NaN }; // unmatched: no capture time, the gap still shows
     const out = log.annotate(samples);
     expect(out.map((s) => s.connection)).toEqual([null, 1, 1, 4, 4]);
     expect(out.map((s) => s.gapMs)).toEqual([null, null, null, 5900, null]);

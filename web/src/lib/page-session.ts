@@ -152,15 +152,17 @@ export class PageSession {
   async start(settings: Partial<SessionSettings>, request: TransportRequest = { choice: "webrtc", explicit: false }): Promise<void> {
     this.#store.connecting();
     let hasStreamed = false;
+    let since = "";
     for (let number = 1, failures = 0; ; number++) {
       const { cause, streamed } = await this.#connect(number, this.#store.state.settings ?? settings, request);
       hasStreamed ||= streamed;
       failures = streamed ? 1 : failures + 1;
+      if (failures === 1 && cause) since = cause.message; // what ended the last connection that streamed
       if (cause === null || this.#stopped) return void this.#store.closed(0, "stopped by the viewer");
       if (!retries(cause, hasStreamed)) return this.#endWith(cause, "");
       if (failures > RECONNECT.maxAttempts) return this.#endWith(cause, ` (gave up after ${RECONNECT.maxAttempts} tries to reconnect)`);
       const delayMs = backoffMs(failures);
-      this.#store.reconnecting({ attempt: failures, reason: cause.message, delayMs });
+      this.#store.reconnecting({ attempt: failures, reason: cause.message, since, delayMs });
       this.#store.event(`page: reconnecting in ${delayMs} ms (try ${failures} of ${RECONNECT.maxAttempts}): ${cause.message}`);
       await new Promise<void>((resume) => {
         const timer = setTimeout(resume, delayMs);
@@ -215,9 +217,12 @@ export class PageSession {
         },
       };
       this.#connection = connection;
-      this.#run(connection, settings, request).catch((e: unknown) =>
-        connection.end(e instanceof ConnectionEnded ? e.end : { kind: connection.transport ? "lost" : "page", message: errorText(e) }),
-      );
+      this.#run(connection, settings, request).catch((e: unknown) => {
+        if (e instanceof ConnectionEnded) return connection.end(e.end);
+        if (!connection.transport) return connection.end({ kind: "page", message: errorText(e) });
+        // A stream failing under a closing transport ("The session is closed."): the close, with its code, says why.
+        setTimeout(() => connection.end({ kind: "lost", message: errorText(e) }), 2 * CLOSE_AFTER_ERROR_MS);
+      });
     });
   }
 

@@ -209,8 +209,8 @@ export interface ConnectionColumns {
   /** 1 for the first connection, one more for each reconnection (null: before the first). */
   readonly connection: number | null;
   /**
-   * On the first sample of a resumed connection only: its capture time minus that of the sample before it, the
-   * stretch of the ball's time the viewer did not see (ms); null elsewhere.
+   * On the first sample of a resumed connection only: how long the page had no new frame, its frame's decode time
+   * minus that of the sample before it (their reports' arrival where the page kept no record), ms; null elsewhere.
    */
   readonly gapMs: number | null;
 }
@@ -231,7 +231,7 @@ export class ConnectionLog {
     return samples.map((s) => {
       const connection = this.#log.at(sampleTime(s)) ?? null;
       const resumed = previous !== undefined && connection !== null && previousConnection !== null && connection > previousConnection;
-      const gapMs = resumed ? s.captureTimeMs - previous!.captureTimeMs : null;
+      const gapMs = resumed ? sampleTime(s) - sampleTime(previous!) : null; // capture times are NaN for unmatched frames
       previous = s;
       previousConnection = connection;
       return { ...s, connection, gapMs };

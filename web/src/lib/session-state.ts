@@ -12,10 +12,14 @@ import { type InboundStats, NO_INBOUND_STATS } from "./inbound-stats.ts";
 /** Lifecycle of the page's session. */
 export type SessionStatus = "idle" | "connecting" | "streaming" | "reconnecting" | "closed" | "error";
 
-/** While the page waits to reconnect: which try in a row comes next, why the last connection ended, the wait. */
+/**
+ * While the page waits to reconnect: which try in a row comes next, why the last try ended (`reason`), what ended
+ * the connection that streamed (`since`: the same on the first try), and the wait.
+ */
 export interface ReconnectState {
   readonly attempt: number;
   readonly reason: string;
+  readonly since: string;
   readonly delayMs: number;
 }
 
