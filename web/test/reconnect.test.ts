@@ -11,6 +11,7 @@ const serverError = (code: string): EndCause => ({ kind: "server-error", code, m
 describe("retries", () => {
   test("a server shutting down retries, a back-end error once the session worked; a normal end, a protocol error, a limit and an idle page do not", () => {
     expect(retries(closed(CLOSE_CODES.serverShutdown), false)).toBe(true);
+    expect(retries(closed(CLOSE_CODES.unavailable), false)).toBe(true); // no replica answered: not now, not never
     expect(retries(closed(CLOSE_CODES.backendError), true)).toBe(true);
     expect(retries(closed(CLOSE_CODES.backendError), false)).toBe(false);
     for (const code of [CLOSE_CODES.normal, CLOSE_CODES.protocolError, CLOSE_CODES.limitExceeded, CLOSE_CODES.idleTimeout, 99]) {

@@ -556,7 +556,11 @@ async function backend<T>(what: string, request: Promise<T>): Promise<T> {
   try {
     return await request;
   } catch (err) {
-    if (err instanceof ProtocolError) throw new SessionFailure(err.code, `${what}: ${err.message}`, CLOSE_CODES.backendError);
+    if (err instanceof ProtocolError) {
+      // "not now" keeps its meaning in the close code too: the page may see the close before the error message
+      const closeCode = err.code === "unavailable" || err.code === "timeout" ? CLOSE_CODES.unavailable : CLOSE_CODES.backendError;
+      throw new SessionFailure(err.code, `${what}: ${err.message}`, closeCode);
+    }
     throw err;
   }
 }

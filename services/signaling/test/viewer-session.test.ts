@@ -262,7 +262,7 @@ describe("ViewerSession", () => {
   test("a generator error reaches the page as an error and a backendError close", async () => {
     const bus = new MemoryBus();
     const seen = backends(bus, { generator: "error" });
-    const message = await failsWith(bus, (c) => c.send(OFFER), "unavailable", CLOSE_CODES.backendError);
+    const message = await failsWith(bus, (c) => c.send(OFFER), "unavailable", CLOSE_CODES.unavailable);
     expect(message).toContain("no worker left");
     expect(seen.offers).toHaveLength(1); // media answered first; `ended` releases its peer
     await until(() => seen.ended.length === 1, "ended");
@@ -272,11 +272,11 @@ describe("ViewerSession", () => {
     const bus = new MemoryBus();
     backends(bus, { generator: "silent" });
     bus.subscribe(subjects.generatorStart, () => undefined, { queue: "generator" });
-    await failsWith(bus, (c) => c.send(OFFER), "timeout", CLOSE_CODES.backendError, { requestTimeoutMs: 100 });
+    await failsWith(bus, (c) => c.send(OFFER), "timeout", CLOSE_CODES.unavailable, { requestTimeoutMs: 100 });
   });
 
   test("no generator at all: unavailable", async () => {
-    await failsWith(new MemoryBus(), (c) => c.send(OFFER), "unavailable", CLOSE_CODES.backendError);
+    await failsWith(new MemoryBus(), (c) => c.send(OFFER), "unavailable", CLOSE_CODES.unavailable);
   });
 
   test("media rejecting the offer reaches the page, and no generator session was started", async () => {
@@ -437,7 +437,7 @@ describe("ViewerSession", () => {
     expect((await control.next("error")).code).toBe("bad_request");
   });
 
-  test("a media replica that says it is leaving: renegotiated at once; a new offer nobody answers ends the session as a back-end error", async () => {
+  test("a media replica that says it is leaving: renegotiated at once; a new offer nobody answers ends the session as unavailable (not now)", async () => {
     const bus = new MemoryBus();
     backends(bus, { media: "after-first" });
     const { control, wt, session } = await negotiated(bus, { mediaTakeoverAfterMs: 60_000 });
@@ -447,7 +447,7 @@ describe("ViewerSession", () => {
     const error = await control.next("error");
     await session.done;
     expect([error.code, error.message]).toEqual(["unavailable", "no media replica took the session over: no replica left"]);
-    expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.backendError);
+    expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.unavailable);
   });
 
   test("a takeover nobody takes: counted as failed, and the truth timeout then ends the session", async () => {

@@ -29,6 +29,8 @@ export const CLOSE_CODES = {
   backendError: 3,
   limitExceeded: 4,
   idleTimeout: 5,
+  /** A back end was not there or did not answer in time (no replica, a timeout): the same request may work soon. */
+  unavailable: 6,
 } as const;
 
 /**

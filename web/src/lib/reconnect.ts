@@ -37,7 +37,7 @@ const STALL_ERROR_CODES: ReadonlySet<string> = new Set(["stalled"]);
 export function retries(cause: EndCause, hasStreamed: boolean): boolean {
   switch (cause.kind) {
     case "closed":
-      return cause.code === CLOSE_CODES.serverShutdown || (cause.code === CLOSE_CODES.backendError && hasStreamed);
+      return cause.code === CLOSE_CODES.serverShutdown || cause.code === CLOSE_CODES.unavailable || (cause.code === CLOSE_CODES.backendError && hasStreamed);
     case "server-error":
       return RETRY_ERROR_CODES.has(cause.code) || (STALL_ERROR_CODES.has(cause.code) && hasStreamed);
     case "lost":
