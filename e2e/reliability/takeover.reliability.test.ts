@@ -174,6 +174,24 @@ test("rolling restart: SIGTERM the media replica holding the sessions with anoth
   for (const f of figures) expect(f.idsOn).toBe(true);
 }, 180_000);
 
+test("signaling frozen (SIGSTOP: no close, no ICMP, as a dead pod behind NAT): the pages notice that no report comes back and reconnect once it answers again", async () => {
+  const before = await identities();
+  const frozenAt = Date.now();
+  process.kill(system.server.pid, "SIGSTOP");
+  let noticed: Awaited<ReturnType<typeof waitForHook>>[];
+  try {
+    noticed = await Promise.all(pages.map((p) => waitForHook(p, "noticed the silence", (h) => h.status === "reconnecting", 20_000)));
+  } finally {
+    await Bun.sleep(500);
+    process.kill(system.server.pid, "SIGCONT");
+  }
+  const noticedMs = Date.now() - frozenAt;
+  const back = await Promise.all(pages.map((p, i) => waitForHook(p, "a new session", (h) => h.status === "streaming" && h.sessionId !== before[i]!.sessionId && h.reportsReceived > 0, 60_000)));
+  console.log(`signaling frozen: every page noticed within ${noticedMs} ms (${noticed.map((h) => h.reconnect?.since.slice(0, 60)).join(" | ")}); all back on new sessions ${Date.now() - frozenAt} ms after the freeze`);
+  for (const h of noticed) expect(h.reconnect?.since ?? "").toContain("No error report came back");
+  back.forEach((h, i) => expect(h.resumes).toBe(before[i]!.resumes + 1));
+}, 120_000);
+
 test("SIGKILL signaling and start it again on its address: every page reconnects by itself (a new session, same settings) and its samples mark the gap", async () => {
   const before = await identities();
   const killedAt = Date.now();

@@ -1,7 +1,7 @@
 /** The page's reconnect logic: which ends retry, the backoff's bounds, the store's one step back, the samples' gaps. */
 import { describe, expect, test } from "bun:test";
 import { CLOSE_CODES, type ErrorReport } from "@ballstream/protocol";
-import { type EndCause, RECONNECT, backoffMs, retries } from "../src/lib/reconnect.ts";
+import { type EndCause, RECONNECT, REPORT_SILENCE, ReportWatch, backoffMs, retries } from "../src/lib/reconnect.ts";
 import { ConnectionLog, SAMPLE_COLUMNS, sampleOf, toCsv } from "../src/lib/samples.ts";
 import { SessionStore } from "../src/lib/session-state.ts";
 
@@ -97,5 +97,20 @@ describe("ConnectionLog", () => {
     const csv = toCsv(out).split("\n");
     expect(SAMPLE_COLUMNS.slice(-2)).toEqual(["connection", "gapMs"]);
     expect(csv[4]!.split(",").slice(-2)).toEqual(["4", "5900"]);
+  });
+});
+
+describe("ReportWatch", () => {
+  test("silence needs both: no report for the time and coordinates sent meanwhile", () => {
+    const watch = new ReportWatch(1000);
+    for (let i = 0; i < REPORT_SILENCE.frames; i++) watch.sent();
+    expect(watch.silence(1000 + REPORT_SILENCE.ms - 1)).toBeNull(); // not long enough
+    expect(watch.silence(1000 + REPORT_SILENCE.ms)).toMatch(/^No error report came back for 1500 ms while the page sent 20 frames' coordinates/);
+    watch.reported(3000);
+    expect(watch.silence(9000)).toBeNull(); // a stalled video: nothing sent since the last report
+    for (let i = 0; i < REPORT_SILENCE.frames - 1; i++) watch.sent();
+    expect(watch.silence(9000)).toBeNull(); // too few sent
+    watch.sent();
+    expect(watch.silence(9000)).not.toBeNull();
   });
 });

@@ -16,8 +16,13 @@ export function parseClientConfig(value: unknown): ClientConfig {
   };
 }
 
+/** How long `/config.json` may take: a server that accepts and never answers (frozen, overloaded) must not hang the page. */
+export const CONFIG_TIMEOUT_MS = 5000;
+
 /** Fetches and validates `/config.json`; throws an Error with the readable message for each way it fails. */
-export async function loadClientConfig(fetchConfig: () => Promise<Response> = () => fetch("/config.json", { cache: "no-store" })): Promise<ClientConfig> {
+export async function loadClientConfig(
+  fetchConfig: () => Promise<Response> = () => fetch("/config.json", { cache: "no-store", signal: AbortSignal.timeout(CONFIG_TIMEOUT_MS) }),
+): Promise<ClientConfig> {
   let response: Response;
   try {
     response = await fetchConfig();

@@ -18,7 +18,7 @@ import { describeClose, errorText, missingBrowserFeature } from "./failures.ts";
 import { FrameFlow } from "./frame-flow.ts";
 import { iceFailureMessage } from "./ice-failure.ts";
 import { NO_INBOUND_STATS, summariseInbound } from "./inbound-stats.ts";
-import { type EndCause, RECONNECT, backoffMs, retries } from "./reconnect.ts";
+import { type EndCause, RECONNECT, ReportWatch, backoffMs, retries } from "./reconnect.ts";
 import { ReportChannel } from "./report-channel.ts";
 import { ConnectionLog, type ExportedSample, NetworkLog, ReceiverLog, type Sample } from "./samples.ts";
 import { type PathsInUse, type SessionState, SessionStore } from "./session-state.ts";
@@ -50,6 +50,8 @@ function createWtSurface(): HTMLCanvasElement | HTMLVideoElement {
 const ICE_GATHERING_TIMEOUT_MS = 2000;
 const STATS_INTERVAL_MS = 1000;
 const JOIN_EXPIRY_INTERVAL_MS = 100;
+/** How often the page checks that signaling still answers its coordinates ({@link ReportWatch}). */
+const REPORT_WATCH_INTERVAL_MS = 250;
 /** How long a close waits for the server's `error` message that preceded it. */
 const CLOSE_AFTER_ERROR_MS = 100;
 
@@ -93,6 +95,8 @@ interface Connection {
   readonly timers: ReturnType<typeof setInterval>[];
   /** A renegotiation's offer is out: its answer counts as a resume. */
   renegotiating: boolean;
+  /** Whether signaling still answers the coordinates sent. */
+  readonly watch: ReportWatch;
   /** The peer connection being replaced and its detection, playing until the new one decodes its first frame. */
   previous: { pc: RTCPeerConnection | null; detection: DetectionSource | null } | null;
   /** Ends this connection (once) with why; null: the viewer stopped it. */
@@ -206,7 +210,7 @@ export class PageSession {
     return new Promise((resolve) => {
       let ended = false;
       const connection: Connection = {
-        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [], renegotiating: false, previous: null,
+        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [], renegotiating: false, previous: null, watch: new ReportWatch(nowMs()),
         end: (cause) => {
           if (ended) return;
           ended = true;
@@ -257,8 +261,12 @@ export class PageSession {
     c.control = new ControlStream(await transport.createBidirectionalStream());
     if (paths.webtransport) c.wtPlayer = this.#playWebTransport(transport);
     const offer = paths.webrtc ? await this.#offerWebRtc(c) : undefined;
-    void this.#readReports(c.reports);
+    void this.#readReports(c, c.reports);
     if (offer) c.timers.push(setInterval(() => void this.#pollStats(c), STATS_INTERVAL_MS));
+    c.timers.push(setInterval(() => {
+      const silence = c.watch.silence(nowMs());
+      if (silence) c.end({ kind: "lost", message: silence });
+    }, REPORT_WATCH_INTERVAL_MS));
     c.timers.push(setInterval(() => (this.#flow.expire(nowMs()), this.#wtFlow.expire(nowMs())), JOIN_EXPIRY_INTERVAL_MS));
     await c.control.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(paths.webtransport ? { wtVideo: true } : {}), settings });
     for await (const m of c.control.messages()) await this.#handle(c, m);
@@ -366,8 +374,9 @@ export class PageSession {
     c.previous = null;
   }
 
-  async #readReports(channel: ReportChannel): Promise<void> {
+  async #readReports(c: Connection, channel: ReportChannel): Promise<void> {
     for await (const report of channel.reports()) {
+      c.watch.reported(nowMs());
       this.#store.reported(report);
       (report.path === "webtransport" ? this.#wtFlow : this.#flow).report(report, nowMs());
     }
@@ -398,9 +407,10 @@ export class PageSession {
   }
 
   #send(coordinates: Coordinates): void {
-    const reports = this.#connection?.reports;
-    if (!reports) return;
-    reports.send(coordinates);
+    const c = this.#connection;
+    if (!c?.reports) return;
+    c.reports.send(coordinates);
+    c.watch.sent();
     this.#store.sent(coordinates.path);
   }
 

@@ -61,3 +61,40 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   const d = Math.min(RECONNECT.maxDelayMs, RECONNECT.firstDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(d / 2 + (Math.min(Math.max(random(), 0), 1) * d) / 2);
 }
+
+/** How long, and over how many frames' coordinates sent, no error report may come back before signaling counts as gone. */
+export const REPORT_SILENCE = { ms: 1500, frames: 20 } as const;
+
+/**
+ * Notices a signaling that stopped answering while the video still plays (media streams on by itself for seconds):
+ * the page keeps sending coordinates and nothing comes back. The QUIC connection alone would tell only at its idle
+ * timeout (30 s) where no ICMP comes back, e.g. a dead pod behind NAT. Both conditions must hold, so a stall of the
+ * video (nothing sent) or a lossy uplink (some reports still come) is not mistaken for it.
+ */
+export class ReportWatch {
+  #sentSinceReport = 0;
+  #lastReportMs: number;
+
+  /** `nowMs`: when watching starts (the session streams). */
+  constructor(nowMs: number) {
+    this.#lastReportMs = nowMs;
+  }
+
+  /** A frame's coordinates went out. */
+  sent(): void {
+    this.#sentSinceReport++;
+  }
+
+  /** A report came back at `nowMs`. */
+  reported(nowMs: number): void {
+    this.#sentSinceReport = 0;
+    this.#lastReportMs = nowMs;
+  }
+
+  /** Whether signaling looks gone at `nowMs`: null, or what the page says. */
+  silence(nowMs: number): string | null {
+    const silentMs = nowMs - this.#lastReportMs;
+    if (silentMs < REPORT_SILENCE.ms || this.#sentSinceReport < REPORT_SILENCE.frames) return null;
+    return `No error report came back for ${Math.round(silentMs)} ms while the page sent ${this.#sentSinceReport} frames' coordinates: the server stopped answering.`;
+  }
+}
