@@ -3,7 +3,10 @@
 # debootstrap if missing, starts dockerd if none answers, builds stand-in base images under the tags the
 # Dockerfiles and compose.yaml name (nothing can be pulled here), builds the three images with the real
 # Dockerfiles, starts the stack with docker-compose (host networking, deploy/smoke/compose.host.yaml), drives one
-# real session from headless Chromium (video decoded, error reports received), then stops everything it started.
+# real session from headless Chromium (video decoded, error reports received); then the same with compose.yaml
+# itself, on Docker's bridge network with its published ports (what `docker compose up` gives a user): the browser
+# reaches signaling and media on 127.0.0.1 through Docker's port publishing (NAT / docker-proxy), the traffic stays
+# on this machine. Then it stops everything it started.
 # Prints the time of each phase. Usage: bash deploy/smoke/run.sh
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -36,13 +39,22 @@ done
 started=$(date +%s)
 phase() { echo "smoke: [$(($(date +%s) - started)) s] $*"; }
 
+# compose.yaml as a user runs it: Docker's bridge network, the ports it publishes (no override).
+BRIDGE=(docker-compose -p ballstream-smoke-bridge --project-directory "$REPO" -f compose.yaml)
+
 stack_up=0
+bridge_up=0
 cleanup() {
   local code=$?
   if [ "$stack_up" = 1 ]; then
     [ "$code" = 0 ] || { echo "smoke: --- container logs"; "${COMPOSE[@]}" logs --no-color --tail 60 || true; }
     phase "stopping the stack"
     "${COMPOSE[@]}" down --remove-orphans --timeout 15 >/dev/null 2>&1 || true
+  fi
+  if [ "$bridge_up" = 1 ]; then
+    [ "$code" = 0 ] || { echo "smoke: --- container logs (bridge)"; "${BRIDGE[@]}" logs --no-color --tail 60 || true; }
+    phase "stopping the bridge-network stack"
+    "${BRIDGE[@]}" down --remove-orphans --timeout 15 >/dev/null 2>&1 || true
   fi
   if [ -n "${SMOKE_DOCKERD_PID:-}" ]; then
     phase "stopping the dockerd this script started (pid $SMOKE_DOCKERD_PID)"
@@ -84,3 +96,18 @@ bun deploy/smoke/drive.ts "http://127.0.0.1:$HTTP_PORT"
 curl -fsS "http://127.0.0.1:$SMOKE_SIGNALING_METRICS_PORT/metrics" | grep -q '^ballstream_signaling_active_sessions' || { echo "smoke: no signaling metrics on $SMOKE_SIGNALING_METRICS_PORT" >&2; exit 1; }
 ! curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" | grep -q '^ballstream_' || { echo "smoke: metrics are served on the page's port" >&2; exit 1; }
 phase "metrics on ports $SMOKE_GENERATOR_METRICS_PORT/$SMOKE_MEDIA_METRICS_PORT/$SMOKE_SIGNALING_METRICS_PORT only; NATS login accepted"
+
+phase "stopping the host-network stack"
+"${COMPOSE[@]}" down --remove-orphans --timeout 15 >/dev/null 2>&1
+stack_up=0
+phase "starting compose.yaml on Docker's bridge network (published ports ${HTTP_PORT}/tcp, ${WT_PORT}/udp, ${ICE_UDP_PORT}/udp)"
+bridge_up=1
+"${BRIDGE[@]}" up -d --no-build
+for _ in $(seq 1 90); do
+  curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && break
+  sleep 1
+done
+curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "smoke: signaling (bridge network) never became ready" >&2; exit 1; }
+media_ip="$(docker inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$("${BRIDGE[@]}" ps -q media)")"
+phase "bridge network: media's container address $media_ip, advertised as $ICE_ADVERTISE_ADDRESS:$ICE_UDP_PORT; driving one session"
+bun deploy/smoke/drive.ts "http://127.0.0.1:$HTTP_PORT"
