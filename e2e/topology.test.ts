@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { CHROMIUM_ARGS, ROOT, type ServiceProcess, type TestNatsServer, spawnService, startNatsServer, udpPortsOf } from "@ballstream/testing";
 import { sdpCandidateAddresses } from "@ballstream/web/ice-failure";
-import { type HookSnapshot, readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { type HookSnapshot, readHook, readSamples, waitForHook } from "@ballstream/web/hook-reader";
 import { removeStaleNamespaces, sh, writeChromiumWrapper } from "./harness/netns.ts";
 import { type IceRoute, keepPeerConnections, readIceRoute } from "./harness/peer-connections.ts";
 
@@ -33,7 +33,7 @@ const LAN = "192.168.77.0/24";
 const LAN_ROUTER = "192.168.77.254";
 /** The pod network: the node's bridge address, then one address per pod. */
 const POD_GW = "10.244.1.1";
-const POD_IP = { nats: "10.244.1.2", generator: "10.244.1.3", media: "10.244.1.4", signaling: "10.244.1.5" } as const;
+const POD_IP = { nats: "10.244.1.2", generator: "10.244.1.3", media: "10.244.1.4", signaling: "10.244.1.5", signaling2: "10.244.1.6" } as const;
 type Pod = keyof typeof POD_IP;
 /** The published ports, the same numbers outside and inside (the page dials the wtPort /config.json reports; media advertises its own port). */
 const HTTP_PORT = 8080;
@@ -75,7 +75,7 @@ function topologyFor(pid: number): Topology {
   return {
     node: ns("node"),
     client: ns("client"),
-    pods: { nats: ns("nats"), generator: ns("gen"), media: ns("media"), signaling: ns("sig") },
+    pods: { nats: ns("nats"), generator: ns("gen"), media: ns("media"), signaling: ns("sig"), signaling2: ns("sig2") },
     dir,
     wrapper: join(dir, "chromium-in-client.sh"),
     cert: join(dir, "node-cert.pem"),
@@ -208,12 +208,22 @@ describe.skipIf(!isRoot)("tested topology: node NAT, pods, a browser on the LAN"
   let context: BrowserContext | undefined;
   let common: Record<string, string> = {};
 
-  /** Starts `service` in its pod's namespace (`ip netns exec … bun services/<service>/src/main.ts`). */
-  function startInPod(service: "generator" | "media" | "signaling", env: Record<string, string> = {}): ServiceProcess {
-    const p = spawnService(service, ["ip", "netns", "exec", t!.pods[service], "bun", `services/${service}/src/main.ts`], ROOT, { ...common, ...env });
-    services.set(service, p);
+  /** Starts `service` in its pod's namespace (`ip netns exec … bun services/<service>/src/main.ts`); `pod` defaults to the service's own. */
+  function startInPod(service: "generator" | "media" | "signaling", env: Record<string, string> = {}, pod: Pod = service): ServiceProcess {
+    const p = spawnService(pod, ["ip", "netns", "exec", t!.pods[pod], "bun", `services/${service}/src/main.ts`], ROOT, { ...common, ...env });
+    services.set(pod, p);
     return p;
   }
+
+  /** Signaling's settings in pod `pod`: HTTPS and WebTransport from the node's one certificate. */
+  const signalingEnv = (pod: "signaling" | "signaling2") => ({
+    HTTP_HOST: POD_IP[pod],
+    HTTP_PORT: String(HTTP_PORT),
+    WT_PORT: String(WT_PORT),
+    TLS_CERT: t!.cert,
+    TLS_KEY: t!.key,
+    ALLOWED_ORIGINS: ORIGIN,
+  });
 
   const mediaEnv = (advertise: string) => ({ ICE_UDP_PORT: String(ICE_PORT), ICE_ADVERTISE_ADDRESS: advertise });
 
@@ -229,14 +239,7 @@ describe.skipIf(!isRoot)("tested topology: node NAT, pods, a browser on the LAN"
     common = { NATS_URL: nats.url, NATS_USER: NATS_AUTH.user, NATS_PASSWORD: NATS_AUTH.pass, LOG_LEVEL: "info", METRICS_HOST: "127.0.0.1" };
     const generator = startInPod("generator");
     const media = startInPod("media", mediaEnv(NODE_IP));
-    const signaling = startInPod("signaling", {
-      HTTP_HOST: POD_IP.signaling,
-      HTTP_PORT: String(HTTP_PORT),
-      WT_PORT: String(WT_PORT),
-      TLS_CERT: t.cert,
-      TLS_KEY: t.key,
-      ALLOWED_ORIGINS: ORIGIN,
-    });
+    const signaling = startInPod("signaling", signalingEnv("signaling"));
     // Kept as soon as it is up, so afterAll closes it even when a service failed to start meanwhile.
     const launching = chromium.launch({ executablePath: t.wrapper, args: CHROMIUM_ARGS.filter((a) => a !== LOOPBACK_FLAG), timeout: 30_000 }).then((b) => (browser = b));
     await Promise.all([launching, waitForLog(generator, "generator ready"), waitForLog(media, "media service started"), waitForPublishedPage(t, [generator, media, signaling])]);
@@ -357,4 +360,79 @@ describe.skipIf(!isRoot)("tested topology: node NAT, pods, a browser on the LAN"
     expect(shown).toContain("ICE_ADVERTISE_ADDRESS");
     await page.close();
   }, 120_000);
+
+  test("two signaling replicas behind the node's ports (one certificate): SIGKILL one and remove it from the rules, as kube-proxy does; its pages come back on the other by themselves, the others are not disturbed", async () => {
+    const m = t!;
+    const media = services.get("media")!; // the previous test left media advertising its pod address
+    expect(await media.stop("SIGTERM")).toBe(0);
+    await waitForLog(startInPod("media", mediaEnv(NODE_IP)), "media service started");
+    const second = startInPod("signaling", signalingEnv("signaling2"), "signaling2");
+    await waitForLog(second, "signaling running");
+    // kube-proxy's Service with two endpoints: each new flow picks one at random (iptables statistic), conntrack keeps it there.
+    const split = (proto: "tcp" | "udp", port: number) => [
+      ["PREROUTING", "-i", "lan0", "-p", proto, "--dport", String(port), "-m", "statistic", "--mode", "random", "--probability", "0.5", "-j", "DNAT", "--to-destination", `${POD_IP.signaling2}:${port}`],
+      publishRule(proto, port, "signaling"),
+    ];
+    for (const [proto, port] of [["tcp", HTTP_PORT], ["udp", WT_PORT]] as const) {
+      inNs(m.node, ["iptables", "-t", "nat", "-D", ...publishRule(proto, port, "signaling")]);
+      for (const rule of split(proto, port)) inNs(m.node, ["iptables", "-t", "nat", "-A", ...rule]);
+    }
+    const tabs: Page[] = [];
+    for (let i = 0; i < 6; i++) {
+      const s = await openSession();
+      if (s.hook.status !== "streaming") throw new Error(`tab ${i}: ${s.hook.status}: ${s.hook.error}`);
+      tabs.push(s.page);
+    }
+    // Which replica holds which tab: its WebTransport flow's conntrack entry (the page's UDP source port) → the pod.
+    const holder = async (page: Page) => {
+      const sessionId = (await readHook(page))!.sessionId!;
+      return services.get("signaling")!.output().includes(sessionId) ? "signaling" : "signaling2";
+    };
+    const holders = await Promise.all(tabs.map(holder));
+    const victim: "signaling" | "signaling2" = holders.filter((h) => h === "signaling").length >= holders.filter((h) => h === "signaling2").length ? "signaling" : "signaling2";
+    const survivor = victim === "signaling" ? "signaling2" : "signaling";
+    const before = await Promise.all(tabs.map(async (p) => (await readHook(p))!));
+    const killedAt = Date.now();
+    await services.get(victim)!.stop("SIGKILL");
+    // The endpoint goes from the Service: only the survivor in the rules; the dead pod's address stays, silent.
+    for (const [proto, port] of [["tcp", HTTP_PORT], ["udp", WT_PORT]] as const) {
+      for (const rule of split(proto, port)) inNs(m.node, ["iptables", "-t", "nat", "-D", ...rule]);
+      inNs(m.node, ["iptables", "-t", "nat", "-A", ...publishRule(proto, port, survivor)]);
+    }
+    const moved = tabs.filter((_, i) => holders[i] === victim);
+    const stayed = tabs.filter((_, i) => holders[i] !== victim);
+    const back = await Promise.all(moved.map((p, i) => waitForHook(p, "back on the survivor", (h) => h.status === "streaming" && h.sessionId !== before[tabs.indexOf(p)]!.sessionId && h.reportsReceived > before[tabs.indexOf(p)]!.reportsReceived + 10, 30_000).then((h) => ({ h, i }))));
+    const gaps = await Promise.all(moved.map(async (p) => (await readSamples(p)).find((s) => s.gapMs !== null && (s.decodedAtMs ?? s.arrivalMs) > killedAt)?.gapMs ?? Number.NaN));
+    const calm = await Promise.all(stayed.map(async (p) => (await readHook(p))!));
+    console.log(
+      `topology: two signaling replicas, tabs on each ${holders.filter((h) => h === "signaling").length}/${holders.filter((h) => h === "signaling2").length}; ${victim} SIGKILLed: ` +
+        `its ${moved.length} pages came back on ${survivor} by themselves (${back.map(({ h }) => h.reconnect?.since ?? "").filter(Boolean).join(" | ") || "streaming"}), gapMs ${gaps.map((g) => g.toFixed(0)).join(", ")}; ` +
+        `the other ${stayed.length} kept their sessions (resumes ${calm.map((h) => h.resumes).join(", ")})`,
+    );
+    expect(moved.length).toBeGreaterThan(0);
+    for (const { h } of back) expect(h.status).toBe("streaming");
+    for (const g of gaps) expect(g).toBeGreaterThan(0);
+    calm.forEach((h, i) => {
+      const b = before[tabs.indexOf(stayed[i]!)]!;
+      expect([h.status, h.sessionId, h.resumes]).toEqual(["streaming", b.sessionId, b.resumes]);
+    });
+
+    // A rolling update: the replica comes back, then the survivor (holding every page now) is taken out of the
+    // rules (the endpoint goes first, as Kubernetes does on termination) and gets SIGTERM: it closes its sessions
+    // with serverShutdown and every page reconnects at once to the other.
+    await waitForLog(startInPod("signaling", signalingEnv(victim), victim), "signaling running");
+    for (const [proto, port] of [["tcp", HTTP_PORT], ["udp", WT_PORT]] as const) {
+      inNs(m.node, ["iptables", "-t", "nat", "-D", ...publishRule(proto, port, survivor)]);
+      inNs(m.node, ["iptables", "-t", "nat", "-A", ...publishRule(proto, port, victim)]);
+    }
+    const rolling = await Promise.all(tabs.map(async (p) => (await readHook(p))!));
+    const stoppedAt = Date.now();
+    expect(await services.get(survivor)!.stop("SIGTERM")).toBe(0);
+    const again = await Promise.all(tabs.map((p, i) => waitForHook(p, "back after the rolling update", (h) => h.status === "streaming" && h.sessionId !== rolling[i]!.sessionId && h.reportsReceived > rolling[i]!.reportsReceived + 10, 30_000)));
+    const rollingGaps = await Promise.all(tabs.map(async (p) => (await readSamples(p)).find((s) => s.gapMs !== null && (s.decodedAtMs ?? s.arrivalMs) > stoppedAt)?.gapMs ?? Number.NaN));
+    console.log(`topology: rolling update of signaling: ${survivor} SIGTERMed with ${tabs.length} pages, every one back on ${victim} by itself; gapMs ${rollingGaps.map((g) => g.toFixed(0)).join(", ")}`);
+    for (const h of again) expect(h.status).toBe("streaming");
+    for (const g of rollingGaps) expect(g).toBeGreaterThan(0);
+    await Promise.all(tabs.map((p) => p.close()));
+  }, 180_000);
 });
