@@ -45,6 +45,7 @@ const TABS = 3;
 const MDNS_PORT = 5353;
 const LOOPBACK_FLAG = "--allow-loopback-in-peer-connection";
 const NATS_AUTH = { user: "ballstream", pass: `topology-${crypto.randomUUID()}` };
+const RESUME_SECRET = crypto.randomUUID();
 
 /** The namespaces' names (the pid keeps runs apart and lets a later run remove a killed run's), and the files. */
 interface Topology {
@@ -223,6 +224,7 @@ describe.skipIf(!isRoot)("tested topology: node NAT, pods, a browser on the LAN"
     TLS_CERT: t!.cert,
     TLS_KEY: t!.key,
     ALLOWED_ORIGINS: ORIGIN,
+    SESSION_RESUME_SECRET: RESUME_SECRET, // the replicas' shared secret: either can resume the other's sessions
   });
 
   const mediaEnv = (advertise: string) => ({ ICE_UDP_PORT: String(ICE_PORT), ICE_ADVERTISE_ADDRESS: advertise });
@@ -401,16 +403,19 @@ describe.skipIf(!isRoot)("tested topology: node NAT, pods, a browser on the LAN"
     }
     const moved = tabs.filter((_, i) => holders[i] === victim);
     const stayed = tabs.filter((_, i) => holders[i] !== victim);
-    const back = await Promise.all(moved.map((p, i) => waitForHook(p, "back on the survivor", (h) => h.status === "streaming" && h.sessionId !== before[tabs.indexOf(p)]!.sessionId && h.reportsReceived > before[tabs.indexOf(p)]!.reportsReceived + 10, 30_000).then((h) => ({ h, i }))));
+    const back = await Promise.all(moved.map((p) => waitForHook(p, "back on the survivor", (h) => h.status === "streaming" && h.resumes > before[tabs.indexOf(p)]!.resumes && h.reportsReceived > before[tabs.indexOf(p)]!.reportsReceived + 10, 30_000).then((h) => ({ h, b: before[tabs.indexOf(p)]! }))));
     const gaps = await Promise.all(moved.map(async (p) => (await readSamples(p)).find((s) => s.gapMs !== null && (s.decodedAtMs ?? s.arrivalMs) > killedAt)?.gapMs ?? Number.NaN));
     const calm = await Promise.all(stayed.map(async (p) => (await readHook(p))!));
     console.log(
       `topology: two signaling replicas, tabs on each ${holders.filter((h) => h === "signaling").length}/${holders.filter((h) => h === "signaling2").length}; ${victim} SIGKILLed: ` +
-        `its ${moved.length} pages came back on ${survivor} by themselves (${back.map(({ h }) => h.reconnect?.since ?? "").filter(Boolean).join(" | ") || "streaming"}), gapMs ${gaps.map((g) => g.toFixed(0)).join(", ")}; ` +
+        `its ${moved.length} pages came back on ${survivor} by themselves, ${back.filter(({ h, b }) => h.sessionId === b.sessionId).length} of them resuming their session (the picture went on: frames detected meanwhile ${back.map(({ h, b }) => h.framesDetected - b.framesDetected).join(", ")}), reports' gapMs ${gaps.map((g) => g.toFixed(0)).join(", ")}; ` +
         `the other ${stayed.length} kept their sessions (resumes ${calm.map((h) => h.resumes).join(", ")})`,
     );
     expect(moved.length).toBeGreaterThan(0);
-    for (const { h } of back) expect(h.status).toBe("streaming");
+    for (const { h, b } of back) {
+      expect([h.status, h.sessionId]).toEqual(["streaming", b.sessionId]); // resumed: the same session on the other replica
+      expect(h.framesDetected).toBeGreaterThan(b.framesDetected + 10); // the same peer connection played on throughout
+    }
     for (const g of gaps) expect(g).toBeGreaterThan(0);
     calm.forEach((h, i) => {
       const b = before[tabs.indexOf(stayed[i]!)]!;
@@ -428,10 +433,10 @@ describe.skipIf(!isRoot)("tested topology: node NAT, pods, a browser on the LAN"
     const rolling = await Promise.all(tabs.map(async (p) => (await readHook(p))!));
     const stoppedAt = Date.now();
     expect(await services.get(survivor)!.stop("SIGTERM")).toBe(0);
-    const again = await Promise.all(tabs.map((p, i) => waitForHook(p, "back after the rolling update", (h) => h.status === "streaming" && h.sessionId !== rolling[i]!.sessionId && h.reportsReceived > rolling[i]!.reportsReceived + 10, 30_000)));
+    const again = await Promise.all(tabs.map((p, i) => waitForHook(p, "back after the rolling update", (h) => h.status === "streaming" && h.resumes > rolling[i]!.resumes && h.reportsReceived > rolling[i]!.reportsReceived + 10, 30_000)));
     const rollingGaps = await Promise.all(tabs.map(async (p) => (await readSamples(p)).find((s) => s.gapMs !== null && (s.decodedAtMs ?? s.arrivalMs) > stoppedAt)?.gapMs ?? Number.NaN));
-    console.log(`topology: rolling update of signaling: ${survivor} SIGTERMed with ${tabs.length} pages, every one back on ${victim} by itself; gapMs ${rollingGaps.map((g) => g.toFixed(0)).join(", ")}`);
-    for (const h of again) expect(h.status).toBe("streaming");
+    console.log(`topology: rolling update of signaling: ${survivor} SIGTERMed with ${tabs.length} pages, every one back on ${victim} by itself, ${again.filter((h, i) => h.sessionId === rolling[i]!.sessionId).length} resuming its session; reports' gapMs ${rollingGaps.map((g) => g.toFixed(0)).join(", ")}`);
+    again.forEach((h, i) => expect([h.status, h.sessionId]).toEqual(["streaming", rolling[i]!.sessionId]));
     for (const g of rollingGaps) expect(g).toBeGreaterThan(0);
     await Promise.all(tabs.map((p) => p.close()));
   }, 180_000);

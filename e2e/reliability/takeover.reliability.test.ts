@@ -121,7 +121,7 @@ async function anotherMedia(): Promise<ServiceProcess> {
 }
 
 /** What each page went through: its session id and how often it came back by itself. */
-const identities = () => Promise.all(pages.map(async (p) => (await readHook(p))!)).then((hooks) => hooks.map((h) => ({ sessionId: h.sessionId, resumes: h.resumes })));
+const identities = () => Promise.all(pages.map(async (p) => (await readHook(p))!)).then((hooks) => hooks.map((h) => ({ sessionId: h.sessionId, resumes: h.resumes, reportsReceived: h.reportsReceived })));
 
 const renegotiations = () => metricSum([system.metricsUrls[0]!], "ballstream_signaling_media_renegotiations_total");
 
@@ -186,32 +186,38 @@ test("signaling frozen (SIGSTOP: no close, no ICMP, as a dead pod behind NAT): t
     process.kill(system.server.pid, "SIGCONT");
   }
   const noticedMs = Date.now() - frozenAt;
-  const back = await Promise.all(pages.map((p, i) => waitForHook(p, "a new session", (h) => h.status === "streaming" && h.sessionId !== before[i]!.sessionId && h.reportsReceived > 0, 60_000)));
-  console.log(`signaling frozen: every page noticed within ${noticedMs} ms (${noticed.map((h) => h.reconnect?.since.slice(0, 60)).join(" | ")}); all back on new sessions ${Date.now() - frozenAt} ms after the freeze`);
+  const back = await Promise.all(pages.map((p, i) => waitForHook(p, "back", (h) => h.status === "streaming" && h.resumes > before[i]!.resumes && h.reportsReceived > before[i]!.reportsReceived + 30, 60_000)));
+  const same = back.filter((h, i) => h.sessionId === before[i]!.sessionId).length;
+  console.log(`signaling frozen: every page noticed within ${noticedMs} ms (${noticed.map((h) => h.reconnect?.since.slice(0, 60)).join(" | ")}); all back ${Date.now() - frozenAt} ms after the freeze, ${same} resuming their session (the others on new sessions: the thawed process's own watchdogs ended the old ones before the resume arrived)`);
   for (const h of noticed) expect(h.reconnect?.since ?? "").toContain("No error report came back");
   back.forEach((h, i) => expect(h.resumes).toBe(before[i]!.resumes + 1));
 }, 120_000);
 
-test("SIGKILL signaling and start it again on its address: every page reconnects by itself (a new session, same settings) and its samples mark the gap", async () => {
+test("SIGKILL signaling and start it again on its address: every page reconnects by itself and resumes its session (its picture never stopped), and its samples mark the gap", async () => {
   const before = await identities();
   const killedAt = Date.now();
   await system.server.stop("SIGKILL");
   const reconnecting = await Promise.all(pages.map((p) => waitForHook(p, "reconnecting", (h) => h.status !== "streaming", 30_000)));
   const noticedMs = Date.now() - killedAt;
   await system.respawn("signaling");
-  const back = await Promise.all(pages.map((p, i) => waitForHook(p, "a new session", (h) => h.status === "streaming" && h.sessionId !== before[i]!.sessionId && h.reportsReceived > 0, 60_000)));
+  const back = await Promise.all(pages.map((p, i) => waitForHook(p, "the session resumed", (h) => h.status === "streaming" && h.resumes > before[i]!.resumes && h.reportsReceived > before[i]!.reportsReceived + 10, 60_000)));
   const resumed = await resumedAll(pages);
   const samples = await Promise.all(pages.map((p) => readSamples(p)));
-  const gaps = samples.map((all) => all.find((s) => s.gapMs !== null && s.captureTimeMs > killedAt)?.gapMs ?? Number.NaN);
-  const connections = samples.map((all) => [...new Set(all.map((s) => s.connection))].join("→"));
+  const gaps = samples.map((all) => all.find((s) => s.gapMs !== null && (s.decodedAtMs ?? s.arrivalMs) > killedAt)?.gapMs ?? Number.NaN);
+  const connections = samples.map((all) => {
+    const counts = new Map<number | null, number>();
+    for (const s of all) counts.set(s.connection, (counts.get(s.connection) ?? 0) + 1);
+    return [...counts].map(([c, n]) => `${c}×${n}`).join("→");
+  });
   console.log(
     `signaling SIGKILLed: pages noticed after ${noticedMs} ms (${reconnecting.map((h) => h.reconnect?.reason ?? h.status).join(" | ")}); ` +
-      `back on new sessions, samples' gapMs ${gaps.map((g) => g.toFixed(0)).join(", ")} (their connections ${connections.join(", ")})`,
+      `back by themselves, ${back.filter((h, i) => h.sessionId === before[i]!.sessionId).length} resuming their session; samples' gapMs ${gaps.map((g) => g.toFixed(0)).join(", ")} (their connections ${connections.join(", ")})`,
   );
   for (const h of [...back, ...resumed]) expect(h.status).toBe("streaming");
   back.forEach((h, i) => {
     expect(h.resumes).toBe(before[i]!.resumes + 1);
-    expect(h.settings?.speed).toBe(SPEED); // resumed with its settings
+    expect(h.sessionId).toBe(before[i]!.sessionId); // resumed on the new signaling (generator and media kept it meanwhile)
+    expect(h.settings?.speed).toBe(SPEED);
   });
   for (const g of gaps) expect(g).toBeGreaterThan(0);
 }, 240_000);

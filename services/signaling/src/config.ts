@@ -58,6 +58,8 @@ export interface SignalingConfig {
   readonly generatorTakeoverMs: number;
   /** After this long without a word from a session's media replica, the page is asked to renegotiate with another; 0: never. */
   readonly mediaTakeoverMs: number;
+  /** The secret every signaling replica shares for session resumption tokens (≥ 16 bytes); undefined: a random one of this process. */
+  readonly resumeSecret: string | undefined;
   /** A session whose page sent coordinates and then none for this long is ended (video stalled: media down). */
   readonly videoTimeoutMs: number;
   /** `/metrics` on a listener of its own (never the page's port); undefined: none (the process serves it elsewhere). */
@@ -99,6 +101,7 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   videoTimeoutMs: 10_000,
   generatorTakeoverMs: 1000,
   mediaTakeoverMs: 1000,
+  resumeSecret: undefined,
   metrics: undefined,
   wtVideo: DEFAULT_WT_VIDEO,
   net: {},
@@ -111,7 +114,7 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
  * SESSION_RATE_PER_S, SESSION_RATE_PER_IP_PER_S, CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS,
  * WT_MAX_CONNECTIONS, WT_MAX_CONNECTIONS_PER_IP (default max(8, 2 × MAX_SESSIONS_PER_IP)), WT_HANDSHAKE_TIMEOUT_MS,
  * WT_RETRY (1 or 0), WT_VIDEO_FRAMING (gop or frame), WT_VIDEO_MAX_QUEUED_BYTES, WT_VIDEO_MAX_QUEUED_MS, TRUTH_TIMEOUT_MS,
- * GENERATOR_TAKEOVER_MS (0: never), MEDIA_TAKEOVER_MS (0: never), VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
+ * GENERATOR_TAKEOVER_MS (0: never), MEDIA_TAKEOVER_MS (0: never), SESSION_RESUME_SECRET, VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
  * (default 9466) and METRICS_TOKEN, and the QUIC socket's emulated link SIGNALING_NET_EGRESS / SIGNALING_NET_INGRESS
  * (default NET_EGRESS / NET_INGRESS). Throws naming the variable on bad values.
  */
@@ -154,6 +157,7 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     truthTimeoutMs: intEnv(env, "TRUTH_TIMEOUT_MS", d.truthTimeoutMs, 500, 600_000),
     generatorTakeoverMs: intEnv(env, "GENERATOR_TAKEOVER_MS", d.generatorTakeoverMs, 0, 600_000),
     mediaTakeoverMs: intEnv(env, "MEDIA_TAKEOVER_MS", d.mediaTakeoverMs, 0, 600_000),
+    resumeSecret: stringEnv(env, "SESSION_RESUME_SECRET", "") || undefined,
     videoTimeoutMs: intEnv(env, "VIDEO_TIMEOUT_MS", d.videoTimeoutMs, 500, 600_000),
     metrics: metricsEndpointFromEnv(env, { host: httpHost, port: DEFAULT_METRICS_PORTS.signaling }),
     wtVideo: {

@@ -32,6 +32,8 @@ export interface SignalingMetrics {
   readonly quicConnections: Gauge;
   /** Sessions whose silent generator another replica took over, by outcome (`ok`, `failed`). */
   readonly generatorTakeovers: Counter<"outcome">;
+  /** Sessions a page resumed here after its signaling went away (`resume` with a valid token). */
+  readonly sessionsResumed: Counter;
   /** Sessions whose page was asked to renegotiate its video with another media replica, by why (`silent`, `leaving`). */
   readonly mediaRenegotiations: Counter<"reason">;
   /** The emulated link on the QUIC socket: conditions in force, packets by outcome, queue delay (`signaling_net_*`). */
@@ -57,6 +59,7 @@ export function createSignalingMetrics(registry: Registry = defaultRegistry): Si
       activeSessions: gauge(registry, "signaling_active_sessions", "Open viewer sessions."),
       quicConnections: gauge(registry, "signaling_quic_connections", "QUIC connections held by the WebTransport server."),
       generatorTakeovers: counter(registry, "signaling_generator_takeovers_total", "Sessions whose silent generator another replica was asked to take over, by outcome.", ["outcome"]),
+      sessionsResumed: counter(registry, "signaling_sessions_resumed_total", "Sessions a page resumed here after its signaling went away."),
       mediaRenegotiations: counter(registry, "signaling_media_renegotiations_total", "Sessions whose page was asked to renegotiate with another media replica, by why.", ["reason"]),
       net: createLinkMetrics(registry, "signaling"),
       realtimeErrorPx,

@@ -20,6 +20,7 @@ import { compose, withMiddleware } from "./http/router.ts";
 import { securityHeaders } from "./http/security-headers.ts";
 import { staticFiles } from "./http/static-files.ts";
 import { PerAddressCounter, PerAddressRate, TokenBucket } from "./rate-limit.ts";
+import { ResumeTokens } from "./resume-token.ts";
 import { ViewerSession } from "./viewer-session.ts";
 import { type CertificatePem, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, createWebTransportServer, onPaths } from "./webtransport/mod.ts";
 import { CertificateRotator, certificateFacts, expiresSoon, wtCertificateChoice } from "./wt-certificate.ts";
@@ -99,6 +100,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
 
   /** Sessions' own emulated links by the page's address (their network setting), read by the server per packet. */
   const peerLinks = new Map<string, SessionLink>();
+  const resumeTokens = new ResumeTokens(config.resumeSecret);
   try {
     wt = await createWebTransportServer({
       host: config.wtHost,
@@ -175,6 +177,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         videoTimeoutMs: config.videoTimeoutMs,
         ...(config.generatorTakeoverMs > 0 ? { takeoverAfterMs: config.generatorTakeoverMs } : {}),
         ...(config.mediaTakeoverMs > 0 ? { mediaTakeoverAfterMs: config.mediaTakeoverMs } : {}),
+        resumeTokens,
         peerLinks,
         wtVideo: config.wtVideo,
       });
@@ -210,7 +213,8 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       (stopping ??= (async () => {
         wtListening = false;
         rotator?.stop();
-        await Promise.all([...sessions].map((s) => s.end(CLOSE_CODES.serverShutdown, "the server is shutting down")));
+        // resumable: the pages may take their sessions over on another replica (media and generator keep them meanwhile)
+        await Promise.all([...sessions].map((s) => s.end(CLOSE_CODES.serverShutdown, "the server is shutting down", true)));
         await server.close();
         await accepting;
         await Promise.all([http.stop(true), metricsServer?.stop()]);

@@ -8,9 +8,10 @@
  */
 import { type Bus, type BusSubscription, type Logger, SessionLink, decodeTruth, inBackground, netConditionsOf, netLog, requestJson, resumeAfter } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
-import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaAlive, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSettings, subjects } from "@ballstream/protocol";
+import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaAlive, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionResumed, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSessionResumed, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
 import { TokenBucket } from "./rate-limit.ts";
+import type { ResumeTokens } from "./resume-token.ts";
 import { buildErrorReport } from "./error-report.ts";
 import { newSessionId } from "./session-id.ts";
 import { TruthRing } from "./truth-ring.ts";
@@ -60,6 +61,8 @@ export interface ViewerSessionOptions {
   readonly videoTimeoutMs?: number;
   /** The server's table of peers' own links: the session's network setting goes in under its page's address. Absent: not emulated here. */
   readonly peerLinks?: Map<string, SessionLink>;
+  /** Issues the `session` message's resumption token and checks a `resume`'s (absent: no resumption). */
+  readonly resumeTokens?: ResumeTokens;
   /** The WebTransport video path: streams per GOP or per frame, and the bytes and time units may wait per viewer. */
   readonly wtVideo?: { readonly framing: VideoFraming; readonly maxQueuedBytes: number; readonly maxQueuedMs: number };
 }
@@ -135,7 +138,8 @@ export class ViewerSession {
       () => this.#background("the offer timeout", this.#fail(new SessionFailure("idle_timeout", `no offer within ${options.offerTimeoutMs} ms`, CLOSE_CODES.idleTimeout))),
       options.offerTimeoutMs,
     );
-    this.#background("ending on transport close", wt.closed.then((info) => this.end(info.closeCode, info.reason || "transport closed")));
+    // a page that gives this connection up to resume elsewhere (close code resuming) keeps its session for that
+    this.#background("ending on transport close", wt.closed.then((info) => this.end(info.closeCode, info.reason || "transport closed", info.closeCode === CLOSE_CODES.resuming)));
     this.#background("reading the control stream", this.#readControl());
     this.#background("reading datagrams", this.#readDatagrams());
   }
@@ -152,15 +156,17 @@ export class ViewerSession {
 
   /**
    * Ends the session (idempotent): closes the WebTransport session with `closeCode` and `reason`, stops the
-   * heartbeat, unsubscribes, and publishes `ended` so the generator and media release it at once.
+   * heartbeat, unsubscribes, and publishes `ended` so the generator and media release it at once — unless
+   * `resumable` (the server is shutting down): then they keep it for their heartbeat timeout, for the page to
+   * resume it on another replica.
    */
-  end(closeCode: number, reason: string): Promise<void> {
-    this.#ending ??= this.#release(closeCode, reason);
+  end(closeCode: number, reason: string, resumable = false): Promise<void> {
+    this.#ending ??= this.#release(closeCode, reason, resumable);
     return this.#ending;
   }
 
   /** Releases everything; whatever throws on the way is logged, and {@link done} resolves regardless. */
-  async #release(closeCode: number, reason: string): Promise<void> {
+  async #release(closeCode: number, reason: string, resumable: boolean): Promise<void> {
     clearTimeout(this.#offerTimer);
     clearInterval(this.#heartbeat);
     clearInterval(this.#watchdog);
@@ -174,8 +180,8 @@ export class ViewerSession {
     } catch (err) {
       this.#log.error({ err }, "releasing the viewer session failed");
     }
-    this.#publishEnded(reason);
-    this.#log.info({ closeCode, reason, ...this.stats, ...(this.#video ? { video: this.#video.stats } : {}) }, "viewer session ended");
+    if (!resumable || !this.#settings) this.#publishEnded(reason);
+    this.#log.info({ closeCode, reason, resumable, ...this.stats, ...(this.#video ? { video: this.#video.stats } : {}) }, "viewer session ended");
     this.#resolveDone();
   }
 
@@ -248,6 +254,8 @@ export class ViewerSession {
     switch (message.type) {
       case "offer":
         return this.#negotiate(message.sdp, message.wtVideo === true, message.settings);
+      case "resume":
+        return this.#resume(message.sessionId, message.token, message.wtVideo === true);
       case "control":
         return this.#applyControl(message);
       case "stop":
@@ -259,16 +267,9 @@ export class ViewerSession {
     if (this.#sessionId && this.#renegotiating) return this.#reoffer(this.#sessionId, sdp);
     if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
     if (sdp !== undefined) checkOffer(sdp); // before any work for the session: no generator worker, no media request for a bad offer
-    this.#wtVideo = wtVideo;
     const { bus, requestTimeoutMs } = this.#options;
     const sessionId = newSessionId();
-    this.#sessionId = sessionId;
-    this.#log = this.#log.child({ sessionId });
-    this.#subs.push(bus.subscribe(subjects.truth(sessionId), (msg) => this.#onTruth(msg.data)));
-    this.#subs.push(bus.subscribe(subjects.events(sessionId), (msg) => this.#background("relaying a session event", this.#onEvent(msg.data))));
-    if (wtVideo) this.#startVideo(sessionId);
-    this.#heartbeat = setInterval(() => this.#beat(sessionId), this.#options.heartbeatIntervalMs ?? SESSION_TIMING.heartbeatIntervalMs);
-    this.#beat(sessionId);
+    this.#adopt(sessionId, wtVideo);
 
     const wanted = parseSettings(requested ?? {}, DEFAULT_SETTINGS);
     this.#setLink(wanted.network);
@@ -288,10 +289,68 @@ export class ViewerSession {
     if (this.#ending) return this.#publishEnded("session ended during start");
     this.#settings = settings;
     clearTimeout(this.#offerTimer);
-    await this.#send({ type: "session", sessionId, settings });
+    await this.#send({ type: "session", sessionId, settings, ...this.#resumeToken(sessionId, answer.instance) });
     if (answer.sdp !== undefined) await this.#send({ type: "answer", sdp: answer.sdp });
     this.#startWatchdog();
     this.#log.info({ settings }, "viewer session started");
+  }
+
+  /** This session from now on: its id, its truths and events, its WebTransport video, its heartbeat. */
+  #adopt(sessionId: string, wtVideo: boolean): void {
+    const { bus } = this.#options;
+    this.#wtVideo = wtVideo;
+    this.#sessionId = sessionId;
+    this.#log = this.#log.child({ sessionId });
+    this.#subs.push(bus.subscribe(subjects.truth(sessionId), (msg) => this.#onTruth(msg.data)));
+    this.#subs.push(bus.subscribe(subjects.events(sessionId), (msg) => this.#background("relaying a session event", this.#onEvent(msg.data))));
+    this.#subs.push(bus.subscribe(subjects.resumed(sessionId), (msg) => this.#onResumedElsewhere(msg.data)));
+    if (wtVideo) this.#startVideo(sessionId);
+    this.#heartbeat = setInterval(() => this.#beat(sessionId), this.#options.heartbeatIntervalMs ?? SESSION_TIMING.heartbeatIntervalMs);
+    this.#beat(sessionId);
+  }
+
+  /** Another viewer session took this session over (the page resumed it there): this one ends and releases nothing. */
+  #onResumedElsewhere(data: Uint8Array): void {
+    let by: string;
+    try {
+      by = parseSessionResumed(decodeJson(data)).by;
+    } catch {
+      return;
+    }
+    if (by !== this.#wt.id) this.#background("ending a session resumed elsewhere", this.end(CLOSE_CODES.normal, "the session was resumed on another connection", true));
+  }
+
+  /** The `resumeToken` field of a `session` message (none without tokens). */
+  #resumeToken(sessionId: string, media: string | undefined): { resumeToken?: string } {
+    const tokens = this.#options.resumeTokens;
+    return tokens ? { resumeToken: tokens.issue(sessionId, media) } : {};
+  }
+
+  /**
+   * A page whose signaling went away takes its session over here: the token must be this session's, and its
+   * generator must still answer (it keeps a session for its heartbeat timeout); media's peer connection never
+   * stopped, so there is no offer and no answer, only the session, the heartbeat and the truths again.
+   */
+  async #resume(sessionId: string, token: string, wtVideo: boolean): Promise<void> {
+    if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
+    const checked = this.#options.resumeTokens?.check(sessionId, token);
+    if (!checked) throw new ProtocolError("unknown_session", "this session cannot be resumed here (its token is not valid)");
+    const { bus, requestTimeoutMs } = this.#options;
+    const settings = await requestJson(bus, subjects.sessionControl(sessionId), { type: "control" }, parseSettings, Math.min(1000, requestTimeoutMs)).catch(() => {
+      throw new ProtocolError("unknown_session", "this session is gone (its generator no longer has it)");
+    });
+    if (this.#ending) return;
+    this.#adopt(sessionId, wtVideo);
+    this.#settings = settings;
+    this.#setLink(settings.network);
+    clearTimeout(this.#offerTimer);
+    this.#watchMedia(checked.media);
+    if (this.#video) this.#wantVideo(sessionId, true);
+    bus.publish(subjects.resumed(sessionId), encodeJson({ by: this.#wt.id } satisfies SessionResumed));
+    await this.#send({ type: "session", sessionId, settings, resumeToken: token });
+    this.#startWatchdog();
+    this.#options.metrics?.sessionsResumed.inc();
+    this.#log.info({ settings, media: checked.media }, "viewer session resumed");
   }
 
   /**

@@ -3,6 +3,7 @@ import { type Bus, MemoryBus, createLogger, encodeTruth, serveJson } from "@ball
 import { createSignalingMetrics } from "../src/metrics.ts";
 import { CLOSE_CODES, type ClientMessage, DEFAULT_SETTINGS, ProtocolError, applyUpdate, SESSION_ID_PATTERN, type SessionSettings, decodeErrorReport, encodeCoordinates, encodeJson, nowMs, parseMediaOfferRequest, parseSessionControl, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects, decodeJson, encodeVideoUnit, VideoStreamReader } from "@ballstream/protocol";
 import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/testing";
+import { ResumeTokens } from "../src/resume-token.ts";
 import { ViewerSession, type ViewerSessionOptions } from "../src/viewer-session.ts";
 import { type FakeControlStream, FakeWebTransportSession } from "./fake-webtransport.ts";
 import { truthAt } from "./fixtures.ts";
@@ -448,6 +449,58 @@ describe("ViewerSession", () => {
     await session.done;
     expect([error.code, error.message]).toEqual(["unavailable", "no media replica took the session over: no replica left"]);
     expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.unavailable);
+  });
+
+  test("resume: the session message carries a token; another replica with the same secret adopts the session without media or a new generator", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const resumeTokens = new ResumeTokens("the replicas' shared secret");
+    const first = await negotiated(bus, { resumeTokens });
+    const { resumeToken } = await first.control.next("session");
+    expect(resumeToken).toStartWith("media-1.");
+    const { wt, session } = startSession(bus, { resumeTokens: new ResumeTokens("the replicas' shared secret") });
+    const control = wt.openStream();
+    const beats = seen.heartbeats;
+    control.send({ type: "resume", sessionId: first.sessionId, token: resumeToken! });
+    const resumed = await control.next("session");
+    expect([resumed.sessionId, resumed.resumeToken, session.sessionId]).toEqual([first.sessionId, resumeToken, first.sessionId]);
+    expect([seen.offers.length, seen.starts.length]).toEqual([1, 1]); // no offer to media, no generator start
+    expect(seen.controls).toContainEqual({ type: "control" }); // the generator was asked whether it still has it
+    await until(() => seen.heartbeats > beats, "the heartbeat again");
+    expect(control.received.some((m) => m.type === "answer")).toBe(false);
+    // its old viewer session (its signaling still alive, say, behind a partition) heard of it and ended without releasing it
+    await first.session.done;
+    expect(first.wt.closeInfo).toEqual({ closeCode: CLOSE_CODES.normal, reason: "the session was resumed on another connection" });
+    expect(seen.ended).toEqual([]);
+  });
+
+  test("a shutdown keeps a started session for a resume: no ended published", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { session } = await negotiated(bus, { resumeTokens: new ResumeTokens("the replicas' shared secret") });
+    await session.end(CLOSE_CODES.serverShutdown, "the server is shutting down", true);
+    expect(seen.ended).toEqual([]); // generator and media keep it for their heartbeat timeout
+  });
+
+  test("resume with a bad token, or of a session whose generator is gone: unknown_session, nothing adopted", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const resumeTokens = new ResumeTokens("the replicas' shared secret");
+    const resume = (token: string) => (c: FakeControlStream) => c.send({ type: "resume", sessionId: "Q".repeat(22), token });
+    expect(await failsWith(bus, resume("media-1.forged"), "unknown_session", CLOSE_CODES.protocolError, { resumeTokens })).toMatch(/token is not valid/);
+    expect(await failsWith(bus, resume(resumeTokens.issue("Q".repeat(22), "media-1")), "unknown_session", CLOSE_CODES.protocolError, { resumeTokens })).toMatch(/is gone/);
+    expect(await failsWith(bus, resume("x.y"), "unknown_session", CLOSE_CODES.protocolError)).toMatch(/not valid/); // no tokens at all
+    expect(seen.heartbeats).toBe(0);
+  });
+
+  test("a shutdown still publishes ended for a session that never started (nothing to resume)", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus, { generator: "silent" });
+    const { session, wt } = startSession(bus, { requestTimeoutMs: 5000 });
+    wt.openStream().send(OFFER);
+    await until(() => seen.offers.length === 1, "the offer at media");
+    await session.end(CLOSE_CODES.serverShutdown, "the server is shutting down", true);
+    expect(seen.ended).toHaveLength(1);
   });
 
   test("a takeover nobody takes: counted as failed, and the truth timeout then ends the session", async () => {

@@ -287,6 +287,16 @@ export interface SessionEnded {
   readonly reason: string;
 }
 
+/** Signaling → signaling (subject `resumed`): the viewer session that now owns the session. */
+export interface SessionResumed {
+  readonly by: string;
+}
+
+/** Validates a {@link SessionResumed}. */
+export function parseSessionResumed(value: unknown): SessionResumed {
+  return { by: asString(asObject(value, "resumed").by, "resumed.by", 128) };
+}
+
 /** Validates a {@link SessionEnded}. */
 export function parseSessionEnded(value: unknown): SessionEnded {
   return { reason: asString(asObject(value, "ended").reason, "reason", 500) };

@@ -25,6 +25,11 @@ export const subjects = {
   truth: (sessionId: string) => `${ROOT}.session.${sessionId}.truth`,
   /** Empty message, signaling → generator + media, at least every `heartbeatIntervalMs` while the viewer lives. */
   heartbeat: (sessionId: string) => `${ROOT}.session.${sessionId}.heartbeat`,
+  /**
+   * JSON {@link SessionResumed}, signaling → signaling: a page resumed this session on the replica named `by`; any
+   * other viewer session of it (its old signaling, if alive) ends without releasing it.
+   */
+  resumed: (sessionId: string) => `${ROOT}.session.${sessionId}.resumed`,
   /** JSON {@link SessionEnded}, signaling → generator + media: release everything of this session now. */
   ended: (sessionId: string) => `${ROOT}.session.${sessionId}.ended`,
   /** JSON {@link NetworkSettings}, signaling → media: the session's emulated link changed (the offer carried the first). */

@@ -21,6 +21,10 @@ export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
 /** Longest `message` text of a server `error` or `event` the page accepts ({@link parseServerMessage}). */
 export const MAX_SERVER_TEXT_CHARS = 1000;
 
+/** Longest resumption token, and its characters (URL-safe base64, with `.` between its parts). */
+export const MAX_RESUME_TOKEN_CHARS = 256;
+const RESUME_TOKEN_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
 /** WebTransport session close codes (application codes, 32 bit). */
 export const CLOSE_CODES = {
   normal: 0,
@@ -31,6 +35,8 @@ export const CLOSE_CODES = {
   idleTimeout: 5,
   /** A back end was not there or did not answer in time (no replica, a timeout): the same request may work soon. */
   unavailable: 6,
+  /** Page → server: this connection is given up, the page resumes its session on a new one (do not release it). */
+  resuming: 7,
 } as const;
 
 /**
@@ -41,11 +47,17 @@ export const CLOSE_CODES = {
  */
 export type ClientMessage =
   | { readonly type: "offer"; readonly sdp?: string; readonly wtVideo?: boolean; readonly settings?: Partial<SessionSettings> }
+  /**
+   * Instead of an offer, on a new connection: take over this session (its signaling is gone; its media peer
+   * connection and generator go on) with the token the `session` message gave.
+   */
+  | { readonly type: "resume"; readonly sessionId: string; readonly token: string; readonly wtVideo?: boolean }
   | SessionControl;
 
 /** Signaling → page on the control stream. */
 export type ServerMessage =
-  | { readonly type: "session"; readonly sessionId: string; readonly settings: SessionSettings }
+  /** The session is on (after an offer or a resume); `resumeToken` lets another signaling replica take it over. */
+  | { readonly type: "session"; readonly sessionId: string; readonly settings: SessionSettings; readonly resumeToken?: string }
   | { readonly type: "answer"; readonly sdp: string }
   | { readonly type: "settings"; readonly settings: SessionSettings }
   | { readonly type: "event"; readonly source: "generator" | "media" | "signaling"; readonly message: string; readonly fatal: boolean }
@@ -64,6 +76,8 @@ export function parseClientMessage(value: unknown): ClientMessage {
       const sdp = o.sdp === undefined ? {} : { sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH) };
       return { type: "offer", ...sdp, ...(wtVideo ? { wtVideo } : {}), ...(settings ? { settings } : {}) };
     }
+    case "resume":
+      return { type: "resume", sessionId: parseSessionId(o.sessionId), token: asString(o.token, "token", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN), ...(o.wtVideo === true ? { wtVideo: true } : {}) };
     case "control":
     case "stop":
       return parseSessionControl(o);
@@ -76,8 +90,10 @@ export function parseClientMessage(value: unknown): ClientMessage {
 export function parseServerMessage(value: unknown): ServerMessage {
   const o = asObject(value, "message");
   switch (o.type) {
-    case "session":
-      return { type: "session", sessionId: parseSessionId(o.sessionId), settings: parseSettings(o.settings) };
+    case "session": {
+      const token = o.resumeToken === undefined ? {} : { resumeToken: asString(o.resumeToken, "resumeToken", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN) };
+      return { type: "session", sessionId: parseSessionId(o.sessionId), settings: parseSettings(o.settings), ...token };
+    }
     case "answer":
       return { type: "answer", sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH) };
     case "settings":

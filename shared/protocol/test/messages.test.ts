@@ -11,6 +11,7 @@ import {
   applyUpdate,
   parseMediaOfferAnswer,
   parseMediaAlive,
+  parseSessionResumed,
   parseMediaOfferRequest,
   parseNetworkSettings,
   parseSessionResume,
@@ -162,6 +163,8 @@ describe("session messages", () => {
     expect(code(() => parseMediaOfferAnswer({ instance: "a.b" }))).toBe("bad_request"); // not one NATS token
     expect(code(() => parseMediaOfferAnswer({ instance: "x".repeat(65) }))).toBe("bad_request");
     expect(parseMediaAlive({ leaving: true })).toEqual({ leaving: true });
+    expect(parseSessionResumed({ by: "wt-7" })).toEqual({ by: "wt-7" });
+    expect(code(() => parseSessionResumed({ by: 7 }))).toBe("bad_request");
     expect(code(() => parseMediaAlive({}))).toBe("bad_request");
     expect(parseVideoWanted({ keyframe: true })).toEqual({ keyframe: true });
     expect(parseVideoWanted({})).toEqual({ keyframe: false });

@@ -19,6 +19,7 @@ import {
   frameServerMessage,
   parseClientMessage,
   parseServerMessage,
+  MAX_RESUME_TOKEN_CHARS,
 } from "../src/wt-protocol.ts";
 
 const SID = "AAAAAAAAAAAAAAAAAAAAAA";
@@ -30,6 +31,14 @@ describe("parseClientMessage", () => {
     expect(withSettings).toEqual({ type: "offer", sdp: "v=0", settings: { ...DEFAULT_SETTINGS, fps: 60 } });
     expect(parseClientMessage({ type: "control", fps: 10, speed: 5, extra: 1 })).toEqual({ type: "control", fps: 10, speed: 5 });
     expect(parseClientMessage({ type: "stop" })).toEqual({ type: "stop" });
+  });
+
+  test("resume: a session id and its token (URL-safe characters, bounded)", () => {
+    expect(parseClientMessage({ type: "resume", sessionId: SID, token: "a.b_c-9" })).toEqual({ type: "resume", sessionId: SID, token: "a.b_c-9" });
+    expect(parseClientMessage({ type: "resume", sessionId: SID, token: "t", wtVideo: true })).toEqual({ type: "resume", sessionId: SID, token: "t", wtVideo: true });
+    expect(() => parseClientMessage({ type: "resume", sessionId: "short", token: "t" })).toThrow(ProtocolError);
+    expect(() => parseClientMessage({ type: "resume", sessionId: SID, token: "x".repeat(MAX_RESUME_TOKEN_CHARS + 1) })).toThrow(ProtocolError);
+    expect(() => parseClientMessage({ type: "resume", sessionId: SID, token: "a b" })).toThrow(ProtocolError);
   });
 
   test("an offer names its video paths: sdp, wtVideo or both", () => {
@@ -54,6 +63,7 @@ describe("parseServerMessage", () => {
       { type: "settings", settings: DEFAULT_SETTINGS },
       { type: "event", source: "media", message: "encoder restarted", fatal: false },
       { type: "renegotiate", reason: "the media replica went silent" },
+      { type: "session", sessionId: SID, settings: DEFAULT_SETTINGS, resumeToken: "bWVk.aGFzaA" },
       { type: "error", code: "timeout", message: "no generator" },
     ];
     for (const m of msgs) expect(parseServerMessage(JSON.parse(JSON.stringify(m)))).toEqual(m);
@@ -65,6 +75,7 @@ describe("parseServerMessage", () => {
     expect(() => parseServerMessage({ type: "error", code: "", message: "m" })).toThrow(ProtocolError);
     expect(() => parseServerMessage({ type: 5 })).toThrow(/unknown message type/);
     expect(() => parseServerMessage({ type: "renegotiate", reason: 5 })).toThrow(ProtocolError);
+    expect(() => parseServerMessage({ type: "session", sessionId: SID, settings: {}, resumeToken: "no spaces" })).toThrow(ProtocolError);
   });
 });
 

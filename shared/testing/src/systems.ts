@@ -29,7 +29,15 @@ export interface RunningSystem {
 
 /** Ports and addresses of one system under test. */
 async function signalingEnv(): Promise<Record<string, string>> {
-  return { HTTP_HOST: "127.0.0.1", HTTP_PORT: String(await freeTcpPort()), WT_PORT: String(await freeUdpPort()), METRICS_PORT: String(await freeTcpPort()), LOG_LEVEL: "info" };
+  // SESSION_RESUME_SECRET: a signaling started again on the same address (respawn) can resume its pages' sessions
+  return {
+    HTTP_HOST: "127.0.0.1",
+    HTTP_PORT: String(await freeTcpPort()),
+    WT_PORT: String(await freeUdpPort()),
+    METRICS_PORT: String(await freeTcpPort()),
+    LOG_LEVEL: "info",
+    SESSION_RESUME_SECRET: crypto.randomUUID(),
+  };
 }
 
 /** The page at HTTP_HOST (127.0.0.1 unless the caller's environment binds another address, e.g. a veth's). */

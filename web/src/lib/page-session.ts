@@ -8,7 +8,7 @@
  * jittered backoff: the page resumes by itself, and its samples name their connection. Browser-only wiring of the
  * modules beside it; every state change goes through its {@link SessionStore}, which the UI and the test hook read.
  */
-import { nowMs } from "@ballstream/protocol";
+import { CLOSE_CODES, nowMs } from "@ballstream/protocol";
 import type { VideoPath } from "@ballstream/protocol";
 import type { SessionSettings, SessionUpdate, Coordinates, ServerMessage } from "@ballstream/protocol";
 import { loadClientConfig } from "./client-config.ts";
@@ -97,6 +97,9 @@ interface Connection {
   renegotiating: boolean;
   /** Whether signaling still answers the coordinates sent. */
   readonly watch: ReportWatch;
+  /** This connection resumes the session (its `resume` is out; `resumed` once the server took it). */
+  resuming: boolean;
+  resumed: boolean;
   /** The peer connection being replaced and its detection, playing until the new one decodes its first frame. */
   previous: { pc: RTCPeerConnection | null; detection: DetectionSource | null } | null;
   /** Ends this connection (once) with why; null: the viewer stopped it. */
@@ -118,6 +121,10 @@ export class PageSession {
   #connection: Connection | null = null;
   #paths: PathsInUse | null = null;
   #stopped = false;
+  /** What a new connection needs to resume the session instead of starting one (from the `session` message). */
+  #resume: { readonly sessionId: string; readonly token: string } | null = null;
+  /** The WebRTC picture kept playing across a reconnection that resumes the session. */
+  #carried: { readonly pc: RTCPeerConnection | null; readonly detection: DetectionSource | null } | null = null;
   /** Wakes the wait before a reconnection when the viewer stops. */
   #wake: (() => void) | null = null;
 
@@ -162,9 +169,9 @@ export class PageSession {
       hasStreamed ||= streamed;
       failures = streamed ? 1 : failures + 1;
       if (failures === 1 && cause) since = cause.message; // what ended the last connection that streamed
-      if (cause === null || this.#stopped) return void this.#store.closed(0, "stopped by the viewer");
-      if (!retries(cause, hasStreamed)) return this.#endWith(cause, "");
-      if (failures > RECONNECT.maxAttempts) return this.#endWith(cause, ` (gave up after ${RECONNECT.maxAttempts} tries to reconnect)`);
+      if (cause === null || this.#stopped) return void (this.#dropCarried(), this.#store.closed(0, "stopped by the viewer"));
+      if (!retries(cause, hasStreamed)) return void (this.#dropCarried(), this.#endWith(cause, ""));
+      if (failures > RECONNECT.maxAttempts) return void (this.#dropCarried(), this.#endWith(cause, ` (gave up after ${RECONNECT.maxAttempts} tries to reconnect)`));
       const delayMs = backoffMs(failures);
       this.#store.reconnecting({ attempt: failures, reason: cause.message, since, delayMs });
       this.#store.event(`page: reconnecting in ${delayMs} ms (try ${failures} of ${RECONNECT.maxAttempts}): ${cause.message}`);
@@ -173,7 +180,7 @@ export class PageSession {
         this.#wake = () => (clearTimeout(timer), resume());
       });
       this.#wake = null;
-      if (this.#stopped) return void this.#store.closed(0, "stopped by the viewer");
+      if (this.#stopped) return void (this.#dropCarried(), this.#store.closed(0, "stopped by the viewer"));
     }
   }
 
@@ -210,12 +217,16 @@ export class PageSession {
     return new Promise((resolve) => {
       let ended = false;
       const connection: Connection = {
-        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [], renegotiating: false, previous: null, watch: new ReportWatch(nowMs()),
-        end: (cause) => {
+        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [], renegotiating: false, previous: null, watch: new ReportWatch(nowMs()), resuming: false, resumed: false,
+        end: (why) => {
           if (ended) return;
           ended = true;
           const streamed = this.#reportsSoFar() > reportsBefore;
-          this.#teardown(connection, cause);
+          const refused = connection.resuming && !connection.resumed && why !== null;
+          // a resume the server refused (or that failed on the way) is followed by a new session at once
+          const cause: EndCause | null = refused ? { kind: "lost", message: `The session could not be resumed (${why.message}); starting a new one.` } : why;
+          if (refused) this.#resume = null;
+          this.#teardown(connection, cause, !refused && this.#resumable(connection, cause));
           if (this.#connection === connection) this.#connection = null;
           resolve({ cause, streamed });
         },
@@ -251,24 +262,37 @@ export class PageSession {
       (info) => {
         const code = info.closeCode ?? 0;
         const reason = info.reason ?? "";
-        // The server sends its `error` before it closes, but the close may be seen first: the error, which says
-        // whether another try can help, gets a moment to be handled.
-        setTimeout(() => c.end({ kind: "closed", code, reason, message: describeClose(code, reason) }), CLOSE_AFTER_ERROR_MS);
+        // The server sends its `error` before such a close, but the close may be seen first: the error, which says
+        // whether another try can help, gets a moment to be handled (a shutdown or a normal end has none).
+        const end = () => c.end({ kind: "closed", code, reason, message: describeClose(code, reason) });
+        if (code === CLOSE_CODES.serverShutdown || code === CLOSE_CODES.normal) end();
+        else setTimeout(end, CLOSE_AFTER_ERROR_MS);
       },
       (e: unknown) => c.end({ kind: "lost", message: `The WebTransport connection to the server was lost (${errorText(e)}).` }),
     );
     c.reports = new ReportChannel(transport.datagrams);
     c.control = new ControlStream(await transport.createBidirectionalStream());
     if (paths.webtransport) c.wtPlayer = this.#playWebTransport(transport);
-    const offer = paths.webrtc ? await this.#offerWebRtc(c) : undefined;
+    const carried = this.#carried;
+    this.#carried = null;
+    const resume = carried ? this.#resume : null;
+    if (carried && resume) {
+      // the picture never stopped: this connection takes over its peer connection and detection
+      c.pc = carried.pc;
+      c.detection = carried.detection;
+      c.resuming = true;
+    } else this.#dropCarried(carried);
+    const offer = paths.webrtc && !resume ? await this.#offerWebRtc(c) : undefined;
     void this.#readReports(c, c.reports);
-    if (offer) c.timers.push(setInterval(() => void this.#pollStats(c), STATS_INTERVAL_MS));
+    if (c.pc) c.timers.push(setInterval(() => void this.#pollStats(c), STATS_INTERVAL_MS));
     c.timers.push(setInterval(() => {
       const silence = c.watch.silence(nowMs());
       if (silence) c.end({ kind: "lost", message: silence });
     }, REPORT_WATCH_INTERVAL_MS));
     c.timers.push(setInterval(() => (this.#flow.expire(nowMs()), this.#wtFlow.expire(nowMs())), JOIN_EXPIRY_INTERVAL_MS));
-    await c.control.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(paths.webtransport ? { wtVideo: true } : {}), settings });
+    const wtVideo = paths.webtransport ? { wtVideo: true } : {};
+    if (resume) await c.control.send({ type: "resume", sessionId: resume.sessionId, token: resume.token, ...wtVideo });
+    else await c.control.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...wtVideo, settings });
     for await (const m of c.control.messages()) await this.#handle(c, m);
   }
 
@@ -280,6 +304,7 @@ export class PageSession {
   async #offerWebRtc(c: Connection): Promise<{ pc: RTCPeerConnection; sdp: string }> {
     const { pc, sdp } = await createReceiveOffer(ICE_GATHERING_TIMEOUT_MS, { iceServers: [] });
     c.pc = pc;
+    if (!c.previous) this.#store.inbound(NO_INBOUND_STATS); // a new receiver counts from zero (a replacing one at the switch)
     pc.addEventListener("track", (e) => {
       if (!c.previous) return this.#play(c, e.track);
       void firstFrameDecoded(pc).then(() => {
@@ -290,7 +315,8 @@ export class PageSession {
       });
     });
     pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed" && c.pc === pc) c.end({ kind: "unreachable", message: iceFailureMessage(pc.remoteDescription?.sdp, location.hostname) });
+      const current = this.#connection; // a resumed connection carries this peer connection on
+      if (pc.connectionState === "failed" && current?.pc === pc) current.end({ kind: "unreachable", message: iceFailureMessage(pc.remoteDescription?.sdp, location.hostname) });
     });
     return { pc, sdp };
   }
@@ -324,8 +350,11 @@ export class PageSession {
     switch (m.type) {
       case "session":
         this.#network.add(nowMs(), m.settings.network);
+        this.#resume = m.resumeToken === undefined ? null : { sessionId: m.sessionId, token: m.resumeToken };
         this.#store.opened(m.sessionId, m.settings);
-        if (!c.pc) this.#store.streaming(); // WebTransport only: the frames come on the session's streams
+        c.resumed = c.resuming;
+        // WebTransport only: the frames come on the session's streams; resumed: the picture never stopped
+        if (!c.pc || c.resumed) this.#store.streaming();
         return;
       case "answer":
         if (!c.pc) endWith("page", "The server answered a WebRTC offer the page did not make.");
@@ -365,6 +394,13 @@ export class PageSession {
     c.renegotiating = webrtc;
     await c.control?.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(this.#paths?.webtransport ? { wtVideo: true } : {}) });
     if (!webrtc) this.#store.resumed(); // WebTransport only: no answer comes, the units do
+  }
+
+  /** Stops a picture kept for a resume that will not happen. */
+  #dropCarried(carried = this.#carried): void {
+    carried?.detection?.stop();
+    carried?.pc?.close();
+    if (carried === this.#carried) this.#carried = null;
   }
 
   /** Stops the peer connection a renegotiation replaced, and its detection. */
@@ -431,16 +467,30 @@ export class PageSession {
   }
 
   /** Stops everything of one connection; its pending frame joins are released as they are. */
-  #teardown(c: Connection, cause: EndCause | null): void {
+  /**
+   * Whether the session may be resumed on a new connection, its picture kept: signaling went away (lost, or shut
+   * down) while media's peer connection still plays, and the server gave a token.
+   */
+  #resumable(c: Connection, cause: EndCause | null): boolean {
+    if (cause === null || this.#resume === null) return false;
+    const signalingGone = cause.kind === "lost" || (cause.kind === "closed" && cause.code === CLOSE_CODES.serverShutdown);
+    return signalingGone && (c.pc === null ? this.#paths?.webrtc === false : c.pc.connectionState === "connected");
+  }
+
+  /** Stops everything of one connection but, when `keepPicture`, its peer connection and detection (for the next). */
+  #teardown(c: Connection, cause: EndCause | null, keepPicture = false): void {
     for (const t of c.timers) clearInterval(t);
     this.#retirePrevious(c);
-    c.detection?.stop();
     c.wtPlayer?.stop();
-    c.pc?.close();
+    if (keepPicture) this.#carried = { pc: c.pc, detection: c.detection };
+    else {
+      c.detection?.stop();
+      c.pc?.close();
+    }
     void c.control?.close();
     const reason = cause === null ? "stopped by the viewer" : cause.message;
     try {
-      c.transport?.close({ closeCode: 0, reason: reason.slice(0, 100) });
+      c.transport?.close({ closeCode: keepPicture ? CLOSE_CODES.resuming : CLOSE_CODES.normal, reason: reason.slice(0, 100) });
     } catch {
       // already closed
     }

@@ -141,12 +141,12 @@ export class SessionStore {
 
   /**
    * The connection ended for a reason worth another try: status reconnecting (the only step back) with why and
-   * the wait, until a new connection streams; the receiver's figures start again with it.
+   * the wait, until a new connection streams.
    */
   reconnecting(reconnect: ReconnectState): void {
     if (this.ended) return;
     this.#state.status = "reconnecting";
-    this.#update({ reconnect, inbound: NO_INBOUND_STATS });
+    this.#update({ reconnect });
   }
 
   /** The server's effective settings after a change. */

@@ -1,0 +1,28 @@
+/** ResumeTokens: a token works for its session under its secret only, names the media replica, resists tampering. */
+import { expect, test } from "bun:test";
+import { ResumeTokens } from "../src/resume-token.ts";
+
+const SID = "A".repeat(22);
+const SECRET = "a shared secret of the replicas";
+
+test("a token issued by one replica is accepted by another with the same secret, for its session only", () => {
+  const token = new ResumeTokens(SECRET).issue(SID, "media-1");
+  expect(token.startsWith("media-1.")).toBe(true);
+  expect(new ResumeTokens(SECRET).check(SID, token)).toEqual({ media: "media-1" });
+  expect(new ResumeTokens(SECRET).check("B".repeat(22), token)).toBeNull(); // another session
+  expect(new ResumeTokens("another secret, 16+ bytes").check(SID, token)).toBeNull();
+  expect(new ResumeTokens().check(SID, token)).toBeNull(); // a random secret of its own
+});
+
+test("the media replica cannot be swapped, the MAC cannot be cut; no replica: undefined", () => {
+  const tokens = new ResumeTokens(SECRET);
+  const token = tokens.issue(SID, "media-1");
+  expect(tokens.check(SID, token.replace("media-1", "media-2"))).toBeNull();
+  expect(tokens.check(SID, token.slice(0, -1))).toBeNull();
+  expect(tokens.check(SID, "no-dot")).toBeNull();
+  expect(tokens.check(SID, tokens.issue(SID, undefined))).toEqual({ media: undefined });
+});
+
+test("a secret shorter than 16 bytes is refused", () => {
+  expect(() => new ResumeTokens("short")).toThrow(/at least 16 bytes/);
+});
