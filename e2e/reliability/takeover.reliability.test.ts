@@ -188,9 +188,9 @@ test("signaling frozen (SIGSTOP: no close, no ICMP, as a dead pod behind NAT): t
   const noticedMs = Date.now() - frozenAt;
   const back = await Promise.all(pages.map((p, i) => waitForHook(p, "back", (h) => h.status === "streaming" && h.resumes > before[i]!.resumes && h.reportsReceived > before[i]!.reportsReceived + 30, 60_000)));
   const same = back.filter((h, i) => h.sessionId === before[i]!.sessionId).length;
-  console.log(`signaling frozen: every page noticed within ${noticedMs} ms (${noticed.map((h) => h.reconnect?.since.slice(0, 60)).join(" | ")}); all back ${Date.now() - frozenAt} ms after the freeze, ${same} resuming their session (the others on new sessions: the thawed process's own watchdogs ended the old ones before the resume arrived)`);
+  console.log(`signaling frozen: every page noticed within ${noticedMs} ms (${noticed.map((h) => h.reconnect?.since.slice(0, 60)).join(" | ")}); all back ${Date.now() - frozenAt} ms after the freeze, ${same} resuming their session (any others on new sessions: the thawed process's own watchdogs may end the old ones before the resume arrives)`);
   for (const h of noticed) expect(h.reconnect?.since ?? "").toContain("No error report came back");
-  back.forEach((h, i) => expect(h.resumes).toBe(before[i]!.resumes + 1));
+  back.forEach((h, i) => expect(h.resumes).toBeGreaterThan(before[i]!.resumes)); // a resume, or a new session (and, thawed, maybe a renegotiation too)
 }, 120_000);
 
 test("SIGKILL signaling and start it again on its address: every page reconnects by itself and resumes its session (its picture never stopped), and its samples mark the gap", async () => {
