@@ -49,7 +49,7 @@ export interface MediaService {
 }
 
 /** How long a stopping replica waits for its sessions to move elsewhere, by default (ms). */
-export const MEDIA_HAND_OVER_MS = 1000;
+export const MEDIA_HAND_OVER_MS = 2000;
 
 /** Starts the media service on `bus`. Throws if no ffmpeg can be found. */
 export async function startMedia({ bus, log, config: overrides = {}, registry = defaultRegistry, handOverMs = MEDIA_HAND_OVER_MS }: StartMediaOptions): Promise<MediaService> {

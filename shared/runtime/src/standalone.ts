@@ -45,7 +45,7 @@ export async function runStandalone(service: string, plan: (log: Logger) => Stan
       await running.stop();
       await metrics?.stop();
       await bus.drain();
-    }, 2000);
+    }, 3000);
     log.info(metrics ? { metricsPort: metrics.port } : {}, `${service} running`);
   } catch (err) {
     log.fatal({ err }, `${service} could not start`);
