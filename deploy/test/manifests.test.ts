@@ -86,7 +86,15 @@ describe.each(cases)("%s with %s", (dir, _toolName, tool) => {
   test("every NATS client and the server log in with the Secret's credentials; NetworkPolicies deny by default and guard NATS", () => {
     expect(natsCredentialViolations(objects)).toEqual([]);
     expect(networkPolicyViolations(objects)).toEqual([]);
-    expect(objects.filter((o) => o.kind === "Secret").map(objectName)).toEqual([expect.stringMatching(/^Secret\/nats-credentials-/)]);
+    expect(objects.filter((o) => o.kind === "Secret").map(objectName)).toEqual([expect.stringMatching(/^Secret\/nats-credentials-/), expect.stringMatching(/^Secret\/signaling-resume-/)]);
+  });
+
+  test("signaling's pods share one session resumption secret from a Secret (a page resumes on the new pod of a rollout)", () => {
+    const env: Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }> = workload("signaling").spec.template.spec.containers[0].env ?? [];
+    const secretRef = env.find((e) => e.name === "SESSION_RESUME_SECRET")?.valueFrom?.secretKeyRef;
+    expect(secretRef?.name).toMatch(/^signaling-resume-/);
+    const secret = objects.find((o) => o.kind === "Secret" && objectName(o).startsWith("Secret/signaling-resume-")) as { data?: Record<string, string> } | undefined;
+    expect(Buffer.from(secret?.data?.SESSION_RESUME_SECRET ?? "", "base64").length).toBeGreaterThanOrEqual(16); // what signaling accepts
   });
 });
 
