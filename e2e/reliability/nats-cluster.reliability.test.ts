@@ -76,17 +76,22 @@ describe("a three-node NATS cluster under the services", () => {
     const routed = async () => {
       for (let i = 0; i < 100 && (await Promise.all(system.natsNodes.map(natsRoutes))).some((r) => r < system.natsNodes.length - 1); i++) await Bun.sleep(100);
     };
-    for (const node of system.natsNodes) await node.restart(); // the two the test above killed (the third: a quick restart)
+    // the nodes the test above killed come back (the one still up is left alone), and every viewer streams first
+    for (const node of system.natsNodes) if (!(await natsRoutes(node).then(() => true, () => false))) await node.restart();
     await routed();
+    await Promise.all(pages.map((p) => waitForHook(p, "streaming before the rolling restart", (h) => h.status === "streaming", 30_000)));
     const gaps: number[] = [];
+    const resumesBefore = await Promise.all(pages.map(async (p) => (await readHook(p))!.resumes));
     for (const [i, node] of system.natsNodes.entries()) {
       const step = await killAndWatch(i, 3000, "stop");
-      expect(step.streaming).toEqual(pages.map(() => true));
       gaps.push(...step.gaps);
+      // every viewer streams (on its own, or after a reconnect it made by itself) before the next node goes
+      await Promise.all(pages.map((p) => waitForHook(p, `streaming after node ${i}`, (h) => h.status === "streaming", 20_000)));
       await node.restart();
       await routed();
     }
-    console.log(`NATS rolling restart (SIGTERM, node by node): gaps without a new detected frame p50 ${quantile(gaps, 0.5).toFixed(0)} ms, max ${Math.max(...gaps)} ms`);
+    const comebacks = (await Promise.all(pages.map(async (p, i) => (await readHook(p))!.resumes - resumesBefore[i]!))).reduce((a, b) => a + b, 0);
+    console.log(`NATS rolling restart (SIGTERM, node by node): gaps without a new detected frame p50 ${quantile(gaps, 0.5).toFixed(0)} ms, max ${Math.max(...gaps)} ms; the pages reconnected ${comebacks} times`);
     for (const gap of gaps) expect(gap).toBeLessThan(3000);
   }, 180_000);
 });
