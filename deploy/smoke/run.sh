@@ -65,6 +65,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Waits (at most 90 s) until signaling's /readyz answers on the published HTTP port; exits naming `$1` otherwise.
+wait_for_signaling() {
+  for _ in $(seq 1 90); do
+    curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  echo "smoke: $1 never became ready" >&2
+  exit 1
+}
+
 phase "tools and engine"
 ensure_tools
 ensure_engine
@@ -78,11 +88,7 @@ done
 phase "starting the stack"
 stack_up=1
 "${COMPOSE[@]}" up -d --no-build
-for _ in $(seq 1 90); do
-  curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && break
-  sleep 1
-done
-curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "smoke: signaling never became ready" >&2; exit 1; }
+wait_for_signaling "signaling"
 signaling_id="$("${COMPOSE[@]}" ps -q signaling)"
 for _ in $(seq 1 40); do
   [ "$(docker inspect --format '{{.State.Health.Status}}' "$signaling_id")" = healthy ] && break
@@ -103,11 +109,7 @@ stack_up=0
 phase "starting compose.yaml on Docker's bridge network (published ports ${HTTP_PORT}/tcp, ${WT_PORT}/udp, ${ICE_UDP_PORT}/udp)"
 bridge_up=1
 "${BRIDGE[@]}" up -d --no-build
-for _ in $(seq 1 90); do
-  curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null 2>&1 && break
-  sleep 1
-done
-curl -fsS "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "smoke: signaling (bridge network) never became ready" >&2; exit 1; }
+wait_for_signaling "signaling (bridge network)"
 media_ip="$(docker inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$("${BRIDGE[@]}" ps -q media)")"
 phase "bridge network: media's container address $media_ip, advertised as $ICE_ADVERTISE_ADDRESS:$ICE_UDP_PORT; driving one session"
 bun deploy/smoke/drive.ts "http://127.0.0.1:$HTTP_PORT"
