@@ -8,7 +8,7 @@
  */
 import { type Bus, type BusSubscription, type Logger, SessionLink, decodeTruth, inBackground, netConditionsOf, netLog, requestJson, resumeAfter } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
-import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaAlive, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionResumed, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSessionResumed, parseSettings, subjects } from "@ballstream/protocol";
+import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionResumed, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSessionResumed, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import type { ResumeTokens } from "./resume-token.ts";
@@ -68,13 +68,22 @@ export interface ViewerSessionOptions {
 }
 
 
-/** A `mediaAlive` message, or undefined when malformed (a liveness beat all the same). */
-function parseAlive(data: Uint8Array): MediaAlive | undefined {
+/** A JSON bus message read by `parse`, or undefined when malformed (a beat or notice nobody needs to hear about). */
+function parsedOrUndefined<T>(data: Uint8Array, parse: (value: unknown) => T): T | undefined {
   try {
-    return parseMediaAlive(decodeJson(data));
+    return parse(decodeJson(data));
   } catch {
     return undefined;
   }
+}
+
+/** What media is asked for a session: its offer (none: WebTransport video only) and its network when it has one. */
+function mediaOfferOf(sessionId: string, sdp: string | undefined, network: NetworkSettings | undefined): MediaOfferRequest {
+  return {
+    sessionId,
+    ...(sdp === undefined ? {} : { sdp }),
+    ...(network === undefined || (network.down === "" && network.up === "") ? {} : { network }),
+  };
 }
 
 /** How long the page's `error` message may take to leave before the session is closed anyway. */
@@ -274,11 +283,7 @@ export class ViewerSession {
     const wanted = parseSettings(requested ?? {}, DEFAULT_SETTINGS);
     this.#setLink(wanted.network);
     // Media first: it judges the client's offer, and refusing there costs ~1 ms where a generator worker costs ~80 ms.
-    const offer: MediaOfferRequest = {
-      sessionId,
-      ...(sdp === undefined ? {} : { sdp }),
-      ...(wanted.network.down === "" && wanted.network.up === "" ? {} : { network: wanted.network }),
-    };
+    const offer = mediaOfferOf(sessionId, sdp, wanted.network);
     const answer = await backend("media rejected the offer", requestJson(bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, requestTimeoutMs));
     if (this.#ending) return this.#publishEnded("session ended during negotiation");
     if (this.#video) this.#wantVideo(sessionId, true); // media's session listens now: no wait for the next heartbeat
@@ -311,13 +316,8 @@ export class ViewerSession {
 
   /** Another viewer session took this session over (the page resumed it there): this one ends and releases nothing. */
   #onResumedElsewhere(data: Uint8Array): void {
-    let by: string;
-    try {
-      by = parseSessionResumed(decodeJson(data)).by;
-    } catch {
-      return;
-    }
-    if (by !== this.#wt.id) this.#background("ending a session resumed elsewhere", this.end(CLOSE_CODES.normal, "the session was resumed on another connection", true));
+    const by = parsedOrUndefined(data, parseSessionResumed)?.by;
+    if (by !== undefined && by !== this.#wt.id) this.#background("ending a session resumed elsewhere", this.end(CLOSE_CODES.normal, "the session was resumed on another connection", true));
   }
 
   /** The `resumeToken` field of a `session` message (none without tokens). */
@@ -360,12 +360,7 @@ export class ViewerSession {
   async #reoffer(sessionId: string, sdp: string | undefined): Promise<void> {
     if (sdp !== undefined) checkOffer(sdp);
     if (sdp === undefined && !this.#wtVideo) throw new ProtocolError("bad_request", "the new offer names no video path");
-    const network = this.#settings?.network;
-    const offer: MediaOfferRequest = {
-      sessionId,
-      ...(sdp === undefined ? {} : { sdp }),
-      ...(network === undefined || (network.down === "" && network.up === "") ? {} : { network }),
-    };
+    const offer = mediaOfferOf(sessionId, sdp, this.#settings?.network);
     const answer = await backend("no media replica took the session over", requestJson(this.#options.bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, this.#options.requestTimeoutMs));
     if (this.#ending) return;
     this.#renegotiating = false;
@@ -384,7 +379,7 @@ export class ViewerSession {
       lastAliveMs: nowMs(),
       sub: this.#options.bus.subscribe(subjects.mediaAlive(instance), (msg) => {
         media.lastAliveMs = nowMs();
-        if (parseAlive(msg.data)?.leaving) this.#background("renegotiating", this.#renegotiate("leaving", `the media replica ${instance} is stopping`));
+        if (parsedOrUndefined(msg.data, parseMediaAlive)?.leaving) this.#background("renegotiating", this.#renegotiate("leaving", `the media replica ${instance} is stopping`));
       }),
     };
     this.#media = media;
