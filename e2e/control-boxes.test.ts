@@ -2,18 +2,24 @@
  * The page's fps and speed boxes used as a person uses them, in real Chromium against the one-process system:
  * type, wait over a view refresh (10 Hz), then click Apply; a bad value is refused on the page and nothing is sent.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
+import { describe, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
 import { type HookSnapshot, readHook, waitForHook } from "@ballstream/web/hook-reader";
-import { launchChromium, startOneProcess } from "@ballstream/testing";
-import type { RunningSystem } from "@ballstream/testing";
 import type { BallstreamHook } from "@ballstream/web/hook";
+import { oneSystemAndChromium } from "./harness/fixture.ts";
+
+const lab = oneSystemAndChromium({
+  timeoutMs: 60_000,
+  setup: async () => {
+    page = await lab.browser.newPage();
+    await page.goto(lab.system.url);
+    await streaming(page);
+  },
+});
 
 /** Longer than one view refresh (100 ms while video plays, 250 ms without) with room for a busy machine. */
 const THINK_MS = 700;
 
-let system: RunningSystem | undefined;
-let browser: Browser | undefined;
 let page: Page;
 
 const box = (name: "fps" | "speed", on = page) => on.getByLabel(name);
@@ -32,21 +38,9 @@ async function typeInto(name: "fps" | "speed", text: string): Promise<void> {
 
 async function streaming(p: Page): Promise<HookSnapshot> {
   const hook = await waitForHook(p, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 0) || h.status === "error");
-  if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${system?.server.output().slice(-3000)}`);
+  if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${lab.system.server.output().slice(-3000)}`);
   return hook;
 }
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startOneProcess(), launchChromium()]);
-  page = await browser.newPage();
-  await page.goto(system.url);
-  await streaming(page);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await system?.cleanup();
-});
 
 describe("fps and speed boxes, typed by a person", () => {
   test("type fps 60, wait, type a speed, wait, Apply: the server applies both and the boxes keep them", async () => {
@@ -116,9 +110,9 @@ describe("fps and speed boxes, typed by a person", () => {
   }, 30_000);
 
   test("settings from the URL (?fps=50&speed=200) fill the boxes and are applied", async () => {
-    const other = await browser!.newPage();
+    const other = await lab.browser.newPage();
     try {
-      await other.goto(`${system!.url}?fps=50&speed=200`);
+      await other.goto(`${lab.system.url}?fps=50&speed=200`);
       const hook = await streaming(other);
       expect(hook.settings).toMatchObject({ fps: 50, speed: 200 });
       await Bun.sleep(THINK_MS);

@@ -4,30 +4,20 @@
  * packets than the link dropped) and the video keeps decoding; 5 % random loss each way on signaling's QUIC socket
  * — the WebTransport session still comes up and coordinates and error reports keep flowing. Behaviour, not timing.
  */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
-import { type RunningSystem, launchChromium, startOneProcess } from "@ballstream/testing";
+import { describe, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { systemPerTest } from "./harness/fixture.ts";
 import { metricSum } from "./harness/viewer-scenario.ts";
 
 /** How long the impaired session is watched once it streams. */
 const WATCH_MS = 8000;
 
-let browser: Browser | undefined;
-let system: RunningSystem | undefined;
-
-afterEach(async () => {
-  await system?.cleanup();
-  system = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const lab = systemPerTest();
 
 /** Starts the one-process system with `env`, opens the page and waits until it streams with reports coming back. */
 async function streamingPage(env: Record<string, string>, query = ""): Promise<Page> {
-  [system, browser] = await Promise.all([startOneProcess(env), browser ?? launchChromium()]);
+  const { system, browser } = await lab.start(env);
   const page = await browser.newPage();
   await page.goto(`${system.url}${query}`);
   const hook = await waitForHook(page, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 0 && h.inbound.framesDecoded > 0) || h.status === "error");
@@ -36,7 +26,7 @@ async function streamingPage(env: Record<string, string>, query = ""): Promise<P
 }
 
 /** A metric summed over the endpoints; `name{labels}` picks one series. */
-const metric = (name: string) => metricSum(system!.metricsUrls, name);
+const metric = (name: string) => metricSum(lab.system.metricsUrls, name);
 
 describe("network lab", () => {
   test("5 % loss each way on media's ICE sockets: NACKs are answered and the video keeps decoding", async () => {

@@ -6,35 +6,27 @@
  * "Blackout 1 s" stops the picture and it comes back; the CSV names the conditions in force per sample.
  * Behaviour, not timing.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
-import { type RunningSystem, launchChromium, quantile, startOneProcess } from "@ballstream/testing";
+import { describe, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { quantile } from "@ballstream/testing";
 import { readHook, readSamples, waitForHook } from "@ballstream/web/hook-reader";
 import { metricSum } from "./harness/viewer-scenario.ts";
+import { oneSystemAndChromium } from "./harness/fixture.ts";
 
-let browser: Browser | undefined;
-let system: RunningSystem | undefined;
+const lab = oneSystemAndChromium();
+
 let page: Page;
 let other: Page;
 
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startOneProcess(), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await system?.cleanup();
-});
-
 async function open(query: string): Promise<Page> {
-  const p = await browser!.newPage({ viewport: { width: 1280, height: 1000 } });
-  await p.goto(`${system!.url}${query}`);
+  const p = await lab.browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  await p.goto(`${lab.system.url}${query}`);
   const hook = await waitForHook(p, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 10) || h.status === "error");
-  if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${system!.server.output().slice(-3000)}`);
+  if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${lab.system.server.output().slice(-3000)}`);
   return p;
 }
 
-const metric = (name: string) => metricSum(system!.metricsUrls, name);
+const metric = (name: string) => metricSum(lab.system.metricsUrls, name);
 const inForce = () => page.getByTestId("net-in-force").innerText();
 
 /** Waits (bounded) until `condition` holds on the page's hook, returning the last hook read. */

@@ -3,15 +3,19 @@
  * receiver panel (and what the receiver sees: bitrate, loss, feedback, freezes, RTT), the overlay's ring and cross on
  * the ball, the chart, both downloads, Stop, and a bad URL setting.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
+import { describe, expect, test } from "bun:test";
+import type { Page } from "playwright-core";
 import { SAMPLE_COLUMNS } from "@ballstream/web/samples";
-import { launchChromium, startOneProcess } from "@ballstream/testing";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
-import type { RunningSystem } from "@ballstream/testing";
+import { oneSystemAndChromium } from "./harness/fixture.ts";
 
-let system: RunningSystem | undefined;
-let browser: Browser | undefined;
+const lab = oneSystemAndChromium({
+  timeoutMs: 60_000,
+  setup: async () => {
+    page = await open();
+  },
+});
+
 let page: Page;
 
 /** The text of the receiver panel's row `name`. */
@@ -24,23 +28,13 @@ async function download(name: string): Promise<{ filename: string; text: string 
 }
 
 async function open(query = "", withoutProcessor = false): Promise<Page> {
-  const p = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+  const p = await lab.browser.newPage({ viewport: { width: 1280, height: 900 } });
   if (withoutProcessor) await p.addInitScript(() => delete (globalThis as { MediaStreamTrackProcessor?: unknown }).MediaStreamTrackProcessor);
-  await p.goto(`${system!.url}${query}`);
+  await p.goto(`${lab.system.url}${query}`);
   const hook = await waitForHook(p, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 30) || h.status === "error");
-  if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${system?.server.output().slice(-3000)}`);
+  if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${lab.system.server.output().slice(-3000)}`);
   return p;
 }
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startOneProcess(), launchChromium()]);
-  page = await open();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await system?.cleanup();
-});
 
 describe("the page, as a person sees it", () => {
   test("status, session id, the live figures and the receiver panel", async () => {

@@ -3,31 +3,26 @@
  * link dropping 5 % of what it sends (MEDIA_NET_EGRESS): the panel's NACK count rises and the loss it shows is what
  * the browser's getStats reports, in the panel, the hook and the CSV alike.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
-import { launchChromium, startOneProcess } from "@ballstream/testing";
-import type { RunningSystem } from "@ballstream/testing";
+import { expect, test } from "bun:test";
+import type { Page } from "playwright-core";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { oneSystemAndChromium } from "./harness/fixture.ts";
 
-let system: RunningSystem | undefined;
-let browser: Browser | undefined;
+const lab = oneSystemAndChromium({
+  env: { MEDIA_NET_EGRESS: "loss=5%,seed=15" },
+  timeoutMs: 60_000,
+  setup: async () => {
+    page = await lab.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(lab.system.url);
+    const hook = await waitForHook(page, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 30) || h.status === "error");
+    if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${lab.system.server.output().slice(-3000)}`);
+  },
+});
+
 let page: Page;
 
 /** The text of the receiver panel's row `name`. */
 const row = (name: string) => page.locator(`dt:text-is('${name}') + dd`).innerText();
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startOneProcess({ MEDIA_NET_EGRESS: "loss=5%,seed=15" }), launchChromium()]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(system.url);
-  const hook = await waitForHook(page, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 30) || h.status === "error");
-  if (hook.status === "error") throw new Error(`page failed: ${hook.error}\n${system.server.output().slice(-3000)}`);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await system?.cleanup();
-});
 
 test("at 5 % loss the panel shows the NACKs the browser sends and the loss it counts", async () => {
   await waitForHook(page, "NACKs sent", (h) => h.inbound.nackCount >= 3 && h.inbound.bitrateKbps !== null, 20_000);

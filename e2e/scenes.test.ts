@@ -3,34 +3,23 @@
  * noise every frame) and `?scene=texture` (a scrolling ±8 checkerboard). Each session gets its scene, its frames
  * decode, and the page's detector still finds the ball: frame-matched error p50 ≤ 1 px.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { quantile, launchChromium, startOneProcess } from "@ballstream/testing";
-import type { RunningSystem } from "@ballstream/testing";
+import { describe, expect, test } from "bun:test";
+import { quantile } from "@ballstream/testing";
 import { readSamples, waitForHook } from "@ballstream/web/hook-reader";
+import { oneSystemAndChromium } from "./harness/fixture.ts";
+
+const lab = oneSystemAndChromium({ timeoutMs: 60_000 });
 
 /** Reports a page must have received before its samples are read (3 s at 30 fps). */
 const MIN_REPORTS = 90;
 /** Frame-matched error the detector must stay within, median over the samples. */
 const MAX_FRAME_ERROR_P50_PX = 1;
 
-let system: RunningSystem | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startOneProcess(), launchChromium()]);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await system?.cleanup();
-});
-
 describe("scenes in Chromium", () => {
   for (const scene of ["noise", "texture"] as const) {
     test(`?scene=${scene}: the session draws it, frames decode, frame-matched error p50 ≤ 1 px`, async () => {
-      const page = await browser!.newPage();
-      await page.goto(`${system!.url}?scene=${scene}`);
+      const page = await lab.browser.newPage();
+      await page.goto(`${lab.system.url}?scene=${scene}`);
       const hook = await waitForHook(page, `${MIN_REPORTS} reports`, (h) => h.reportsReceived >= MIN_REPORTS || h.status === "error");
       expect(hook.error).toBeNull();
       expect(hook.settings?.scene).toBe(scene);
@@ -48,8 +37,8 @@ describe("scenes in Chromium", () => {
   }
 
   test("choosing another scene on the page starts a session on it", async () => {
-    const page = await browser!.newPage();
-    await page.goto(`${system!.url}?fps=20`);
+    const page = await lab.browser.newPage();
+    await page.goto(`${lab.system.url}?fps=20`);
     const first = await waitForHook(page, "streaming", (h) => h.status === "streaming" || h.status === "error");
     expect(first.settings?.scene).toBe("flat");
     await Promise.all([page.waitForURL(/scene=noise/), page.getByTestId("scene").selectOption("noise")]);

@@ -5,10 +5,11 @@
  * every tab decodes frames and gets its own reports. Then 5 tabs with the default (a socket per candidate per
  * session), for the port budget it replaces.
  */
-import { afterAll, afterEach, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
-import { type RunningSystem, freePort, launchChromium, startOneProcess, udpPortsOf } from "@ballstream/testing";
+import { expect, test } from "bun:test";
+import type { Page } from "playwright-core";
+import { freePort, udpPortsOf } from "@ballstream/testing";
 import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { systemPerTest } from "./harness/fixture.ts";
 
 const SESSIONS = 20;
 const MDNS_PORT = 5353;
@@ -16,26 +17,16 @@ const LIGHT = "?fps=5&width=320&height=240&radius=12";
 /** Room for 20 sessions from one address, and patience for a machine that 20 tabs load (start-up bursts). */
 const ENV = { MAX_SESSIONS: "24", MAX_SESSIONS_PER_IP: "24", SESSION_RATE_PER_S: "50", SESSION_RATE_PER_IP_PER_S: "50", TRUTH_TIMEOUT_MS: "30000", VIDEO_TIMEOUT_MS: "30000" };
 
-let browser: Browser | undefined;
-let system: RunningSystem | undefined;
-
-afterEach(async () => {
-  await system?.cleanup();
-  system = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const lab = systemPerTest();
 
 /** Opens `count` tabs one after the other, each streaming with reports before the next; returns them. */
 async function openAll(count: number): Promise<Page[]> {
   const pages: Page[] = [];
   for (let i = 0; i < count; i++) {
-    const page = await browser!.newPage();
-    await page.goto(`${system!.url}${LIGHT}`);
+    const page = await lab.browser.newPage();
+    await page.goto(`${lab.system.url}${LIGHT}`);
     const hook = await waitForHook(page, "streaming", (h) => (h.status === "streaming" && h.reportsReceived > 2) || h.status === "error" || h.status === "closed", 60_000);
-    if (hook.status !== "streaming") throw new Error(`tab ${i} failed: ${hook.error}\n${system!.server.output().slice(-3000)}`);
+    if (hook.status !== "streaming") throw new Error(`tab ${i} failed: ${hook.error}\n${lab.system.server.output().slice(-3000)}`);
     pages.push(page);
   }
   return pages;
@@ -43,7 +34,7 @@ async function openAll(count: number): Promise<Page[]> {
 
 test(`ICE_UDP_PORT: ${SESSIONS} sessions through one media replica use one UDP port`, async () => {
   const port = await freePort();
-  [system, browser] = await Promise.all([startOneProcess({ ...ENV, ICE_UDP_PORT: String(port) }), browser ?? launchChromium()]);
+  const { system } = await lab.start({ ...ENV, ICE_UDP_PORT: String(port) });
   const pages = await openAll(SESSIONS);
   const before = await Promise.all(pages.map(async (p) => (await readHook(p))!));
   await Bun.sleep(3000);
@@ -64,7 +55,7 @@ test(`ICE_UDP_PORT: ${SESSIONS} sessions through one media replica use one UDP p
 
 test("without it: the port budget grows with the sessions (a socket per candidate per session)", async () => {
   const few = 5;
-  [system, browser] = await Promise.all([startOneProcess(ENV), browser ?? launchChromium()]);
+  const { system } = await lab.start(ENV);
   const pages = await openAll(few);
   const ports = udpPortsOf(system.server.pid).filter((p) => p !== MDNS_PORT);
   console.log(`default: ${few} tabs streaming hold ${ports.length} UDP ports (${((ports.length - 1) / few).toFixed(2)} per session beside WebTransport's)`);

@@ -4,32 +4,21 @@
  * (avc1.42…), the detector answers with coordinates and signaling's errors come back; "both side by side" plays
  * the two paths of one session at once, each with its own figures, in one process and over NATS.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { quantile, launchChromium, startOneProcess, startOverNats } from "@ballstream/testing";
-import type { RunningSystem } from "@ballstream/testing";
+import { describe, expect, test } from "bun:test";
+import { quantile, startOverNats } from "@ballstream/testing";
 import { readHook, readSamples, readWtSamples, waitForHook } from "@ballstream/web/hook-reader";
+import { oneSystemAndChromium } from "./harness/fixture.ts";
+
+const lab = oneSystemAndChromium({ timeoutMs: 60_000 });
 
 const MIN_REPORTS = 60;
-
-let system: RunningSystem | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  [system, browser] = await Promise.all([startOneProcess(), launchChromium()]);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await system?.cleanup();
-});
 
 const num = (text: string | null) => Number.parseFloat(text ?? "");
 
 describe("video over WebTransport + WebCodecs in Chromium", () => {
   test("choosing WebTransport in the selector: a new session whose frames WebCodecs decodes, painted, detected and answered", async () => {
-    const page = await browser!.newPage();
-    await page.goto(system!.url);
+    const page = await lab.browser.newPage();
+    await page.goto(lab.system.url);
     const first = await waitForHook(page, "streaming over WebRTC", (h) => h.status === "streaming" || h.status === "error");
     expect(first.paths).toEqual({ webrtc: true, webtransport: false, notice: null });
     expect(await page.getByTestId("wt-stage").isVisible()).toBe(false);
@@ -60,7 +49,7 @@ describe("video over WebTransport + WebCodecs in Chromium", () => {
 });
 
 async function bothSideBySide(url: string, where: string): Promise<void> {
-  const page = await browser!.newPage();
+  const page = await lab.browser.newPage();
   await page.goto(`${url}?transport=both`);
   const hook = await waitForHook(page, "reports on both paths", (h) => (h.reportsReceived >= MIN_REPORTS && h.inbound.framesDecoded > MIN_REPORTS && (h.wt?.reportsReceived ?? 0) >= MIN_REPORTS) || h.status === "error");
   expect(hook.error).toBeNull();
@@ -81,7 +70,7 @@ async function bothSideBySide(url: string, where: string): Promise<void> {
 }
 
 describe("both paths at once", () => {
-  test("one process: one session, two pictures, two sets of figures, both answered", () => bothSideBySide(system!.url, "one process"), 90_000);
+  test("one process: one session, two pictures, two sets of figures, both answered", () => bothSideBySide(lab.system.url, "one process"), 90_000);
 
   test("three processes over NATS: the same", async () => {
     const nats = await startOverNats();
