@@ -114,6 +114,20 @@ describe("faults, three processes over NATS", () => {
         console.log(system.server.output().split("\n").filter((l) => /refus|viewer session (failed|ended)/.test(l)).slice(-12).join("\n"));
         throw e;
       });
+      // what the viewer reads: the banner names the try and why, and, by now a later try having failed otherwise, what ended the session
+      const banner = async () => {
+        for (let i = 0; i < 10; i++) {
+          const [shown, { reconnect }] = [await tab.getByTestId("reconnecting").innerText(), (await readHook(tab))!];
+          const expected = reconnect && `Reconnecting (try ${reconnect.attempt}): ${reconnect.reason}${reconnect.since === reconnect.reason ? "" : ` (the session ended: ${reconnect.since})`}`;
+          if (shown === expected) return shown;
+          await Bun.sleep(150); // the view refreshes at most every 250 ms; a new try may change it meanwhile
+        }
+        return "the banner never matched the hook's reconnect state";
+      };
+      await waitForHook(tab, "a later try", (h) => (h.reconnect?.attempt ?? 0) >= 2, 20_000);
+      const shown = await banner();
+      expect(shown).toStartWith("Reconnecting (try ");
+      expect(shown).toContain(" (the session ended: ");
       await system.respawn(kind);
       const tabs = [tab, page];
       const back = await Promise.all(tabs.map((p) => waitForHook(p, "streaming again by itself", (h) => h.status === "streaming" && h.reportsReceived > 0, 60_000)));
