@@ -35,6 +35,9 @@ describe("retries", () => {
   test("an unreachable server retries only once the page has streamed from it (a first failure is a misconfiguration)", () => {
     expect(retries({ kind: "unreachable", message: "m" }, false)).toBe(false);
     expect(retries({ kind: "unreachable", message: "m" }, true)).toBe(true);
+    // reached before (it answered "not now"), a later handshake failing is the server busy: retried
+    expect(retries({ kind: "unreachable", message: "m" }, false, true)).toBe(true);
+    expect(retries({ kind: "service", message: "m" }, false, true)).toBe(false);
   });
 });
 

@@ -121,6 +121,8 @@ export class PageSession {
   #connection: Connection | null = null;
   #paths: PathsInUse | null = null;
   #stopped = false;
+  /** Some connection of this page got through to the server (its WebTransport opened). */
+  #reached = false;
   /** What a new connection needs to resume the session instead of starting one (from the `session` message). */
   #resume: { readonly sessionId: string; readonly token: string } | null = null;
   /** The WebRTC picture kept playing across a reconnection that resumes the session. */
@@ -165,12 +167,13 @@ export class PageSession {
     let hasStreamed = false;
     let since = "";
     for (let number = 1, failures = 0; ; number++) {
+      const reachedBefore = this.#reached; // by an earlier connection: this one's failure to reach it is not a misconfiguration
       const { cause, streamed } = await this.#connect(number, this.#store.state.settings ?? settings, request);
       hasStreamed ||= streamed;
       failures = streamed ? 1 : failures + 1;
       if (failures === 1 && cause) since = cause.message; // what ended the last connection that streamed
       if (cause === null || this.#stopped) return void (this.#dropCarried(), this.#store.closed(0, "stopped by the viewer"));
-      if (!retries(cause, hasStreamed)) return void (this.#dropCarried(), this.#endWith(cause, ""));
+      if (!retries(cause, hasStreamed, reachedBefore)) return void (this.#dropCarried(), this.#endWith(cause, ""));
       if (failures > RECONNECT.maxAttempts) return void (this.#dropCarried(), this.#endWith(cause, ` (gave up after ${RECONNECT.maxAttempts} tries to reconnect)`));
       const delayMs = backoffMs(failures);
       this.#store.reconnecting({ attempt: failures, reason: cause.message, since, delayMs });
@@ -258,6 +261,7 @@ export class PageSession {
       endWith("unreachable", `Cannot open WebTransport to ${url} (${errorText(e)}): is the server running, and is UDP port ${config.wtPort} reachable?`),
     );
     c.transport = transport;
+    this.#reached = true;
     transport.closed.then(
       (info) => {
         const code = info.closeCode ?? 0;

@@ -33,8 +33,10 @@ const STALL_ERROR_CODES: ReadonlySet<string> = new Set(["stalled"]);
  * worked: a back-end error or stall, and an unreachable server, after streaming are a replica dying or restarting,
  * while on a page that never streamed they are a misconfiguration or a broken back end (port not published,
  * origin refused, unreachable ICE address, an encoder that never produces) whose message must stay on screen.
+ * `hasReached`: an earlier connection of this page got through to the server (it answered, if only "not now"): a
+ * later connection that reaches nothing is the server busy or restarting, not a misconfiguration, and retries.
  */
-export function retries(cause: EndCause, hasStreamed: boolean): boolean {
+export function retries(cause: EndCause, hasStreamed: boolean, hasReached = hasStreamed): boolean {
   switch (cause.kind) {
     case "closed":
       return cause.code === CLOSE_CODES.serverShutdown || cause.code === CLOSE_CODES.unavailable || (cause.code === CLOSE_CODES.backendError && hasStreamed);
@@ -43,8 +45,9 @@ export function retries(cause: EndCause, hasStreamed: boolean): boolean {
     case "lost":
       return true;
     case "service":
-    case "unreachable":
       return hasStreamed;
+    case "unreachable":
+      return hasReached;
     case "page":
       return false;
   }
