@@ -145,11 +145,12 @@ export interface SessionResume {
   readonly nextFrameId: number;
 }
 
-/** Generator start request (subject `generatorStart`); `resume` for a takeover. */
+/** Generator start request (subject `generatorStart`); `resume` for a takeover; `channel` for a channel's source (see {@link Claim}). */
 export interface StartSessionRequest {
   readonly sessionId: string;
   readonly settings: SessionSettings;
   readonly resume?: SessionResume;
+  readonly channel?: true;
 }
 
 /** Validates a {@link SessionResume} of a session with `settings` (the ball's box is the frame's). */
@@ -174,7 +175,12 @@ export function parseSessionResume(value: unknown, settings: SessionSettings): S
 export function parseStartSessionRequest(value: unknown): StartSessionRequest {
   const o = asObject(value, "start request");
   const settings = parseSettings(o.settings);
-  return { sessionId: parseSessionId(o.sessionId), settings, ...(o.resume === undefined ? {} : { resume: parseSessionResume(o.resume, settings) }) };
+  return {
+    sessionId: parseSessionId(o.sessionId),
+    settings,
+    ...(o.resume === undefined ? {} : { resume: parseSessionResume(o.resume, settings) }),
+    ...(o.channel === true ? { channel: true as const } : {}),
+  };
 }
 
 /** The settings a viewer may change while the session runs; every other setting is fixed at the start. */
@@ -226,6 +232,10 @@ export interface MediaOfferRequest {
   readonly sdp?: string;
   /** The session's network from the first packet on (absent: none); later changes come on subject `network`. */
   readonly network?: NetworkSettings;
+  /** A viewer of a channel: the session id of the channel's source, whose access units (`video`) it is sent; no encoder of its own. */
+  readonly channel?: string;
+  /** A channel's source: an access-units-only session (no `sdp`) whose keyframes are coalesced for the channel ({@link Claim}). */
+  readonly channelSource?: true;
 }
 
 /** Validates a {@link MediaOfferRequest}. */
@@ -235,7 +245,40 @@ export function parseMediaOfferRequest(value: unknown): MediaOfferRequest {
     sessionId: parseSessionId(o.sessionId),
     ...optionalSdp(o.sdp),
     ...(o.network === undefined ? {} : { network: parseNetworkSettings(o.network) }),
+    ...(o.channel === undefined ? {} : { channel: parseSessionId(o.channel) }),
+    ...(o.channelSource === true ? { channelSource: true as const } : {}),
   };
+}
+
+/** Validates a {@link MediaOfferRequest}'s combination: a source has no offer and watches no channel; a viewer has an offer. */
+export function checkChannelRoles(request: MediaOfferRequest): void {
+  if (request.channelSource && (request.sdp !== undefined || request.channel !== undefined)) throw new ProtocolError("bad_request", "a channel source has no offer and no channel");
+  if (request.channel !== undefined && request.sdp === undefined) throw new ProtocolError("bad_request", "a channel viewer needs an SDP offer");
+  if (request.channel === request.sessionId) throw new ProtocolError("bad_request", "a channel viewer's session cannot be the channel's");
+}
+
+/**
+ * A channel source's claim (subject `claim`), every {@link SESSION_TIMING}.claimIntervalMs: one generator session and
+ * one media encoder per channel, whichever replica started them. Two started at once (two first viewers on two
+ * signaling replicas) hear each other, and the younger stops ({@link yieldsTo}).
+ */
+export interface Claim {
+  /** The claiming service replica's instance id. */
+  readonly instance: string;
+  /** When the claimant started (epoch ms). */
+  readonly sinceMs: number;
+}
+
+/** Validates a {@link Claim}. */
+export function parseClaim(value: unknown): Claim {
+  const o = asObject(value, "claim");
+  return { instance: asString(o.instance, "claim.instance", 64, INSTANCE_PATTERN), sinceMs: asNumber(o.sinceMs, "claim.sinceMs", 0, 1e15) };
+}
+
+/** Whether claimant `mine` gives way to `theirs`: the older one stays (the earlier start; on a tie the smaller instance id). */
+export function yieldsTo(mine: Claim, theirs: Claim): boolean {
+  if (theirs.instance === mine.instance) return false;
+  return theirs.sinceMs < mine.sinceMs || (theirs.sinceMs === mine.sinceMs && theirs.instance < mine.instance);
 }
 
 /** The media replica's answer. */
@@ -330,4 +373,6 @@ export const SESSION_TIMING = {
   requestTimeoutMs: 5000,
   /** Each media replica says it is alive this often (subject `mediaAlive`), so signaling sees one die within a second. */
   mediaAliveIntervalMs: 250,
+  /** A channel's generator session and encoder each repeat their {@link Claim} this often. */
+  claimIntervalMs: 500,
 } as const;

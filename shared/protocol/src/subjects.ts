@@ -41,6 +41,10 @@ export const subjects = {
   videoWanted: (sessionId: string) => `${ROOT}.session.${sessionId}.video-wanted`,
   /** Binary {@link VideoUnit} (one encoded access unit: capture time, frame id, keyframe flag, Annex B), media → signaling. */
   video: (sessionId: string) => `${ROOT}.session.${sessionId}.video`,
+  /** JSON {@link SessionSettings}, generator → signaling, after every live change: a channel's viewers see their owner's. */
+  settings: (sessionId: string) => `${ROOT}.session.${sessionId}.settings`,
+  /** JSON {@link Claim}, a channel source's generator session or media encoder → its peers: the younger of two stops. */
+  claim: (sessionId: string, service: "generator" | "media") => `${ROOT}.session.${sessionId}.claim.${service}`,
   /** JSON {@link SessionEvent}, generator/media → signaling: something the viewer should know happened. */
   events: (sessionId: string) => `${ROOT}.session.${sessionId}.events`,
 } as const;

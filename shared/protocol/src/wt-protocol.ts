@@ -25,6 +25,44 @@ export const MAX_SERVER_TEXT_CHARS = 1000;
 export const MAX_RESUME_TOKEN_CHARS = 256;
 const RESUME_TOKEN_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
+/** Channel names (`?channel=NAME`): 1–32 URL-safe characters, so a name is its own URL and log token. */
+export const CHANNEL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Validates a channel name. */
+export function parseChannelName(value: unknown): string {
+  return asString(value, "channel", 32, CHANNEL_NAME_PATTERN);
+}
+
+/** What the page says of a channel it joins: the name, and the owner token if it has one (it may change the settings). */
+export interface ChannelJoin {
+  readonly channel?: string;
+  readonly ownerToken?: string;
+}
+
+/** The channel of a `session` message: its name, whether this viewer owns it, and the owner token (to the owner only). */
+export interface ChannelInfo {
+  readonly name: string;
+  readonly owner: boolean;
+  readonly ownerToken?: string;
+}
+
+/** `{channel, ownerToken}` of a client message, each when present (an owner token without a channel is refused). */
+function channelJoinOf(o: Record<string, unknown>): ChannelJoin {
+  if (o.channel === undefined) {
+    if (o.ownerToken !== undefined) throw new ProtocolError("bad_request", "an ownerToken needs a channel");
+    return {};
+  }
+  return { channel: parseChannelName(o.channel), ...(o.ownerToken === undefined ? {} : { ownerToken: asString(o.ownerToken, "ownerToken", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN) }) };
+}
+
+/** Validates a {@link ChannelInfo}. */
+function parseChannelInfo(value: unknown): ChannelInfo {
+  const o = asObject(value, "channel");
+  if (typeof o.owner !== "boolean") throw new ProtocolError("bad_request", "channel.owner must be a boolean");
+  const token = o.ownerToken === undefined ? {} : { ownerToken: asString(o.ownerToken, "ownerToken", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN) };
+  return { name: parseChannelName(o.name), owner: o.owner, ...token };
+}
+
 /** WebTransport session close codes (application codes, 32 bit). */
 export const CLOSE_CODES = {
   normal: 0,
@@ -43,21 +81,26 @@ export const CLOSE_CODES = {
  * Page → signaling on the control stream: the offer, then live changes and stop as the generator takes them (and
  * a new offer, for the same session, each time signaling asks to `renegotiate`). The
  * offer names the video paths: `sdp` (a WebRTC offer) and/or `wtVideo` (the encoded frames on WebTransport
- * unidirectional streams, see video-unit.ts); at least one.
+ * unidirectional streams, see video-unit.ts); at least one. With `channel` the page watches that broadcast channel
+ * instead of a session of its own (the channel's settings are its owner's to change: the first viewer's, or the
+ * holder of `ownerToken`).
  */
 export type ClientMessage =
-  | { readonly type: "offer"; readonly sdp?: string; readonly wtVideo?: boolean; readonly settings?: Partial<SessionSettings> }
+  | ({ readonly type: "offer"; readonly sdp?: string; readonly wtVideo?: boolean; readonly settings?: Partial<SessionSettings> } & ChannelJoin)
   /**
    * Instead of an offer, on a new connection: take over this session (its signaling is gone; its media peer
    * connection and generator go on) with the token the `session` message gave.
    */
-  | { readonly type: "resume"; readonly sessionId: string; readonly token: string; readonly wtVideo?: boolean }
+  | ({ readonly type: "resume"; readonly sessionId: string; readonly token: string; readonly wtVideo?: boolean } & ChannelJoin)
   | SessionControl;
 
 /** Signaling → page on the control stream. */
 export type ServerMessage =
-  /** The session is on (after an offer or a resume); `resumeToken` lets another signaling replica take it over. */
-  | { readonly type: "session"; readonly sessionId: string; readonly settings: SessionSettings; readonly resumeToken?: string }
+  /**
+   * The session is on (after an offer or a resume); `resumeToken` lets another signaling replica take it over;
+   * `channel` when it watches one (the channel's settings then come as `settings` whenever its owner changes them).
+   */
+  | { readonly type: "session"; readonly sessionId: string; readonly settings: SessionSettings; readonly resumeToken?: string; readonly channel?: ChannelInfo }
   | { readonly type: "answer"; readonly sdp: string }
   | { readonly type: "settings"; readonly settings: SessionSettings }
   | { readonly type: "event"; readonly source: "generator" | "media" | "signaling"; readonly message: string; readonly fatal: boolean }
@@ -74,10 +117,16 @@ export function parseClientMessage(value: unknown): ClientMessage {
       const wtVideo = o.wtVideo === true;
       if (o.sdp === undefined && !wtVideo) throw new ProtocolError("bad_request", "the offer names no video path (sdp or wtVideo)");
       const sdp = o.sdp === undefined ? {} : { sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH) };
-      return { type: "offer", ...sdp, ...(wtVideo ? { wtVideo } : {}), ...(settings ? { settings } : {}) };
+      return { type: "offer", ...sdp, ...(wtVideo ? { wtVideo } : {}), ...(settings ? { settings } : {}), ...channelJoinOf(o) };
     }
     case "resume":
-      return { type: "resume", sessionId: parseSessionId(o.sessionId), token: asString(o.token, "token", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN), ...(o.wtVideo === true ? { wtVideo: true } : {}) };
+      return {
+        type: "resume",
+        sessionId: parseSessionId(o.sessionId),
+        token: asString(o.token, "token", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN),
+        ...(o.wtVideo === true ? { wtVideo: true } : {}),
+        ...channelJoinOf(o),
+      };
     case "control":
     case "stop":
       return parseSessionControl(o);
@@ -92,7 +141,8 @@ export function parseServerMessage(value: unknown): ServerMessage {
   switch (o.type) {
     case "session": {
       const token = o.resumeToken === undefined ? {} : { resumeToken: asString(o.resumeToken, "resumeToken", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN) };
-      return { type: "session", sessionId: parseSessionId(o.sessionId), settings: parseSettings(o.settings), ...token };
+      const channel = o.channel === undefined ? {} : { channel: parseChannelInfo(o.channel) };
+      return { type: "session", sessionId: parseSessionId(o.sessionId), settings: parseSettings(o.settings), ...token, ...channel };
     }
     case "answer":
       return { type: "answer", sdp: asString(o.sdp, "sdp", MAX_SDP_LENGTH) };
