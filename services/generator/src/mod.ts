@@ -4,6 +4,7 @@
  * `ended`, on heartbeat timeout or when its worker dies. A start with `resume` takes over another replica's session
  * (signaling's takeover of a silent generator, or a replica's hand-over as it stops).
  */
+import { randomBytes } from "node:crypto";
 import { type Bus, type Logger, type Registry, defaultRegistry, MIN_FRAME_MESSAGE_BYTES, serveJson } from "@ballstream/runtime";
 import { createGeneratorMetrics } from "./metrics.ts";
 import { ProtocolError, QUEUE, parseStartSessionRequest, subjects } from "@ballstream/protocol";
@@ -46,13 +47,14 @@ export async function startGenerator(options: GeneratorOptions): Promise<Generat
   const metrics = createGeneratorMetrics(options.registry ?? defaultRegistry);
   const workerUrl = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
   const sessions = new Map<string, GeneratorSession>();
+  const instance = randomBytes(9).toString("base64url");
   let stopping: Promise<void> | undefined;
 
   const startSub = serveJson(
     bus,
     subjects.generatorStart,
     parseStartSessionRequest,
-    ({ sessionId, settings, resume }) => {
+    ({ sessionId, settings, resume, channel }) => {
       if (stopping) throw new ProtocolError("unavailable", "generator is shutting down");
       if (sessions.has(sessionId)) throw new ProtocolError("bad_request", `session ${sessionId} already exists`);
       if (sessions.size >= config.maxSessions) throw new ProtocolError("unavailable", `generator is at its limit of ${config.maxSessions} sessions`);
@@ -63,10 +65,11 @@ export async function startGenerator(options: GeneratorOptions): Promise<Generat
         heartbeatTimeoutMs: config.heartbeatTimeoutMs,
         frameCompression: config.frameCompression,
         workerUrl,
+        instance,
         onEnded: (s) => {
           if (sessions.get(s.id) === s) sessions.delete(s.id);
         },
-      }, resume);
+      }, { ...(resume ? { resume } : {}), ...(channel ? { channel } : {}) });
       sessions.set(sessionId, session);
       return session.settings;
     },

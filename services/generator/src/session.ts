@@ -4,9 +4,9 @@
  * worker dies (then with a fatal {@link SessionEvent} so signaling can tell the viewer). Whatever ends it, the
  * worker is terminated and every subscription and timer released.
  */
-import { type Bus, type BusSubscription, type FrameCompression, type Logger, decodeTruth, publishSessionEvent, requestJson, resumeAfter, serveJson } from "@ballstream/runtime";
+import { type Bus, type BusSubscription, type FrameCompression, type Logger, SessionClaim, decodeTruth, publishSessionEvent, requestJson, resumeAfter, serveJson } from "@ballstream/runtime";
 import { type GeneratorMetrics } from "./metrics.ts";
-import { type SessionControl, type SessionResume, type SessionSettings, type StartSessionRequest, applyUpdate, decodeJson, nowMs, parseSessionControl, parseSessionEnded, parseSettings, subjects } from "@ballstream/protocol";
+import { type SessionControl, type SessionResume, type SessionSettings, type StartSessionRequest, applyUpdate, decodeJson, encodeJson, nowMs, parseSessionControl, parseSessionEnded, parseSettings, subjects } from "@ballstream/protocol";
 import type { FromWorker, ToWorker } from "./worker-messages.ts";
 
 /** How long a stopping worker may take to acknowledge before it is terminated anyway. */
@@ -22,6 +22,8 @@ export interface SessionContext {
   readonly heartbeatTimeoutMs: number;
   readonly frameCompression: FrameCompression;
   readonly workerUrl: URL;
+  /** The service replica's instance id (a channel's claim names it). */
+  readonly instance: string;
   /** Called once when the session has fully ended (worker gone, subscriptions released). */
   readonly onEnded: (session: GeneratorSession) => void;
 }
@@ -39,11 +41,16 @@ export class GeneratorSession {
   #stopping: Promise<void> | undefined;
   #stoppedAck: (() => void) | undefined;
   #frames = 0;
+  /** A channel source's claim (the younger of two generators of one channel stops), when it is one. */
+  readonly #claim: SessionClaim | undefined;
   /** The truth last published (encoded), for a hand-over. */
   #lastTruth: Uint8Array | undefined;
 
-  /** Starts the worker (continuing `resume`'s trajectory for a takeover) and subscribes to the session's subjects before returning. */
-  constructor(id: string, settings: SessionSettings, ctx: SessionContext, resume?: SessionResume) {
+  /**
+   * Starts the worker (continuing `resume`'s trajectory for a takeover) and subscribes to the session's subjects
+   * before returning; a `channel` source claims the channel too.
+   */
+  constructor(id: string, settings: SessionSettings, ctx: SessionContext, { resume, channel }: { readonly resume?: SessionResume; readonly channel?: true } = {}) {
     this.id = id;
     this.#settings = settings;
     this.#ctx = ctx;
@@ -74,6 +81,7 @@ export class GeneratorSession {
       }),
     ];
     this.#armHeartbeat();
+    this.#claim = channel ? new SessionClaim(bus, id, "generator", ctx.instance, this.#log, () => void this.stop("another replica generates this channel")) : undefined;
     ctx.metrics.activeSessions.inc();
     this.#post({ type: "start", sessionId: id, settings, compression: ctx.frameCompression, maxMessageBytes: ctx.bus.maxPayload, ...(resume ? { resume } : {}) });
     this.#log.info({ settings, ...(resume ? { takeover: { nextFrameId: resume.nextFrameId } } : {}) }, resume ? "session taken over" : "session started");
@@ -93,8 +101,18 @@ export class GeneratorSession {
     if (this.#stopping) return this.#settings;
     this.#settings = applyUpdate(this.#settings, c);
     this.#post(c);
-    this.#log.info({ settings: this.#settings }, "session updated");
+    if (Object.keys(c).length > 1) this.#log.info({ settings: this.#settings }, "session updated");
+    if (Object.keys(c).length > 1) this.#publishSettings(); // an empty change is a question ("are you there?"), not news
     return this.#settings;
+  }
+
+  /** Tells whoever follows the session (a channel's viewers) the settings in force. */
+  #publishSettings(): void {
+    try {
+      this.#ctx.bus.publish(subjects.settings(this.id), encodeJson(this.#settings));
+    } catch (err) {
+      this.#log.warn({ err }, "settings not published");
+    }
   }
 
   /**
@@ -106,7 +124,7 @@ export class GeneratorSession {
     await this.stop("handed over to another replica");
     if (this.#lastTruth === undefined) return false;
     const truth = decodeTruth(this.#lastTruth);
-    const request: StartSessionRequest = { sessionId: this.id, settings: this.#settings, resume: resumeAfter(truth) };
+    const request: StartSessionRequest = { sessionId: this.id, settings: this.#settings, resume: resumeAfter(truth), ...(this.#claim ? { channel: true as const } : {}) };
     try {
       await requestJson(this.#ctx.bus, subjects.generatorStart, request, parseSettings, HAND_OVER_TIMEOUT_MS);
       this.#log.info({ nextFrameId: request.resume!.nextFrameId }, "session handed over");
@@ -125,6 +143,7 @@ export class GeneratorSession {
 
   async #shutdown(reason: string): Promise<void> {
     clearTimeout(this.#heartbeatTimer);
+    this.#claim?.release();
     for (const s of this.#subs) s.unsubscribe();
     const acknowledged = new Promise<void>((resolve) => {
       this.#stoppedAck = resolve;

@@ -42,6 +42,20 @@ export function toAnnexB(nals: readonly Uint8Array[]): Uint8Array {
 
 const START_CODE = Uint8Array.of(0, 0, 0, 1);
 
+/** The NAL units of one whole Annex-B access unit (as {@link toAnnexB} makes it), as views into `data`: no copies. */
+export function splitAnnexB(data: Uint8Array): Uint8Array[] {
+  const nals: Uint8Array[] = [];
+  let code = findStartCode(data, 0);
+  while (code !== null) {
+    const start = code.at + code.length;
+    const next = findStartCode(data, start);
+    const end = trimZeros(data, start, next === null ? data.length : next.at);
+    if (end > start) nals.push(data.subarray(start, end));
+    code = next;
+  }
+  return nals;
+}
+
 /** Offset of the first start code at or after `from` and its length (3 or 4), or null. */
 function findStartCode(data: Uint8Array, from: number): { at: number; length: number } | null {
   for (let i = from; i + 2 < data.length; i++) {

@@ -40,6 +40,13 @@ export interface MediaConfig {
    * beyond it is refused (`unavailable`). The generator's 16 by default: media sessions follow generator sessions.
    */
   readonly maxSessions: number;
+  /** MAX_CHANNEL_VIEWERS: the most channel viewers this process serves at once (no encoder each: a peer connection). */
+  readonly maxChannelViewers: number;
+  /**
+   * CHANNEL_KEYFRAME_GAP_MS: at most one keyframe per this many ms for a channel, whatever number of new viewers and
+   * PLIs ask (a keyframe costs every viewer its bits); a new viewer waits up to this long for its first picture.
+   */
+  readonly channelKeyframeGapMs: number;
   /** Emulated link conditions on every session's ICE sockets, each direction; none by default (docs/network-lab.md). */
   readonly net: NetConditions;
 }
@@ -57,6 +64,8 @@ export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
   congestionResponse: true,
   intraRefresh: DEFAULT_ENCODER_OPTIONS.intraRefresh,
   maxSessions: 16,
+  maxChannelViewers: 500,
+  channelKeyframeGapMs: 500,
   net: {},
 };
 
@@ -118,6 +127,8 @@ export function mediaConfigFromEnv(env: Record<string, string | undefined>): Med
     intraRefresh: intEnv(env, "INTRA_REFRESH", DEFAULT_MEDIA_CONFIG.intraRefresh ? 1 : 0, 0, 1) === 1,
     maxRtpPayloadBytes: intEnv(env, "RTP_MAX_PAYLOAD", DEFAULT_MEDIA_CONFIG.maxRtpPayloadBytes, 200, 1400),
     maxSessions: intEnv(env, "MAX_SESSIONS", DEFAULT_MEDIA_CONFIG.maxSessions, 1, 10_000),
+    maxChannelViewers: intEnv(env, "MAX_CHANNEL_VIEWERS", DEFAULT_MEDIA_CONFIG.maxChannelViewers, 0, 100_000),
+    channelKeyframeGapMs: intEnv(env, "CHANNEL_KEYFRAME_GAP_MS", DEFAULT_MEDIA_CONFIG.channelKeyframeGapMs, 0, 60_000),
     net: netConditionsFromEnv(env, "MEDIA"),
   };
 }

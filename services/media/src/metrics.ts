@@ -19,6 +19,14 @@ export interface MediaMetrics {
   readonly activePeers: Gauge;
   /** Encoder processes restarted after a failure or a settings change. */
   readonly encoderRestarts: Counter;
+  /** Access units sent to channel viewers (one per viewer per frame). */
+  readonly channelFramesSent: Counter;
+  /** Channel viewers served by this replica now. */
+  readonly channelViewers: Gauge;
+  /** Channels this replica subscribes to now (it has a viewer of each). */
+  readonly channelFeeds: Gauge;
+  /** Viewers' keyframe requests (new viewer, PLI, FIR): passed to the channel's source, or coalesced into one already asked. */
+  readonly channelKeyframeRequests: Counter<"outcome">;
   /** The emulated link on the ICE sockets: conditions in force, packets by outcome, queue delay (`media_net_*`). */
   readonly net: LinkMetrics;
   /** Records the encode time of one frame given in milliseconds. */
@@ -38,6 +46,10 @@ export function createMediaMetrics(registry: Registry = defaultRegistry): MediaM
       keyframes: counter(registry, "media_keyframes_total", "Keyframes (IDR) sent."),
       activePeers: gauge(registry, "media_active_peers", "Open WebRTC peer connections."),
       encoderRestarts: counter(registry, "media_encoder_restarts_total", "Encoder processes restarted."),
+      channelFramesSent: counter(registry, "media_channel_frames_sent_total", "Access units sent to channel viewers (one per viewer per frame)."),
+      channelViewers: gauge(registry, "media_channel_viewers", "Channel viewers served by this replica."),
+      channelFeeds: gauge(registry, "media_channel_feeds", "Channels this replica subscribes to (it has a viewer of each)."),
+      channelKeyframeRequests: counter(registry, "media_channel_keyframe_requests_total", "Channel viewers' keyframe requests, by outcome (sent to the source, coalesced).", ["outcome"]),
       net: createLinkMetrics(registry, "media"),
       observeEncodeMs: (ms: number) => {
         if (Number.isFinite(ms) && ms >= 0) encodeSeconds.observe(ms / 1000);

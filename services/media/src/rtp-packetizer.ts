@@ -22,17 +22,36 @@ export interface H264PacketizerOptions {
   readonly aggregateParameterSets?: boolean;
 }
 
-/** Turns the NAL units of one frame at a time into RTP packets; keeps the sequence number across frames. */
-export class H264Packetizer {
-  readonly maxPayloadBytes: number;
-  readonly #aggregate: boolean;
+/**
+ * The RTP payloads of one frame (its NAL units without start codes), before any header: what every viewer of a
+ * channel shares, once per frame, while sequence numbers and SSRC are each viewer's ({@link RtpSequencer}).
+ */
+export function h264Payloads(nals: readonly Uint8Array[], maxPayloadBytes: number, aggregateParameterSets = true): Buffer[] {
+  const payloads: Uint8Array[] = [];
+  const sendable = nals.filter((n) => n.length > 0 && nalType(n) !== NAL_TYPE.aud && nalType(n) !== NAL_TYPE.filler);
+  for (let i = 0; i < sendable.length; i++) {
+    const nal = sendable[i]!;
+    const next = sendable[i + 1];
+    if (aggregateParameterSets && nalType(nal) === NAL_TYPE.sps && next !== undefined && nalType(next) === NAL_TYPE.pps) {
+      const stap = stapA([nal, next]);
+      if (stap.length <= maxPayloadBytes) {
+        payloads.push(stap);
+        i++;
+        continue;
+      }
+    }
+    if (nal.length <= maxPayloadBytes) payloads.push(nal);
+    else payloads.push(...fuA(nal, maxPayloadBytes));
+  }
+  return payloads.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+}
+
+/** Puts a frame's payloads into RTP packets with one stream's sequence numbers (kept across frames, from a random start). */
+export class RtpSequencer {
   #sequence: number;
 
-  constructor(options: H264PacketizerOptions = {}) {
-    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_RTP_PAYLOAD_BYTES;
-    if (!Number.isInteger(this.maxPayloadBytes) || this.maxPayloadBytes < 4) throw new RangeError("maxPayloadBytes must be an integer ≥ 4");
-    this.#aggregate = options.aggregateParameterSets ?? true;
-    this.#sequence = (options.initialSequenceNumber ?? Math.floor(Math.random() * 0x10000)) & 0xffff;
+  constructor(initialSequenceNumber = Math.floor(Math.random() * 0x10000)) {
+    this.#sequence = initialSequenceNumber & 0xffff;
   }
 
   /** The sequence number the next packet will get. */
@@ -40,29 +59,37 @@ export class H264Packetizer {
     return this.#sequence;
   }
 
-  /** The RTP packets of one frame (its NAL units without start codes) at RTP `timestamp`. */
-  packetize(nals: readonly Uint8Array[], timestamp: number): RtpPacket[] {
-    const payloads: Uint8Array[] = [];
-    const sendable = nals.filter((n) => n.length > 0 && nalType(n) !== NAL_TYPE.aud && nalType(n) !== NAL_TYPE.filler);
-    for (let i = 0; i < sendable.length; i++) {
-      const nal = sendable[i]!;
-      const next = sendable[i + 1];
-      if (this.#aggregate && nalType(nal) === NAL_TYPE.sps && next !== undefined && nalType(next) === NAL_TYPE.pps) {
-        const stap = stapA([nal, next]);
-        if (stap.length <= this.maxPayloadBytes) {
-          payloads.push(stap);
-          i++;
-          continue;
-        }
-      }
-      if (nal.length <= this.maxPayloadBytes) payloads.push(nal);
-      else payloads.push(...fuA(nal, this.maxPayloadBytes));
-    }
+  /** One packet per payload at RTP `timestamp`, the last with the marker bit (the payloads are shared, not copied). */
+  packets(payloads: readonly Buffer[], timestamp: number): RtpPacket[] {
     return payloads.map((payload, i) => {
       const header = new RtpHeader({ sequenceNumber: this.#sequence, timestamp: timestamp >>> 0, marker: i === payloads.length - 1 });
       this.#sequence = (this.#sequence + 1) & 0xffff;
-      return new RtpPacket(header, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+      return new RtpPacket(header, payload);
     });
+  }
+}
+
+/** Turns the NAL units of one frame at a time into RTP packets ({@link h264Payloads} + {@link RtpSequencer}). */
+export class H264Packetizer {
+  readonly maxPayloadBytes: number;
+  readonly #aggregate: boolean;
+  readonly #sequencer: RtpSequencer;
+
+  constructor(options: H264PacketizerOptions = {}) {
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_RTP_PAYLOAD_BYTES;
+    if (!Number.isInteger(this.maxPayloadBytes) || this.maxPayloadBytes < 4) throw new RangeError("maxPayloadBytes must be an integer ≥ 4");
+    this.#aggregate = options.aggregateParameterSets ?? true;
+    this.#sequencer = new RtpSequencer(options.initialSequenceNumber);
+  }
+
+  /** The sequence number the next packet will get. */
+  get nextSequenceNumber(): number {
+    return this.#sequencer.nextSequenceNumber;
+  }
+
+  /** The RTP packets of one frame (its NAL units without start codes) at RTP `timestamp`. */
+  packetize(nals: readonly Uint8Array[], timestamp: number): RtpPacket[] {
+    return this.#sequencer.packets(h264Payloads(nals, this.maxPayloadBytes, this.#aggregate), timestamp);
   }
 }
 

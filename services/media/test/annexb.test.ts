@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AccessUnitParser, NAL_TYPE, isSliceType, nalType, toAnnexB } from "../src/annexb.ts";
+import { AccessUnitParser, NAL_TYPE, isSliceType, nalType, splitAnnexB, toAnnexB } from "../src/annexb.ts";
 
 const SC4 = [0, 0, 0, 1];
 const SC3 = [0, 0, 1];
@@ -76,5 +76,17 @@ describe("toAnnexB", () => {
     const [unit] = new AccessUnitParser().push(bytes);
     expect(unit!.keyframe).toBe(true);
     expect(unit!.nals.map((n) => [...n])).toEqual([[...sps], [...pps], [...idr]]);
+  });
+});
+
+describe("splitAnnexB", () => {
+  test("gives back the NAL units toAnnexB joined, as views (3- and 4-byte start codes alike)", () => {
+    const nals = [Uint8Array.of(0x67, 1, 2), Uint8Array.of(0x68, 3), Uint8Array.of(0x65, 4, 5, 6)];
+    const joined = toAnnexB(nals);
+    const split = splitAnnexB(joined);
+    expect(split.map((n) => [...n])).toEqual(nals.map((n) => [...n]));
+    expect(split[0]!.buffer).toBe(joined.buffer);
+    expect(splitAnnexB(Uint8Array.of(0, 0, 1, 0x41, 9, 0, 0, 0, 1, 0x41, 8)).map((n) => [...n])).toEqual([[0x41, 9], [0x41, 8]]);
+    expect(splitAnnexB(Uint8Array.of(0x41, 9))).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_MEDIA_CONFIG, mediaConfigFromEnv, podIceUdpPort } from "../src/config.ts";
 import { PLAYOUT_DELAY_URI } from "../src/codec.ts";
-import { peerConnectionConfig } from "../src/session.ts";
+import { peerConnectionConfig } from "../src/peer.ts";
 
 describe("mediaConfigFromEnv", () => {
   test("defaults: no STUN/TURN, any port, every interface", () => {
@@ -26,6 +26,8 @@ describe("mediaConfigFromEnv", () => {
       VIDEO_MIN_BITRATE_KBPS: "200",
       CONGESTION_RESPONSE: "0",
       INTRA_REFRESH: "1",
+      MAX_CHANNEL_VIEWERS: "250",
+      CHANNEL_KEYFRAME_GAP_MS: "800",
     });
     expect(c.icePortRange).toEqual([40000, 40100]);
     expect(c.iceInterfaceAddress).toBe("10.0.0.5");
@@ -35,6 +37,8 @@ describe("mediaConfigFromEnv", () => {
     expect(c.ffmpegPath).toBe("/opt/ffmpeg");
     expect(c.heartbeatTimeoutMs).toBe(9000);
     expect(c.maxSessions).toBe(3);
+    expect(c).toMatchObject({ maxChannelViewers: 250, channelKeyframeGapMs: 800 });
+    expect(DEFAULT_MEDIA_CONFIG).toMatchObject({ maxChannelViewers: 500, channelKeyframeGapMs: 500 });
     expect(c).toMatchObject({ videoBitrateKbps: 800, videoMinBitrateKbps: 200, congestionResponse: false, intraRefresh: true });
     expect(DEFAULT_MEDIA_CONFIG).toMatchObject({ videoBitrateKbps: 2000, videoMinBitrateKbps: 150, congestionResponse: true, intraRefresh: false });
   });
@@ -50,6 +54,7 @@ describe("mediaConfigFromEnv", () => {
     expect(() => mediaConfigFromEnv({ ICE_SERVERS: "http://x" })).toThrow("ICE_SERVERS");
     expect(() => mediaConfigFromEnv({ KEYFRAME_INTERVAL_S: "0" })).toThrow("KEYFRAME_INTERVAL_S");
     expect(() => mediaConfigFromEnv({ MAX_SESSIONS: "0" })).toThrow("MAX_SESSIONS");
+    expect(() => mediaConfigFromEnv({ CHANNEL_KEYFRAME_GAP_MS: "-1" })).toThrow("CHANNEL_KEYFRAME_GAP_MS");
     expect(() => mediaConfigFromEnv({ VIDEO_BITRATE_KBPS: "fast" })).toThrow("VIDEO_BITRATE_KBPS");
     expect(() => mediaConfigFromEnv({ CONGESTION_RESPONSE: "2" })).toThrow("CONGESTION_RESPONSE");
   });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { H264Packetizer } from "../src/rtp-packetizer.ts";
+import { H264Packetizer, RtpSequencer, h264Payloads } from "../src/rtp-packetizer.ts";
 
 const sps = Uint8Array.from([0x67, 0x42, 0xc0, 0x1f, 0xda]);
 const pps = Uint8Array.from([0x68, 0xce, 0x3c, 0x80]);
@@ -67,5 +67,29 @@ describe("H264Packetizer", () => {
 
   test("rejects a budget too small for FU-A", () => {
     expect(() => new H264Packetizer({ maxPayloadBytes: 3 })).toThrow(RangeError);
+  });
+});
+
+describe("h264Payloads and RtpSequencer (a channel's shared payloads, each viewer's numbers)", () => {
+  test("payloads are cut once; two sequencers number the same payloads independently and share their bytes", () => {
+    const payloads = h264Payloads([nal(0x67, 10), nal(0x68, 4), nal(0x65, 2500)], 1200);
+    expect(payloads.length).toBe(4); // STAP-A + three FU-A fragments
+    const a = new RtpSequencer(100).packets(payloads, 9000);
+    const b = new RtpSequencer(65535).packets(payloads, 9000);
+    expect(a.map((p) => p.header.sequenceNumber)).toEqual([100, 101, 102, 103]);
+    expect(b.map((p) => p.header.sequenceNumber)).toEqual([65535, 0, 1, 2]);
+    expect(a.map((p) => p.header.marker)).toEqual([false, false, false, true]);
+    for (let i = 0; i < payloads.length; i++) {
+      expect(a[i]!.payload).toBe(payloads[i]!);
+      expect(b[i]!.payload).toBe(payloads[i]!);
+    }
+    expect(b.every((p) => p.header.timestamp === 9000)).toBe(true);
+  });
+
+  test("a sequencer goes on across frames", () => {
+    const s = new RtpSequencer(7);
+    s.packets(h264Payloads([nal(0x41, 50)], 1200), 1);
+    expect(s.nextSequenceNumber).toBe(8);
+    expect(s.packets(h264Payloads([nal(0x41, 50)], 1200), 2)[0]!.header.sequenceNumber).toBe(8);
   });
 });

@@ -33,6 +33,8 @@ export interface SignalingMetrics {
   /** Sessions whose silent generator another replica took over, by outcome (`ok`, `failed`). */
   readonly generatorTakeovers: Counter<"outcome">;
   /** Sessions a page resumed here after its signaling went away (`resume` with a valid token). */
+  /** Viewers that joined a channel here, as its owner or not. */
+  readonly channelJoins: Counter<"role">;
   readonly sessionsResumed: Counter;
   /** Sessions whose page was asked to renegotiate its video with another media replica, by why (`silent`, `leaving`). */
   readonly mediaRenegotiations: Counter<"reason">;
@@ -59,6 +61,7 @@ export function createSignalingMetrics(registry: Registry = defaultRegistry): Si
       activeSessions: gauge(registry, "signaling_active_sessions", "Open viewer sessions."),
       quicConnections: gauge(registry, "signaling_quic_connections", "QUIC connections held by the WebTransport server."),
       generatorTakeovers: counter(registry, "signaling_generator_takeovers_total", "Sessions whose silent generator another replica was asked to take over, by outcome.", ["outcome"]),
+      channelJoins: counter(registry, "signaling_channel_joins_total", "Viewers that joined a channel here, by role (owner, viewer).", ["role"]),
       sessionsResumed: counter(registry, "signaling_sessions_resumed_total", "Sessions a page resumed here after its signaling went away."),
       mediaRenegotiations: counter(registry, "signaling_media_renegotiations_total", "Sessions whose page was asked to renegotiate with another media replica, by why.", ["reason"]),
       net: createLinkMetrics(registry, "signaling"),

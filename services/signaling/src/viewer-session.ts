@@ -2,18 +2,21 @@
  * One viewer: one WebTransport session from a page. It reads the page's control stream (offer, live changes,
  * stop), checks the SDP offer, relays it to media and then starts the generator session over the bus, keeps the
  * session alive with heartbeats, follows its ground truth and answers every coordinates datagram with an error
- * report. A page that asks for the video over WebTransport (`wtVideo`) gets media's access units on
+ * report. A page that joins a channel (`channel`) follows the channel's source instead of a session of its own: its
+ * truths, its access units, its settings (changed by the owner only); the source is started with the channel's
+ * first viewer and lives while any viewer beats. A page that asks for the video over WebTransport (`wtVideo`) gets media's access units on
  * unidirectional streams ({@link VideoSender}); only then does signaling ask media for them (`videoWanted`). Any failure reaches the page as an `error` message and a close code; whatever ends the session
  * (failure, stop, transport gone, server shutdown) releases everything of it, on the bus too.
  */
 import { type Bus, type BusSubscription, type Logger, SessionLink, decodeTruth, inBackground, netConditionsOf, netLog, requestJson, resumeAfter } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
-import { CLOSE_CODES, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferRequest, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionResumed, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSessionResumed, parseSettings, subjects } from "@ballstream/protocol";
+import { CLOSE_CODES, type ChannelJoin, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferAnswer, type MediaOfferRequest, NO_NETWORK, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionResumed, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSessionResumed, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import type { ResumeTokens } from "./resume-token.ts";
 import { buildErrorReport } from "./error-report.ts";
 import { newSessionId } from "./session-id.ts";
+import { channelSessionId } from "./channel-id.ts";
 import { TruthRing } from "./truth-ring.ts";
 import { DEFAULT_WT_VIDEO, type VideoFraming, VideoSender } from "./video-sender.ts";
 import type { WebTransportBidirectionalStream, WebTransportSession } from "./webtransport/mod.ts";
@@ -77,12 +80,16 @@ function parsedOrUndefined<T>(data: Uint8Array, parse: (value: unknown) => T): T
   }
 }
 
-/** What media is asked for a session: its offer (none: WebTransport video only) and its network when it has one. */
-function mediaOfferOf(sessionId: string, sdp: string | undefined, network: NetworkSettings | undefined): MediaOfferRequest {
+/**
+ * What media is asked for a session: its offer (none: WebTransport video only), its network when it has one, and the
+ * channel's source when it watches one.
+ */
+function mediaOfferOf(sessionId: string, sdp: string | undefined, network: NetworkSettings | undefined, channel: string | undefined): MediaOfferRequest {
   return {
     sessionId,
     ...(sdp === undefined ? {} : { sdp }),
     ...(network === undefined || (network.down === "" && network.up === "") ? {} : { network }),
+    ...(channel === undefined ? {} : { channel }),
   };
 }
 
@@ -110,6 +117,10 @@ export class ViewerSession {
   readonly #subs: BusSubscription[] = [];
   #log: Logger;
   #sessionId: string | undefined;
+  /** The session whose generator, truths and access units this viewer follows: its own, or its channel's source. */
+  #source: string | undefined;
+  /** The channel it watches, and whether it owns it (may change its settings). */
+  #channel: { readonly name: string; readonly owner: boolean } | undefined;
   #settings: SessionSettings | undefined;
   #control: ControlChannel | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -262,9 +273,9 @@ export class ViewerSession {
   async #handle(message: ClientMessage): Promise<void> {
     switch (message.type) {
       case "offer":
-        return this.#negotiate(message.sdp, message.wtVideo === true, message.settings);
+        return this.#negotiate(message.sdp, message.wtVideo === true, message.settings, message);
       case "resume":
-        return this.#resume(message.sessionId, message.token, message.wtVideo === true);
+        return this.#resume(message.sessionId, message.token, message.wtVideo === true, message);
       case "control":
         return this.#applyControl(message);
       case "stop":
@@ -272,21 +283,21 @@ export class ViewerSession {
     }
   }
 
-  async #negotiate(sdp: string | undefined, wtVideo: boolean, requested: Partial<SessionSettings> | undefined): Promise<void> {
+  async #negotiate(sdp: string | undefined, wtVideo: boolean, requested: Partial<SessionSettings> | undefined, join: ChannelJoin): Promise<void> {
     if (this.#sessionId && this.#renegotiating) return this.#reoffer(this.#sessionId, sdp);
     if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
     if (sdp !== undefined) checkOffer(sdp); // before any work for the session: no generator worker, no media request for a bad offer
     const { bus, requestTimeoutMs } = this.#options;
     const sessionId = newSessionId();
-    this.#adopt(sessionId, wtVideo);
-
     const wanted = parseSettings(requested ?? {}, DEFAULT_SETTINGS);
+    if (join.channel !== undefined) return this.#join(sessionId, join.channel, join.ownerToken, sdp, wtVideo, wanted);
+    this.#adopt(sessionId, sessionId, wtVideo);
     this.#setLink(wanted.network);
     // Media first: it judges the client's offer, and refusing there costs ~1 ms where a generator worker costs ~80 ms.
-    const offer = mediaOfferOf(sessionId, sdp, wanted.network);
+    const offer = mediaOfferOf(sessionId, sdp, wanted.network, undefined);
     const answer = await backend("media rejected the offer", requestJson(bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, requestTimeoutMs));
     if (this.#ending) return this.#publishEnded("session ended during negotiation");
-    if (this.#video) this.#wantVideo(sessionId, true); // media's session listens now: no wait for the next heartbeat
+    if (this.#video) this.#wantVideo(true); // media's session listens now: no wait for the next heartbeat
     this.#watchMedia(answer.instance);
 
     const start: StartSessionRequest = { sessionId, settings: wanted };
@@ -300,18 +311,91 @@ export class ViewerSession {
     this.#log.info({ settings }, "viewer session started");
   }
 
-  /** This session from now on: its id, its truths and events, its WebTransport video, its heartbeat. */
-  #adopt(sessionId: string, wtVideo: boolean): void {
+  /**
+   * This session from now on: its id and the source it follows (itself, or its channel's), the source's truths,
+   * events and WebTransport video, the heartbeat (of both, for a channel: the source lives while any viewer beats).
+   */
+  #adopt(sessionId: string, source: string, wtVideo: boolean): void {
     const { bus } = this.#options;
     this.#wtVideo = wtVideo;
     this.#sessionId = sessionId;
-    this.#log = this.#log.child({ sessionId });
-    this.#subs.push(bus.subscribe(subjects.truth(sessionId), (msg) => this.#onTruth(msg.data)));
-    this.#subs.push(bus.subscribe(subjects.events(sessionId), (msg) => this.#background("relaying a session event", this.#onEvent(msg.data))));
+    this.#source = source;
+    this.#log = this.#log.child({ sessionId, ...(source === sessionId ? {} : { source }) });
+    const relayEvent = (msg: { data: Uint8Array }) => this.#background("relaying a session event", this.#onEvent(msg.data));
+    this.#subs.push(bus.subscribe(subjects.truth(source), (msg) => this.#onTruth(msg.data)));
+    this.#subs.push(bus.subscribe(subjects.events(sessionId), relayEvent));
     this.#subs.push(bus.subscribe(subjects.resumed(sessionId), (msg) => this.#onResumedElsewhere(msg.data)));
-    if (wtVideo) this.#startVideo(sessionId);
-    this.#heartbeat = setInterval(() => this.#beat(sessionId), this.#options.heartbeatIntervalMs ?? SESSION_TIMING.heartbeatIntervalMs);
-    this.#beat(sessionId);
+    if (source !== sessionId) {
+      this.#subs.push(bus.subscribe(subjects.events(source), relayEvent));
+      this.#subs.push(bus.subscribe(subjects.settings(source), (msg) => this.#background("relaying the channel's settings", this.#onChannelSettings(msg.data))));
+    }
+    if (wtVideo) this.#startVideo(source);
+    this.#heartbeat = setInterval(() => this.#beat(), this.#options.heartbeatIntervalMs ?? SESSION_TIMING.heartbeatIntervalMs);
+    this.#beat();
+  }
+
+  /**
+   * Joins channel `name` as viewer `sessionId`: starts the channel's source when it has none (this viewer then owns
+   * it) or takes it as it runs (owner only with the owner token), then asks media for this viewer's own peer
+   * connection on the channel's access units (or takes them over WebTransport).
+   */
+  async #join(sessionId: string, name: string, ownerToken: string | undefined, sdp: string | undefined, wtVideo: boolean, wanted: SessionSettings): Promise<void> {
+    const { bus, requestTimeoutMs, resumeTokens } = this.#options;
+    const source = channelSessionId(name);
+    this.#adopt(sessionId, source, wtVideo);
+    this.#setLink(wanted.network);
+    const channel = await this.#ensureChannel(source, wanted);
+    if (this.#ending) return this.#publishEnded("session ended while joining its channel");
+    const owner = channel.created || (resumeTokens?.isOwner(source, ownerToken) ?? false);
+    let answer: MediaOfferAnswer = {};
+    if (sdp !== undefined) {
+      const offer = mediaOfferOf(sessionId, sdp, wanted.network, source);
+      answer = await backend("media rejected the offer", requestJson(bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, requestTimeoutMs));
+      if (this.#ending) return this.#publishEnded("session ended during negotiation");
+      this.#watchMedia(answer.instance);
+    }
+    if (this.#video) this.#wantVideo(true);
+    this.#channel = { name, owner };
+    this.#settings = { ...channel.settings, network: wanted.network };
+    clearTimeout(this.#offerTimer);
+    const info = { name, owner, ...(owner && resumeTokens ? { ownerToken: resumeTokens.ownerToken(source) } : {}) };
+    await this.#send({ type: "session", sessionId, settings: this.#settings, ...this.#resumeToken(sessionId, answer.instance), channel: info });
+    if (answer.sdp !== undefined) await this.#send({ type: "answer", sdp: answer.sdp });
+    this.#startWatchdog();
+    this.#options.metrics?.channelJoins.inc({ role: owner ? "owner" : "viewer" });
+    this.#log.info({ channel: name, owner, created: channel.created }, "viewer joined a channel");
+  }
+
+  /**
+   * The channel's settings, starting its source (encoder, then generator) when nobody answers for it. Two first
+   * viewers at once on two replicas may start two; their claims leave the older (docs/channels.md).
+   */
+  async #ensureChannel(source: string, wanted: SessionSettings): Promise<{ settings: SessionSettings; created: boolean }> {
+    const { bus, requestTimeoutMs } = this.#options;
+    const running = () => requestJson(bus, subjects.sessionControl(source), { type: "control" }, parseSettings, requestTimeoutMs);
+    try {
+      return { settings: await running(), created: false };
+    } catch (err) {
+      if (!(err instanceof ProtocolError) || err.code !== "unavailable") throw err; // anything but "nobody has it" stands
+    }
+    const encoder: MediaOfferRequest = { sessionId: source, channelSource: true };
+    await backend("media could not start the channel's encoder", requestJson(bus, subjects.mediaOffer, encoder, parseMediaOfferAnswer, requestTimeoutMs));
+    const start: StartSessionRequest = { sessionId: source, settings: wanted, channel: true };
+    try {
+      return { settings: await requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs), created: true };
+    } catch (err) {
+      // Another first viewer started it a moment ago on the generator this request reached.
+      if (err instanceof ProtocolError && err.code === "bad_request") return { settings: await backend("the channel's generator does not answer", running()), created: false };
+      return backend("the generator could not start the channel", Promise.reject(err));
+    }
+  }
+
+  /** The owner changed the channel's settings: this viewer's page sees them (its own network setting stays). */
+  async #onChannelSettings(data: Uint8Array): Promise<void> {
+    const settings = parsedOrUndefined(data, parseSettings);
+    if (settings === undefined || this.#settings === undefined || this.#ending) return;
+    this.#settings = { ...settings, network: this.#settings.network };
+    await this.#control?.send({ type: "settings", settings: this.#settings }).catch(() => undefined);
   }
 
   /** Another viewer session took this session over (the page resumed it there): this one ends and releases nothing. */
@@ -320,10 +404,10 @@ export class ViewerSession {
     if (by !== undefined && by !== this.#wt.id) this.#background("ending a session resumed elsewhere", this.end(CLOSE_CODES.normal, "the session was resumed on another connection", true));
   }
 
-  /** The `resumeToken` field of a `session` message (none without tokens). */
+  /** The `resumeToken` field of a `session` message (none without tokens); a channel viewer's names its channel. */
   #resumeToken(sessionId: string, media: string | undefined): { resumeToken?: string } {
     const tokens = this.#options.resumeTokens;
-    return tokens ? { resumeToken: tokens.issue(sessionId, media) } : {};
+    return tokens ? { resumeToken: tokens.issue(sessionId, media, this.#channel?.name) } : {};
   }
 
   /**
@@ -331,23 +415,29 @@ export class ViewerSession {
    * generator must still answer (it keeps a session for its heartbeat timeout); media's peer connection never
    * stopped, so there is no offer and no answer, only the session, the heartbeat and the truths again.
    */
-  async #resume(sessionId: string, token: string, wtVideo: boolean): Promise<void> {
+  async #resume(sessionId: string, token: string, wtVideo: boolean, join: ChannelJoin): Promise<void> {
     if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
-    const checked = this.#options.resumeTokens?.check(sessionId, token);
+    const { bus, requestTimeoutMs, resumeTokens } = this.#options;
+    const checked = resumeTokens?.check(sessionId, token, join.channel);
     if (!checked) throw new ProtocolError("unknown_session", "this session cannot be resumed here (its token is not valid)");
-    const { bus, requestTimeoutMs } = this.#options;
-    const settings = await requestJson(bus, subjects.sessionControl(sessionId), { type: "control" }, parseSettings, Math.min(1000, requestTimeoutMs)).catch(() => {
+    const source = join.channel === undefined ? sessionId : channelSessionId(join.channel);
+    const running = await requestJson(bus, subjects.sessionControl(source), { type: "control" }, parseSettings, Math.min(1000, requestTimeoutMs)).catch(() => {
       throw new ProtocolError("unknown_session", "this session is gone (its generator no longer has it)");
     });
     if (this.#ending) return;
-    this.#adopt(sessionId, wtVideo);
+    // A channel viewer's own network setting lived in its page and its media session; the page sends it again if it had one.
+    const settings = join.channel === undefined ? running : { ...running, network: NO_NETWORK };
+    const owner = join.channel !== undefined && (resumeTokens?.isOwner(source, join.ownerToken) ?? false);
+    if (join.channel !== undefined) this.#channel = { name: join.channel, owner };
+    this.#adopt(sessionId, source, wtVideo);
     this.#settings = settings;
     this.#setLink(settings.network);
     clearTimeout(this.#offerTimer);
     this.#watchMedia(checked.media);
-    if (this.#video) this.#wantVideo(sessionId, true);
+    if (this.#video) this.#wantVideo(true);
     bus.publish(subjects.resumed(sessionId), encodeJson({ by: this.#wt.id } satisfies SessionResumed));
-    await this.#send({ type: "session", sessionId, settings, resumeToken: token });
+    const channel = join.channel === undefined ? {} : { channel: { name: join.channel, owner, ...(owner ? { ownerToken: join.ownerToken! } : {}) } };
+    await this.#send({ type: "session", sessionId, settings, resumeToken: token, ...channel });
     this.#startWatchdog();
     this.#options.metrics?.sessionsResumed.inc();
     this.#log.info({ settings, media: checked.media }, "viewer session resumed");
@@ -360,12 +450,12 @@ export class ViewerSession {
   async #reoffer(sessionId: string, sdp: string | undefined): Promise<void> {
     if (sdp !== undefined) checkOffer(sdp);
     if (sdp === undefined && !this.#wtVideo) throw new ProtocolError("bad_request", "the new offer names no video path");
-    const offer = mediaOfferOf(sessionId, sdp, this.#settings?.network);
+    const offer = mediaOfferOf(sessionId, sdp, this.#settings?.network, this.#channel ? this.#source : undefined);
     const answer = await backend("no media replica took the session over", requestJson(this.#options.bus, subjects.mediaOffer, offer, parseMediaOfferAnswer, this.#options.requestTimeoutMs));
     if (this.#ending) return;
     this.#renegotiating = false;
     this.#watchMedia(answer.instance);
-    if (this.#video) this.#wantVideo(sessionId, true);
+    if (this.#video) this.#wantVideo(true);
     if (answer.sdp !== undefined) await this.#send({ type: "answer", sdp: answer.sdp });
     this.#log.info({ media: answer.instance }, "video renegotiated with another media replica");
   }
@@ -400,19 +490,33 @@ export class ViewerSession {
     await this.#send({ type: "renegotiate", reason: `${message}; moving the video to another replica` });
   }
 
-  /** Relays the page's live change to the generator as it came, and tells the page the settings now in force. */
+  /**
+   * Relays the page's live change to the generator as it came, and tells the page the settings now in force. In a
+   * channel the network setting is the viewer's own (its media session and link only), and only the owner may
+   * change the rest, which every viewer then sees.
+   */
   async #applyControl(control: ControlMessage): Promise<void> {
-    if (!this.#sessionId || !this.#settings) throw new ProtocolError("bad_request", "control before the session started");
-    const settings = await backend(
-      "the generator could not apply the change",
-      requestJson(this.#options.bus, subjects.sessionControl(this.#sessionId), control, parseSettings, this.#options.requestTimeoutMs),
-    );
+    if (!this.#sessionId || !this.#source || !this.#settings) throw new ProtocolError("bad_request", "control before the session started");
+    let settings: SessionSettings;
+    if (this.#channel !== undefined) {
+      const { network, ...channelWide } = control;
+      if (Object.keys(channelWide).length > 1 && !this.#channel.owner) throw new ProtocolError("forbidden", `only the owner of channel ${this.#channel.name} may change its fps and speed`);
+      const running = Object.keys(channelWide).length > 1 ? await this.#controlSource(channelWide) : this.#settings;
+      settings = { ...running, network: network ?? this.#settings.network };
+    } else {
+      settings = await this.#controlSource(control);
+    }
     this.#settings = settings;
     if (control.network !== undefined) {
       this.#setLink(settings.network);
       this.#options.bus.publish(subjects.network(this.#sessionId), encodeJson(settings.network));
     }
     await this.#send({ type: "settings", settings });
+  }
+
+  /** A live change to the generator of the source this viewer follows; the settings in force after it. */
+  #controlSource(control: ControlMessage): Promise<SessionSettings> {
+    return backend("the generator could not apply the change", requestJson(this.#options.bus, subjects.sessionControl(this.#source!), control, parseSettings, this.#options.requestTimeoutMs));
   }
 
   /** Puts the page's network setting on this session's packets at signaling (media gets it over the bus). */
@@ -440,31 +544,32 @@ export class ViewerSession {
     }
   }
 
-  #beat(sessionId: string): void {
+  #beat(): void {
     try {
-      this.#options.bus.publish(subjects.heartbeat(sessionId), new Uint8Array(0));
-      if (this.#video) this.#wantVideo(sessionId, this.#video.needsKeyframe);
+      this.#options.bus.publish(subjects.heartbeat(this.#sessionId!), new Uint8Array(0));
+      if (this.#source !== this.#sessionId) this.#options.bus.publish(subjects.heartbeat(this.#source!), new Uint8Array(0));
+      if (this.#video) this.#wantVideo(this.#video.needsKeyframe);
     } catch (err) {
       this.#log.warn({ err }, "heartbeat not published");
     }
   }
 
-  /** The WebTransport video path: media's access units → this viewer's unidirectional streams. */
-  #startVideo(sessionId: string): void {
+  /** The WebTransport video path: media's access units of `source` → this viewer's unidirectional streams. */
+  #startVideo(source: string): void {
     const video = new VideoSender({
       openStream: () => this.#wt.createUnidirectionalStream(),
-      wantKeyframe: () => this.#wantVideo(sessionId, true),
+      wantKeyframe: () => this.#wantVideo(true),
       ...(this.#options.wtVideo ?? DEFAULT_WT_VIDEO),
       now: nowMs,
     });
     this.#video = video;
-    this.#subs.push(this.#options.bus.subscribe(subjects.video(sessionId), (msg) => video.push(msg.data)));
+    this.#subs.push(this.#options.bus.subscribe(subjects.video(source), (msg) => video.push(msg.data)));
   }
 
-  /** Tells media to keep publishing the access units (with a keyframe now when `keyframe`). */
-  #wantVideo(sessionId: string, keyframe: boolean): void {
+  /** Tells media to keep publishing the source's access units (with a keyframe now when `keyframe`). */
+  #wantVideo(keyframe: boolean): void {
     try {
-      this.#options.bus.publish(subjects.videoWanted(sessionId), encodeJson({ keyframe } satisfies VideoWanted));
+      this.#options.bus.publish(subjects.videoWanted(this.#source!), encodeJson({ keyframe } satisfies VideoWanted));
     } catch (err) {
       this.#log.warn({ err }, "videoWanted not published");
     }
@@ -510,14 +615,14 @@ export class ViewerSession {
    */
   async #takeover(): Promise<void> {
     const last = this.#ring.latest;
-    const sessionId = this.#sessionId;
+    const sessionId = this.#source;
     if (this.#takingOver || last === undefined || sessionId === undefined || this.#settings === undefined || this.#ending) return;
     this.#takingOver = this.#triedTakeover = true;
     const { bus, requestTimeoutMs, metrics } = this.#options;
     const silentMs = Math.round(nowMs() - this.#lastTruthMs);
     try {
       await requestJson(bus, subjects.sessionControl(sessionId), { type: "stop" }, parseSettings, Math.min(500, requestTimeoutMs)).catch(() => undefined);
-      const start: StartSessionRequest = { sessionId, settings: this.#settings, resume: resumeAfter(last) };
+      const start: StartSessionRequest = { sessionId, settings: this.#settings, resume: resumeAfter(last), ...(this.#channel ? { channel: true as const } : {}) };
       this.#settings = await requestJson(bus, subjects.generatorStart, start, parseSettings, requestTimeoutMs);
       this.#lastTruthMs = nowMs(); // the new worker's first truth is on its way: the truth timeout starts again
       metrics?.generatorTakeovers.inc({ outcome: "ok" });

@@ -26,3 +26,17 @@ test("the media replica cannot be swapped, the MAC cannot be cut; no replica: un
 test("a secret shorter than 16 bytes is refused", () => {
   expect(() => new ResumeTokens("short")).toThrow(/at least 16 bytes/);
 });
+
+test("a channel viewer's token is good for its channel only; owner tokens are per channel and shared by replicas", () => {
+  const tokens = new ResumeTokens(SECRET);
+  const token = tokens.issue(SID, "media-1", "lobby");
+  expect(tokens.check(SID, token, "lobby")).toEqual({ media: "media-1" });
+  expect(tokens.check(SID, token, "other")).toBeNull();
+  expect(tokens.check(SID, token)).toBeNull();
+  const owner = tokens.ownerToken("C".repeat(22));
+  expect(new ResumeTokens(SECRET).isOwner("C".repeat(22), owner)).toBe(true);
+  expect(tokens.isOwner("D".repeat(22), owner)).toBe(false);
+  expect(tokens.isOwner("C".repeat(22), undefined)).toBe(false);
+  expect(tokens.isOwner("C".repeat(22), owner.slice(1))).toBe(false);
+  expect(new ResumeTokens().isOwner("C".repeat(22), owner)).toBe(false);
+});

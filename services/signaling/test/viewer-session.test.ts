@@ -33,6 +33,7 @@ function backends(bus: Bus, fail: { generator?: "error" | "silent"; media?: "err
       serveJson(bus, subjects.sessionControl(req.sessionId), parseSessionControl, (c) => {
         seen.controls.push(c);
         if (c.type === "control") settings = applyUpdate(settings, c);
+        if (Object.keys(c).length > 1) bus.publish(subjects.settings(req.sessionId), encodeJson(settings)); // as the generator does
         return settings;
       }, log);
       return settings;
@@ -541,5 +542,98 @@ describe("ViewerSession", () => {
     await Bun.sleep(50);
     await session.end(CLOSE_CODES.serverShutdown, "bye");
     expect(wt.closeInfo?.closeCode).toBe(CLOSE_CODES.serverShutdown);
+  });
+});
+
+describe("channels", () => {
+  const tokens = new ResumeTokens("a shared secret of 16+ bytes");
+  async function joinChannel(bus: Bus, extra: Partial<Extract<ClientMessage, { type: "offer" }>> = {}) {
+    const { wt, session } = startSession(bus, { resumeTokens: tokens });
+    const control = wt.openStream();
+    control.send({ ...OFFER, channel: "lobby", ...extra });
+    const started = await control.next("session");
+    await control.next("answer");
+    return { wt, session, control, started };
+  }
+
+  test("the first viewer starts the channel's source and owns it; the second watches the same source with its own media session", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const first = await joinChannel(bus, { settings: { ...DEFAULT_SETTINGS, fps: 50 } });
+    const second = await joinChannel(bus, { settings: { ...DEFAULT_SETTINGS, fps: 10 } });
+    expect(first.started.channel).toEqual({ name: "lobby", owner: true, ownerToken: expect.any(String) });
+    expect(second.started.channel).toEqual({ name: "lobby", owner: false });
+    expect(second.started.settings.fps).toBe(50); // the channel's, not its own wish
+    expect(seen.starts).toHaveLength(1);
+    const source = (seen.starts[0] as { sessionId: string; channel?: boolean }).sessionId;
+    expect((seen.starts[0] as { channel?: boolean }).channel).toBe(true);
+    expect(seen.offers).toEqual([
+      { sessionId: source, channelSource: true },
+      { sessionId: first.started.sessionId, sdp: CHROMIUM_OFFER, channel: source },
+      { sessionId: second.started.sessionId, sdp: CHROMIUM_OFFER, channel: source },
+    ]);
+    expect(first.started.sessionId).not.toBe(second.started.sessionId);
+  });
+
+  test("only the owner changes fps and speed, every viewer sees it; a viewer's network is its own", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const owner = await joinChannel(bus);
+    const viewer = await joinChannel(bus);
+    const settingsOf = (c: FakeControlStream) => c.received.flatMap((m) => (m.type === "settings" ? [m.settings] : []));
+    const networks: string[] = [];
+    bus.subscribe(subjects.network("*"), (m) => void networks.push(m.subject));
+    viewer.control.send({ type: "control", network: { down: "delay=20ms", up: "" } });
+    await until(() => settingsOf(viewer.control).length === 1, "the viewer's own settings");
+    expect(settingsOf(viewer.control)[0]!.network.down).toBe("delay=20ms");
+    expect(networks).toEqual([subjects.network(viewer.started.sessionId)]);
+    expect(settingsOf(owner.control)).toEqual([]); // nobody else hears of a viewer's network
+    owner.control.send({ type: "control", fps: 15 });
+    await until(() => settingsOf(viewer.control).length === 2, "the owner's change at the viewer");
+    expect(settingsOf(owner.control).at(-1)!.fps).toBe(15);
+    expect(settingsOf(viewer.control)[1]).toMatchObject({ fps: 15, network: { down: "delay=20ms" } }); // the owner's change leaves the viewer's own network
+    viewer.control.send({ type: "control", fps: 60 });
+    const refused = await viewer.control.next("error");
+    expect(refused.code).toBe("forbidden");
+    expect(refused.message).toContain("only the owner of channel lobby");
+    expect(seen.controls.filter((c) => (c as { fps?: number }).fps === 60)).toEqual([]);
+  });
+
+  test("the owner token makes a later viewer an owner; a forged one does not", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const first = await joinChannel(bus);
+    const again = await joinChannel(bus, { ownerToken: first.started.channel!.ownerToken! });
+    expect(again.started.channel?.owner).toBe(true);
+    const forged = await joinChannel(bus, { ownerToken: "forged.token" });
+    expect(forged.started.channel).toEqual({ name: "lobby", owner: false });
+  });
+
+  test("a viewer leaving ends its own media session, not the channel; it beat for both while it lived", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const beats = new Set<string>();
+    bus.subscribe(subjects.heartbeat("*"), (m) => void beats.add(m.subject));
+    const a = await joinChannel(bus);
+    const source = (seen.starts[0] as { sessionId: string }).sessionId;
+    await until(() => beats.has(subjects.heartbeat(source)) && beats.has(subjects.heartbeat(a.started.sessionId)), "both heartbeats");
+    a.control.send({ type: "stop" });
+    await a.session.done;
+    expect(seen.ended).toEqual([subjects.ended(a.started.sessionId)]);
+  });
+
+  test("a channel viewer resumes on another replica with its token and channel; the token is worth nothing for another channel", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const a = await joinChannel(bus);
+    const { wt } = startSession(bus, { resumeTokens: tokens });
+    const control = wt.openStream();
+    control.send({ type: "resume", sessionId: a.started.sessionId, token: a.started.resumeToken!, channel: "lobby", ownerToken: a.started.channel!.ownerToken! });
+    const resumed = await control.next("session");
+    expect(resumed.channel).toEqual({ name: "lobby", owner: true, ownerToken: a.started.channel!.ownerToken! });
+    const other = startSession(bus, { resumeTokens: tokens });
+    const c2 = other.wt.openStream();
+    c2.send({ type: "resume", sessionId: a.started.sessionId, token: a.started.resumeToken!, channel: "elsewhere" });
+    expect((await c2.next("error")).code).toBe("unknown_session");
   });
 });

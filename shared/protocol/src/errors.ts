@@ -6,6 +6,7 @@ export type ErrorCode =
   | "timeout"
   | "unavailable"
   | "unsupported"
+  | "forbidden"
   | "internal";
 
 /**

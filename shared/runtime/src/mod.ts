@@ -9,6 +9,7 @@ export { defaultRegistry, createRegistry, METRIC_PREFIX, DEFAULT_METRICS_PORTS, 
 export type { MetricsEndpoint, ServeMetricsOptions, MetricsServer, Counter, Gauge, Histogram, Registry } from "./metrics.ts";
 export { LogThrottle } from "./log-throttle.ts";
 export { publishSessionEvent } from "./session-events.ts";
+export { SessionClaim } from "./session-claim.ts";
 export { runStandalone } from "./standalone.ts";
 export type { StoppableService, StandalonePlan } from "./standalone.ts";
 export { BusError, checkSubject, subjectMatches } from "./bus/bus.ts";
