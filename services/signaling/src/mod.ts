@@ -27,6 +27,7 @@ import { CertificateRotator, certificateFacts, expiresSoon, wtCertificateChoice 
 
 export { createSignalingMetrics, type SignalingMetrics } from "./metrics.ts";
 export { type SignalingConfig, DEFAULT_SIGNALING_CONFIG, signalingConfigFromEnv } from "./config.ts";
+export { channelSessionId } from "./channel-id.ts";
 
 /** What {@link startSignaling} needs. */
 export interface SignalingOptions {
