@@ -105,7 +105,7 @@ export class ChannelViewer implements FeedViewer {
       this.#waitingForKeyframe = false;
       this.#log.info({ waitedMs: Math.round(performance.now() - this.#connectedMs), skipped: this.stats.framesSkipped }, "first keyframe to the viewer");
     }
-    peer.write(this.#sequencer.packets(frame.payloads, frame.timestamp));
+    peer.write(peer.stamp(this.#sequencer.packets(frame.payloads, frame.timestamp), frame.captureTimeMs));
     this.stats.framesSent++;
     this.#ctx.metrics.channelFramesSent.inc();
   }

@@ -26,9 +26,32 @@ export const PLAYOUT_DELAY_URI = "http://www.webrtc.org/experiments/rtp-hdrext/p
 /** The playout-delay extension payload for min = max = 0 (two 12-bit fields in 10 ms units). */
 export const ZERO_PLAYOUT_DELAY = Buffer.from([0, 0, 0]);
 
-/** The header extensions werift may negotiate: only playout-delay. */
+/**
+ * RTP header extension carrying each frame's capture time (NTP, Q32.32): with it the browser's own
+ * `requestVideoFrameCallback` `captureTime` and RTCRtpReceiver sources show capture → display without our side channel.
+ * Chromium negotiates it only when the page asks (`setHeaderExtensionsToNegotiate`).
+ */
+export const ABS_CAPTURE_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time";
+
+/** Seconds from the NTP epoch (1900) to the Unix epoch (1970). */
+const NTP_EPOCH_OFFSET_S = 2_208_988_800;
+
+/**
+ * The abs-capture-time payload of a frame captured at `captureTimeMs` (epoch ms): its 8-byte NTP timestamp (Q32.32),
+ * without the optional clock offset (the sender is the capturer: offset 0).
+ */
+export function absCaptureTime(captureTimeMs: number): Buffer {
+  const seconds = Math.floor(captureTimeMs / 1000);
+  const fraction = Math.round(((captureTimeMs - seconds * 1000) / 1000) * 2 ** 32);
+  const out = Buffer.alloc(8);
+  out.writeUInt32BE((seconds + NTP_EPOCH_OFFSET_S + (fraction >= 2 ** 32 ? 1 : 0)) >>> 0, 0);
+  out.writeUInt32BE(fraction >= 2 ** 32 ? 0 : fraction, 4);
+  return out;
+}
+
+/** The header extensions werift may negotiate: playout-delay and abs-capture-time. */
 export function videoHeaderExtensions(): RTCRtpHeaderExtensionParameters[] {
-  return [new RTCRtpHeaderExtensionParameters({ uri: PLAYOUT_DELAY_URI })];
+  return [new RTCRtpHeaderExtensionParameters({ uri: PLAYOUT_DELAY_URI }), new RTCRtpHeaderExtensionParameters({ uri: ABS_CAPTURE_TIME_URI })];
 }
 
 /** The H.264 payload type chosen from an offer. */

@@ -3,8 +3,9 @@
  * access units): a werift peer connection with one send-only H.264 track, answered from the page's offer once ICE
  * gathering is done, on the service's one ICE port when it has one, behind the service's and the viewer's emulated
  * links. What the viewer asks for (keyframes: PLI and FIR; bitrate: REMB and receiver reports) and how the
- * connection goes reach the owner as {@link PeerEvents}; packets go out with {@link MediaPeer.write}, which adds
- * the zero playout delay when the browser offered that extension.
+ * connection goes reach the owner as {@link PeerEvents}; a frame's packets get their header extensions from
+ * {@link MediaPeer.stamp} (the zero playout delay and the frame's capture time, each when the browser offered it) and
+ * go out with {@link MediaPeer.write}.
  */
 import type { Logger } from "@ballstream/runtime";
 import type { SessionLink } from "@ballstream/runtime";
@@ -19,7 +20,7 @@ import {
   RtcpRrPacket,
   type RtpPacket,
 } from "werift";
-import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
+import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, absCaptureTime, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
 import type { MediaConfig } from "./config.ts";
 import type { MediaMetrics } from "./metrics.ts";
 import { dropDefaultStun } from "./ice-stun.ts";
@@ -72,8 +73,9 @@ export interface PeerEvents {
 export class MediaPeer {
   readonly pc: RTCPeerConnection;
   readonly #track = new MediaStreamTrack({ kind: "video" });
-  /** Negotiated id of the playout-delay extension, if the browser offered it. */
+  /** Negotiated ids of the playout-delay and abs-capture-time extensions, each if the browser offered it. */
   #playoutDelayId: number | undefined;
+  #absCaptureTimeId: number | undefined;
   #connected = false;
 
   private constructor(pc: RTCPeerConnection) {
@@ -104,13 +106,19 @@ export class MediaPeer {
     return this.#connected;
   }
 
-  /** Sends one frame's packets (werift sets this stream's SSRC and payload type and protects them). */
+  /** Puts this viewer's header extensions on one frame's packets, captured at `captureTimeMs` (epoch ms); returns them. */
+  stamp(packets: RtpPacket[], captureTimeMs: number): RtpPacket[] {
+    const extensions = [
+      ...(this.#playoutDelayId === undefined ? [] : [{ id: this.#playoutDelayId, payload: ZERO_PLAYOUT_DELAY }]),
+      ...(this.#absCaptureTimeId === undefined ? [] : [{ id: this.#absCaptureTimeId, payload: absCaptureTime(captureTimeMs) }]),
+    ];
+    if (extensions.length > 0) for (const p of packets) p.header.extensions = extensions.map((e) => ({ ...e }));
+    return packets;
+  }
+
+  /** Sends packets (werift sets this stream's SSRC and payload type and protects them). */
   write(packets: readonly RtpPacket[]): void {
-    const id = this.#playoutDelayId;
-    for (const p of packets) {
-      if (id !== undefined) p.header.extensions = [{ id, payload: ZERO_PLAYOUT_DELAY }];
-      this.#track.writeRtp(p);
-    }
+    for (const p of packets) this.#track.writeRtp(p);
   }
 
   /** Closes the peer connection; a failure to close is logged, never thrown. */
@@ -126,6 +134,7 @@ export class MediaPeer {
     if (transceiver === undefined) throw new ProtocolError("unsupported", "the offer has no video section");
     transceiver.setDirection("sendonly");
     this.#playoutDelayId = transceiver.headerExtensions.find((e) => e.uri === PLAYOUT_DELAY_URI)?.id;
+    this.#absCaptureTimeId = transceiver.headerExtensions.find((e) => e.uri === ABS_CAPTURE_TIME_URI)?.id;
     await transceiver.sender.replaceTrack(this.#track);
     const sender = transceiver.sender;
     sender.onPictureLossIndication.subscribe(() => {

@@ -91,7 +91,10 @@ export class MediaSession {
       { onFrame: (frame) => this.#send(frame), onRestart: () => ctx.metrics.encoderRestarts.inc(), onFatal: (message) => this.#fail(message) },
     );
     this.#pacer = new Pacer({
-      packetize: (frame) => this.#packetizer.packetize(frame.nals, rtpTimestampFromCaptureTime(frame.captureTimeMs)),
+      packetize: (frame) => {
+        const packets = this.#packetizer.packetize(frame.nals, rtpTimestampFromCaptureTime(frame.captureTimeMs));
+        return this.#peer ? this.#peer.stamp(packets, frame.captureTimeMs) : packets;
+      },
       bytes: (packet) => packet.payload.length,
       send: (packet) => {
         this.#sentSinceMs ??= nowMs();

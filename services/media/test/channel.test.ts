@@ -5,11 +5,11 @@
  * two sources of one channel gives way.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DEFAULT_SETTINGS, ProtocolError, SESSION_TIMING, parseMediaOfferAnswer, parseSettings, subjects } from "@ballstream/protocol";
+import { DEFAULT_SETTINGS, ProtocolError, SESSION_TIMING, parseMediaOfferAnswer, parseSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import { MemoryBus, createLogger, createRegistry, requestJson } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
 import { GenericNack, PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, type RtpPacket } from "werift";
-import { h264Codec } from "../src/codec.ts";
+import { ABS_CAPTURE_TIME_URI, h264Codec, videoHeaderExtensions } from "../src/codec.ts";
 import { dropDefaultStun } from "../src/ice-stun.ts";
 import { type MediaService, startMedia } from "../src/mod.ts";
 import { startsKeyframe } from "./rtp-figures.ts";
@@ -55,7 +55,7 @@ const viewers: Viewer[] = [];
 
 async function join(n: number): Promise<Viewer> {
   const id = `channelTestViewer${String(n).padStart(5, "0")}`;
-  const pc = new RTCPeerConnection({ codecs: { video: [h264Codec()] }, iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: "127.0.0.1" }, iceAdditionalHostAddresses: ["127.0.0.1"] });
+  const pc = new RTCPeerConnection({ codecs: { video: [h264Codec()] }, headerExtensions: { video: videoHeaderExtensions(), audio: [] }, iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: "127.0.0.1" }, iceAdditionalHostAddresses: ["127.0.0.1"] });
   const viewer = { id, pc, packets: [] as RtpPacket[] };
   viewers.push(viewer);
   pc.addTransceiver("video", { direction: "recvonly" }).onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => viewer.packets.push(rtp)));
@@ -98,6 +98,13 @@ describe("a channel with werift viewers", () => {
     const common = a.packets.filter((p) => bByTs.has(`${p.header.timestamp}/${p.payload[0]}/${p.payload[1]}/${p.payload.length}`));
     expect(common.length).toBeGreaterThan(20);
     expect(common.every((p) => Buffer.compare(p.payload, bByTs.get(`${p.header.timestamp}/${p.payload[0]}/${p.payload[1]}/${p.payload.length}`)!) === 0)).toBe(true);
+    // Every packet says when its frame was captured (abs-capture-time, NTP): the same instant its RTP timestamp names.
+    const extId = a.pc.getTransceivers()[0]!.headerExtensions.find((e) => e.uri === ABS_CAPTURE_TIME_URI)!.id;
+    for (const p of a.packets.slice(0, 50)) {
+      const ext = p.header.extensions.find((e) => e.id === extId)!.payload;
+      const captureMs = (ext.readUInt32BE(0) - 2_208_988_800) * 1000 + (ext.readUInt32BE(4) / 2 ** 32) * 1000;
+      expect(Math.abs(((rtpTimestampFromCaptureTime(captureMs) - p.header.timestamp + 2 ** 31) % 2 ** 32) - 2 ** 31)).toBeLessThanOrEqual(1);
+    }
     expect(media.channelViewers().get(SOURCE)).toBe(2);
     expect(media.sessionIds().sort()).toEqual([SOURCE, a.id, b.id].sort()); // one access-units session: one ffmpeg
     expect(await metric("media_channel_feeds")).toBe(1);

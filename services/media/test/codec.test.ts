@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ProtocolError } from "@ballstream/protocol";
-import { PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "../src/codec.ts";
+import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, absCaptureTime, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "../src/codec.ts";
 
 /** The shape of a Chromium 156 recvonly video offer (trimmed). */
 function offer(videoLines: string[], pts: string, extra: string[] = []): string {
@@ -98,7 +98,19 @@ describe("h264Codec", () => {
 
 describe("videoHeaderExtensions", () => {
   test("offers only playout-delay, whose zero payload asks for min = max = 0", () => {
-    expect(videoHeaderExtensions().map((e) => e.uri)).toEqual([PLAYOUT_DELAY_URI]);
+    expect(videoHeaderExtensions().map((e) => e.uri)).toEqual([PLAYOUT_DELAY_URI, ABS_CAPTURE_TIME_URI]);
     expect([...ZERO_PLAYOUT_DELAY]).toEqual([0, 0, 0]);
+  });
+});
+
+describe("absCaptureTime", () => {
+  test("the capture time as a 64-bit NTP timestamp (Q32.32, seconds since 1900)", () => {
+    const b = absCaptureTime(1_700_000_000_250);
+    expect(b.length).toBe(8);
+    expect(b.readUInt32BE(0)).toBe(1_700_000_000 + 2_208_988_800);
+    expect(b.readUInt32BE(4)).toBe(2 ** 30); // 0.25 s
+    const back = (x: Buffer) => (x.readUInt32BE(0) - 2_208_988_800) * 1000 + (x.readUInt32BE(4) / 2 ** 32) * 1000;
+    expect(back(absCaptureTime(1_764_590_000_123.456))).toBeCloseTo(1_764_590_000_123.456, 3);
+    expect(back(absCaptureTime(1_000_999.99999999))).toBeCloseTo(1_000_999.99999999, 3); // a fraction that rounds up to the next second
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_MEDIA_CONFIG, mediaConfigFromEnv, podIceUdpPort } from "../src/config.ts";
-import { PLAYOUT_DELAY_URI } from "../src/codec.ts";
+import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI } from "../src/codec.ts";
 import { peerConnectionConfig } from "../src/peer.ts";
 
 describe("mediaConfigFromEnv", () => {
@@ -85,7 +85,7 @@ describe("peerConnectionConfig", () => {
   test("default: only H.264, only the playout-delay extension, no ICE servers, IPv4 host candidates", () => {
     const c = peerConnectionConfig(DEFAULT_MEDIA_CONFIG);
     expect(c.codecs?.video?.map((v) => v.mimeType)).toEqual(["video/H264"]);
-    expect(c.headerExtensions?.video?.map((e) => e.uri)).toEqual([PLAYOUT_DELAY_URI]);
+    expect(c.headerExtensions?.video?.map((e) => e.uri)).toEqual([PLAYOUT_DELAY_URI, ABS_CAPTURE_TIME_URI]);
     expect(c.iceServers).toEqual([]);
     expect(c.iceInterfaceAddresses).toBeUndefined();
     expect(c.iceFilterCandidatePair).toBeUndefined();
