@@ -13,6 +13,7 @@ import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./m
 import { CLOSE_CODES, type ChannelJoin, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferAnswer, type MediaOfferRequest, NO_NETWORK, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionResumed, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSessionResumed, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
 import { TokenBucket } from "./rate-limit.ts";
+import { OwnStalls, excuse } from "./own-stalls.ts";
 import type { ResumeTokens } from "./resume-token.ts";
 import { buildErrorReport } from "./error-report.ts";
 import { newSessionId } from "./session-id.ts";
@@ -584,8 +585,12 @@ export class ViewerSession {
     const shortest = Math.min(truthTimeoutMs ?? Infinity, videoTimeoutMs ?? Infinity, takeoverAfterMs ?? Infinity, mediaTakeoverAfterMs ?? Infinity);
     if (!Number.isFinite(shortest)) return;
     this.#lastTruthMs = Math.max(this.#lastTruthMs, nowMs());
+    const intervalMs = Math.max(50, shortest / 4);
+    const stalls = new OwnStalls(intervalMs, nowMs());
     this.#watchdog = setInterval(() => {
       const now = nowMs();
+      const stalledMs = stalls.tick(now);
+      if (stalledMs > 0) this.#excuseStall(stalledMs, now);
       const silentMs = now - this.#lastTruthMs;
       if (takeoverAfterMs !== undefined && !this.#triedTakeover && silentMs > Math.max(takeoverAfterMs, 3000 / (this.#settings?.fps ?? 30))) {
         this.#background("taking the generator over", this.#takeover());
@@ -599,7 +604,15 @@ export class ViewerSession {
       } else if (videoTimeoutMs !== undefined && this.#lastCoordinatesMs > 0 && now - this.#lastCoordinatesMs > videoTimeoutMs) {
         this.#stalled(`the page has shown no new frame for ${videoTimeoutMs} ms: the media service or the bus is down`);
       }
-    }, Math.max(50, shortest / 4));
+    }, intervalMs);
+  }
+
+  /** This process was held up `stalledMs` ({@link OwnStalls}): that time counts as silence of no peer. */
+  #excuseStall(stalledMs: number, now: number): void {
+    this.#lastTruthMs = excuse(this.#lastTruthMs, stalledMs, now);
+    if (this.#lastCoordinatesMs > 0) this.#lastCoordinatesMs = excuse(this.#lastCoordinatesMs, stalledMs, now);
+    if (this.#media) this.#media.lastAliveMs = excuse(this.#media.lastAliveMs, stalledMs, now);
+    this.#log.debug({ stalledMs: Math.round(stalledMs) }, "the watchdog ran late: this process was held up, its peers' silence meanwhile not counted");
   }
 
   #stalled(message: string): void {

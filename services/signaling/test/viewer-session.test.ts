@@ -439,6 +439,26 @@ describe("ViewerSession", () => {
     expect((await control.next("error")).code).toBe("bad_request");
   });
 
+  test("this process held up past the media timeout (a loaded machine): no renegotiation with the live replica, nor a generator takeover; a replica then silent still is", async () => {
+    const bus = new MemoryBus();
+    const seen = backends(bus);
+    const { control, sessionId } = await negotiated(bus, { mediaTakeoverAfterMs: 120, takeoverAfterMs: 120, truthTimeoutMs: 5000 });
+    const beat = () => {
+      bus.publish(subjects.mediaAlive("media-1"), encodeJson({ leaving: false }));
+      bus.publish(subjects.truth(sessionId), encodeTruth({ ...truthAt(frameId++, nowMs(), 100, 200, 300, -40), sessionId }));
+    };
+    let frameId = 1;
+    beat();
+    await Bun.sleep(5); // heard
+    Bun.sleepSync(400); // the event loop held up: the watchdog's late tick runs before the next heartbeat
+    const alive = setInterval(beat, 30);
+    await Bun.sleep(250);
+    expect(control.received.filter((m) => m.type === "renegotiate" || m.type === "event")).toEqual([]);
+    expect(seen.starts).toHaveLength(1);
+    clearInterval(alive);
+    expect((await control.next("renegotiate")).reason).toMatch(/media replica media-1 went silent for \d+ ms/);
+  });
+
   test("a media replica that says it is leaving: renegotiated at once; a new offer nobody answers ends the session as unavailable (not now)", async () => {
     const bus = new MemoryBus();
     backends(bus, { media: "after-first" });
