@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_SETTINGS, parseClientMessage } from "@ballstream/protocol";
 import {
-  channelFields, channelFromQuery, channelLabel, channelLink, checkedChannelName, joinAddress, liveSettingsLock, nextJoin, refusedChange,
+  channelFields, channelFromQuery, channelLabel, channelLink, checkedChannelName, joinAddress, liveSettingsLock, networkToRestore, nextJoin, refusedChange,
 } from "../src/lib/channel.ts";
 import { createHook } from "../src/lib/hook.ts";
 import { SAMPLE_COLUMNS, sampleOf, toCsv, withChannel } from "../src/lib/samples.ts";
@@ -58,6 +58,21 @@ describe("what offers and resumes carry", () => {
     expect(nextJoin({ channel: "lobby" }, undefined)).toEqual({ channel: "lobby" });
     expect(nextJoin(null, owner)).toBeNull();
     expect(nextJoin({ channel: "other" }, owner)).toEqual({ channel: "other" }); // not this channel's token
+  });
+});
+
+describe("a channel viewer's network across a resume", () => {
+  const lossy = { down: "loss=5%", up: "" };
+  const none = { down: "", up: "" };
+  test("networkToRestore: the viewer's own link, sent again when the resumed channel session lost it", () => {
+    expect(networkToRestore(viewer, lossy, none)).toEqual(lossy);
+    expect(networkToRestore(owner, lossy, none)).toEqual(lossy);
+  });
+  test("nothing to send: a private session (the server keeps it), none before, or the same in force", () => {
+    expect(networkToRestore(undefined, lossy, none)).toBeNull();
+    expect(networkToRestore(viewer, none, none)).toBeNull();
+    expect(networkToRestore(viewer, undefined, none)).toBeNull();
+    expect(networkToRestore(viewer, lossy, { ...lossy })).toBeNull();
   });
 });
 

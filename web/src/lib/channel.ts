@@ -4,7 +4,7 @@
  * change. A channel's fps and speed are its owner's: the server ends the session of a viewer who sends a change of
  * them without owning the channel, so the page never sends one (the network setting stays each viewer's own).
  */
-import { type ChannelInfo, type ChannelJoin, type SessionUpdate, parseChannelName, parseClientMessage } from "@ballstream/protocol";
+import { type ChannelInfo, type ChannelJoin, type NetworkSettings, type SessionUpdate, parseChannelName, parseClientMessage } from "@ballstream/protocol";
 import { errorText } from "./failures.ts";
 
 /** What a channel name may be, in words (the shared CHANNEL_NAME_PATTERN). */
@@ -95,4 +95,14 @@ export function refusedChange(change: SessionUpdate, info: ChannelInfo | null): 
   const lock = liveSettingsLock(info);
   if (lock === null || (change.fps === undefined && change.speed === undefined)) return null;
   return `Not sent: ${lock}`;
+}
+
+/**
+ * The network setting to send again after a channel viewer's session was resumed (signaling keeps no viewer's own
+ * network across a resume in a channel and starts it with none): the one in force before, when it was not none and
+ * the resumed session does not have it; else null.
+ */
+export function networkToRestore(channel: ChannelInfo | undefined, before: NetworkSettings | undefined, after: NetworkSettings): NetworkSettings | null {
+  if (!channel || !before || (before.down === "" && before.up === "")) return null;
+  return before.down === after.down && before.up === after.up ? null : before;
 }

@@ -11,7 +11,7 @@
 import { CLOSE_CODES, nowMs } from "@ballstream/protocol";
 import type { VideoPath } from "@ballstream/protocol";
 import type { SessionSettings, SessionUpdate, Coordinates, ServerMessage } from "@ballstream/protocol";
-import { type ChannelRequest, channelFields, nextJoin, refusedChange } from "./channel.ts";
+import { type ChannelRequest, channelFields, networkToRestore, nextJoin, refusedChange } from "./channel.ts";
 import { loadClientConfig } from "./client-config.ts";
 import { ControlStream } from "./control-stream.ts";
 import { type DetectionSource, browserDetectionPlatform, startDetection } from "./detection-source.ts";
@@ -372,8 +372,12 @@ export class PageSession {
         this.#network.add(nowMs(), m.settings.network);
         this.#resume = m.resumeToken === undefined ? null : { sessionId: m.sessionId, token: m.resumeToken };
         this.#join = nextJoin(this.#join, m.channel); // an owner reconnecting stays the owner
+        const networkBefore = this.#store.state.settings?.network;
         this.#store.opened(m.sessionId, m.settings, m.channel ?? null);
         c.resumed = c.resuming;
+        // a channel viewer's own network does not survive a resume at the server: the page sends it again
+        const restore = c.resumed ? networkToRestore(m.channel, networkBefore, m.settings.network) : null;
+        if (restore) await c.control?.send({ type: "control", network: restore });
         // WebTransport only: the frames come on the session's streams; resumed: the picture never stopped
         if (!c.pc || c.resumed) this.#store.streaming();
         return;
