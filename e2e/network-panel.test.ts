@@ -116,8 +116,8 @@ describe("network panel", () => {
   test("the CSV names the network in force at each sample", async () => {
     const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download samples (CSV)" }).click()]);
     const [header, ...lines] = (await Bun.file((await file.path())!).text()).trim().split("\n");
-    expect(header!.split(",").slice(-4)).toEqual(["netDown", "netUp", "connection", "gapMs"]);
-    const rows = lines.map((r) => r.replace(/,1,$/, "")); // one connection throughout, no gap: the network cells end each row
+    expect(header!.split(",").slice(-5)).toEqual(["netDown", "netUp", "connection", "gapMs", "channel"]);
+    const rows = lines.map((r) => r.replace(/,1,,$/, "")); // one connection throughout, no gap, no channel: the network cells end each row
     expect(rows.every((r, i) => r !== lines[i])).toBe(true);
     expect(rows.some((r) => r.endsWith(",loss=5%,"))).toBe(true);
     expect(rows.some((r) => r.endsWith(",delay=50ms,delay=50ms"))).toBe(true);

@@ -90,8 +90,8 @@ describe("the receiver's columns in the samples export", () => {
   test("receiverColumns names each figure rx…, null without a summary", () => {
     expect(receiverColumns(stats(7, 160))).toMatchObject({ rxTimestampMs: 7, rxBitrateKbps: 160, rxRttMs: 2, rxLossPct: null, rxFreezeCount: 0 });
     expect(Object.values(receiverColumns(null)).every((v) => v === null)).toBe(true);
-    expect(SAMPLE_COLUMNS.slice(18, -4) as string[]).toEqual(Object.keys(receiverColumns(null)));
-    expect(SAMPLE_COLUMNS.slice(-4, -2)).toEqual(["netDown", "netUp"]);
+    expect(SAMPLE_COLUMNS.slice(18, -5) as string[]).toEqual(Object.keys(receiverColumns(null)));
+    expect(SAMPLE_COLUMNS.slice(-5, -3)).toEqual(["netDown", "netUp"]);
   });
   test("ReceiverLog gives each sample the newest summary at or before its frame's decode (else its arrival), bounded", () => {
     const log = new ReceiverLog(3);
@@ -107,7 +107,7 @@ describe("the receiver's columns in the samples export", () => {
     log.add(stats(1000, 160));
     const [annotated] = log.annotate([sampleOf(report, frame(1200))]);
     const [header, withRx, without] = toCsv([annotated!, sampleOf(report, null)]).trim().split("\n");
-    expect(header!.split(",").slice(-21, -19)).toEqual(["rxTimestampMs", "rxBitrateKbps"]);
+    expect(header!.split(",").slice(-22, -20)).toEqual(["rxTimestampMs", "rxBitrateKbps"]);
     const cell = (row: string, column: string) => row.split(",")[header!.split(",").indexOf(column)];
     expect([cell(withRx!, "rxBitrateKbps"), cell(withRx!, "rxRttMs"), cell(withRx!, "rxLossPct"), cell(without!, "rxBitrateKbps"), cell(without!, "frameId")]).toEqual(["160", "2", "", "", "9"]);
   });
@@ -129,7 +129,7 @@ describe("the receiver's columns in the samples export", () => {
     const samples = log.annotate([sampleOf(report, frame(500)), sampleOf(report, frame(1500)), sampleOf(report, frame(2000)), sampleOf(report, null)]);
     expect(samples.map((s) => [s.netDown, s.netUp])).toEqual([[null, null], ["", ""], ["loss=5%,delay=50ms", "delay=10ms"], ["loss=5%,delay=50ms", "delay=10ms"]]);
     const [header, , , withLoss] = toCsv(samples).trim().split("\n");
-    expect(header!.split(",").slice(-4, -2)).toEqual(["netDown", "netUp"]);
-    expect(withLoss!.endsWith(',"loss=5%,delay=50ms",delay=10ms,,')).toBe(true); // quoted: the spec has a comma
+    expect(header!.split(",").slice(-5, -3)).toEqual(["netDown", "netUp"]);
+    expect(withLoss!.endsWith(',"loss=5%,delay=50ms",delay=10ms,,,')).toBe(true); // quoted: the spec has a comma
   });
 });

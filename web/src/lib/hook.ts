@@ -2,7 +2,7 @@
  * `window.ballstream`: a stable read-only view of the session and a few actions, for e2e tests and benchmarks
  * (documented in docs/web.md). Getters read the live state, so a test can poll it.
  */
-import type { SessionSettings, SessionUpdate, ErrorReport } from "@ballstream/protocol";
+import type { ChannelInfo, SessionSettings, SessionUpdate, ErrorReport } from "@ballstream/protocol";
 import type { InboundStats } from "./inbound-stats.ts";
 import type { ExportedSample } from "./samples.ts";
 import type { PathsInUse, ReconnectState, SessionState, SessionStatus, WtPathState } from "./session-state.ts";
@@ -13,6 +13,8 @@ export interface BallstreamHook {
   readonly sessionId: string | null;
   readonly error: string | null;
   readonly settings: SessionSettings | null;
+  /** The channel the session watches (name, whether this page owns it, the owner token to its owner), null: private. */
+  readonly channel: ChannelInfo | null;
   readonly detectionPath: string | null;
   readonly framesDetected: number;
   readonly framesSent: number;
@@ -51,6 +53,7 @@ export function createHook(source: HookSource): BallstreamHook {
     get sessionId() { return s.sessionId; },
     get error() { return s.error; },
     get settings() { return s.settings; },
+    get channel() { return s.channel; },
     get detectionPath() { return s.detectionPath; },
     get framesDetected() { return s.framesDetected; },
     get framesSent() { return s.framesSent; },

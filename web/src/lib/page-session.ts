@@ -11,6 +11,7 @@
 import { CLOSE_CODES, nowMs } from "@ballstream/protocol";
 import type { VideoPath } from "@ballstream/protocol";
 import type { SessionSettings, SessionUpdate, Coordinates, ServerMessage } from "@ballstream/protocol";
+import { type ChannelRequest, channelFields, networkToRestore, nextJoin, refusedChange } from "./channel.ts";
 import { loadClientConfig } from "./client-config.ts";
 import { ControlStream } from "./control-stream.ts";
 import { type DetectionSource, browserDetectionPlatform, startDetection } from "./detection-source.ts";
@@ -20,7 +21,7 @@ import { iceFailureMessage } from "./ice-failure.ts";
 import { NO_INBOUND_STATS, summariseInbound } from "./inbound-stats.ts";
 import { type EndCause, RECONNECT, ReportWatch, backoffMs, retries } from "./reconnect.ts";
 import { ReportChannel } from "./report-channel.ts";
-import { ConnectionLog, type ExportedSample, NetworkLog, ReceiverLog, type Sample } from "./samples.ts";
+import { ConnectionLog, type ExportedSample, NetworkLog, ReceiverLog, type Sample, withChannel } from "./samples.ts";
 import { type PathsInUse, type SessionState, SessionStore } from "./session-state.ts";
 import { type TransportChoice, resolveTransport } from "./transport-choice.ts";
 import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
@@ -127,6 +128,8 @@ export class PageSession {
   #resume: { readonly sessionId: string; readonly token: string } | null = null;
   /** The WebRTC picture kept playing across a reconnection that resumes the session. */
   #carried: { readonly pc: RTCPeerConnection | null; readonly detection: DetectionSource | null } | null = null;
+  /** The broadcast channel every offer and resume names (null: a private session), with the owner token once the page has one. */
+  #join: ChannelRequest | null = null;
   /** Wakes the wait before a reconnection when the viewer stops. */
   #wake: (() => void) | null = null;
 
@@ -155,14 +158,16 @@ export class PageSession {
   }
 
   #annotate(flow: FrameFlow): ExportedSample[] {
-    return this.#network.annotate(this.#receiver.annotate(this.#connections.annotate(flow.samples())));
+    return withChannel(this.#network.annotate(this.#receiver.annotate(this.#connections.annotate(flow.samples()))), this.#join?.channel ?? null);
   }
 
   /**
    * Connects and streams until the session ends, reconnecting by itself (same settings, capped jittered backoff)
    * after an end worth another try; other ends, and giving up, end in status closed or error with a readable message.
+   * With `join` the page watches that broadcast channel instead of a session of its own.
    */
-  async start(settings: Partial<SessionSettings>, request: TransportRequest = { choice: "webrtc", explicit: false }): Promise<void> {
+  async start(settings: Partial<SessionSettings>, request: TransportRequest = { choice: "webrtc", explicit: false }, join: ChannelRequest | null = null): Promise<void> {
+    this.#join = join;
     this.#store.connecting();
     let hasStreamed = false;
     let since = "";
@@ -187,9 +192,19 @@ export class PageSession {
     }
   }
 
-  /** Asks the server to change fps, speed and/or the network live; the server answers with the new settings. */
+  /**
+   * Asks the server to change fps, speed and/or the network live; the server answers with the new settings. A change
+   * of fps or speed of a channel this page does not own is refused here (the server would end the session for it).
+   */
   async control(change: SessionUpdate): Promise<void> {
+    const refused = refusedChange(change, this.#store.state.channel);
+    if (refused) throw new Error(refused);
     await this.#connection?.control?.send({ type: "control", ...change });
+  }
+
+  /** Ends the page's session before it connects, with `message` (status error): the address asks for something impossible. */
+  refuse(message: string): void {
+    this.#store.failed(message);
   }
 
   /** Ends the session from the page (also while it waits to reconnect). */
@@ -295,8 +310,9 @@ export class PageSession {
     }, REPORT_WATCH_INTERVAL_MS));
     c.timers.push(setInterval(() => (this.#flow.expire(nowMs()), this.#wtFlow.expire(nowMs())), JOIN_EXPIRY_INTERVAL_MS));
     const wtVideo = paths.webtransport ? { wtVideo: true } : {};
-    if (resume) await c.control.send({ type: "resume", sessionId: resume.sessionId, token: resume.token, ...wtVideo });
-    else await c.control.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...wtVideo, settings });
+    const channel = channelFields(this.#join);
+    if (resume) await c.control.send({ type: "resume", sessionId: resume.sessionId, token: resume.token, ...wtVideo, ...channel });
+    else await c.control.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...wtVideo, settings, ...channel });
     for await (const m of c.control.messages()) await this.#handle(c, m);
   }
 
@@ -355,8 +371,13 @@ export class PageSession {
       case "session":
         this.#network.add(nowMs(), m.settings.network);
         this.#resume = m.resumeToken === undefined ? null : { sessionId: m.sessionId, token: m.resumeToken };
-        this.#store.opened(m.sessionId, m.settings);
+        this.#join = nextJoin(this.#join, m.channel); // an owner reconnecting stays the owner
+        const networkBefore = this.#store.state.settings?.network;
+        this.#store.opened(m.sessionId, m.settings, m.channel ?? null);
         c.resumed = c.resuming;
+        // a channel viewer's own network does not survive a resume at the server: the page sends it again
+        const restore = c.resumed ? networkToRestore(m.channel, networkBefore, m.settings.network) : null;
+        if (restore) await c.control?.send({ type: "control", network: restore });
         // WebTransport only: the frames come on the session's streams; resumed: the picture never stopped
         if (!c.pc || c.resumed) this.#store.streaming();
         return;
@@ -396,7 +417,7 @@ export class PageSession {
     }
     const offer = webrtc ? await this.#offerWebRtc(c) : undefined;
     c.renegotiating = webrtc;
-    await c.control?.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(this.#paths?.webtransport ? { wtVideo: true } : {}) });
+    await c.control?.send({ type: "offer", ...(offer ? { sdp: offer.sdp } : {}), ...(this.#paths?.webtransport ? { wtVideo: true } : {}), ...channelFields(this.#join) });
     if (!webrtc) this.#store.resumed(); // WebTransport only: no answer comes, the units do
   }
 

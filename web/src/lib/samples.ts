@@ -40,13 +40,13 @@ export type ReceiverColumns = { readonly [K in ReceiverField as `rx${Capitalize<
  * A sample as exported (CSV, JSON, the hook): the frame's measurements, the receiver's figures, the network setting
  * at that frame and the connection it came through.
  */
-export type ExportedSample = Sample & ReceiverColumns & NetworkColumns & ConnectionColumns;
+export type ExportedSample = Sample & ReceiverColumns & NetworkColumns & ConnectionColumns & ChannelColumns;
 
-/** The columns of {@link toCsv}, in order: the frame's, then the receiver's (`rxBitrateKbps`, …), then the network's. */
+/** The columns of {@link toCsv}, in order: the frame's, the receiver's (`rxBitrateKbps`, …), the network's, the connection's, the channel. */
 export const SAMPLE_COLUMNS: readonly (keyof ExportedSample)[] = [
   "frameId", "rtpTimestamp", "captureTimeMs", "decodedAtMs", "presentedAtMs", "arrivalMs", "found", "detectedX", "detectedY",
   "frameTruthX", "frameTruthY", "nowTruthX", "nowTruthY", "realtimeErrorPx", "frameErrorPx", "latencyMs", "glassToGlassMs", "detectMs",
-  ...RECEIVER_FIELDS.map(rx), "netDown", "netUp", "connection", "gapMs",
+  ...RECEIVER_FIELDS.map(rx), "netDown", "netUp", "connection", "gapMs", "channel",
 ];
 
 /** Builds a {@link Sample} from a report and the page's record of that frame (null: not known). */
@@ -239,6 +239,17 @@ export class ConnectionLog {
   }
 }
 
+/** The broadcast channel a sample's frame was watched on. */
+export interface ChannelColumns {
+  /** The channel's name (`?channel=`); null: the page's own private session. */
+  readonly channel: string | null;
+}
+
+/** The samples with the channel the page watches (one per page: a channel is chosen by the address). */
+export function withChannel<S extends Sample>(samples: readonly S[], channel: string | null): (S & ChannelColumns)[] {
+  return samples.map((s) => ({ ...s, channel }));
+}
+
 function csvCell(v: unknown): string {
   if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) return "";
   const text = String(v);
@@ -246,7 +257,7 @@ function csvCell(v: unknown): string {
 }
 
 /** CSV with a header row of {@link SAMPLE_COLUMNS}; unknown values (and receiver columns a sample lacks) are empty cells. */
-export function toCsv(samples: readonly (Sample & Partial<ReceiverColumns> & Partial<NetworkColumns> & Partial<ConnectionColumns>)[]): string {
+export function toCsv(samples: readonly (Sample & Partial<ReceiverColumns> & Partial<NetworkColumns> & Partial<ConnectionColumns> & Partial<ChannelColumns>)[]): string {
   const lines = [SAMPLE_COLUMNS.join(",")];
   for (const s of samples) lines.push(SAMPLE_COLUMNS.map((k) => csvCell(s[k])).join(","));
   return `${lines.join("\n")}\n`;

@@ -5,7 +5,7 @@
  * idle → connecting → streaming, and from any of those to closed or error, where it stays; the one way back is
  * reconnecting (the connection ended for a reason worth another try), from which it goes forward again.
  */
-import type { SessionSettings, Coordinates, ErrorReport, VideoPath } from "@ballstream/protocol";
+import type { ChannelInfo, SessionSettings, Coordinates, ErrorReport, VideoPath } from "@ballstream/protocol";
 import { describeClose } from "./failures.ts";
 import { type InboundStats, NO_INBOUND_STATS } from "./inbound-stats.ts";
 
@@ -64,6 +64,8 @@ export interface SessionState extends PathFigures {
   closeCode: number | null;
   closeReason: string | null;
   settings: SessionSettings | null;
+  /** The broadcast channel the session watches, as the server's `session` message named it (null: a private session). */
+  channel: ChannelInfo | null;
   detectionPath: DetectionPath | null;
   paths: PathsInUse | null;
   wt: WtPathState;
@@ -92,6 +94,7 @@ export class SessionStore {
     closeCode: null,
     closeReason: null,
     settings: null,
+    channel: null,
     detectionPath: null,
     paths: null,
     wt: { ...NO_FIGURES, unitsReceived: 0, unitsDecoded: 0, framesPainted: 0, codec: null },
@@ -123,9 +126,9 @@ export class SessionStore {
     this.#update({}, "connecting");
   }
 
-  /** The server opened the session. */
-  opened(sessionId: string, settings: SessionSettings): void {
-    this.#update({ sessionId, settings });
+  /** The server opened the session (watching `channel`, if any). */
+  opened(sessionId: string, settings: SessionSettings, channel: ChannelInfo | null = null): void {
+    this.#update({ sessionId, settings, channel });
   }
 
   /** The answer is applied: the video is on its way (again, after a reconnection). */
