@@ -53,7 +53,7 @@ afterEach(async () => {
 describe("encoderArgs", () => {
   test("low-latency x264: ultrafast, zerolatency, baseline, no B-frames, one thread, headers on keyframes, unbuffered Annex-B", () => {
     const args = encoderArgs({ width: 640, height: 480, fps: 60 }, X264).join(" ");
-    for (const part of ["-s 640x480", "-r 60", "-preset ultrafast", "-tune zerolatency", "-profile:v baseline", "-bf 0", "-threads 1", "-g 120", "repeat-headers=1", "-flush_packets 1", "-avioflags direct", "-f h264 pipe:1"]) {
+    for (const part of ["-s 640x480", "-r 60", "-preset ultrafast", "-tune zerolatency", "-profile:v baseline", "-bf 0", "-threads 1", "-trellis 0", "-g 120", "repeat-headers=1", "-flush_packets 1", "-avioflags direct", "-f h264 pipe:1"]) {
       expect(args).toContain(part);
     }
   });
@@ -70,6 +70,18 @@ describe("encoderArgs", () => {
     expect(args).toContain("-maxrate 2000k -bufsize 67k");
     expect(args).toContain("-x264-params repeat-headers=1 ");
     expect(encoderArgs({ width: 640, height: 480, fps: 30 }, { ...X264, intraRefresh: true }).join(" ")).toContain("repeat-headers=1:intra-refresh=1");
+  });
+
+  // x264 writes its own settings into an SEI of the first frame; the bundled ffmpeg 4.1 left trellis=1 under
+  // ultrafast without "-trellis 0" (CPU, docs/media.md "Encoder CPU"), Debian's 5.1 did not.
+  test("the real ffmpeg runs x264 with ultrafast's settings, trellis off", async () => {
+    const args = encoderArgs({ width: W, height: H, fps: 30 }, X264);
+    const proc = Bun.spawn([resolveFfmpeg().path, ...args], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    proc.stdin.write(frame().pixels);
+    await proc.stdin.end();
+    const sei = new TextDecoder("latin1").decode(await new Response(proc.stdout).arrayBuffer()).match(/x264 - core .*? options: ([^\0]*)/)?.[1];
+    await proc.exited;
+    expect(sei?.split(" ")).toEqual(expect.arrayContaining(["trellis=0", "me=dia", "subme=0", "cabac=0", "bframes=0", "threads=1", "rc=crf"]));
   });
 
   test("ffmpeg is told not to probe the frame rate, before the input", () => {
