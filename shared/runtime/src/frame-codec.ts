@@ -44,6 +44,7 @@
 import zlib from "node:zlib";
 import type { BallState, SessionResume } from "@ballstream/protocol";
 import { ProtocolError } from "@ballstream/protocol";
+import { ZSTD_DST_TOO_SMALL, type ZstdInto, loadZstdInto } from "./zstd-into.ts";
 
 /** Ground truth of one frame: where the ball's centre really was at the frame's capture time. */
 export interface FrameTruth {
@@ -213,8 +214,28 @@ export function decodeTruth(data: Uint8Array): FrameTruth {
   return truth;
 }
 
-/** Decompresses zstd-compressed I420 pixels, refusing to produce more than `expected` bytes. */
-function decompressPixels(packed: Uint8Array, expected: number): Uint8Array {
+/** libzstd, loaded on the first compressed frame; null when the system has none (node:zlib then, allocating). */
+let systemZstd: ZstdInto | null | undefined;
+
+/**
+ * Decompresses zstd-compressed I420 pixels into `into` when it is given with exactly `expected` bytes (else into a
+ * fresh buffer), refusing to produce more than `expected` bytes; throws {@link ProtocolError}. `zstd` is libzstd
+ * (the system's by default); with null, node:zlib decompresses into a buffer of its own (`into` unused).
+ */
+export function decompressPixels(packed: Uint8Array, expected: number, into?: Uint8Array, zstd: ZstdInto | null = (systemZstd ??= loadZstdInto())): Uint8Array {
+  if (zstd !== null) {
+    const out = into?.length === expected ? into : new Uint8Array(expected);
+    const r = zstd(packed, out);
+    if (!r.ok && r.code === ZSTD_DST_TOO_SMALL) throw new ProtocolError("too_large", `frame: compressed pixels expand beyond the ${expected} bytes of their I420 size`);
+    if (!r.ok) throw new ProtocolError("bad_request", `frame: compressed pixels do not decode (zstd error ${r.code})`);
+    if (r.bytes !== expected) throw new ProtocolError("bad_request", `frame: compressed pixels expand to ${r.bytes} bytes, I420 needs ${expected}`);
+    return out;
+  }
+  return decompressWithZlib(packed, expected);
+}
+
+/** {@link decompressPixels} through node:zlib: a new buffer per frame. */
+function decompressWithZlib(packed: Uint8Array, expected: number): Uint8Array {
   let pixels: Buffer;
   try {
     // One output chunk of the whole picture: no chunk list to concatenate (measured ~2× faster than the default).
@@ -234,9 +255,10 @@ function decompressPixels(packed: Uint8Array, expected: number): Uint8Array {
 
 /**
  * Decodes a frame into plain I420 whatever its wire format: `pixels` is a view into `data` (no copy) for raw
- * frames, a fresh buffer for compressed ones. Throws {@link ProtocolError} on bad input.
+ * frames; for compressed ones `into` when it has the picture's I420 size (a buffer reused frame after frame), else
+ * a fresh buffer. Throws {@link ProtocolError} on bad input.
  */
-export function decodeFrame(data: Uint8Array): Frame {
+export function decodeFrame(data: Uint8Array, into?: Uint8Array): Frame {
   const { truth, format, fps, pixelBytes, end } = readHeader(data, MAGIC_FRAME, "frame");
   if (fps === 0) throw new ProtocolError("bad_request", "frame: frame rate 0");
   const expected = i420ByteLength(truth.width, truth.height);
@@ -251,7 +273,7 @@ export function decodeFrame(data: Uint8Array): Frame {
     if (pixelBytes !== sent || sent < 1 || sent >= expected) {
       throw new ProtocolError("bad_request", `frame: compressed pixel length ${pixelBytes} does not fit ${sent} bytes sent (and must be below ${expected})`);
     }
-    return { ...truth, fps, pixelFormat: "I420", pixels: decompressPixels(data.subarray(end), expected) };
+    return { ...truth, fps, pixelFormat: "I420", pixels: decompressPixels(data.subarray(end), expected, into) };
   }
   throw new ProtocolError("unsupported", `frame: pixel format ${format}`);
 }
@@ -289,9 +311,13 @@ export function splitFrame(message: Uint8Array, maxMessageBytes: number): Uint8A
 /**
  * Rebuilds frames from one frames subscription's messages, whole or chunked ({@link splitFrame}), in arrival
  * order (NATS keeps one publisher's order on a subject). A chunk out of sequence (one was lost) drops its frame.
+ * Compressed frames are decompressed into one buffer reused frame after frame: a frame's `pixels` are valid until
+ * the next `push` (media writes them to its encoder at once; Bun's pipe to ffmpeg copies what it cannot write now).
  */
 export class FrameAssembler {
   #buffer: Uint8Array | null = null;
+  /** The last compressed frame's pixels, decompressed into again by the next one of the same size. */
+  #pixels: Uint8Array | undefined;
   #frameId = 0;
   #next = 0;
   #count = 0;
@@ -305,7 +331,7 @@ export class FrameAssembler {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if (data.length < CHUNK_HEADER_BYTES || view.getUint32(0, true) !== MAGIC_CHUNK) {
       this.#buffer = null;
-      return decodeFrame(data);
+      return this.#decode(data);
     }
     if (view.getUint8(4) !== VERSION) throw new ProtocolError("unsupported", `frame chunk: version ${view.getUint8(4)}`);
     const index = view.getUint16(6, true);
@@ -329,8 +355,15 @@ export class FrameAssembler {
     this.#next++;
     if (!last) return undefined;
     this.#buffer = null;
-    const frame = decodeFrame(buffer);
+    const frame = this.#decode(buffer);
     if (frame.frameId !== frameId) throw new ProtocolError("bad_request", `frame chunks of frame ${frameId} carry frame ${frame.frameId}`);
+    return frame;
+  }
+
+  /** Decodes a whole frame message into the reused pixel buffer; keeps the buffer its compressed pixels came in. */
+  #decode(message: Uint8Array): Frame {
+    const frame = decodeFrame(message, this.#pixels);
+    if (frame.pixels.buffer !== message.buffer) this.#pixels = frame.pixels;
     return frame;
   }
 

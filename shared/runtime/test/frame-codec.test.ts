@@ -11,6 +11,7 @@ import {
   resumeAfter,
   decodeFrame,
   decodeTruth,
+  decompressPixels,
   encodeFrame,
   encodeTruth,
   encodedFrameByteLength,
@@ -228,6 +229,26 @@ describe("compressed frame (I420 + zstd)", () => {
     rejects(() => decodeFrame(new Uint8Array([...bytes, 0])), "bad_request", /compressed pixel length/);
   });
 
+  test("decodes into a given buffer of the picture's size (reused frame after frame), into a fresh one otherwise", () => {
+    const into = new Uint8Array(i420ByteLength(64, 48)).fill(99);
+    const decoded = decodeFrame(encodeFrame(flatFrame, "zstd"), into);
+    expect(decoded.pixels).toBe(into);
+    expect(Buffer.from(into).equals(Buffer.from(flat))).toBe(true);
+    const wrongSize = new Uint8Array(100);
+    const fresh = decodeFrame(encodeFrame(flatFrame, "zstd"), wrongSize).pixels;
+    expect(fresh).not.toBe(wrongSize);
+    expect(Buffer.from(fresh).equals(Buffer.from(flat))).toBe(true);
+    expect(wrongSize.every((b) => b === 0)).toBe(true);
+  });
+
+  test("without libzstd node:zlib decompresses, with the same checks and the same cap", () => {
+    const packed = body(encodeFrame(flatFrame, "zstd"));
+    expect(Buffer.from(decompressPixels(packed, flat.length, undefined, null)).equals(Buffer.from(flat))).toBe(true);
+    rejects(() => decompressPixels(Bun.zstdCompressSync(new Uint8Array(64 * 1024 * 1024)), flat.length, undefined, null), "too_large");
+    rejects(() => decompressPixels(Bun.zstdCompressSync(flat.subarray(1)), flat.length, undefined, null), "bad_request", /expand to 4607/);
+    rejects(() => decompressPixels(new Uint8Array([1, 2, 3, 4, 5, 6]), flat.length, undefined, null), "bad_request", /do not decode/);
+  });
+
   test("rejects pixels that decompress to the wrong size, and caps a zip bomb at the I420 size", () => {
     const short = Bun.zstdCompressSync(flat.subarray(0, flat.length - 1));
     rejects(() => decodeFrame(withPayload(short)), "bad_request", /expand to 4607 bytes, I420 needs 4608/);
@@ -297,6 +318,20 @@ describe("chunked frame (splitFrame + FrameAssembler)", () => {
     expect(assembler.push(b[0]!)).toBeUndefined();
     expect(assembler.push(b[1]!)).toBeUndefined();
     expect(assembler.push(b[2]!)!.frameId).toBe(2);
+  });
+
+  test("compressed frames are decompressed into one reused buffer; raw ones stay views of their message", () => {
+    const assembler = new FrameAssembler();
+    const shaded = (shade: number): Frame => ({ ...frame, frameId: shade, pixels: new Uint8Array(i420ByteLength(64, 48)).fill(shade) });
+    const first = assembler.push(encodeFrame(shaded(20), "zstd"))!.pixels;
+    const second = assembler.push(encodeFrame(shaded(30), "zstd"))!.pixels;
+    expect(second).toBe(first);
+    expect(second.every((b) => b === 30)).toBe(true);
+    const raw = encodeFrame(shaded(40));
+    const view = assembler.push(raw)!.pixels;
+    expect(view.buffer).toBe(raw.buffer);
+    expect(assembler.push(encodeFrame(shaded(50), "zstd"))!.pixels).toBe(first);
+    expect(first.every((b) => b === 50)).toBe(true);
   });
 
   test("refuses to split below MIN_FRAME_MESSAGE_BYTES or anything that is not a frame message", () => {
