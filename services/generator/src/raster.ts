@@ -7,7 +7,7 @@
  * canvas stays background); `noise` and `texture` repaint the whole luma plane first. Chroma is flat in every scene.
  */
 import type { Scene } from "@ballstream/protocol";
-import { i420ByteLength } from "@ballstream/runtime/frames";
+import { type FlatRegion, i420ByteLength } from "@ballstream/runtime/frames";
 
 /** A colour in Y'CbCr (BT.601 limited range, what H.264 assumes when a stream says nothing else). */
 export interface Yuv {
@@ -104,6 +104,11 @@ export interface BallRaster {
    * (`x`, `y`) with `radius` (px, continuous coordinates); returns `pixels`.
    */
   draw(x: number, y: number, radius: number, timeMs?: number): Uint8Array;
+  /**
+   * In the `flat` scene, after a draw: the background and the ball's box, outside which the picture is all
+   * background (what a patch frame carries); undefined in the other scenes and before the first draw.
+   */
+  flatRegion(): FlatRegion | undefined;
 }
 
 /** Creates a canvas of `width`×`height` (even) filled with `backgroundColor`, ready to draw a `ballColor` ball over `scene`. */
@@ -170,5 +175,7 @@ export function createBallRaster(width: number, height: number, ballColor: strin
     return pixels;
   };
 
-  return { width, height, pixels, draw };
+  const flatRegion = (): FlatRegion | undefined => (scene === "flat" && previous !== undefined ? { background: bg, ...previous } : undefined);
+
+  return { width, height, pixels, draw, flatRegion };
 }
