@@ -155,7 +155,8 @@ export function createBallRaster(width: number, height: number, ballColor: strin
       const py = j + 0.5 - y;
       const row = j * width;
       for (let i = b.x0; i < b.x1; i++) {
-        const c = edgeCoverage(Math.hypot(i + 0.5 - x, py), r, 1);
+        const dx = i + 0.5 - x;
+        const c = edgeCoverage(Math.sqrt(dx * dx + py * py), r, 1); // not Math.hypot: 4× the whole draw's time in Bun
         if (c > 0) yPlane[row + i] = Math.round(yPlane[row + i]! + (ball.y - yPlane[row + i]!) * c);
       }
     }
@@ -165,7 +166,8 @@ export function createBallRaster(width: number, height: number, ballColor: strin
       const py = 2 * j + 1 - y;
       const row = j * cw;
       for (let i = b.x0 / 2; i < b.x1 / 2; i++) {
-        const c = edgeCoverage(Math.hypot(2 * i + 1 - x, py), r, 2);
+        const dx = 2 * i + 1 - x;
+        const c = edgeCoverage(Math.sqrt(dx * dx + py * py), r, 2);
         if (c > 0) {
           uPlane[row + i] = Math.round(bg.u + du * c);
           vPlane[row + i] = Math.round(bg.v + dv * c);
