@@ -226,7 +226,8 @@ export function encodeTruth(t: FrameTruth): Uint8Array {
  * Encodes a frame: header, session id, then the pixels, copied once into the message, or with `compression`
  * `zstd` compressed (sent raw instead if compressing would not make them smaller). With `zstd` and a `flat` region
  * (the pixels are its background outside its rectangle, as the raster of the flat scene knows) the frame goes as a
- * patch instead: only the rectangle is copied, nothing is compressed (0.09 ms of zstd a 640×480 frame saved).
+ * patch instead: only the rectangle is copied, nothing is compressed (0.09 ms of zstd a 640×480 frame saved);
+ * unless the rectangle is about the whole picture, where a patch would not be smaller than the picture itself.
  */
 export function encodeFrame(f: Frame, compression: FrameCompression = "none", flat?: FlatRegion): Uint8Array {
   const id = checkTruth(f);
@@ -235,7 +236,7 @@ export function encodeFrame(f: Frame, compression: FrameCompression = "none", fl
   if (f.pixels.length !== expected) {
     throw new ProtocolError("bad_request", `I420 ${f.width}x${f.height} needs ${expected} bytes, got ${f.pixels.length}`);
   }
-  if (compression === "zstd" && flat !== undefined) return encodePatch(f, id, flat);
+  if (compression === "zstd" && flat !== undefined && patchBytes(flat) < expected) return encodePatch(f, id, flat);
   const packed = compression === "zstd" ? Bun.zstdCompressSync(f.pixels, { level: ZSTD_LEVEL }) : undefined;
   const [format, body] = packed && packed.length < expected ? [FORMAT_I420_ZSTD, packed] : [FORMAT_I420, f.pixels];
   const out = new Uint8Array(HEADER_BYTES + id.length + body.length);

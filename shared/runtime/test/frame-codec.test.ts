@@ -318,6 +318,14 @@ describe("patch frame (flat background + one rectangle)", () => {
     expect(encodeFrame(f, "none", region)).toEqual(encodeFrame(f, "none"));
   });
 
+  test("a rectangle of the whole picture goes compressed, not as a patch larger than the picture", () => {
+    const { frame: f, region } = picture({ x0: 0, y0: 0, x1: W, y1: H }, 2);
+    const bytes = encodeFrame(f, "zstd", region);
+    expect(bytes[5]).not.toBe(3);
+    expect(bytes.length).toBeLessThanOrEqual(encodedFrameByteLength(W, H, 22));
+    expect(same(decodeFrame(bytes).pixels, f.pixels)).toBe(true);
+  });
+
   test("on a canvas, moving rectangles, a new background and a zstd frame in between all decode exactly", () => {
     const assembler = new FrameAssembler();
     const boxes = [
