@@ -84,6 +84,7 @@ export class FrameRenderer {
     };
     this.#nextFrameId = (this.#nextFrameId + 1) >>> 0;
     const pixels = this.#raster.draw(s.x, s.y, s.radius, captureTimeMs);
-    return { frameId: truth.frameId, captureTimeMs, frame: encodeFrame({ ...truth, fps: this.#fps, pixelFormat: "I420", pixels }, this.#compression), truth: encodeTruth(truth) };
+    const frame = encodeFrame({ ...truth, fps: this.#fps, pixelFormat: "I420", pixels }, this.#compression, this.#raster.flatRegion());
+    return { frameId: truth.frameId, captureTimeMs, frame, truth: encodeTruth(truth) };
   }
 }

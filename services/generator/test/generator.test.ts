@@ -93,7 +93,7 @@ describe("generator service", () => {
     await packed.start(ids[1]!, { fps: 30 });
     await waitFor(() => rawFrames.length >= 2 && packedFrames.length >= 2);
     expect([rawFrames[0]!.data[5], rawFrames[0]!.data.length]).toEqual([1, 460_800 + 64 + ids[0]!.length]);
-    expect(packedFrames[0]!.data[5]).toBe(2);
+    expect(packedFrames[0]!.data[5]).toBe(3); // the flat scene's patch: background + the ball's box
     expect(packedFrames[0]!.data.length).toBeLessThan(20_000);
     const f = decodeFrame(packedFrames[0]!.data);
     expect([f.sessionId, f.pixelFormat, f.pixels.length]).toEqual([ids[1]!, "I420", 460_800]);

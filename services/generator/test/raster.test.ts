@@ -4,6 +4,8 @@ import { centroid } from "./helpers.ts";
 
 const W = 640;
 const H = 480;
+const BALL = "#ff5a1f";
+const BG = "#10141c";
 
 describe("hexToYuv", () => {
   test("gives BT.601 limited-range values", () => {
@@ -111,6 +113,34 @@ describe("createBallRaster", () => {
     for (const [x, y] of [[30, 30], [100.5, 90.25], [610, 450], [320.1, 240.9]] as const) r.draw(x, y, 24);
     const fresh = createBallRaster(W, H, "#ff5a1f", "#10141c");
     expect(Buffer.from(r.pixels).equals(Buffer.from(fresh.draw(320.1, 240.9, 24)))).toBe(true);
+  });
+
+  test("flat: outside flatRegion() the picture is background; other scenes and an undrawn canvas have none", () => {
+    const r = createBallRaster(W, H, BALL, BG);
+    expect(r.flatRegion()).toBeUndefined();
+    for (const [x, y] of [
+      [100, 80],
+      [130.3, 95.7],
+      [W - 26, H - 26],
+    ] as const) {
+      r.draw(x, y, 24);
+      const region = r.flatRegion()!;
+      expect(region.background).toEqual(hexToYuv(BG));
+      expect([region.x0, region.y0, region.x1, region.y1].every((n) => n % 2 === 0)).toBe(true);
+      expect([region.x0 <= x - 24, region.y0 <= y - 24, region.x1 >= x + 24, region.y1 >= y + 24, region.x1 <= W, region.y1 <= H]).toEqual([true, true, true, true, true, true]);
+      const outside = r.pixels.slice();
+      for (let j = region.y0; j < region.y1; j++) outside.fill(hexToYuv(BG).y, j * W + region.x0, j * W + region.x1);
+      for (let j = region.y0 / 2; j < region.y1 / 2; j++) {
+        outside.fill(hexToYuv(BG).u, W * H + j * (W / 2) + region.x0 / 2, W * H + j * (W / 2) + region.x1 / 2);
+        outside.fill(hexToYuv(BG).v, W * H * 1.25 + j * (W / 2) + region.x0 / 2, W * H * 1.25 + j * (W / 2) + region.x1 / 2);
+      }
+      expect(Buffer.from(outside).equals(Buffer.from(createBallRaster(W, H, BALL, BG).pixels))).toBe(true);
+    }
+    for (const scene of ["noise", "texture"] as const) {
+      const other = createBallRaster(W, H, BALL, BG, scene);
+      other.draw(100, 80, 24);
+      expect(other.flatRegion()).toBeUndefined();
+    }
   });
 
   test("noise: fresh uniform luma −8…+7 around the background every frame, the ball solid over it, chroma flat", () => {

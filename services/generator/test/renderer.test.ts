@@ -50,13 +50,17 @@ describe("FrameRenderer", () => {
     }
   });
 
-  test("with zstd, frames carry compressed pixels that decode to exactly what the raw renderer draws", () => {
-    const raw = new FrameRenderer(SID, DEFAULT_SETTINGS, T0);
-    const packed = new FrameRenderer(SID, DEFAULT_SETTINGS, T0, "zstd");
+  test.each([
+    ["flat", 3],
+    ["texture", 2],
+  ] as const)("with zstd, %s frames (a patch / compressed pixels) decode to exactly what the raw renderer draws", (scene, format) => {
+    const settings = { ...DEFAULT_SETTINGS, scene };
+    const raw = new FrameRenderer(SID, settings, T0);
+    const packed = new FrameRenderer(SID, settings, T0, "zstd");
     for (let k = 0; k < 5; k++) {
       const a = raw.render(T0 + k * 33.3);
       const b = packed.render(T0 + k * 33.3);
-      expect(b.frame[5]).toBe(2);
+      expect(b.frame[5]).toBe(format);
       expect(b.frame.length).toBeLessThan(a.frame.length / 50);
       expect(b.truth).toEqual(a.truth);
       const { pixels: pa, ...ha } = decodeFrame(a.frame);

@@ -58,7 +58,7 @@ describe("standalone generator over NATS", () => {
       const settings = await requestJson(bus, subjects.generatorStart, { sessionId: SID, settings: { fps: 30 } }, parseSettings, 10_000);
       expect(settings.fps).toBe(30);
       await waitFor(() => frames.length >= 5 && truths.length >= 5, 20_000, "frames");
-      expect(frames[0]!.data[5]).toBe(2); // pixel format I420 + zstd
+      expect(frames[0]!.data[5]).toBe(3); // pixel format 3: the flat scene's patch
       expect(frames[0]!.data.length).toBeLessThan(20_000);
       const f = decodeFrame(frames[0]!.data);
       const t = truths.map((m) => decodeTruth(m.data)).find((x) => x.frameId === f.frameId)!;

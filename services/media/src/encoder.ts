@@ -100,8 +100,10 @@ export function crfFor(fps: number): number {
 /**
  * The ffmpeg command line (without the binary) for one encoder process. `-fpsprobesize 0`: ffmpeg's stream probe
  * treats a time base below 5 or above 100 fps as unreliable and would read ~20 frames to estimate the rate before
- * encoding the first; with one frame in flight that never ends (docs/media.md, "Every fps"). The GOP (or the intra
- * refresh period) is `keyframeIntervalS` seconds of frames at the format's fps, the CRF follows the fps
+ * encoding the first; with one frame in flight that never ends (docs/media.md, "Every fps"). `-trellis 0`: the
+ * bundled ffmpeg 4.1 leaves x264's trellis quantisation on under `-preset ultrafast` (Debian's 5.1 turns it off, as
+ * the preset says); off, x264 takes ~18 % less CPU for the same bytes (docs/media.md, "Encoder CPU"). The GOP (or the
+ * intra refresh period) is `keyframeIntervalS` seconds of frames at the format's fps, the CRF follows the fps
  * ({@link crfFor}) and the bitrate is capped with a VBV of one frame ({@link vbvArgs}).
  */
 export function encoderArgs(format: EncoderFormat, x264: X264Settings): string[] {
@@ -109,12 +111,26 @@ export function encoderArgs(format: EncoderFormat, x264: X264Settings): string[]
   return [
     ...["-hide_banner", "-nostats", "-loglevel", "error", "-fpsprobesize", "0"],
     ...["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${format.width}x${format.height}`, "-r", String(format.fps), "-i", "pipe:0"],
-    ...["-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-bf", "0", "-threads", "1"],
+    ...["-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-bf", "0", "-threads", "1", "-trellis", "0"],
     ...["-g", String(gop), "-crf", String(crfFor(format.fps)), ...vbvArgs(x264.bitrateKbps, format.fps)],
     ...["-x264-params", x264.intraRefresh ? "repeat-headers=1:intra-refresh=1" : "repeat-headers=1"],
     ...["-flush_packets", "1", "-avioflags", "direct", "-f", "h264", "pipe:1"],
   ];
 }
+
+/**
+ * glibc malloc settings for every ffmpeg: ffmpeg allocates each 460 KB input packet afresh, glibc served it with
+ * mmap (or trimmed the heap after it) and every frame page-faulted its memory in again: 57 faults a frame, 17,220 in
+ * 300 frames. Kept on the heap (mmap only above 8 MiB, trim only above 8 MiB free): 810 faults in all, ffmpeg's CPU
+ * ×0.82–0.84 (10 pairs, 300 frames of 640×480), peak memory 17.9 instead of 18.4 MiB (docs/media.md, "Encoder
+ * CPU"). The `MALLOC_*_` names are what the bundled static build reads; `GLIBC_TUNABLES` the same for newer glibc.
+ */
+export const FFMPEG_MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_MMAP_THRESHOLD_: String(8 << 20),
+  MALLOC_TRIM_THRESHOLD_: String(8 << 20),
+  MALLOC_TOP_PAD_: String(1 << 20),
+  GLIBC_TUNABLES: `glibc.malloc.mmap_threshold=${8 << 20}:glibc.malloc.trim_threshold=${8 << 20}:glibc.malloc.top_pad=${1 << 20}`,
+};
 
 /** Frames in one GOP: `keyframeIntervalS` seconds at `fps`, at least one. */
 function gopFrames(fps: number, keyframeIntervalS: number): number {
@@ -277,6 +293,7 @@ export class SessionEncoder {
     let proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
     try {
       proc = Bun.spawn([this.#options.ffmpegPath, ...encoderArgs(format, x264)], {
+        env: { ...process.env, ...FFMPEG_MALLOC_ENV },
         stdin: "pipe",
         stdout: "pipe",
         stderr: "pipe",

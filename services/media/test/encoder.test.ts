@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type Frame, createLogger, i420ByteLength } from "@ballstream/runtime";
 import { nowMs } from "@ballstream/protocol";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder, crfFor, encoderArgs } from "../src/encoder.ts";
@@ -53,7 +53,7 @@ afterEach(async () => {
 describe("encoderArgs", () => {
   test("low-latency x264: ultrafast, zerolatency, baseline, no B-frames, one thread, headers on keyframes, unbuffered Annex-B", () => {
     const args = encoderArgs({ width: 640, height: 480, fps: 60 }, X264).join(" ");
-    for (const part of ["-s 640x480", "-r 60", "-preset ultrafast", "-tune zerolatency", "-profile:v baseline", "-bf 0", "-threads 1", "-g 120", "repeat-headers=1", "-flush_packets 1", "-avioflags direct", "-f h264 pipe:1"]) {
+    for (const part of ["-s 640x480", "-r 60", "-preset ultrafast", "-tune zerolatency", "-profile:v baseline", "-bf 0", "-threads 1", "-trellis 0", "-g 120", "repeat-headers=1", "-flush_packets 1", "-avioflags direct", "-f h264 pipe:1"]) {
       expect(args).toContain(part);
     }
   });
@@ -70,6 +70,18 @@ describe("encoderArgs", () => {
     expect(args).toContain("-maxrate 2000k -bufsize 67k");
     expect(args).toContain("-x264-params repeat-headers=1 ");
     expect(encoderArgs({ width: 640, height: 480, fps: 30 }, { ...X264, intraRefresh: true }).join(" ")).toContain("repeat-headers=1:intra-refresh=1");
+  });
+
+  // x264 writes its own settings into an SEI of the first frame; the bundled ffmpeg 4.1 left trellis=1 under
+  // ultrafast without "-trellis 0" (CPU, docs/media.md "Encoder CPU"), Debian's 5.1 did not.
+  test("the real ffmpeg runs x264 with ultrafast's settings, trellis off", async () => {
+    const args = encoderArgs({ width: W, height: H, fps: 30 }, X264);
+    const proc = Bun.spawn([resolveFfmpeg().path, ...args], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    proc.stdin.write(frame().pixels);
+    await proc.stdin.end();
+    const sei = new TextDecoder("latin1").decode(await new Response(proc.stdout).arrayBuffer()).match(/x264 - core .*? options: ([^\0]*)/)?.[1];
+    await proc.exited;
+    expect(sei?.split(" ")).toEqual(expect.arrayContaining(["trellis=0", "me=dia", "subme=0", "cabac=0", "bframes=0", "threads=1", "rc=crf"]));
   });
 
   test("ffmpeg is told not to probe the frame rate, before the input", () => {
@@ -103,6 +115,27 @@ describe("SessionEncoder", () => {
     expect(e.encode(frame(frameId * 9, fps))).toBe(true);
     await until(() => out.length === 1, 5000);
     expect(out[0]!.keyframe).toBe(true);
+  });
+
+  // Without FFMPEG_MALLOC_ENV the bundled ffmpeg page-faulted ~57 times a 640×480 frame (its input packet's memory
+  // mmapped or trimmed away and faulted in again each frame); with it, a handful.
+  test("ffmpeg keeps its frame memory: few page faults per frame once running", async () => {
+    const out: EncodedFrame[] = [];
+    const e = new SessionEncoder({ ...DEFAULT_ENCODER_OPTIONS, ffmpegPath: resolveFfmpeg().path }, log, { onFrame: (f) => out.push(f), onRestart: () => undefined, onFatal: () => undefined });
+    encoders.push(e);
+    const picture = (k: number): Frame => {
+      const pixels = new Uint8Array(i420ByteLength(640, 480)).fill(60);
+      pixels.fill(200, 640 * (100 + k), 640 * (140 + k));
+      return { sessionId: "s", frameId: k, captureTimeMs: nowMs(), x: 0, y: 0, vx: 0, vy: 0, width: 640, height: 480, radius: 5, fps: 30, pixelFormat: "I420", pixels };
+    };
+    const faults = () => Number(readFileSync(`/proc/${e.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[7]);
+    let before = 0;
+    for (let k = 0; k < 40; k++) {
+      if (k === 10) before = faults();
+      expect(e.encode(picture(k))).toBe(true);
+      await until(() => out.length === k + 1);
+    }
+    expect((faults() - before) / 30).toBeLessThan(10);
   });
 
   test("a frame arriving while one is inside the encoder is dropped, not queued", async () => {

@@ -1,7 +1,7 @@
 /** What services run on: the buses (in-process and NATS) and request/reply, the logger, lifecycle and the standalone entry, metrics helpers, environment readers, and the frame codec of the bus (compression through Bun and node:zlib). */
 export { intEnv, stringEnv, listEnv } from "./config.ts";
-export { FRAME_COMPRESSIONS, MAX_SESSION_ID_LENGTH, MAX_DIMENSION, MIN_FRAME_MESSAGE_BYTES, i420ByteLength, encodedFrameByteLength, encodeTruth, encodeFrame, decodeTruth, decodeFrame, splitFrame, FrameAssembler, ballStateOf, resumeAfter } from "./frame-codec.ts";
-export type { FrameTruth, PixelFormat, FrameCompression, Frame } from "./frame-codec.ts";
+export { FRAME_COMPRESSIONS, MAX_SESSION_ID_LENGTH, MAX_DIMENSION, MIN_FRAME_MESSAGE_BYTES, i420ByteLength, encodedFrameByteLength, encodeTruth, encodeFrame, decodeTruth, decodeFrame, splitFrame, FrameAssembler, PixelCanvas, ballStateOf, resumeAfter } from "./frame-codec.ts";
+export type { FrameTruth, PixelFormat, FrameCompression, Frame, FlatRegion } from "./frame-codec.ts";
 export { onShutdownSignal, guardProcess, inBackground } from "./lifecycle.ts";
 export { LOG_LEVELS, REDACTED, REDACTED_PATHS, MAX_LOG_STRING, capString, capLogStrings, capLogLine, parseLogLevel, createLogger } from "./log.ts";
 export type { Logger, LoggerOptions } from "./log.ts";

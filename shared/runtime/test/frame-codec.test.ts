@@ -11,6 +11,9 @@ import {
   resumeAfter,
   decodeFrame,
   decodeTruth,
+  decompressPixels,
+  type FlatRegion,
+  PixelCanvas,
   encodeFrame,
   encodeTruth,
   encodedFrameByteLength,
@@ -228,6 +231,30 @@ describe("compressed frame (I420 + zstd)", () => {
     rejects(() => decodeFrame(new Uint8Array([...bytes, 0])), "bad_request", /compressed pixel length/);
   });
 
+  test("decodes into a canvas's picture of the right size (reused frame after frame), into a fresh one otherwise", () => {
+    const canvas = new PixelCanvas();
+    canvas.pixels = new Uint8Array(i420ByteLength(64, 48)).fill(99);
+    const kept = canvas.pixels;
+    expect(decodeFrame(encodeFrame(flatFrame, "zstd"), canvas).pixels).toBe(kept);
+    expect(Buffer.from(kept).equals(Buffer.from(flat))).toBe(true);
+    const wrongSize = new Uint8Array(100);
+    canvas.pixels = wrongSize;
+    const fresh = decodeFrame(encodeFrame(flatFrame, "zstd"), canvas).pixels;
+    expect(fresh).not.toBe(wrongSize);
+    expect(canvas.pixels).toBe(fresh);
+    expect(Buffer.from(fresh).equals(Buffer.from(flat))).toBe(true);
+    expect(wrongSize.every((b) => b === 0)).toBe(true);
+    expect(decodeFrame(encodeFrame(flatFrame, "zstd")).pixels).not.toBe(fresh);
+  });
+
+  test("without libzstd node:zlib decompresses, with the same checks and the same cap", () => {
+    const packed = body(encodeFrame(flatFrame, "zstd"));
+    expect(Buffer.from(decompressPixels(packed, flat.length, undefined, null)).equals(Buffer.from(flat))).toBe(true);
+    rejects(() => decompressPixels(Bun.zstdCompressSync(new Uint8Array(64 * 1024 * 1024)), flat.length, undefined, null), "too_large");
+    rejects(() => decompressPixels(Bun.zstdCompressSync(flat.subarray(1)), flat.length, undefined, null), "bad_request", /expand to 4607/);
+    rejects(() => decompressPixels(new Uint8Array([1, 2, 3, 4, 5, 6]), flat.length, undefined, null), "bad_request", /do not decode/);
+  });
+
   test("rejects pixels that decompress to the wrong size, and caps a zip bomb at the I420 size", () => {
     const short = Bun.zstdCompressSync(flat.subarray(0, flat.length - 1));
     rejects(() => decodeFrame(withPayload(short)), "bad_request", /expand to 4607 bytes, I420 needs 4608/);
@@ -258,6 +285,108 @@ describe("compressed frame (I420 + zstd)", () => {
       } catch (err) {
         expect(err).toBeInstanceOf(ProtocolError);
       }
+    }
+  });
+});
+
+describe("patch frame (flat background + one rectangle)", () => {
+  const W = 64;
+  const H = 48;
+  const BG = { y: 40, u: 120, v: 130 };
+  /** A picture that is `bg` outside `r` and a pattern seeded by `seed` inside it, with its region. */
+  function picture(r: Omit<FlatRegion, "background">, seed: number, bg = BG): { frame: Frame; region: FlatRegion } {
+    const pixels = new Uint8Array(i420ByteLength(W, H));
+    pixels.fill(bg.y, 0, W * H).fill(bg.u, W * H, W * H * 1.25).fill(bg.v, W * H * 1.25);
+    const planes = [
+      [0, W, 1],
+      [W * H, W / 2, 2],
+      [W * H * 1.25, W / 2, 2],
+    ] as const;
+    for (const [base, stride, sub] of planes) {
+      for (let j = r.y0 / sub; j < r.y1 / sub; j++) for (let i = r.x0 / sub; i < r.x1 / sub; i++) pixels[base + j * stride + i] = (i * 7 + j * 13 + seed) & 0xff;
+    }
+    return { frame: { ...frame, width: W, height: H, frameId: seed, pixels }, region: { background: bg, ...r } };
+  }
+  const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+
+  test("round-trips: format 3, only the rectangle travels; `none` ignores the region and sends raw", () => {
+    const { frame: f, region } = picture({ x0: 10, y0: 6, x1: 30, y1: 20 }, 1);
+    const bytes = encodeFrame(f, "zstd", region);
+    expect(bytes[5]).toBe(3);
+    expect(bytes.length).toBe(64 + 22 + 12 + 20 * 14 * 1.5);
+    expect(same(decodeFrame(bytes).pixels, f.pixels)).toBe(true);
+    expect(encodeFrame(f, "none", region)).toEqual(encodeFrame(f, "none"));
+  });
+
+  test("a rectangle of the whole picture goes compressed, not as a patch larger than the picture", () => {
+    const { frame: f, region } = picture({ x0: 0, y0: 0, x1: W, y1: H }, 2);
+    const bytes = encodeFrame(f, "zstd", region);
+    expect(bytes[5]).not.toBe(3);
+    expect(bytes.length).toBeLessThanOrEqual(encodedFrameByteLength(W, H, 22));
+    expect(same(decodeFrame(bytes).pixels, f.pixels)).toBe(true);
+  });
+
+  test("on a canvas, moving rectangles, a new background and a zstd frame in between all decode exactly", () => {
+    const assembler = new FrameAssembler();
+    const boxes = [
+      { x0: 0, y0: 0, x1: 20, y1: 16 },
+      { x0: 10, y0: 8, x1: 30, y1: 24 },
+      { x0: 44, y0: 32, x1: 64, y1: 48 },
+      { x0: 40, y0: 30, x1: 62, y1: 46 },
+    ];
+    let first: Uint8Array | undefined;
+    for (const [k, box] of boxes.entries()) {
+      const { frame: f, region } = picture(box, k);
+      const decoded = assembler.push(encodeFrame(f, "zstd", region))!.pixels;
+      first ??= decoded;
+      expect(decoded).toBe(first);
+      expect(same(decoded, f.pixels)).toBe(true);
+    }
+    const other = picture({ x0: 2, y0: 2, x1: 12, y1: 12 }, 9, { y: 200, u: 60, v: 70 });
+    expect(same(assembler.push(encodeFrame(other.frame, "zstd", other.region))!.pixels, other.frame.pixels)).toBe(true);
+    const whole = picture({ x0: 20, y0: 20, x1: 40, y1: 40 }, 5);
+    expect(same(assembler.push(encodeFrame(whole.frame, "zstd"))!.pixels, whole.frame.pixels)).toBe(true);
+    const after = picture({ x0: 4, y0: 4, x1: 14, y1: 14 }, 6);
+    expect(same(assembler.push(encodeFrame(after.frame, "zstd", after.region))!.pixels, after.frame.pixels)).toBe(true);
+  });
+
+  test("refuses odd, empty or outside rectangles when encoding and when decoding, and payloads of another length", () => {
+    const { frame: f, region } = picture({ x0: 10, y0: 6, x1: 30, y1: 20 }, 1);
+    for (const bad of [{ x0: 11 }, { x1: 10 }, { y1: 50 }, { x0: -2 }, { y1: 6 }]) rejects(() => encodeFrame(f, "zstd", { ...region, ...bad }), "bad_request", /patch rectangle/);
+    const bytes = encodeFrame(f, "zstd", region);
+    const at = 64 + 22;
+    const forged = (offset: number, value: number) => {
+      const g = bytes.slice();
+      new DataView(g.buffer).setUint16(at + offset, value, true);
+      return g;
+    };
+    rejects(() => decodeFrame(forged(4, 11)), "bad_request", /patch rectangle/);
+    rejects(() => decodeFrame(forged(8, 66)), "bad_request", /patch rectangle/);
+    rejects(() => decodeFrame(forged(10, 22)), "bad_request", /its rectangle needs/);
+    const reserved = bytes.slice();
+    reserved[at + 3] = 1;
+    rejects(() => decodeFrame(reserved), "bad_request", /reserved/);
+    rejects(() => decodeFrame(bytes.subarray(0, bytes.length - 1)), "bad_request", /patch length/);
+    const short = bytes.slice(0, at + 5);
+    new DataView(short.buffer).setUint32(60, 5, true);
+    rejects(() => decodeFrame(short), "bad_request", /patch of 5 bytes/);
+  });
+
+  test("random corruption of a patch either decodes or throws ProtocolError, and a bad one leaves the canvas usable", () => {
+    let seed = 4242;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const { frame: f, region } = picture({ x0: 10, y0: 6, x1: 30, y1: 20 }, 3);
+    const valid = encodeFrame(f, "zstd", region);
+    const assembler = new FrameAssembler();
+    for (let i = 0; i < 300; i++) {
+      const g = valid.slice();
+      for (let k = 0; k < 2; k++) g[64 + 22 + Math.floor(rand() * 16)] = Math.floor(rand() * 256);
+      try {
+        expect(assembler.push(g)!.pixels.length).toBe(i420ByteLength(W, H));
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProtocolError);
+      }
+      expect(same(assembler.push(valid)!.pixels, f.pixels)).toBe(true);
     }
   });
 });
@@ -297,6 +426,20 @@ describe("chunked frame (splitFrame + FrameAssembler)", () => {
     expect(assembler.push(b[0]!)).toBeUndefined();
     expect(assembler.push(b[1]!)).toBeUndefined();
     expect(assembler.push(b[2]!)!.frameId).toBe(2);
+  });
+
+  test("compressed frames are decompressed into one reused buffer; raw ones stay views of their message", () => {
+    const assembler = new FrameAssembler();
+    const shaded = (shade: number): Frame => ({ ...frame, frameId: shade, pixels: new Uint8Array(i420ByteLength(64, 48)).fill(shade) });
+    const first = assembler.push(encodeFrame(shaded(20), "zstd"))!.pixels;
+    const second = assembler.push(encodeFrame(shaded(30), "zstd"))!.pixels;
+    expect(second).toBe(first);
+    expect(second.every((b) => b === 30)).toBe(true);
+    const raw = encodeFrame(shaded(40));
+    const view = assembler.push(raw)!.pixels;
+    expect(view.buffer).toBe(raw.buffer);
+    expect(assembler.push(encodeFrame(shaded(50), "zstd"))!.pixels).toBe(first);
+    expect(first.every((b) => b === 50)).toBe(true);
   });
 
   test("refuses to split below MIN_FRAME_MESSAGE_BYTES or anything that is not a frame message", () => {
