@@ -10,6 +10,7 @@ const hist = (n: number, sum: number) =>
 const sample = (frameId: number, g2g: number | null, found = true): Sample => ({
   frameId, rtpTimestamp: frameId * 3000, captureTimeMs: 1000 + frameId * 33, decodedAtMs: null, presentedAtMs: null, arrivalMs: 1030 + frameId * 33, found,
   detectedX: 0, detectedY: 0, frameTruthX: 0, frameTruthY: 0, nowTruthX: 0, nowTruthY: 0, realtimeErrorPx: 8, frameErrorPx: 0.25, latencyMs: 30, glassToGlassMs: g2g, detectMs: 0.5,
+  expectedDisplayMs: null, glassToGlassExpectedMs: null, rvfcCaptureMs: null, absCaptureMs: null, glassToGlassBrowserMs: null,
 });
 
 describe("scenario", () => {
