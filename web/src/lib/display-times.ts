@@ -26,10 +26,10 @@ export interface FrameCallbackTimes {
   readonly captureTime?: number;
 }
 
-/** A frame's presentation from its rVFC metadata; `timeOrigin` turns the page's timeline into epoch ms. */
-export function presentationOf(metadata: FrameCallbackTimes, timeOrigin: number, absCaptureMs: number | null = null): Presentation {
+/** A frame's presentation from its rVFC metadata (no abs-capture-time yet); `timeOrigin` turns the page's timeline into epoch ms. */
+export function presentationOf(metadata: FrameCallbackTimes, timeOrigin: number): Presentation {
   const epoch = (t: number | undefined) => (t === undefined ? null : timeOrigin + t);
-  return { presentedAtMs: timeOrigin + metadata.presentationTime, expectedDisplayMs: epoch(metadata.expectedDisplayTime), rvfcCaptureMs: epoch(metadata.captureTime), absCaptureMs };
+  return { presentedAtMs: timeOrigin + metadata.presentationTime, expectedDisplayMs: epoch(metadata.expectedDisplayTime), rvfcCaptureMs: epoch(metadata.captureTime), absCaptureMs: null };
 }
 
 /** A frame painted at `paintedAtMs` by the page itself (the WebTransport path): no other browser times. */

@@ -67,7 +67,7 @@ export const SAMPLE_COLUMNS: readonly (keyof ExportedSample)[] = [
 export function sampleOf(report: ErrorReport, frame: JoinedFrame | null): Sample {
   const { frameMatched, frameId, ...figures } = report;
   const presentedAtMs = frame?.presentedAtMs ?? null;
-  const expectedDisplayMs = presentedAtMs === null ? null : (frame?.expectedDisplayMs ?? null);
+  const expectedDisplayMs = frame?.expectedDisplayMs ?? null;
   const sinceCapture = (t: number | null) => (t !== null && frameMatched ? t - report.captureTimeMs : null);
   const browserCaptureMs = frame?.rvfcCaptureMs ?? frame?.absCaptureMs ?? null;
   return {
