@@ -152,6 +152,8 @@ export const METHOD: readonly string[] = [
   "  frame is identified exactly, 11 µs resolution). Both clocks are `timeOrigin + now()` of processes on this one machine: the",
   "  same system clock, < 0.1 ms apart. Headless Chromium has no physical display: `presentationTime` is when the frame was",
   "  handed to the compositor; on a real monitor add up to one refresh (16.7 ms at 60 Hz) plus the panel's own latency.",
+  "  Beside it: g2g to the browser's `expectedDisplayTime` (headless: the end of the compositor's latest 60 Hz frame interval,",
+  "  not a measured display) and g2g by the browser's own capture time (abs-capture-time, whole ms; docs/web.md).",
   "- The headline figures are the page's own samples (`window.ballstream.samples()`: frames captured inside the window whose",
   "  coordinates came back with an error report). The bench also records every presented frame with its own rVFC callback",
   "  (`receiveTime`, `presentationTime`) and reads `getStats()` before and after the window; the page is not modified (the",
@@ -190,12 +192,13 @@ export function renderReport(results: BenchResults, plots: { latencyOverTime: st
   out.push("## Targets", "", ...targetLines(results), "");
   out.push("## Latency and errors (one Chromium session)", "");
   out.push(
-    "| mode | fps | g2g p50 / p95 / p99 ms | coords at signaling p50 / p95 ms | real-time error p50 / p95 px | frame error p50 / p95 px | frames delivered / sent | receive fps | dropped / lost | CPU, % of one core |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| mode | fps | g2g p50 / p95 / p99 ms | g2g to expected display p50 / p95 ms | g2g by browser's capture time p50 / p95 ms | coords at signaling p50 / p95 ms | real-time error p50 / p95 px | frame error p50 / p95 px | frames delivered / sent | receive fps | dropped / lost | CPU, % of one core |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   );
   for (const r of results.runs) {
     out.push(
-      `| ${r.mode}${r.variant ? ` (${r.variant})` : ""} | ${r.fps} | ${f(r.g2g.p50)} / ${f(r.g2g.p95)} / ${f(r.g2g.p99)} | ${f(r.latency.p50)} / ${f(r.latency.p95)} | ` +
+      `| ${r.mode}${r.variant ? ` (${r.variant})` : ""} | ${r.fps} | ${f(r.g2g.p50)} / ${f(r.g2g.p95)} / ${f(r.g2g.p99)} | ${f(r.g2gExpected.p50)} / ${f(r.g2gExpected.p95)} | ` +
+        `${f(r.g2gBrowser.p50)} / ${f(r.g2gBrowser.p95)} | ${f(r.latency.p50)} / ${f(r.latency.p95)} | ` +
         `${f(r.rtError.p50, 2)} / ${f(r.rtError.p95, 2)} | ${f(r.frameError.p50, 3)} / ${f(r.frameError.p95, 3)} | ${r.framesDecoded} / ${r.framesGenerated} (${pct(r.deliveredPct)}) | ` +
         `${f(r.receiveFps)} | ${r.framesDropped} / ${r.packetsLost} | ${cpuCell(r)} |`,
     );

@@ -16,6 +16,10 @@ export interface RunResult {
   readonly seconds: number;
   /** Presentation − capture, from the page's samples. */
   readonly g2g: Summary;
+  /** The browser's expected display time (rVFC `expectedDisplayTime`) − capture, from the page's samples. */
+  readonly g2gExpected: Summary;
+  /** Presentation − the browser's own capture time (rVFC `captureTime`, else abs-capture-time), from the page's samples. */
+  readonly g2gBrowser: Summary;
   /** Arrival of the coordinates at signaling − capture. */
   readonly latency: Summary;
   readonly rtError: Summary;

@@ -45,6 +45,8 @@ export function runResult(ctx: Pick<RunContext, "mode" | "generateMs">, fps: num
     variant,
     seconds: w.seconds,
     g2g: summarize(w.samples.map((s) => s.glassToGlassMs)),
+    g2gExpected: summarize(w.samples.map((s) => s.glassToGlassExpectedMs)),
+    g2gBrowser: summarize(w.samples.map((s) => s.glassToGlassBrowserMs)),
     latency: summarize(matched.map((s) => s.latencyMs)),
     rtError: summarize(w.samples.filter((s) => s.found).map((s) => s.realtimeErrorPx)),
     frameError: summarize(matched.map((s) => s.frameErrorPx)),

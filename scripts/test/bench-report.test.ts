@@ -60,6 +60,8 @@ describe("report", () => {
     const md = renderReport(results, { latencyOverTime: "a.svg", latencyVsSessions: "b.svg" });
     expect(md).toContain("| CPUs (nproc) | 2 × AMD EPYC |");
     expect(md).toContain("| one-process (hints) | 30 |");
+    expect(md).toContain("| g2g p50 / p95 / p99 ms | g2g to expected display p50 / p95 ms | g2g by browser's capture time p50 / p95 ms |");
+    expect(md).toContain("| one-process | 30 | 21.0 / 21.9 / 22.0 | 37.0 / 37.9 | 21.3 / 22.1 |");
     expect(md).toContain("| **biggest glass-to-glass stage** |");
     expect(md).toContain("Largest count that held: **4**");
     expect(md).toContain("each added session costs 13.3 %");

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { type Coordinates, type ErrorReport, decodeCoordinates, encodeCoordinates } from "@ballstream/protocol";
+import { paintedAt, presentationOf } from "../src/lib/display-times.ts";
 import { FrameFlow, coordinatesOf } from "../src/lib/frame-flow.ts";
 import { FrameJoiner } from "../src/lib/frame-joiner.ts";
 import { KeyedJoin, rtpBefore } from "../src/lib/keyed-join.ts";
@@ -59,15 +60,15 @@ describe("FrameJoiner", () => {
   test("releases a frame once detection and presentation are both known, in either order", () => {
     const j = new FrameJoiner();
     expect(j.detected(det(100))).toEqual([]);
-    expect(j.presented(100, 1010)).toEqual([{ ...det(100), presentedAtMs: 1010 }]);
-    expect(j.presented(200, 1020)).toEqual([]);
-    expect(j.detected(det(200))).toEqual([{ ...det(200), presentedAtMs: 1020 }]);
+    expect(j.presented(100, paintedAt(1010))).toEqual([{ ...det(100), ...paintedAt(1010) }]);
+    expect(j.presented(200, paintedAt(1020))).toEqual([]);
+    expect(j.detected(det(200))).toEqual([{ ...det(200), ...paintedAt(1020) }]);
   });
   test("a later presentation releases older unpresented detections first", () => {
     const j = new FrameJoiner();
     j.detected(det(100));
     j.detected(det(200));
-    expect(j.presented(200, 1020).map((f) => [f.rtpTimestamp, f.presentedAtMs])).toEqual([[100, null], [200, 1020]]);
+    expect(j.presented(200, paintedAt(1020)).map((f) => [f.rtpTimestamp, f.presentedAtMs])).toEqual([[100, null], [200, 1020]]);
   });
   test("expire releases detections older than maxWaitMs; overflow releases the oldest", () => {
     const j = new FrameJoiner(50, 2);
@@ -81,7 +82,7 @@ describe("FrameJoiner", () => {
 });
 
 describe("SampleLog", () => {
-  const frame = (rtp: number, presentedAtMs: number | null) => ({ ...det(rtp), presentedAtMs });
+  const frame = (rtp: number, presentedAtMs: number | null) => ({ ...det(rtp), ...paintedAt(0), presentedAtMs });
   test("a report first, then its presented frame: one sample with glass-to-glass", () => {
     const log = new SampleLog();
     expect(log.report(report(100), 1001)).toEqual([]);
@@ -131,7 +132,7 @@ describe("FrameFlow", () => {
     expect(sent).toEqual([det(100, 1000)]);
     flow.report(report(100), 1002);
     expect(samples).toEqual([]);
-    flow.presented(100, 1012, 1013);
+    flow.presented(100, paintedAt(1012), 1013);
     expect(samples.map((s) => [s.rtpTimestamp, s.presentedAtMs, s.glassToGlassMs])).toEqual([[100, 1012, 22]]);
   });
 
@@ -150,7 +151,7 @@ describe("FrameFlow", () => {
 
   test("main-thread fallback: detected at presentation, sent at once, sample on the report", () => {
     const { flow, sent, samples } = flowWith();
-    flow.detectedAtPresentation(det(100, 1010), 1010, 1011);
+    flow.detectedAtPresentation(det(100, 1010), paintedAt(1010), 1011);
     expect(sent.map((c) => c.decodedAtMs)).toEqual([1010]);
     flow.report(report(100), 1012);
     expect(samples.map((s) => s.glassToGlassMs)).toEqual([20]);

@@ -5,6 +5,7 @@ import { describeClose, describeConfigFailure, errorText, missingBrowserFeature 
 import { formatNumber } from "../src/lib/format.ts";
 import { createHook } from "../src/lib/hook.ts";
 import { NO_INBOUND_STATS, summariseInbound } from "../src/lib/inbound-stats.ts";
+import { paintedAt } from "../src/lib/display-times.ts";
 import { SAMPLE_COLUMNS, sampleOf, toCsv, toJson } from "../src/lib/samples.ts";
 import type { SessionState } from "../src/lib/session-state.ts";
 
@@ -17,7 +18,7 @@ const report: ErrorReport = {
 
 describe("samples", () => {
   test("sampleOf joins the report with the page's frame record", () => {
-    const s = sampleOf(report, { ...det(100), presentedAtMs: 1025 });
+    const s = sampleOf(report, { ...det(100), ...paintedAt(1025) });
     expect(s.glassToGlassMs).toBe(25);
     expect(s.frameId).toBe(9);
     expect(s.detectMs).toBe(0.5);
@@ -117,7 +118,9 @@ describe("createHook", () => {
     });
     state.status = "streaming";
     state.framesDetected = 5;
+    Object.assign(state, { glassToGlassMs: 3.5, glassToGlassExpectedMs: 16.2, browserCapture: { browserMs: 3.7, oursMs: 3.5 } });
     expect([hook.status, hook.framesDetected]).toEqual(["streaming", 5]);
+    expect([hook.glassToGlassMs, hook.glassToGlassExpectedMs, hook.browserCapture]).toEqual([3.5, 16.2, { browserMs: 3.7, oursMs: 3.5 }]);
     await hook.control({ fps: 60 });
     await hook.stop();
     expect(actions).toEqual(['control {"fps":60}', "stop"]);

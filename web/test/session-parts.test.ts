@@ -13,6 +13,9 @@ const report: ErrorReport = {
   nowTruthX: 6, nowTruthY: 2, realtimeErrorPx: 5, frameErrorPx: 0.5, latencyMs: 30, captureTimeMs: 1000, arrivalMs: 1030,
 };
 
+/** A sample's three glass-to-glass figures (compositor, expected display, from the browser's capture time). */
+const g2g = (glassToGlassMs: number | null, glassToGlassExpectedMs: number | null, glassToGlassBrowserMs: number | null) => ({ glassToGlassMs, glassToGlassExpectedMs, glassToGlassBrowserMs });
+
 describe("SessionStore", () => {
   const storeWith = () => {
     let changes = 0;
@@ -54,8 +57,8 @@ describe("SessionStore", () => {
     store.detected(coords);
     store.sent();
     store.reported(report);
-    store.glassToGlass(12);
-    store.glassToGlass(null); // unknown: keeps 12, no change
+    store.glassToGlass(g2g(12, null, null));
+    store.glassToGlass(g2g(null, 20, 12.3)); // not presented (or no truth): keeps 12, no change
     store.settingsChanged({ ...DEFAULT_SETTINGS, fps: 60 });
     store.inbound({ ...store.state.inbound, framesDecoded: 3 });
     for (let i = 0; i < MAX_EVENTS + 5; i++) store.event(`media: ${i}`);
@@ -65,6 +68,17 @@ describe("SessionStore", () => {
     ]);
     expect([s.settings?.fps, s.inbound.framesDecoded, s.events.length, s.events[0]]).toEqual([60, 3, MAX_EVENTS, "media: 5"]);
     expect(changes()).toBe(7 + MAX_EVENTS + 5);
+  });
+
+  test("glass-to-glass to the expected display and from the browser's capture time: the newest sample with each, the pair from one frame", () => {
+    const { store } = storeWith();
+    store.glassToGlass(g2g(3.5, 12, 3.8));
+    expect([store.state.glassToGlassMs, store.state.glassToGlassExpectedMs, store.state.browserCapture]).toEqual([3.5, 12, { browserMs: 3.8, oursMs: 3.5 }]);
+    store.glassToGlass(g2g(4.1, null, null)); // the browser said neither for this frame: those keep their frame's
+    expect([store.state.glassToGlassMs, store.state.glassToGlassExpectedMs, store.state.browserCapture]).toEqual([4.1, 12, { browserMs: 3.8, oursMs: 3.5 }]);
+    store.glassToGlass(g2g(5, 20.2, 5.4));
+    expect([store.state.glassToGlassMs, store.state.glassToGlassExpectedMs, store.state.browserCapture]).toEqual([5, 20.2, { browserMs: 5.4, oursMs: 5 }]);
+    expect(store.state.wt.browserCapture).toBeNull();
   });
 });
 
@@ -106,16 +120,16 @@ describe("detection source", () => {
   const fakeVideo = () => {
     const callbacks: VideoFrameRequestCallback[] = [];
     const video = { requestVideoFrameCallback: (cb: VideoFrameRequestCallback) => callbacks.push(cb) } as unknown as HTMLVideoElement;
-    const present = (rtpTimestamp: number | undefined, presentationTime: number) =>
-      callbacks.shift()?.(0, { rtpTimestamp, presentationTime, width: 640, height: 480 } as VideoFrameCallbackMetadata);
+    const present = (rtpTimestamp: number | undefined, presentationTime: number, more: Partial<VideoFrameCallbackMetadata> = {}) =>
+      callbacks.shift()?.(0, { rtpTimestamp, presentationTime, width: 640, height: 480, ...more } as VideoFrameCallbackMetadata);
     return { video, present, pending: () => callbacks.length };
   };
   const recorder = () => {
     const calls: unknown[][] = [];
     const sink: DetectionSink = {
       detected: (c) => void calls.push(["detected", c.rtpTimestamp]),
-      presented: (rtp, at) => void calls.push(["presented", rtp, at - performance.timeOrigin]),
-      detectedAtPresentation: (c, at) => void calls.push(["detectedAtPresentation", c.rtpTimestamp, c.found, Math.round(c.x), at - performance.timeOrigin]),
+      presented: (rtp, p) => void calls.push(["presented", rtp, p.presentedAtMs - performance.timeOrigin, (p.expectedDisplayMs ?? Number.NaN) - performance.timeOrigin, p.rvfcCaptureMs]),
+      detectedAtPresentation: (c, p) => void calls.push(["detectedAtPresentation", c.rtpTimestamp, c.found, Math.round(c.x), p.presentedAtMs - performance.timeOrigin]),
       event: (m) => void calls.push(["event", m]),
     };
     return { sink, calls };
@@ -143,9 +157,9 @@ describe("detection source", () => {
     expect(posted).toEqual([{ type: "start", frames }, [frames]]);
     listeners[0]!({ data: { type: "detection", coordinates: coords } } as MessageEvent);
     listeners[0]!({ data: { type: "error", message: "no RTP timestamp" } } as MessageEvent);
-    present(7, 12);
+    present(7, 12, { expectedDisplayTime: 28 });
     present(undefined, 13); // no RTP timestamp: skipped, still called again
-    expect(calls).toEqual([["detected", 7], ["event", "no RTP timestamp"], ["presented", 7, 12]]);
+    expect(calls).toEqual([["detected", 7], ["event", "no RTP timestamp"], ["presented", 7, 12, 28, null]]);
     source.stop();
     present(8, 14);
     expect([terminated, pending(), calls.length]).toEqual([true, 0, 3]);

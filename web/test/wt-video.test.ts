@@ -90,8 +90,8 @@ describe("SessionStore: two paths", () => {
     store.sent("webtransport");
     store.sent();
     store.reported(report("webtransport"));
-    store.glassToGlass(7, "webtransport");
-    store.glassToGlass(4);
+    store.glassToGlass({ glassToGlassMs: 7, glassToGlassExpectedMs: null, glassToGlassBrowserMs: null }, "webtransport");
+    store.glassToGlass({ glassToGlassMs: 4, glassToGlassExpectedMs: null, glassToGlassBrowserMs: null });
     store.wtVideo({ unitsReceived: 3, unitsDecoded: 2, framesPainted: 2, codec: "avc1.42c01e" });
     const s = store.state;
     expect([s.framesDetected, s.framesSent, s.reportsReceived, s.glassToGlassMs]).toEqual([1, 1, 0, 4]);

@@ -8,6 +8,7 @@
 import type { Coordinates } from "@ballstream/protocol";
 import type { WorkerDetection, WorkerRequest } from "./detect-worker.ts";
 import { detectBallRgba } from "./detect.ts";
+import { type Presentation, presentationOf } from "./display-times.ts";
 import { coordinatesOf } from "./frame-flow.ts";
 import type { DetectionPath } from "./session-state.ts";
 
@@ -15,10 +16,10 @@ import type { DetectionPath } from "./session-state.ts";
 export interface DetectionSink {
   /** The worker detected a decoded frame (before it is shown). */
   detected(coordinates: Coordinates): void;
-  /** The compositor presented a frame (worker path). */
-  presented(rtpTimestamp: number, presentedAtMs: number): void;
+  /** The compositor presented a frame (worker path); called inside its frame callback. */
+  presented(rtpTimestamp: number, presentation: Presentation): void;
   /** Main-thread fallback: a frame detected in its own presentation callback. */
-  detectedAtPresentation(coordinates: Coordinates, presentedAtMs: number): void;
+  detectedAtPresentation(coordinates: Coordinates, presentation: Presentation): void;
   /** Something the detector wants the viewer to know (e.g. frames without an RTP timestamp). */
   event(message: string): void;
 }
@@ -53,11 +54,11 @@ export function browserDetectionPlatform(scope: Record<string, unknown> = global
 /** Starts detecting the frames of `track`, which plays in `video`; throws if the fallback has no 2D canvas. */
 export function startDetection(video: HTMLVideoElement, track: MediaStreamTrack, sink: DetectionSink, platform = browserDetectionPlatform()): DetectionSource {
   let stopped = false;
-  /** Calls `f` with the RTP timestamp and epoch presentation time of every frame the compositor shows. */
-  const onPresented = (f: (rtp: number, presentedAtMs: number, metadata: VideoFrameCallbackMetadata) => void) => {
+  /** Calls `f` with the RTP timestamp and the times (epoch ms) of every frame the compositor shows. */
+  const onPresented = (f: (rtp: number, presentation: Presentation, metadata: VideoFrameCallbackMetadata) => void) => {
     const callback = (_now: number, metadata: VideoFrameCallbackMetadata) => {
       if (stopped) return;
-      if (metadata.rtpTimestamp !== undefined) f(metadata.rtpTimestamp, performance.timeOrigin + metadata.presentationTime, metadata);
+      if (metadata.rtpTimestamp !== undefined) f(metadata.rtpTimestamp, presentationOf(metadata, performance.timeOrigin), metadata);
       video.requestVideoFrameCallback(callback);
     };
     video.requestVideoFrameCallback(callback);
@@ -70,7 +71,7 @@ export function startDetection(video: HTMLVideoElement, track: MediaStreamTrack,
     });
     const frames = platform.trackFrames(track.clone());
     worker.postMessage({ type: "start", frames } satisfies WorkerRequest, [frames]);
-    onPresented((rtp, presentedAtMs) => sink.presented(rtp, presentedAtMs));
+    onPresented((rtp, presentation) => sink.presented(rtp, presentation));
     const stop = () => {
       stopped = true;
       worker.terminate();
@@ -80,12 +81,12 @@ export function startDetection(video: HTMLVideoElement, track: MediaStreamTrack,
   const canvas = platform.createCanvas();
   const context = canvas.getContext("2d", { willReadFrequently: true });
   if (!context) throw new Error("No 2D canvas for detection.");
-  onPresented((rtp, presentedAtMs, { width, height }) => {
+  onPresented((rtp, presentation, { width, height }) => {
     if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
     const t0 = performance.now();
     context.drawImage(video, 0, 0, width, height);
     const ball = detectBallRgba(context.getImageData(0, 0, width, height).data, width, height);
-    sink.detectedAtPresentation(coordinatesOf(rtp, ball, presentedAtMs, performance.now() - t0), presentedAtMs);
+    sink.detectedAtPresentation(coordinatesOf(rtp, ball, presentation.presentedAtMs, performance.now() - t0), presentation);
   });
   return { path: "main-thread-canvas", stop: () => void (stopped = true) };
 }

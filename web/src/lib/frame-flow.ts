@@ -6,6 +6,7 @@
  * {@link Sample}.
  */
 import type { Coordinates, ErrorReport } from "@ballstream/protocol";
+import type { Presentation } from "./display-times.ts";
 import { FrameJoiner, type JoinedFrame } from "./frame-joiner.ts";
 import { type Sample, SampleLog } from "./samples.ts";
 
@@ -41,14 +42,14 @@ export class FrameFlow {
   }
 
   /** The compositor presented a frame (rVFC). */
-  presented(rtpTimestamp: number, presentedAtMs: number, nowMs: number): void {
-    this.#finished(this.#joiner.presented(rtpTimestamp, presentedAtMs), nowMs);
+  presented(rtpTimestamp: number, presentation: Presentation, nowMs: number): void {
+    this.#finished(this.#joiner.presented(rtpTimestamp, presentation), nowMs);
   }
 
   /** Main-thread fallback: the frame was detected in its own presentation callback. */
-  detectedAtPresentation(d: Coordinates, presentedAtMs: number, nowMs: number): void {
+  detectedAtPresentation(d: Coordinates, presentation: Presentation, nowMs: number): void {
     this.#out.send(d);
-    this.#finished([{ ...d, presentedAtMs }], nowMs);
+    this.#finished([{ ...d, ...presentation }], nowMs);
   }
 
   /** Signaling's error report for a frame's coordinates. */

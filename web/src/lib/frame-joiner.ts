@@ -6,19 +6,20 @@
  * released with `presentedAtMs: null` as soon as a later frame is presented, or after `maxWaitMs`.
  */
 import type { Coordinates } from "@ballstream/protocol";
+import type { Presentation } from "./display-times.ts";
 import { type Joined, KeyedJoin } from "./keyed-join.ts";
 
-/** A detection with its presentation time (null: never presented). */
-export interface JoinedFrame extends Coordinates {
-  readonly presentedAtMs: number | null;
-}
+/** A detection with its presentation's times (all null: never presented). */
+export type JoinedFrame = Coordinates & { readonly [K in keyof Presentation]: Presentation[K] | null };
+
+const NOT_PRESENTED = { presentedAtMs: null, expectedDisplayMs: null, rvfcCaptureMs: null, absCaptureMs: null } as const;
 
 /** How long a detection waits for its frame's presentation (ms). */
 export const FRAME_JOIN_WAIT_MS = 200;
 
 /** Pairs detections with presentations; bounded memory. */
 export class FrameJoiner {
-  readonly #join: KeyedJoin<Coordinates, number>;
+  readonly #join: KeyedJoin<Coordinates, Presentation>;
 
   constructor(maxWaitMs = FRAME_JOIN_WAIT_MS, maxPending = 64) {
     this.#join = new KeyedJoin(maxWaitMs, maxPending);
@@ -30,8 +31,8 @@ export class FrameJoiner {
   }
 
   /** Adds a presentation; returns the frames now complete (older unpresented ones first). */
-  presented(rtpTimestamp: number, presentedAtMs: number): JoinedFrame[] {
-    return [...this.#join.releaseBefore(rtpTimestamp), ...this.#join.right(rtpTimestamp, presentedAtMs, presentedAtMs)].map(joinedFrame);
+  presented(rtpTimestamp: number, presentation: Presentation): JoinedFrame[] {
+    return [...this.#join.releaseBefore(rtpTimestamp), ...this.#join.right(rtpTimestamp, presentation, presentation.presentedAtMs)].map(joinedFrame);
   }
 
   /** Releases detections that waited longer than `maxWaitMs` at `nowMs` (epoch ms), unpresented. */
@@ -40,6 +41,6 @@ export class FrameJoiner {
   }
 }
 
-function joinedFrame({ left, right }: Joined<Coordinates, number>): JoinedFrame {
-  return { ...left, presentedAtMs: right };
+function joinedFrame({ left, right }: Joined<Coordinates, Presentation>): JoinedFrame {
+  return { ...left, ...(right ?? NOT_PRESENTED) };
 }

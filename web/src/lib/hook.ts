@@ -5,7 +5,7 @@
 import type { ChannelInfo, SessionSettings, SessionUpdate, ErrorReport } from "@ballstream/protocol";
 import type { InboundStats } from "./inbound-stats.ts";
 import type { ExportedSample } from "./samples.ts";
-import type { PathsInUse, ReconnectState, SessionState, SessionStatus, WtPathState } from "./session-state.ts";
+import type { BrowserCaptureCheck, PathsInUse, ReconnectState, SessionState, SessionStatus, WtPathState } from "./session-state.ts";
 
 /** What the hook exposes. */
 export interface BallstreamHook {
@@ -20,6 +20,10 @@ export interface BallstreamHook {
   readonly framesSent: number;
   readonly reportsReceived: number;
   readonly lastReport: ErrorReport | null;
+  /** The page's glass-to-glass figures (WebRTC): to the compositor, to the expected display, and from the browser's capture time beside ours. */
+  readonly glassToGlassMs: number | null;
+  readonly glassToGlassExpectedMs: number | null;
+  readonly browserCapture: BrowserCaptureCheck | null;
   readonly inbound: InboundStats;
   /** The paths the session plays, and the notice when WebRTC cannot. */
   readonly paths: PathsInUse | null;
@@ -59,6 +63,9 @@ export function createHook(source: HookSource): BallstreamHook {
     get framesSent() { return s.framesSent; },
     get reportsReceived() { return s.reportsReceived; },
     get lastReport() { return s.lastReport; },
+    get glassToGlassMs() { return s.glassToGlassMs; },
+    get glassToGlassExpectedMs() { return s.glassToGlassExpectedMs; },
+    get browserCapture() { return s.browserCapture; },
     get inbound() { return s.inbound; },
     get paths() { return s.paths; },
     get wt() { return s.wt; },

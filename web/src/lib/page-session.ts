@@ -15,6 +15,7 @@ import { type ChannelRequest, channelFields, networkToRestore, nextJoin, refused
 import { loadClientConfig } from "./client-config.ts";
 import { ControlStream } from "./control-stream.ts";
 import { type DetectionSource, browserDetectionPlatform, startDetection } from "./detection-source.ts";
+import { type Presentation, absCaptureMsOf, paintedAt } from "./display-times.ts";
 import { describeClose, errorText, missingBrowserFeature } from "./failures.ts";
 import { FrameFlow } from "./frame-flow.ts";
 import { iceFailureMessage } from "./ice-failure.ts";
@@ -353,7 +354,7 @@ export class PageSession {
         received: (decoding) => store.wtVideo({ unitsReceived: ++unitsReceived, unitsDecoded: decoding ? ++unitsDecoded : unitsDecoded }),
         painted: (rtp, paintedAtMs) => {
           store.wtVideo({ framesPainted: ++framesPainted });
-          flow.presented(rtp, paintedAtMs, nowMs());
+          flow.presented(rtp, paintedAt(paintedAtMs), nowMs());
         },
         detected(c) {
           flow.detected(c, nowMs());
@@ -448,15 +449,18 @@ export class PageSession {
     void this.#video.play().catch(() => undefined);
     const flow = this.#flow;
     const store = this.#store;
+    const receiver = c.pc?.getReceivers().find((r) => r.track === track);
+    /** The frame's abs-capture-time, read in its frame callback: the receiver's sources hold only the newest frame. */
+    const withAbsCapture = (rtp: number, p: Presentation): Presentation => ({ ...p, absCaptureMs: receiver ? absCaptureMsOf(receiver.getSynchronizationSources(), rtp) : null });
     try {
       c.detection = startDetection(this.#video, track, {
         detected(d) {
           flow.detected(d, nowMs());
           store.detected(d);
         },
-        presented: (rtp, presentedAtMs) => flow.presented(rtp, presentedAtMs, nowMs()),
-        detectedAtPresentation(d, presentedAtMs) {
-          flow.detectedAtPresentation(d, presentedAtMs, nowMs());
+        presented: (rtp, p) => flow.presented(rtp, withAbsCapture(rtp, p), nowMs()),
+        detectedAtPresentation(d, p) {
+          flow.detectedAtPresentation(d, withAbsCapture(d.rtpTimestamp, p), nowMs());
           store.detected(d);
         },
         event: (message) => store.event(`detector: ${message}`),
@@ -477,7 +481,7 @@ export class PageSession {
 
   /** A sample of a path; the chart follows WebRTC's, or WebTransport's when WebRTC does not play. */
   #sampled(s: Sample, path?: VideoPath): void {
-    this.#store.glassToGlass(s.glassToGlassMs, path);
+    this.#store.glassToGlass(s, path);
     if ((path === "webtransport") === (this.#paths?.webrtc === false)) this.#listener.onSample?.(s);
   }
 

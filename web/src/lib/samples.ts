@@ -22,6 +22,16 @@ export interface Sample extends Omit<ErrorReport, "frameMatched" | "frameId"> {
   /** Presentation on the page minus capture (null when not presented or the frame was not matched). */
   readonly glassToGlassMs: number | null;
   readonly detectMs: number | null;
+  /** When the browser expected the frame to be visible (rVFC `expectedDisplayTime`; null: not said or not presented). */
+  readonly expectedDisplayMs: number | null;
+  /** Expected display minus capture: what a viewer with a real monitor sees (null as `glassToGlassMs`, or without it). */
+  readonly glassToGlassExpectedMs: number | null;
+  /** The frame's capture time by the browser's rVFC `captureTime` (null: the browser gave none). */
+  readonly rvfcCaptureMs: number | null;
+  /** Its capture time by the abs-capture-time extension (`getSynchronizationSources`; null: none for this frame). */
+  readonly absCaptureMs: number | null;
+  /** Presentation minus the browser's capture time (rVFC `captureTime`, else abs-capture-time; null: neither). */
+  readonly glassToGlassBrowserMs: number | null;
 }
 
 /** The receiver's `getStats()` figures each exported sample carries, as `rx` + the {@link InboundStats} name. */
@@ -42,24 +52,36 @@ export type ReceiverColumns = { readonly [K in ReceiverField as `rx${Capitalize<
  */
 export type ExportedSample = Sample & ReceiverColumns & NetworkColumns & ConnectionColumns & ChannelColumns;
 
-/** The columns of {@link toCsv}, in order: the frame's, the receiver's (`rxBitrateKbps`, …), the network's, the connection's, the channel. */
+/**
+ * The columns of {@link toCsv}, in order: the frame's, the receiver's (`rxBitrateKbps`, …), the network's, the
+ * connection's, the channel, then the browser's display and capture times (last, so older readers keep working).
+ */
 export const SAMPLE_COLUMNS: readonly (keyof ExportedSample)[] = [
   "frameId", "rtpTimestamp", "captureTimeMs", "decodedAtMs", "presentedAtMs", "arrivalMs", "found", "detectedX", "detectedY",
   "frameTruthX", "frameTruthY", "nowTruthX", "nowTruthY", "realtimeErrorPx", "frameErrorPx", "latencyMs", "glassToGlassMs", "detectMs",
   ...RECEIVER_FIELDS.map(rx), "netDown", "netUp", "connection", "gapMs", "channel",
+  "expectedDisplayMs", "glassToGlassExpectedMs", "rvfcCaptureMs", "absCaptureMs", "glassToGlassBrowserMs",
 ];
 
 /** Builds a {@link Sample} from a report and the page's record of that frame (null: not known). */
 export function sampleOf(report: ErrorReport, frame: JoinedFrame | null): Sample {
   const { frameMatched, frameId, ...figures } = report;
   const presentedAtMs = frame?.presentedAtMs ?? null;
+  const expectedDisplayMs = frame?.expectedDisplayMs ?? null;
+  const sinceCapture = (t: number | null) => (t !== null && frameMatched ? t - report.captureTimeMs : null);
+  const browserCaptureMs = frame?.rvfcCaptureMs ?? frame?.absCaptureMs ?? null;
   return {
     ...figures,
     frameId: frameMatched ? frameId : null,
     decodedAtMs: frame?.decodedAtMs ?? null,
     presentedAtMs,
-    glassToGlassMs: presentedAtMs !== null && frameMatched ? presentedAtMs - report.captureTimeMs : null,
+    glassToGlassMs: sinceCapture(presentedAtMs),
     detectMs: frame?.detectMs ?? null,
+    expectedDisplayMs,
+    glassToGlassExpectedMs: sinceCapture(expectedDisplayMs),
+    rvfcCaptureMs: frame?.rvfcCaptureMs ?? null,
+    absCaptureMs: frame?.absCaptureMs ?? null,
+    glassToGlassBrowserMs: presentedAtMs !== null && browserCaptureMs !== null ? presentedAtMs - browserCaptureMs : null,
   };
 }
 

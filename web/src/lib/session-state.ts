@@ -8,6 +8,7 @@
 import type { ChannelInfo, SessionSettings, Coordinates, ErrorReport, VideoPath } from "@ballstream/protocol";
 import { describeClose } from "./failures.ts";
 import { type InboundStats, NO_INBOUND_STATS } from "./inbound-stats.ts";
+import type { Sample } from "./samples.ts";
 
 /** Lifecycle of the page's session. */
 export type SessionStatus = "idle" | "connecting" | "streaming" | "reconnecting" | "closed" | "error";
@@ -35,6 +36,16 @@ export interface PathFigures {
   lastDetection: Coordinates | null;
   /** Presentation (WebTransport: paint) minus capture of the newest sample whose frame's presentation is known. */
   glassToGlassMs: number | null;
+  /** The browser's expected display time minus capture of the newest such sample that has one. */
+  glassToGlassExpectedMs: number | null;
+  /** Of the newest such sample whose capture time the browser also knows: glass-to-glass from either capture time. */
+  browserCapture: BrowserCaptureCheck | null;
+}
+
+/** One frame's glass-to-glass from the browser's capture time (rVFC `captureTime` or abs-capture-time) and from ours. */
+export interface BrowserCaptureCheck {
+  readonly browserMs: number;
+  readonly oursMs: number;
 }
 
 /** The WebTransport video path's figures, and what its decoder did. */
@@ -80,7 +91,9 @@ export interface SessionState extends PathFigures {
 /** Events kept for the view (oldest dropped). */
 export const MAX_EVENTS = 20;
 
-const NO_FIGURES: PathFigures = { framesDetected: 0, framesSent: 0, reportsReceived: 0, lastReport: null, lastDetection: null, glassToGlassMs: null };
+const NO_FIGURES: PathFigures = {
+  framesDetected: 0, framesSent: 0, reportsReceived: 0, lastReport: null, lastDetection: null, glassToGlassMs: null, glassToGlassExpectedMs: null, browserCapture: null,
+};
 
 /** How far along each status is; closed and error are both the end. */
 const ORDER: Record<SessionStatus, number> = { idle: 0, connecting: 1, reconnecting: 1, streaming: 2, closed: 3, error: 3 };
@@ -187,9 +200,18 @@ export class SessionStore {
     this.#figures(report.path, (f) => ({ reportsReceived: f.reportsReceived + 1, lastReport: report }));
   }
 
-  /** A sample's glass-to-glass latency (null: its frame's presentation is not known; nothing changes). */
-  glassToGlass(glassToGlassMs: number | null, path?: VideoPath): void {
-    if (glassToGlassMs !== null) this.#figures(path, () => ({ glassToGlassMs }));
+  /**
+   * A sample's glass-to-glass figures; one without a presentation (or truth) changes nothing, one without an
+   * expected display or browser capture time keeps the last of those.
+   */
+  glassToGlass(sample: Pick<Sample, "glassToGlassMs" | "glassToGlassExpectedMs" | "glassToGlassBrowserMs">, path?: VideoPath): void {
+    const { glassToGlassMs, glassToGlassExpectedMs, glassToGlassBrowserMs } = sample;
+    if (glassToGlassMs === null) return;
+    this.#figures(path, () => ({
+      glassToGlassMs,
+      ...(glassToGlassExpectedMs === null ? {} : { glassToGlassExpectedMs }),
+      ...(glassToGlassBrowserMs === null ? {} : { browserCapture: { browserMs: glassToGlassBrowserMs, oursMs: glassToGlassMs } }),
+    }));
   }
 
   /** What the WebTransport path's streams and decoder did. */

@@ -26,6 +26,39 @@ export function canReceiveH264(capabilities: { readonly codecs: readonly CodecLi
   return capabilities?.codecs.some((c) => c.mimeType.toLowerCase() === "video/h264") ?? false;
 }
 
+/** The RTP header extension with each frame's capture time (NTP); media stamps every packet with it when offered. */
+export const ABS_CAPTURE_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time";
+
+/** One entry of `RTCRtpTransceiver.getHeaderExtensionsToNegotiate()` (not yet in TypeScript's DOM types). */
+export interface HeaderExtensionChoice {
+  readonly uri: string;
+  readonly direction: RTCRtpTransceiverDirection;
+}
+
+/** The part of a transceiver that {@link negotiateAbsCaptureTime} needs; both methods are missing where the browser lacks them. */
+export interface HeaderExtensionControl {
+  getHeaderExtensionsToNegotiate?(): HeaderExtensionChoice[];
+  setHeaderExtensionsToNegotiate?(extensions: HeaderExtensionChoice[]): void;
+}
+
+/**
+ * The list with abs-capture-time received (`recvonly`, what Chromium 156 accepts on a receive-only transceiver; it
+ * lists the extension `stopped`), the rest unchanged; null when the browser does not offer it at all.
+ */
+export function withAbsCaptureTime(extensions: readonly HeaderExtensionChoice[]): HeaderExtensionChoice[] | null {
+  if (!extensions.some((e) => e.uri === ABS_CAPTURE_TIME_URI)) return null;
+  return extensions.map((e) => (e.uri === ABS_CAPTURE_TIME_URI ? { ...e, direction: "recvonly" } : e));
+}
+
+/** Asks the transceiver to negotiate abs-capture-time where the browser can; returns whether the offer will carry it. */
+export function negotiateAbsCaptureTime(transceiver: HeaderExtensionControl): boolean {
+  if (!transceiver.getHeaderExtensionsToNegotiate || !transceiver.setHeaderExtensionsToNegotiate) return false;
+  const extensions = withAbsCaptureTime(transceiver.getHeaderExtensionsToNegotiate());
+  if (!extensions) return false;
+  transceiver.setHeaderExtensionsToNegotiate(extensions);
+  return true;
+}
+
 /** The part of RTCPeerConnection that {@link waitForIceGathering} needs. */
 export interface IceGatheringSource {
   readonly iceGatheringState: RTCIceGatheringState;
@@ -54,8 +87,9 @@ export function waitForIceGathering(pc: IceGatheringSource, timeoutMs: number): 
 }
 
 /**
- * A peer connection with one receive-only video transceiver preferring H.264, and its complete offer SDP
- * (gathering bounded by `iceTimeoutMs`). Throws if the browser cannot receive H.264.
+ * A peer connection with one receive-only video transceiver preferring H.264 and asking for abs-capture-time where
+ * the browser can, and its complete offer SDP (gathering bounded by `iceTimeoutMs`). Throws if the browser cannot
+ * receive H.264.
  */
 export async function createReceiveOffer(iceTimeoutMs: number, config: RTCConfiguration = {}): Promise<{ pc: RTCPeerConnection; sdp: string }> {
   const pc = new RTCPeerConnection(config);
@@ -64,6 +98,7 @@ export async function createReceiveOffer(iceTimeoutMs: number, config: RTCConfig
     const codecs = RTCRtpReceiver.getCapabilities("video")?.codecs ?? [];
     if (!canReceiveH264({ codecs })) throw new Error(`${NO_WEBRTC_H264}.`);
     transceiver.setCodecPreferences(preferH264(codecs));
+    negotiateAbsCaptureTime(transceiver as HeaderExtensionControl);
     await pc.setLocalDescription(await pc.createOffer());
     await waitForIceGathering(pc, iceTimeoutMs);
     const sdp = pc.localDescription?.sdp;
