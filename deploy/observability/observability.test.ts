@@ -137,7 +137,7 @@ describe("the three services' metrics together", () => {
     createMediaMetrics(r);
     createSignalingMetrics(r);
     const names = (await r.getMetricsAsJSON()).map((m) => m.name);
-    expect(names.length).toBe(4 + 8 + 10 + 5 + 5); // generator, media, signaling, and each one's emulated-link metrics
+    expect(names.length).toBe(4 + 12 + 11 + 5 + 5); // generator, media (4 of channels), signaling (1 of channels), and each one's emulated-link metrics
     for (const name of names) expect(name).toMatch(/^ballstream_(generator|media|signaling)_[a-z_]+$/);
     for (const name of names.filter((n) => n.endsWith("_total"))) expect(name).not.toMatch(/_total_total$/);
   });
