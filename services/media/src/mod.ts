@@ -24,6 +24,7 @@ import { ChannelViewer } from "./channel-viewer.ts";
 export { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 export { DEFAULT_MEDIA_CONFIG, type MediaConfig, mediaConfigFromEnv } from "./config.ts";
 export { type FfmpegBinary, resolveFfmpeg } from "./ffmpeg-path.ts";
+export { dropDefaultStun } from "./ice-stun.ts";
 
 /** Options of {@link startMedia}. */
 export interface StartMediaOptions {
