@@ -1,30 +1,50 @@
 /**
- * Light receivers for the capacity benchmark, as a separate process: each session is started on the bus the way
- * signaling starts one (generatorStart, then mediaOffer with a werift peer's SDP offer, heartbeats every second)
- * and its RTP is counted by timestamp and marker bit without depacketizing into H.264 or decoding, so this
- * process costs far less than a browser and the server's cost shows.
+ * Light receivers for the capacity and fan-out benchmarks, as a separate process. A private session is started on
+ * the bus the way signaling starts one (generatorStart, then mediaOffer with a werift peer's SDP offer, heartbeats
+ * every second); a channel viewer joins a running channel the way signaling joins one (mediaOffer with its own
+ * session id and the channel's source id, heartbeats on both). RTP is counted by timestamp and marker bit without
+ * depacketizing into H.264 or decoding, so this process costs far less than a browser and the server's cost shows.
  *
  * Run by {@link ./light-fleet.ts}: `NATS_URL=… bun scripts/bench/light-receiver.ts`; one JSON command per stdin
- * line (`{"cmd":"add","count":n,"fps":f}`, `{"cmd":"window"}`, `{"cmd":"report"}`, `{"cmd":"stop"}`), one JSON
- * reply per stdout line.
+ * line (`{"cmd":"add","count":n,"fps":f}` for private sessions, `{"cmd":"add","count":n,"channel":"<source id>"}`
+ * (either with `"concurrency":k`, joins in flight at once)
+ * for viewers of a channel, `{"cmd":"source","channel":"<source id>","fps":f}` to start a channel's source without
+ * a page, `{"cmd":"window"}`, `{"cmd":"report"}`, `{"cmd":"stop"}`), one JSON reply per stdout line.
  */
 import { join } from "node:path";
-import { type Bus, connectNatsBus, createLogger, requestJson } from "@ballstream/runtime";
+import { type Bus, type BusSubscription, connectNatsBus, createLogger, requestJson } from "@ballstream/runtime";
 import { SESSION_TIMING, encodeJson, nowMs, parseMediaOfferAnswer, parseSettings, subjects } from "@ballstream/protocol";
+import { dropDefaultStun } from "@ballstream/media";
+import { mapBounded } from "./bounded.ts";
 import { FrameCounter, type FrameCount } from "./frame-counter.ts";
 
 type Werift = typeof import("werift");
+type Peer = InstanceType<Werift["RTCPeerConnection"]>;
 
-/** One light session. */
+/** One light session: a private one, or a viewer of a channel. */
 interface LightSession {
   readonly id: string;
   readonly counter: FrameCounter;
+  /** Join started → answer received, and → first complete frame (ms; null if none came in time). */
+  readonly answeredMs: number;
+  readonly firstFrameMs: number | null;
   close(): Promise<void>;
 }
 
 /** The reply to `report`: every session's counts since the last `window`. */
 export interface FleetReport {
   readonly sessions: FrameCount[];
+}
+
+/** The reply to `add`: the sessions now open, and how the new ones joined (failed joins are closed again). */
+export interface AddReply {
+  readonly sessions: number;
+  /** Per new session: join started (before its offer) → answer received, ms. */
+  readonly answeredMs: number[];
+  /** Per new session: join started → its first complete frame, ms (null: none within the timeout). */
+  readonly firstFrameMs: Array<number | null>;
+  /** Why joins failed (one line each). */
+  readonly failures: string[];
 }
 
 /** How long a new session may take to deliver its first frame before `add` answers anyway. */
@@ -35,9 +55,32 @@ function sessionId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
 }
 
-async function startSession(w: Werift, bus: Bus, fps: number): Promise<LightSession> {
-  const id = sessionId();
-  const counter = new FrameCounter();
+/** The channels this process watches: one truth subscription each, counted for every viewer of it here. */
+class ChannelTruths {
+  readonly #channels = new Map<string, { sub: BusSubscription; counters: Set<FrameCounter> }>();
+  constructor(private readonly bus: Bus) {}
+
+  add(source: string, counter: FrameCounter): void {
+    let c = this.#channels.get(source);
+    if (c === undefined) {
+      const counters = new Set<FrameCounter>();
+      c = { counters, sub: this.bus.subscribe(subjects.truth(source), () => counters.forEach((k) => k.truth())) };
+      this.#channels.set(source, c);
+    }
+    c.counters.add(counter);
+  }
+
+  remove(source: string, counter: FrameCounter): void {
+    const c = this.#channels.get(source);
+    if (c === undefined) return;
+    c.counters.delete(counter);
+    if (c.counters.size > 0) return;
+    c.sub.unsubscribe();
+    this.#channels.delete(source);
+  }
+}
+
+function newPeer(w: Werift): Peer {
   const pc = new w.RTCPeerConnection({
     iceServers: [],
     iceUseIpv4: true,
@@ -55,38 +98,87 @@ async function startSession(w: Werift, bus: Bus, fps: number): Promise<LightSess
     },
   });
   pc.addTransceiver("video", { direction: "recvonly" });
+  return pc;
+}
+
+/** The offer with every host candidate: werift's built-in Google STUN server dropped first (else 3–5 s per join). */
+async function gatheredOffer(pc: Peer): Promise<string> {
+  const offer = await pc.createOffer();
+  dropDefaultStun(pc, []);
+  await pc.setLocalDescription(offer);
+  if (pc.iceGatheringState !== "complete") {
+    // Only when it has not completed already: a change that happened before the watch would never come.
+    await Promise.race([pc.iceGatheringStateChange.watch((s) => s === "complete"), Bun.sleep(3000)]);
+  }
+  return pc.localDescription!.sdp;
+}
+
+/** A private session (`channel` undefined, at `fps`) or a viewer of the channel whose source id is `channel`. */
+async function startSession(w: Werift, bus: Bus, truths: ChannelTruths, fps: number, channel: string | undefined): Promise<LightSession> {
+  const id = sessionId();
+  const counter = new FrameCounter();
+  const joined = nowMs();
+  let firstFrameAt: number | null = null;
+  const pc = newPeer(w);
   pc.onTrack.subscribe((track) => {
-    track.onReceiveRtp.subscribe((rtp) => counter.packet(rtp.header.timestamp, rtp.header.marker, rtp.header.sequenceNumber, nowMs()));
+    track.onReceiveRtp.subscribe((rtp) => {
+      const at = nowMs();
+      if (firstFrameAt === null && rtp.header.marker) firstFrameAt = at;
+      counter.packet(rtp.header.timestamp, rtp.header.marker, rtp.header.sequenceNumber, at);
+    });
   });
-  const subs = [bus.subscribe(subjects.truth(id), () => counter.truth())];
-  const beat = setInterval(() => bus.publish(subjects.heartbeat(id), new Uint8Array(0)), SESSION_TIMING.heartbeatIntervalMs);
+  const subs = channel === undefined ? [bus.subscribe(subjects.truth(id), () => counter.truth())] : [];
+  if (channel !== undefined) truths.add(channel, counter);
+  const beat = () => {
+    bus.publish(subjects.heartbeat(id), new Uint8Array(0));
+    if (channel !== undefined) bus.publish(subjects.heartbeat(channel), new Uint8Array(0));
+  };
+  const beating = setInterval(beat, SESSION_TIMING.heartbeatIntervalMs);
   const close = async () => {
-    clearInterval(beat);
+    clearInterval(beating);
     for (const s of subs) s.unsubscribe();
+    if (channel !== undefined) truths.remove(channel, counter);
     bus.publish(subjects.ended(id), encodeJson({ reason: "benchmark done" }));
     await pc.close();
   };
   try {
-    await pc.setLocalDescription(await pc.createOffer());
-    const gathered = Date.now() + 3000;
-    while (pc.iceGatheringState !== "complete" && Date.now() < gathered) await Bun.sleep(20);
-    const settings = await requestJson(bus, subjects.generatorStart, { sessionId: id, settings: { fps } }, parseSettings, SESSION_TIMING.requestTimeoutMs);
-    const answer = await requestJson(
-      bus,
-      subjects.mediaOffer,
-      { sessionId: id, sdp: pc.localDescription!.sdp, settings },
-      parseMediaOfferAnswer,
-      SESSION_TIMING.requestTimeoutMs,
-    );
+    const sdp = await gatheredOffer(pc);
+    beat();
+    let request: object;
+    if (channel === undefined) {
+      const settings = await requestJson(bus, subjects.generatorStart, { sessionId: id, settings: { fps } }, parseSettings, SESSION_TIMING.requestTimeoutMs);
+      request = { sessionId: id, sdp, settings };
+    } else {
+      request = { sessionId: id, sdp, channel };
+    }
+    const answer = await requestJson(bus, subjects.mediaOffer, request, parseMediaOfferAnswer, SESSION_TIMING.requestTimeoutMs);
+    if (answer.sdp === undefined) throw new Error("media answered without an SDP");
+    const answeredMs = nowMs() - joined;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
-    // Counted from its first complete frame on: connecting (ICE, DTLS) is not part of steady-state delivery.
+    // Counted from its first complete frame on: connecting (ICE, DTLS, a channel's next keyframe) is not steady-state delivery.
     const streaming = Date.now() + FIRST_FRAME_TIMEOUT_MS;
-    while (counter.read().framesComplete === 0 && Date.now() < streaming) await Bun.sleep(50);
+    while (firstFrameAt === null && Date.now() < streaming) await Bun.sleep(10);
+    const first: number | null = firstFrameAt;
+    return { id, counter, answeredMs, firstFrameMs: first === null ? null : first - joined, close };
   } catch (err) {
     await close();
     throw err;
   }
-  return { id, counter, close };
+}
+
+/** Starts a channel's source the way signaling does for its first viewer (encoder, then generator), for runs without a page. */
+async function startSource(bus: Bus, source: string, fps: number): Promise<() => void> {
+  const beat = () => bus.publish(subjects.heartbeat(source), new Uint8Array(0));
+  beat();
+  const beating = setInterval(beat, SESSION_TIMING.heartbeatIntervalMs);
+  try {
+    await requestJson(bus, subjects.mediaOffer, { sessionId: source, channelSource: true }, parseMediaOfferAnswer, SESSION_TIMING.requestTimeoutMs);
+    await requestJson(bus, subjects.generatorStart, { sessionId: source, settings: { fps }, channel: true }, parseSettings, SESSION_TIMING.requestTimeoutMs);
+  } catch (err) {
+    clearInterval(beating);
+    throw err;
+  }
+  return () => clearInterval(beating);
 }
 
 async function main(): Promise<void> {
@@ -94,7 +186,9 @@ async function main(): Promise<void> {
   if (!natsUrl) throw new Error("NATS_URL is required");
   const w = (await import(Bun.resolveSync("werift", join(import.meta.dir, "../../services/media")))) as Werift;
   const bus = await connectNatsBus({ url: natsUrl, name: "bench-light-receivers", log: createLogger("light", { level: "warn" }) });
+  const truths = new ChannelTruths(bus);
   const sessions: LightSession[] = [];
+  const sources: Array<() => void> = [];
   const reply = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
   const decoder = new TextDecoder();
   let buffered = "";
@@ -104,12 +198,18 @@ async function main(): Promise<void> {
     while ((nl = buffered.indexOf("\n")) >= 0) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
-      const c = JSON.parse(line) as { cmd: string; count?: number; fps?: number };
+      const c = JSON.parse(line) as { cmd: string; count?: number; fps?: number; channel?: string; concurrency?: number };
       try {
         if (c.cmd === "add") {
-          const added = await Promise.all(Array.from({ length: c.count ?? 1 }, () => startSession(w, bus, c.fps ?? 30)));
+          const outcomes = await mapBounded(Array.from({ length: c.count ?? 1 }), c.concurrency ?? 20, () => startSession(w, bus, truths, c.fps ?? 30, c.channel));
+          const added = outcomes.flatMap((o) => (o.ok ? [o.value] : []));
           sessions.push(...added);
-          reply({ ok: true, sessions: sessions.length });
+          const failures = outcomes.flatMap((o) => (o.ok ? [] : [String(o.error).split("\n")[0]!]));
+          reply({ ok: true, sessions: sessions.length, answeredMs: added.map((s) => s.answeredMs), firstFrameMs: added.map((s) => s.firstFrameMs), failures } satisfies AddReply & { ok: true });
+        } else if (c.cmd === "source") {
+          if (c.channel === undefined) throw new Error("source needs a channel");
+          sources.push(await startSource(bus, c.channel, c.fps ?? 30));
+          reply({ ok: true });
         } else if (c.cmd === "window") {
           for (const s of sessions) s.counter.reset();
           reply({ ok: true });
@@ -117,6 +217,7 @@ async function main(): Promise<void> {
           reply({ ok: true, sessions: sessions.map((s) => s.counter.read()) } satisfies FleetReport & { ok: true });
         } else if (c.cmd === "stop") {
           await Promise.all(sessions.splice(0).map((s) => s.close()));
+          for (const stop of sources.splice(0)) stop();
           await bus.drain();
           reply({ ok: true });
           process.exit(0);
