@@ -54,70 +54,117 @@ export interface CapacityOptions {
   readonly log: (line: string) => void;
 }
 
-/** Runs the capacity steps and returns every step measured. */
-export async function measureCapacity(ctx: CapacityContext, opts: CapacityOptions): Promise<CapacityResult> {
-  const started = Date.now();
-  const fleet = startLightFleet(ctx.natsUrl);
-  const probe = await openProbe(ctx.browser, ctx.url, opts.fps);
-  const steps: CapacityStep[] = [];
-  let baselineP95Ms = Number.NaN;
-  let stopReason = `stopped at the largest step tried (${opts.steps.at(-1)})`;
-  try {
-    await Bun.sleep(opts.settleMs);
-    let light = 0;
-    for (const sessions of opts.steps) {
-      if (Date.now() - started > opts.budgetMs) {
-        stopReason = `time budget of ${opts.budgetMs / 1000} s used up`;
-        break;
-      }
-      if (sessions - 1 > light) {
-        try {
-          light = await fleet.add(sessions - 1 - light, opts.fps);
-        } catch (err) {
-          stopReason = `could not start ${sessions} sessions: ${(err as Error).message.split("\n")[0]}`;
-          break;
-        }
-        await Bun.sleep(opts.settleMs);
-      }
-      let step = await measureStep(ctx, opts, probe, fleet, light, baselineP95Ms);
-      if (steps.length === 0) baselineP95Ms = step.probeG2g.p95;
-      if (step.failure) {
-        log(opts, step, "measuring once more");
-        steps.push(step);
-        step = await measureStep(ctx, opts, probe, fleet, light, baselineP95Ms);
-      }
-      steps.push(step);
-      log(opts, step, step.failure ?? "held");
-      if (step.failure) {
-        stopReason = `${step.sessions} sessions failed: ${step.failure}`;
-        break;
-      }
-    }
-  } finally {
-    await probe.close();
-    await fleet.stop();
-  }
-  const held = steps.filter((s) => s.failure === null);
-  return {
-    fps: opts.fps,
-    mode: ctx.mode,
-    receivers: "1 headless Chromium probe + werift light receivers in a separate Bun process (sessions started over NATS like signaling does; RTP counted by timestamp and marker bit, not decoded)",
-    baselineP95Ms,
-    steps,
-    sessionsMax: held.length > 0 ? Math.max(...held.map((s) => s.sessions)) : 0,
-    stopReason,
-  };
+/** How {@link searchSteps} grows the load and measures it. */
+export interface StepSearch<S extends CapacityStep> {
+  /** Total counts to try, ascending (the first is normally 1: the probe alone). */
+  readonly steps: readonly number[];
+  /** What a count counts ("sessions", "viewers"), for the stop reason. */
+  readonly unit: string;
+  readonly settleMs: number;
+  /** Stop adding receivers this long after `startedMs`. */
+  readonly budgetMs: number;
+  readonly startedMs: number;
+  /** Adds `extra` light receivers; resolves with how many there are now; throws when they could not be added. */
+  grow(extra: number): Promise<number>;
+  /** One window with `light` light receivers, judged against `baselineP95Ms` (NaN for the first: it sets it). */
+  measure(light: number, baselineP95Ms: number): Promise<S>;
+  /** A step measured and its verdict. */
+  log(step: S, verdict: string): void;
 }
 
-type Probe = Awaited<ReturnType<typeof openProbe>>;
+/** What {@link searchSteps} found: every step measured (a failed step's first window too), the baseline and why it stopped. */
+export interface StepSearchResult<S extends CapacityStep> {
+  readonly steps: S[];
+  readonly baselineP95Ms: number;
+  /** Largest count that held (0 if none). */
+  readonly max: number;
+  readonly stopReason: string;
+}
+
+/**
+ * The step-up loop of the capacity and fan-out searches: grow to each count, settle, measure, and stop at the first
+ * count that fails twice in a row (one window's p95 can double from a burst of other work on a shared machine).
+ */
+export async function searchSteps<S extends CapacityStep>(s: StepSearch<S>): Promise<StepSearchResult<S>> {
+  const steps: S[] = [];
+  let baselineP95Ms = Number.NaN;
+  let stopReason = `stopped at the largest step tried (${s.steps.at(-1)})`;
+  let light = 0;
+  for (const total of s.steps) {
+    if (Date.now() - s.startedMs > s.budgetMs) {
+      stopReason = `time budget of ${s.budgetMs / 1000} s used up`;
+      break;
+    }
+    if (total - 1 > light) {
+      try {
+        light = await s.grow(total - 1 - light);
+      } catch (err) {
+        stopReason = `could not start ${total} ${s.unit}: ${(err as Error).message.split("\n")[0]}`;
+        break;
+      }
+      await Bun.sleep(s.settleMs);
+    }
+    let step = await s.measure(light, baselineP95Ms);
+    if (steps.length === 0) baselineP95Ms = step.probeG2g.p95;
+    if (step.failure) {
+      s.log(step, "measuring once more");
+      steps.push(step);
+      step = await s.measure(light, baselineP95Ms);
+    }
+    steps.push(step);
+    s.log(step, step.failure ?? "held");
+    if (step.failure) {
+      stopReason = `${step.sessions} ${s.unit} failed: ${step.failure}`;
+      break;
+    }
+  }
+  const held = steps.filter((x) => x.failure === null);
+  return { steps, baselineP95Ms, max: held.length > 0 ? Math.max(...held.map((x) => x.sessions)) : 0, stopReason };
+}
+
+/** Runs the capacity steps and returns every step measured. */
+export async function measureCapacity(ctx: CapacityContext, opts: CapacityOptions): Promise<CapacityResult> {
+  const startedMs = Date.now();
+  const fleet = startLightFleet(ctx.natsUrl);
+  try {
+    const probe = await openProbe(ctx.browser, ctx.url, opts.fps);
+    try {
+      await Bun.sleep(opts.settleMs);
+      const found = await searchSteps<CapacityStep>({
+        ...opts,
+        unit: "sessions",
+        startedMs,
+        grow: (extra) => fleet.add(extra, opts.fps),
+        measure: (light, baselineP95Ms) => measureStep(ctx, opts.windowMs, probe, fleet, light, baselineP95Ms),
+        log: (step, verdict) => logStep(opts.log, "capacity", "sessions", step, verdict),
+      });
+      return {
+        fps: opts.fps,
+        mode: ctx.mode,
+        receivers: "1 headless Chromium probe + werift light receivers in a separate Bun process (sessions started over NATS like signaling does; RTP counted by timestamp and marker bit, not decoded)",
+        baselineP95Ms: found.baselineP95Ms,
+        steps: found.steps,
+        sessionsMax: found.max,
+        stopReason: found.stopReason,
+      };
+    } finally {
+      await probe.close();
+    }
+  } finally {
+    await fleet.stop();
+  }
+}
+
+/** The probe of a search (./browser-probe.ts). */
+export type Probe = Awaited<ReturnType<typeof openProbe>>;
 type Fleet = ReturnType<typeof startLightFleet>;
 
-/** One measurement window at the current session count, judged against the probe's p95 alone. */
-async function measureStep(ctx: CapacityContext, opts: CapacityOptions, probe: Probe, fleet: Fleet, light: number, baselineP95Ms: number): Promise<CapacityStep> {
+/** One measurement window with `light` light receivers beside the probe, judged against the probe's p95 alone (NaN: this window sets it). */
+export async function measureStep(ctx: CapacityContext, windowMs: number, probe: Probe, fleet: Fleet, light: number, baselineP95Ms: number): Promise<CapacityStep> {
   const cpu = new CpuWindow([...ctx.trees, ["light receivers", fleet.pid]], ctx.ticksPerSecond);
   await fleet.window();
   cpu.start();
-  const w = await probe.measure(opts.windowMs);
+  const w = await probe.measure(windowMs);
   const counts = await fleet.report();
   const used = cpu.stop();
   const probeG2g = summarize(w.samples.map((s) => s.glassToGlassMs));
@@ -134,9 +181,10 @@ async function measureStep(ctx: CapacityContext, opts: CapacityOptions, probe: P
   return { ...partial, failure: stepFailure(partial, Number.isNaN(baselineP95Ms) ? probeG2g.p95 : baselineP95Ms) };
 }
 
-function log(opts: CapacityOptions, step: CapacityStep, verdict: string): void {
-  opts.log(
-    `capacity ${step.sessions} sessions: light ${step.lightDeliveredPct.toFixed(1)} % delivered, probe g2g p50/p95 ` +
+/** A progress line of a search's step (`search`: its name, `unit`: what its count counts). */
+export function logStep(log: (line: string) => void, search: string, unit: string, step: CapacityStep, verdict: string): void {
+  log(
+    `${search} ${step.sessions} ${unit}: light ${step.lightDeliveredPct.toFixed(1)} % delivered, probe g2g p50/p95 ` +
       `${step.probeG2g.p50.toFixed(1)}/${step.probeG2g.p95.toFixed(1)} ms, probe ${step.probeDeliveredPct.toFixed(1)} % → ${verdict}`,
   );
 }
