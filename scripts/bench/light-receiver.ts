@@ -25,8 +25,9 @@ type Peer = InstanceType<Werift["RTCPeerConnection"]>;
 interface LightSession {
   readonly id: string;
   readonly counter: FrameCounter;
-  /** Join started → answer received, and → first complete frame (ms; null if none came in time). */
+  /** Join started → answer received, → connected (ICE and DTLS up) and → first complete frame (ms; null: not in time). */
   readonly answeredMs: number;
+  readonly connectedMs: number | null;
   readonly firstFrameMs: number | null;
   close(): Promise<void>;
 }
@@ -41,6 +42,8 @@ export interface AddReply {
   readonly sessions: number;
   /** Per new session: join started (before its offer) → answer received, ms. */
   readonly answeredMs: number[];
+  /** Per new session: join started → its peer connection connected (ICE and DTLS up), ms (null: not in time). */
+  readonly connectedMs: Array<number | null>;
   /** Per new session: join started → its first complete frame, ms (null: none within the timeout). */
   readonly firstFrameMs: Array<number | null>;
   /** Why joins failed (one line each). */
@@ -119,7 +122,11 @@ async function startSession(w: Werift, bus: Bus, truths: ChannelTruths, fps: num
   const counter = new FrameCounter();
   const joined = nowMs();
   let firstFrameAt: number | null = null;
+  let connectedAt: number | null = null;
   const pc = newPeer(w);
+  pc.connectionStateChange.subscribe((state) => {
+    if (state === "connected" && connectedAt === null) connectedAt = nowMs();
+  });
   pc.onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe((rtp) => {
       const at = nowMs();
@@ -158,8 +165,8 @@ async function startSession(w: Werift, bus: Bus, truths: ChannelTruths, fps: num
     // Counted from its first complete frame on: connecting (ICE, DTLS, a channel's next keyframe) is not steady-state delivery.
     const streaming = Date.now() + FIRST_FRAME_TIMEOUT_MS;
     while (firstFrameAt === null && Date.now() < streaming) await Bun.sleep(10);
-    const first: number | null = firstFrameAt;
-    return { id, counter, answeredMs, firstFrameMs: first === null ? null : first - joined, close };
+    const since = (at: number | null) => (at === null ? null : at - joined);
+    return { id, counter, answeredMs, connectedMs: since(connectedAt), firstFrameMs: since(firstFrameAt), close };
   } catch (err) {
     await close();
     throw err;
@@ -205,7 +212,7 @@ async function main(): Promise<void> {
           const added = outcomes.flatMap((o) => (o.ok ? [o.value] : []));
           sessions.push(...added);
           const failures = outcomes.flatMap((o) => (o.ok ? [] : [String(o.error).split("\n")[0]!]));
-          reply({ ok: true, sessions: sessions.length, answeredMs: added.map((s) => s.answeredMs), firstFrameMs: added.map((s) => s.firstFrameMs), failures } satisfies AddReply & { ok: true });
+          reply({ ok: true, sessions: sessions.length, answeredMs: added.map((s) => s.answeredMs), connectedMs: added.map((s) => s.connectedMs), firstFrameMs: added.map((s) => s.firstFrameMs), failures } satisfies AddReply & { ok: true });
         } else if (c.cmd === "source") {
           if (c.channel === undefined) throw new Error("source needs a channel");
           sources.push(await startSource(bus, c.channel, c.fps ?? 30));

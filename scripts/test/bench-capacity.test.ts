@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_P95_GROWTH, MIN_DELIVERED_PCT, lightDeliveredPct, stepFailure } from "../bench/capacity.ts";
+import { MAX_P95_GROWTH, MIN_DELIVERED_PCT, lightDeliveredPct, searchSteps, stepFailure } from "../bench/capacity.ts";
 import { summarize } from "@ballstream/testing";
 
 const count = (sent: number, complete: number) => ({ framesSent: sent, framesComplete: complete, packets: 0, sequenceGaps: 0, latenciesMs: [] });
@@ -23,5 +23,63 @@ describe("stepFailure", () => {
     expect(stepFailure({ ...ok, probeDeliveredPct: 80 }, 30)).toContain("probe decoded 80.0 %");
     expect(stepFailure({ ...ok, probeG2g: summarize([70, 70]) }, 30)).toContain("> 2 × 30.0 ms");
     expect(stepFailure({ ...ok, probeG2g: summarize([]) }, 30)).toContain("p95");
+  });
+});
+
+describe("searchSteps", () => {
+  const step = (sessions: number, failure: string | null, p95 = 10) => ({
+    sessions, lightSessions: sessions - 1, lightDeliveredPct: 99, lightLatency: summarize([]), probeDeliveredPct: 100, probeG2g: summarize([p95]), cpu: [], failure,
+  });
+  /** A search whose windows fail at the counts in `failing` (each count's windows in turn: true = fails). */
+  const search = (failing: Record<number, boolean[]>, extra: Partial<Parameters<typeof searchSteps>[0]> = {}) => {
+    const grown: number[] = [];
+    const baselines: number[] = [];
+    let light = 0;
+    return {
+      grown,
+      baselines,
+      run: searchSteps({
+        steps: [1, 4, 8, 16],
+        unit: "viewers",
+        settleMs: 0,
+        budgetMs: 60_000,
+        startedMs: Date.now(),
+        grow: async (n) => {
+          grown.push(n);
+          return (light += n);
+        },
+        measure: async (l, baselineP95Ms) => {
+          baselines.push(baselineP95Ms);
+          return step(l + 1, failing[l + 1]?.shift() ? "too slow" : null, 10 + l);
+        },
+        log: () => undefined,
+        ...extra,
+      }),
+    };
+  };
+  test("grows by the difference to each count, takes the first window's p95 as the baseline, stops at a count failing twice", async () => {
+    const s = search({ 8: [true, true] });
+    const r = await s.run;
+    expect(s.grown).toEqual([3, 4]);
+    expect(s.baselines).toEqual([Number.NaN, 10, 10, 10]);
+    expect(r.steps.map((x) => [x.sessions, x.failure])).toEqual([[1, null], [4, null], [8, "too slow"], [8, "too slow"]]);
+    expect(r.max).toBe(4);
+    expect(r.baselineP95Ms).toBe(10);
+    expect(r.stopReason).toBe("8 viewers failed: too slow");
+  });
+  test("a count failing once and holding on the second window goes on", async () => {
+    const r = await search({ 4: [true, false] }).run;
+    expect(r.steps.map((x) => x.sessions)).toEqual([1, 4, 4, 8, 16]);
+    expect(r.max).toBe(16);
+    expect(r.stopReason).toBe("stopped at the largest step tried (16)");
+  });
+  test("a failure to grow or a used-up budget stops the search with its reason", async () => {
+    const failed = await search({}, { grow: async () => Promise.reject(new Error("media full\nstack")) }).run;
+    expect(failed.steps.map((x) => x.sessions)).toEqual([1]);
+    expect(failed.stopReason).toBe("could not start 4 viewers: media full");
+    const late = await search({}, { startedMs: Date.now() - 120_000 }).run;
+    expect(late.steps).toEqual([]);
+    expect(late.max).toBe(0);
+    expect(late.stopReason).toBe("time budget of 60 s used up");
   });
 });
