@@ -6,15 +6,20 @@
  * scripts/bench/network.ts). Writes docs/benchmarks.md with SVG plots and prints
  * `BENCH {json}` last. `--quick` shortens every window (a smoke run, not for the docs: use `--out` elsewhere);
  * `--no-sub` skips the package benchmarks, `--no-net` the network matrix, `--no-wt` the WebRTC vs WebTransport
- * comparison (scripts/bench/transports.ts); `--only=transports` runs that comparison alone (its section goes to
- * bench-results/transports.md, docs/benchmarks.md is left as it is).
- * Bounded: about 10 minutes on 2 cores.
+ * comparison (scripts/bench/transports.ts), `--no-fanout` the channel fan-out (scripts/bench/fanout.ts: viewers of one
+ * channel stepping up beside a Chromium probe in it, on a fresh nats system); `--only=transports` runs that comparison
+ * alone (its section goes to bench-results/transports.md, docs/benchmarks.md is left as it is); `--only=fanout` runs
+ * the fan-out alone (a few minutes): its section goes to bench-results/fanout.md and replaces the "Channels: fan-out"
+ * section of docs/benchmarks.md (or `--out`), the rest of that page is left as it is.
+ * Bounded: about 15 minutes on 2 cores.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { type CapacityResult, type NetRow, type RunResult, type SubBenchmark, type BenchResults, type Mode } from "./bench/results.ts";
+import { type CapacityResult, type FanoutResult, type NetRow, type RunResult, type SubBenchmark, type BenchResults, type Mode } from "./bench/results.ts";
 import { measureCapacity } from "./bench/capacity.ts";
+import { measureFanout } from "./bench/fanout.ts";
+import { fanoutJson, fanoutSection, replaceSection } from "./bench/fanout-report.ts";
 import { machineInfo } from "./bench/machine.ts";
 import { clockTicksPerSecond } from "@ballstream/testing";
 import { benchJson, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport } from "./bench/report.ts";
@@ -31,13 +36,15 @@ const quick = args.includes("--quick");
 const outArg = args.find((a) => a.startsWith("--out="))?.slice(6);
 const outFile = join(ROOT, outArg ?? "docs/benchmarks.md");
 const only = args.find((a) => a.startsWith("--only="))?.slice(7);
-if (only !== undefined && only !== "transports") throw new Error(`--only= takes "transports", got ${JSON.stringify(only)}`);
+if (only !== undefined && only !== "transports" && only !== "fanout") throw new Error(`--only= takes "transports" or "fanout", got ${JSON.stringify(only)}`);
 const skipSubs = args.includes("--no-sub") || only !== undefined;
 
 const T = quick
-  ? { warmupMs: 1500, windowMs: 4000, netWindowMs: 4000, wtWindowMs: 4000, capSettleMs: 1500, capWindowMs: 4000, capBudgetMs: 60_000, subTimeoutMs: 60_000, subBudgetMs: 90_000 }
-  : { warmupMs: 3000, windowMs: 15_000, netWindowMs: 12_000, wtWindowMs: 10_000, capSettleMs: 2500, capWindowMs: 8000, capBudgetMs: 200_000, subTimeoutMs: 90_000, subBudgetMs: 150_000 };
+  ? { warmupMs: 1500, windowMs: 4000, netWindowMs: 4000, wtWindowMs: 4000, capSettleMs: 1500, capWindowMs: 4000, capBudgetMs: 60_000, fanBudgetMs: 90_000, subTimeoutMs: 60_000, subBudgetMs: 90_000 }
+  : { warmupMs: 3000, windowMs: 15_000, netWindowMs: 12_000, wtWindowMs: 10_000, capSettleMs: 2500, capWindowMs: 8000, capBudgetMs: 200_000, fanBudgetMs: 300_000, subTimeoutMs: 90_000, subBudgetMs: 150_000 };
 const CAPACITY_STEPS = [1, 4, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40];
+/** Viewers of one channel, the probe included. */
+const FANOUT_STEPS = [1, 10, 25, 50, 100, 150, 200, 250, 300, 400];
 
 const started = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
@@ -108,6 +115,44 @@ async function measureTransports(): Promise<TransportRow[]> {
   return rows;
 }
 
+/** The channel fan-out on a fresh nats system and browser (null when it could not run: see the notes). */
+async function runFanout(): Promise<FanoutResult | null> {
+  log("channel fan-out (nats, a fresh system)");
+  let system: Awaited<ReturnType<typeof startBenchSystem>> | undefined;
+  let chromium: Awaited<ReturnType<typeof startBrowser>> | undefined;
+  try {
+    [system, chromium] = await Promise.all([startBenchSystem("nats"), startBrowser()]);
+    if (!system.natsUrl) throw new Error("the nats system has no NATS URL");
+    return await measureFanout(
+      { browser: chromium.browser, url: system.url, mode: "nats", natsUrl: system.natsUrl, trees: [...system.trees, ["chromium", chromium.pid] as const], ticksPerSecond },
+      { fps: 30, steps: FANOUT_STEPS, settleMs: T.capSettleMs, windowMs: T.capWindowMs, budgetMs: T.fanBudgetMs, log },
+    );
+  } catch (err) {
+    notes.push(`channel fan-out failed: ${(err as Error).message.split("\n")[0]}`);
+    log(`fan-out failed: ${(err as Error).message}`);
+    return null;
+  } finally {
+    await chromium?.browser.close().catch(() => undefined);
+    await system?.running.cleanup().catch(() => undefined);
+  }
+}
+
+if (only === "fanout") {
+  const fanout = await runFanout();
+  const alone = { startedAt: new Date(started).toISOString(), loadAverage1m: machine.loadAverage1m };
+  const section = [...fanoutSection(fanout, machine.nproc, alone), ...notes.map((n) => `- ${n}`)];
+  mkdirSync(join(ROOT, "bench-results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench-results", "fanout.md"), `${section.join("\n")}\n`);
+  writeFileSync(join(ROOT, "bench-results", "fanout.json"), `${JSON.stringify(fanout, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 1)}\n`);
+  if (fanout) {
+    const current = existsSync(outFile) ? readFileSync(outFile, "utf8") : "# Benchmarks\n";
+    writeFileSync(outFile, replaceSection(current, "## Channels: fan-out", section, "## Network matrix"));
+    log(`wrote bench-results/fanout.md and its section of ${relative(ROOT, outFile)}`);
+  }
+  console.log(`BENCH ${JSON.stringify({ ...fanoutJson(fanout), nproc: machine.nproc, duration_s: Math.round((Date.now() - started) / 1000) })}`);
+  process.exit(fanout ? 0 : 1);
+}
+
 if (only === "transports") {
   const rows = await measureTransports();
   mkdirSync(join(ROOT, "bench-results"), { recursive: true });
@@ -157,6 +202,8 @@ for (const mode of ["one-process", "nats"] as Mode[]) {
   }
 }
 
+const fanout = args.includes("--no-fanout") ? null : await runFanout();
+
 const network: NetRow[] = [];
 if (!args.includes("--no-net")) {
   log("network matrix (one process behind the link emulator)");
@@ -204,6 +251,7 @@ const results: BenchResults = {
   loadAverageEnd: loadavg()[0] ?? Number.NaN,
   runs,
   capacity,
+  fanout,
   network,
   transports,
   subBenchmarks,

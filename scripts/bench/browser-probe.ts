@@ -104,12 +104,22 @@ export interface ProbeOptions {
   readonly streamingOnly?: boolean;
   /** The video path to play (the page's default, WebRTC, when absent). */
   readonly transport?: "webtransport";
+  /** Join this broadcast channel (`?channel=`) instead of a private session. */
+  readonly channel?: string;
 }
 
-/** Opens `url` with `?fps=` (and `&scene=`) in a fresh context, waits until errors come back (or it streams), starts the rVFC recorder. */
+/** The page's address for a probe: `?fps=` and, when given, `&scene=`, `&transport=webtransport`, `&channel=`. */
+export function probeUrl(url: string, fps: number, opts: Pick<ProbeOptions, "scene" | "transport" | "channel"> = {}): string {
+  const q = new URLSearchParams({ fps: String(fps) });
+  if (opts.scene) q.set("scene", opts.scene);
+  if (opts.transport === "webtransport") q.set("transport", "webtransport");
+  if (opts.channel) q.set("channel", opts.channel);
+  return `${url}?${q}`;
+}
+
+/** Opens `url` with `?fps=` (and `&scene=`, `&channel=`) in a fresh context, waits until errors come back (or it streams), starts the rVFC recorder. */
 export async function openProbe(browser: Browser, url: string, fps: number, opts: ProbeOptions = {}): Promise<Probe> {
   const hints = opts.hints ?? null;
-  const scene = opts.scene ?? null;
   const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const console: string[] = [];
@@ -117,7 +127,7 @@ export async function openProbe(browser: Browser, url: string, fps: number, opts
   await page.addInitScript(instrument);
   if (hints) await page.addInitScript((h) => void ((globalThis as unknown as BenchGlobal).__bench.hints = h), hints);
   const wt = opts.transport === "webtransport";
-  await page.goto(`${url}?fps=${fps}${scene ? `&scene=${scene}` : ""}${wt ? "&transport=webtransport" : ""}`);
+  await page.goto(probeUrl(url, fps, opts));
   const hook = await waitForHook(
     page,
     opts.streamingOnly ? "streaming" : "streaming with reports",
@@ -127,6 +137,10 @@ export async function openProbe(browser: Browser, url: string, fps: number, opts
   if (hook.status !== "streaming") {
     await context.close();
     throw new Error(`probe page failed: ${hook.status} ${hook.error}\n${console.slice(-20).join("\n")}`);
+  }
+  if (opts.channel !== undefined && hook.channel?.name !== opts.channel) {
+    await context.close();
+    throw new Error(`probe page streams but not in channel ${opts.channel} (its channel: ${JSON.stringify(hook.channel)})`);
   }
   await page.evaluate(() => {
     const g = globalThis as unknown as BenchGlobal;

@@ -5,6 +5,8 @@ import { biggestStage } from "./stages.ts";
 import { round } from "@ballstream/testing";
 import { netJson, netMatrix } from "./network.ts";
 import { transportJson, transportSection } from "./transports.ts";
+import { cpuCell as cpuTreesCell, cpuSlope, treesCpuPct } from "./cpu.ts";
+import { fanoutJson, fanoutSection } from "./fanout-report.ts";
 
 /** The targets of issue 8 (2 cores, full pipeline). */
 export const TARGETS = { g2gP50Ms30: 25, g2gP50Ms60: 40, g2gP95Ms: 45, frameErrorP50Px: 1, sessions30: 12 } as const;
@@ -18,7 +20,7 @@ export function baselineRun(results: BenchResults, mode: Mode, fps: number): Run
 
 /** Server CPU (every service tree incl. ffmpeg children and nats-server, not browsers or light receivers), % of a core. */
 export function serverCpuPct(cpu: RunResult["cpu"]): number {
-  return cpu.filter((c) => SERVER_TREES.includes(c.name)).reduce((s, c) => s + c.selfPct + c.childrenPct, 0);
+  return treesCpuPct(cpu, SERVER_TREES);
 }
 
 /**
@@ -26,9 +28,7 @@ export function serverCpuPct(cpu: RunResult["cpu"]): number {
  * (NaN with fewer than two such steps).
  */
 export function marginalCpuPerSession(capacity: CapacityResult | null): number {
-  const held = capacity?.steps.filter((s) => s.failure === null) ?? [];
-  const [a, b] = [held[0], held.at(-1)];
-  return a && b && b.sessions > a.sessions ? (serverCpuPct(b.cpu) - serverCpuPct(a.cpu)) / (b.sessions - a.sessions) : Number.NaN;
+  return cpuSlope(capacity?.steps ?? [], SERVER_TREES);
 }
 
 /** Server CPU per session at the largest count that held (NaN without a capacity run). */
@@ -60,6 +60,7 @@ export function benchJson(results: BenchResults): Record<string, number | string
   out.capacity_mode = results.capacity ? `${results.capacity.mode}, ${results.capacity.receivers}` : null;
   out.cpu_core_pct_per_session_30fps = round(cpuPerSession(results.capacity));
   out.cpu_core_pct_marginal_per_session_30fps = round(marginalCpuPerSession(results.capacity));
+  Object.assign(out, fanoutJson(results.fanout));
   Object.assign(out, netJson(results.network));
   Object.assign(out, transportJson(results.transports));
   out.nproc = results.machine.nproc;
@@ -70,9 +71,7 @@ export function benchJson(results: BenchResults): Record<string, number | string
 const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
 const pct = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} %` : "–");
 
-function cpuCell(r: { cpu: RunResult["cpu"] }): string {
-  return r.cpu.map((c) => `${c.name} ${f(c.selfPct)}${c.childrenPct > 0.05 ? ` + ${f(c.childrenPct)} children` : ""}`).join("; ");
-}
+const cpuCell = (r: { cpu: RunResult["cpu"] }) => cpuTreesCell(r.cpu);
 
 /** Latency over time of the baseline runs (one line per mode and fps). */
 export function latencyOverTimeSvg(results: BenchResults): string {
@@ -239,6 +238,7 @@ export function renderReport(results: BenchResults, plots: { latencyOverTime: st
     if (plots.latencyVsSessions) out.push("", `![latency vs sessions](${plots.latencyVsSessions})`);
     out.push("");
   }
+  out.push(...fanoutSection(results.fanout, results.machine.nproc));
   out.push(...netMatrix(results.network));
   out.push(...transportSection(results.transports));
   out.push("## Package benchmarks", "");

@@ -74,6 +74,42 @@ export interface CapacityResult {
   readonly stopReason: string;
 }
 
+/** One load level of the fan-out run: {@link CapacityStep} with viewers of one channel as its light receivers. */
+export interface FanoutStep extends CapacityStep {
+  /** Viewers that joined for this step: join started (before the offer) → media's answer, ms. */
+  readonly joinAnswered: Summary;
+  /** Viewers that joined for this step: join started → their peer connection connected (ICE and DTLS up), ms. */
+  readonly joinConnected: Summary;
+  /** Viewers that joined for this step: join started → first complete frame at the light receiver, ms. */
+  readonly joinFirstFrame: Summary;
+}
+
+/** The fan-out run: viewers of one channel (one generator, one encoder) stepping up beside a Chromium probe in it. */
+export interface FanoutResult {
+  readonly fps: number;
+  readonly mode: Mode;
+  /** The channel's name and its source session id. */
+  readonly channel: string;
+  readonly source: string;
+  /** What the viewers were. */
+  readonly receivers: string;
+  /** The same probe in a private session of its own, alone, in the same run (what a channel viewer is compared with). */
+  readonly privateG2g: Summary;
+  readonly privateDeliveredPct: number;
+  /** The probe's p95 alone in the channel (the 2× criterion's reference). */
+  readonly baselineP95Ms: number;
+  readonly steps: readonly FanoutStep[];
+  /** Largest viewer count (probe included) that held. */
+  readonly viewersMax: number;
+  readonly stopReason: string;
+  /** Every light viewer's join → first complete frame, ms (all steps). */
+  readonly joinFirstFrame: Summary;
+  /** Every light viewer's connected → first complete frame (its wait for a keyframe plus one frame's delivery), ms. */
+  readonly keyframeWait: Summary;
+  /** Joins that failed (media refused or did not answer). */
+  readonly joinsFailed: number;
+}
+
 /** One row of the network matrix: a one-process run behind the link emulator. */
 export interface NetRow {
   /** Stable id of the condition (see NET_CONDITIONS in network.ts). */
@@ -105,6 +141,8 @@ export interface BenchResults {
   readonly loadAverageEnd: number;
   readonly runs: readonly RunResult[];
   readonly capacity: CapacityResult | null;
+  /** The channel fan-out run (null when not measured). */
+  readonly fanout: FanoutResult | null;
   /** The network matrix (empty when not measured). */
   readonly network: readonly NetRow[];
   /** WebRTC vs WebTransport per condition (empty when not measured). */

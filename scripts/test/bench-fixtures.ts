@@ -1,5 +1,5 @@
 /** Shared fixtures of the bench's unit tests. */
-import type { RunResult } from "../bench/results.ts";
+import type { FanoutResult, FanoutStep, RunResult } from "../bench/results.ts";
 import { summarize } from "@ballstream/testing";
 import { decomposeLatency } from "../bench/stages.ts";
 
@@ -16,3 +16,19 @@ export function run(mode: RunResult["mode"], fps: number, g2g: number[], variant
   };
 }
 
+/** A fan-out window at `viewers` with media at `media` % of a core and these probe g2g figures. */
+const fanoutStep = (viewers: number, media: number, g2g: number[], failure: string | null = null): FanoutStep => ({
+  sessions: viewers, lightSessions: viewers - 1, lightDeliveredPct: viewers > 1 ? 99 : Number.NaN, lightLatency: summarize([4, 6]), probeDeliveredPct: 100, probeG2g: summarize(g2g),
+  cpu: [{ name: "generator", selfPct: 3, childrenPct: 0 }, { name: "media", selfPct: media, childrenPct: 5 }, { name: "signaling", selfPct: 2, childrenPct: 0 }, { name: "nats-server", selfPct: 7, childrenPct: 0 }, { name: "light receivers", selfPct: viewers / 2, childrenPct: 0 }],
+  failure,
+  joinAnswered: summarize(viewers > 1 ? [50, 70] : []), joinConnected: summarize(viewers > 1 ? [200, 300] : []), joinFirstFrame: summarize(viewers > 1 ? [600, 900] : []),
+});
+
+/** A fan-out run: held up to 100 viewers, 200 failed twice on the probe's p95 (media near a core). */
+export const fanout: FanoutResult = {
+  fps: 30, mode: "nats", channel: "bench-x", source: "s".repeat(22), receivers: "1 probe + light viewers",
+  privateG2g: summarize([4, 8]), privateDeliveredPct: 100, baselineP95Ms: 8,
+  steps: [fanoutStep(1, 10, [4, 8]), fanoutStep(10, 12, [4, 9]), fanoutStep(100, 30, [5, 11]), fanoutStep(200, 95, [9, 20], "probe g2g p95 20.0 ms > 2 × 8.0 ms"), fanoutStep(200, 96, [9, 21], "probe g2g p95 21.0 ms > 2 × 8.0 ms")],
+  viewersMax: 100, stopReason: "200 viewers failed: probe g2g p95 21.0 ms > 2 × 8.0 ms",
+  joinFirstFrame: summarize([500, 600, 2000]), keyframeWait: summarize([100, 300, 450]), joinsFailed: 0,
+};

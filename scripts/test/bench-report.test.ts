@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { BenchResults, CapacityResult } from "../bench/results.ts";
 import { TARGETS, baselineRun, benchJson, cpuPerSession, marginalCpuPerSession, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport, serverCpuPct, targetLines } from "../bench/report.ts";
 import { summarize } from "@ballstream/testing";
-import { run } from "./bench-fixtures.ts";
+import { fanout as fanoutFixture, run } from "./bench-fixtures.ts";
 
 const capacity: CapacityResult = {
   fps: 30, mode: "nats", receivers: "light receivers", baselineP95Ms: 30, sessionsMax: 4,
@@ -18,7 +18,7 @@ const results: BenchResults = {
   startedAt: "2026-01-01T00:00:00.000Z", durationS: 400, loadAverageEnd: 2,
   machine: { nproc: 2, cpuModel: "AMD EPYC", memoryGiB: 23.5, freeMemoryGiB: 20, loadAverage1m: 1.5, kernel: "Linux 6", versions: { bun: "1.4.5" } },
   runs: [run("one-process", 30, [20, 22]), run("one-process", 60, [45, 50]), run("one-process", 30, [18, 19], "hints"), run("nats", 30, [21, 23])],
-  capacity, network: [], transports: [], subBenchmarks: [{ name: "web: detect", command: "bun bench/detect.ts", lines: ["centroid 0.5 ms"], figures: {}, error: null }], notes: ["a note"],
+  capacity, fanout: null, network: [], transports: [], subBenchmarks: [{ name: "web: detect", command: "bun bench/detect.ts", lines: ["centroid 0.5 ms"], figures: {}, error: null }], notes: ["a note"],
 };
 
 describe("figures", () => {
@@ -45,6 +45,13 @@ describe("figures", () => {
     expect(b.sessions_max_30fps).toBe(4);
     expect(JSON.parse(JSON.stringify(b))).toEqual(b);
   });
+  test("the BENCH object carries the fan-out's keys: null without a fan-out run, its figures with one", () => {
+    expect(benchJson(results).channel_viewers_max_30fps).toBeNull();
+    expect("channel_cpu_pct_per_viewer" in benchJson(results)).toBe(true);
+    const withFanout = benchJson({ ...results, fanout: fanoutFixture });
+    expect(withFanout.channel_viewers_max_30fps).toBe(100);
+    expect(withFanout.sessions_max_30fps).toBe(4);
+  });
 });
 
 describe("report", () => {
@@ -69,6 +76,10 @@ describe("report", () => {
     expect(md).toContain("![latency vs sessions](b.svg)");
     expect(md).toContain("centroid 0.5 ms");
     expect(md).toContain("- a note");
+    expect(md).not.toContain("## Channels: fan-out");
+    const withFanout = renderReport({ ...results, fanout: fanoutFixture }, { latencyOverTime: "a.svg", latencyVsSessions: null });
+    expect(withFanout.indexOf("## Channels: fan-out")).toBeGreaterThan(withFanout.indexOf("## Capacity at 30 fps"));
+    expect(withFanout).toContain("Largest count that held: **100** viewers");
   });
   test("plots are SVG documents with one line per baseline run and per capacity figure", () => {
     const overTime = latencyOverTimeSvg(results);
