@@ -105,11 +105,16 @@ export class ChannelFeed {
       return;
     }
     this.#options.onKeyframeRequest?.("coalesced");
-    if (this.#pendingTimer !== undefined) return;
+    if (this.#pendingTimer === undefined) this.#waitForGap();
+  }
+
+  /** Sends the waiting request when the gap has passed; a keyframe that came meanwhile starts a new gap, waited for again. */
+  #waitForGap(): void {
     this.#pendingTimer = setTimeout(() => {
       this.#pendingTimer = undefined;
       if (this.#coalescer.take(nowMs())) this.#want(true);
-    }, this.#coalescer.minGapMs);
+      else if (this.#coalescer.pending) this.#waitForGap();
+    }, Math.max(1, this.#coalescer.readyInMs(nowMs())));
   }
 
   /** Unsubscribes and stops the timers (idempotent). */

@@ -35,6 +35,11 @@ export class KeyframeCoalescer {
     return nowMs - this.#lastMs >= this.minGapMs;
   }
 
+  /** How long from `nowMs` until a keyframe keeps the gap (0: now). */
+  readyInMs(nowMs: number): number {
+    return Math.max(0, this.#lastMs + this.minGapMs - nowMs);
+  }
+
   /** A keyframe was made at `nowMs` for another reason (new format, new bitrate): it answers any waiting request. */
   made(nowMs: number): void {
     this.#lastMs = nowMs;

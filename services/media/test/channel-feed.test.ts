@@ -68,6 +68,19 @@ describe("ChannelFeed", () => {
     feed.close();
   });
 
+  test("a request made after a keyframe answered the earlier ones is not lost when the waiting timer fires early", async () => {
+    const { feed, viewer, wanted, unit } = setup();
+    feed.attach(viewer()); // sent at once: the gap starts
+    feed.requestKeyframe(); // waits: a timer for the end of the gap
+    await Bun.sleep(40);
+    unit(1, true); // the keyframe comes: it answers the waiting request and starts a new gap
+    await Bun.sleep(10);
+    feed.requestKeyframe(); // a new viewer: waits for the new gap, which ends after the timer fires
+    await Bun.sleep(250);
+    expect(wanted).toEqual([true, true]);
+    feed.close();
+  });
+
   test("a malformed unit is counted and dropped; the viewers get the next good one", async () => {
     const { bus, feed, viewer, unit } = setup();
     const a = viewer();

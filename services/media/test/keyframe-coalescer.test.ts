@@ -32,4 +32,12 @@ describe("KeyframeCoalescer", () => {
     expect(c.ready(650)).toBe(false);
     expect(c.ready(700)).toBe(true);
   });
+  test("readyInMs counts down the gap from the last keyframe, 0 before any and once it has passed", () => {
+    const k = new KeyframeCoalescer(500);
+    expect(k.readyInMs(0)).toBe(0);
+    k.made(1000);
+    expect(k.readyInMs(1200)).toBe(300);
+    expect(k.readyInMs(1500)).toBe(0);
+    expect(k.readyInMs(2000)).toBe(0);
+  });
 });
