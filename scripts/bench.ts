@@ -140,7 +140,9 @@ async function runFanout(): Promise<FanoutResult | null> {
 if (only === "fanout") {
   const fanout = await runFanout();
   const alone = { startedAt: new Date(started).toISOString(), loadAverage1m: machine.loadAverage1m };
-  const section = [...fanoutSection(fanout, machine.nproc, alone), ...notes.map((n) => `- ${n}`)];
+  const plot = `${outFile.replace(/\.md$/, "")}-latency-vs-viewers.svg`;
+  if (fanout) writeFileSync(plot, latencyVsSessionsSvg(fanout, "viewers"));
+  const section = [...fanoutSection(fanout, machine.nproc, alone, fanout ? relative(dirname(outFile), plot) : null), ...notes.map((n) => `- ${n}`)];
   mkdirSync(join(ROOT, "bench-results"), { recursive: true });
   writeFileSync(join(ROOT, "bench-results", "fanout.md"), `${section.join("\n")}\n`);
   writeFileSync(join(ROOT, "bench-results", "fanout.json"), `${JSON.stringify(fanout, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 1)}\n`);
@@ -264,7 +266,9 @@ const overTime = `${base}-latency-over-time.svg`;
 const vsSessions = capacity ? `${base}-latency-vs-sessions.svg` : null;
 writeFileSync(overTime, latencyOverTimeSvg(results));
 if (capacity && vsSessions) writeFileSync(vsSessions, latencyVsSessionsSvg(capacity));
-writeFileSync(outFile, renderReport(results, { latencyOverTime: relative(docsDir, overTime), latencyVsSessions: vsSessions && relative(docsDir, vsSessions) }));
+const vsViewers = fanout ? `${base}-latency-vs-viewers.svg` : null;
+if (fanout && vsViewers) writeFileSync(vsViewers, latencyVsSessionsSvg(fanout, "viewers"));
+writeFileSync(outFile, renderReport(results, { latencyOverTime: relative(docsDir, overTime), latencyVsSessions: vsSessions && relative(docsDir, vsSessions), latencyVsViewers: vsViewers && relative(docsDir, vsViewers) }));
 mkdirSync(join(ROOT, "bench-results"), { recursive: true });
 writeFileSync(join(ROOT, "bench-results", "results.json"), `${JSON.stringify(results, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 1)}\n`);
 log(`wrote ${relative(ROOT, outFile)}`);

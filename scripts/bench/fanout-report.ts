@@ -84,7 +84,7 @@ export function fanoutLimit(fanout: FanoutResult, nproc: number): string {
 }
 
 /** The "Channels: fan-out" section of docs/benchmarks.md (nothing when not measured). */
-export function fanoutSection(fanout: FanoutResult | null, nproc: number, alone?: { readonly startedAt: string; readonly loadAverage1m: number }): string[] {
+export function fanoutSection(fanout: FanoutResult | null, nproc: number, alone?: { readonly startedAt: string; readonly loadAverage1m: number }, plot: string | null = null): string[] {
   if (!fanout) return [];
   const r = g2gRatios(fanout);
   const at = stepAt(fanout, FANOUT_TARGETS.ratioViewers);
@@ -121,6 +121,8 @@ export function fanoutSection(fanout: FanoutResult | null, nproc: number, alone?
       `p50 ${f(fanout.joinFirstFrame.p50, 0)} ms, p95 ${f(fanout.joinFirstFrame.p95, 0)} ms, max ${f(fanout.joinFirstFrame.max, 0)} ms ` +
       `(it starts on a keyframe; the channel grants at most one per CHANNEL_KEYFRAME_GAP_MS, 500 ms). Of that, connected (ICE and DTLS up) → first frame, ` +
       `the wait for the keyframe: p50 ${f(fanout.keyframeWait.p50, 0)} ms, p95 ${f(fanout.keyframeWait.p95, 0)} ms, max ${f(fanout.keyframeWait.max, 0)} ms${fanout.joinsFailed > 0 ? `; ${fanout.joinsFailed} joins failed` : ""}.`,
+    "",
+    ...(plot ? ["", `![latency vs viewers](${plot})`] : []),
     "",
     "| BENCH key | value | goal | |",
     "|---|---|---|---|",

@@ -92,12 +92,12 @@ export function latencyOverTimeSvg(results: BenchResults): string {
   });
 }
 
-/** Latency and delivery against the number of sessions (capacity run). */
-export function latencyVsSessionsSvg(capacity: CapacityResult): string {
+/** Latency against the number of sessions (capacity run) or of viewers of one channel (fan-out run, `unit` "viewers"). */
+export function latencyVsSessionsSvg(capacity: Pick<CapacityResult, "fps" | "mode" | "steps" | "baselineP95Ms">, unit: "sessions" | "viewers" = "sessions"): string {
   const pts = (pick: (s: CapacityResult["steps"][number]) => number) => capacity.steps.map((s) => [s.sessions, pick(s)] as const);
   return lineChart({
-    title: `Latency vs concurrent sessions (${capacity.fps} fps, ${capacity.mode})`,
-    xLabel: "concurrent sessions (1 Chromium probe + light receivers)",
+    title: unit === "sessions" ? `Latency vs concurrent sessions (${capacity.fps} fps, ${capacity.mode})` : `Latency vs viewers of one channel (${capacity.fps} fps, ${capacity.mode})`,
+    xLabel: unit === "sessions" ? "concurrent sessions (1 Chromium probe + light receivers)" : "viewers of the channel (1 Chromium probe + light viewers)",
     yLabel: "ms",
     series: [
       { name: "probe g2g p50", points: pts((s) => s.probeG2g.p50), color: "#1f77b4", markers: true },
@@ -169,7 +169,7 @@ export const METHOD: readonly string[] = [
 ];
 
 /** docs/benchmarks.md. `plots` are the SVG file names next to it. */
-export function renderReport(results: BenchResults, plots: { latencyOverTime: string; latencyVsSessions: string | null }): string {
+export function renderReport(results: BenchResults, plots: { latencyOverTime: string; latencyVsSessions: string | null; latencyVsViewers?: string | null }): string {
   const m = results.machine;
   const out: string[] = [];
   out.push("# Benchmarks", "");
@@ -238,7 +238,7 @@ export function renderReport(results: BenchResults, plots: { latencyOverTime: st
     if (plots.latencyVsSessions) out.push("", `![latency vs sessions](${plots.latencyVsSessions})`);
     out.push("");
   }
-  out.push(...fanoutSection(results.fanout, results.machine.nproc));
+  out.push(...fanoutSection(results.fanout, results.machine.nproc, undefined, plots.latencyVsViewers ?? null));
   out.push(...netMatrix(results.network));
   out.push(...transportSection(results.transports));
   out.push("## Package benchmarks", "");

@@ -77,7 +77,8 @@ describe("report", () => {
     expect(md).toContain("centroid 0.5 ms");
     expect(md).toContain("- a note");
     expect(md).not.toContain("## Channels: fan-out");
-    const withFanout = renderReport({ ...results, fanout: fanoutFixture }, { latencyOverTime: "a.svg", latencyVsSessions: null });
+    const withFanout = renderReport({ ...results, fanout: fanoutFixture }, { latencyOverTime: "a.svg", latencyVsSessions: null, latencyVsViewers: "c.svg" });
+    expect(withFanout).toContain("![latency vs viewers](c.svg)");
     expect(withFanout.indexOf("## Channels: fan-out")).toBeGreaterThan(withFanout.indexOf("## Capacity at 30 fps"));
     expect(withFanout).toContain("Largest count that held: **100** viewers");
   });
@@ -88,5 +89,8 @@ describe("report", () => {
     const vs = latencyVsSessionsSvg(capacity);
     expect(vs).toContain("probe g2g p95");
     expect(vs.match(/<circle/g)!.length).toBeGreaterThanOrEqual(9);
+    const viewers = latencyVsSessionsSvg(fanoutFixture, "viewers");
+    expect(viewers).toContain("Latency vs viewers of one channel (30 fps, nats)");
+    expect(viewers).not.toContain("concurrent sessions");
   });
 });
