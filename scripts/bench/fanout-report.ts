@@ -122,14 +122,14 @@ export function fanoutSection(fanout: FanoutResult | null, nproc: number, alone?
       `(it starts on a keyframe; the channel grants at most one per CHANNEL_KEYFRAME_GAP_MS, 500 ms). Of that, connected (ICE and DTLS up) → first frame, ` +
       `the wait for the keyframe: p50 ${f(fanout.keyframeWait.p50, 0)} ms, p95 ${f(fanout.keyframeWait.p95, 0)} ms, max ${f(fanout.keyframeWait.max, 0)} ms${fanout.joinsFailed > 0 ? `; ${fanout.joinsFailed} joins failed` : ""}.`,
     "",
-    ...(plot ? ["", `![latency vs viewers](${plot})`] : []),
-    "",
+    ...(plot ? [`![latency vs viewers](${plot})`, ""] : []),
     "| BENCH key | value | goal | |",
     "|---|---|---|---|",
   );
   for (const g of fanoutGoals(fanout)) {
     const verdict = g.met === null ? "" : Number.isFinite(g.value) ? (g.met ? "met" : "not met") : "not measured";
-    out.push(`| \`${g.key}\` | ${f(g.value, g.key.includes("ratio") || g.key.includes("per_viewer") ? 2 : 1)} | ${g.goal} | ${verdict} |`);
+    const digits = g.key.includes("ratio") || g.key.includes("per_viewer") ? 2 : g.key.includes("_max_") ? 0 : 1;
+    out.push(`| \`${g.key}\` | ${f(g.value, digits)} | ${g.goal} | ${verdict} |`);
   }
   out.push("");
   return out;

@@ -64,7 +64,11 @@ describe("fan-out report", () => {
     expect(md).toContain("ratio p50 1.33, p95 1.37");
     expect(md).toContain("p50 600 ms, p95 1860 ms");
     expect(md).toContain("| `channel_probe_g2g_ratio_100` | 1.37 | ≤ 1.5 (the larger of the p50 and p95 ratios) | met |");
+    expect(md).toContain("| `channel_viewers_max_30fps` | 100 | ≥ 200 | not met |");
     expect(md).not.toContain("Measured on its own");
+    expect(md).not.toContain("\n\n\n");
+    const withPlot = fanoutSection(fanout, 2, undefined, "v.svg").join("\n");
+    expect(withPlot).toContain("\n\n![latency vs viewers](v.svg)\n\n| BENCH key");
     expect(fanoutSection(fanout, 2, { startedAt: "2026-12-01T00:00:00Z", loadAverage1m: 3 }).join("\n")).toContain("Measured on its own by `bun run bench -- --only=fanout` on 2026-12-01T00:00:00Z");
     expect(fanoutSection(null, 2)).toEqual([]);
   });
