@@ -23,6 +23,12 @@ export function lightDeliveredPct(counts: readonly FrameCount[]): number {
   return sent > 0 ? (100 * done) / sent : Number.NaN;
 }
 
+/** Packets missing from the sequence numbers ÷ packets received over all light sessions, % (NaN without packets). */
+export function packetGapPct(counts: readonly FrameCount[]): number {
+  const packets = counts.reduce((s, c) => s + c.packets, 0);
+  return packets > 0 ? (100 * counts.reduce((s, c) => s + c.sequenceGaps, 0)) / packets : Number.NaN;
+}
+
 /** Why a step fails the capacity criteria, or null if it holds. */
 export function stepFailure(step: Pick<CapacityStep, "lightDeliveredPct" | "probeDeliveredPct" | "probeG2g">, baselineP95Ms: number): string | null {
   if (step.lightDeliveredPct < MIN_DELIVERED_PCT) return `light receivers got ${step.lightDeliveredPct.toFixed(1)} % of the frames`;
@@ -172,6 +178,7 @@ export async function measureStep(ctx: CapacityContext, windowMs: number, probe:
     sessions: 1 + light,
     lightSessions: light,
     lightDeliveredPct: lightDeliveredPct(counts),
+    lightPacketGapPct: packetGapPct(counts),
     lightLatency: summarize(counts.flatMap((c) => c.latenciesMs)),
     probeDeliveredPct: w.framesGenerated > 0 ? Math.min(100, (100 * w.framesDecoded) / w.framesGenerated) : Number.NaN,
     probeG2g,

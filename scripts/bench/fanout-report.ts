@@ -97,14 +97,14 @@ export function fanoutSection(fanout: FanoutResult | null, nproc: number, alone?
     `are delivered (light viewers or the probe) or the probe's g2g p95 exceeds twice its value alone in the channel (${f(fanout.baselineP95Ms)} ms); a failing step is`,
     `measured once more. Largest count that held: **${fanout.viewersMax}** viewers. ${fanout.stopReason}.`,
     "",
-    "| viewers | light delivered | light capture → last packet p50 / p95 ms | probe delivered | probe g2g p50 / p95 ms | viewers added: join → connected / → first frame, p50 / p95 ms | server CPU % of a core (per viewer) | CPU by process | verdict |",
+    "| viewers | light delivered (packets missing) | light capture → last packet p50 / p95 ms | probe delivered | probe g2g p50 / p95 ms | viewers added: join → connected / → first frame, p50 / p95 ms | server CPU % of a core (per viewer) | CPU by process | verdict |",
     "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const s of fanout.steps) {
     const server = fanoutServerCpuPct(s);
     const join = s.joinFirstFrame.n > 0 ? `${s.joinFirstFrame.n}: ${f(s.joinConnected.p50, 0)} / ${f(s.joinConnected.p95, 0)}; ${f(s.joinFirstFrame.p50, 0)} / ${f(s.joinFirstFrame.p95, 0)}` : "–";
     out.push(
-      `| ${s.sessions} | ${pct(s.lightDeliveredPct)} | ${f(s.lightLatency.p50)} / ${f(s.lightLatency.p95)} | ${pct(s.probeDeliveredPct)} | ${f(s.probeG2g.p50)} / ${f(s.probeG2g.p95)} | ${join} | ` +
+      `| ${s.sessions} | ${pct(s.lightDeliveredPct)}${s.lightPacketGapPct === undefined || Number.isNaN(s.lightPacketGapPct) ? "" : ` (${f(s.lightPacketGapPct, 2)} %)`} | ${f(s.lightLatency.p50)} / ${f(s.lightLatency.p95)} | ${pct(s.probeDeliveredPct)} | ${f(s.probeG2g.p50)} / ${f(s.probeG2g.p95)} | ${join} | ` +
         `${f(server)} (${f(server / s.sessions, 2)}) | ${cpuCell(s.cpu)} | ${s.failure ?? "held"} |`,
     );
   }

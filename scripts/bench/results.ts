@@ -51,6 +51,8 @@ export interface CapacityStep {
   readonly lightSessions: number;
   /** Light receivers: frames complete ÷ frames the generator published, %. */
   readonly lightDeliveredPct: number;
+  /** Light receivers: RTP packets missing from their sequence numbers (lost on the way, before retransmission) ÷ packets received, %. */
+  readonly lightPacketGapPct?: number;
   /** Light receivers: last packet of a frame received − capture (server + loopback), ms. */
   readonly lightLatency: Summary;
   readonly probeDeliveredPct: number;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_P95_GROWTH, MIN_DELIVERED_PCT, lightDeliveredPct, searchSteps, stepFailure } from "../bench/capacity.ts";
+import { MAX_P95_GROWTH, MIN_DELIVERED_PCT, lightDeliveredPct, packetGapPct, searchSteps, stepFailure } from "../bench/capacity.ts";
 import { summarize } from "@ballstream/testing";
 
 const count = (sent: number, complete: number) => ({ framesSent: sent, framesComplete: complete, packets: 0, sequenceGaps: 0, latenciesMs: [] });
@@ -9,6 +9,14 @@ describe("lightDeliveredPct", () => {
     expect(lightDeliveredPct([count(100, 90), count(100, 100)])).toBe(95);
     expect(lightDeliveredPct([count(10, 11)])).toBe(100);
     expect(lightDeliveredPct([])).toBeNaN();
+  });
+});
+
+describe("packetGapPct", () => {
+  test("missing sequence numbers over packets received, pooled", () => {
+    const c = (packets: number, sequenceGaps: number) => ({ framesSent: 0, framesComplete: 0, packets, sequenceGaps, latenciesMs: [] });
+    expect(packetGapPct([c(900, 9), c(100, 1)])).toBe(1);
+    expect(packetGapPct([c(0, 0)])).toBeNaN();
   });
 });
 

@@ -60,6 +60,7 @@ describe("fan-out report", () => {
     expect(md).toContain("Largest count that held: **100** viewers. 200 viewers failed");
     expect(md).toContain("| 100 | 99.0 % | 5.0 / 5.9 | 100.0 % | 8.0 / 10.7 | 2: 250 / 295; 750 / 885 | 40.0 (0.40) | generator 3.0; media 30.0 + 5.0 children; signaling 2.0; nats-server 7.0; light receivers 50.0 | held |");
     expect(md).toContain("| 1 | – |");
+    expect(fanoutSection({ ...fanout, steps: [{ ...fanout.steps[1]!, lightPacketGapPct: 0.5 }] }, 2).join("\n")).toContain("| 10 | 99.0 % (0.50 %) |");
     expect(md).toContain("**0.20 %** of a core");
     expect(md).toContain("ratio p50 1.33, p95 1.37");
     expect(md).toContain("p50 600 ms, p95 1860 ms");
