@@ -124,7 +124,7 @@ async function runFanout(): Promise<FanoutResult | null> {
     [system, chromium] = await Promise.all([startBenchSystem("nats"), startBrowser()]);
     if (!system.natsUrl) throw new Error("the nats system has no NATS URL");
     return await measureFanout(
-      { browser: chromium.browser, url: system.url, mode: "nats", natsUrl: system.natsUrl, trees: [...system.trees, ["chromium", chromium.pid] as const], ticksPerSecond },
+      { browser: chromium.browser, url: system.url, mode: "nats", natsUrl: system.natsUrl, trees: [...system.trees, ["chromium", chromium.pid] as const], ticksPerSecond, metricsUrls: system.metricsUrls },
       { fps: 30, steps: FANOUT_STEPS, settleMs: T.capSettleMs, windowMs: T.capWindowMs, budgetMs: T.fanBudgetMs, log },
     );
   } catch (err) {

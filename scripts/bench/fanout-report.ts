@@ -2,6 +2,15 @@
 import { round } from "@ballstream/testing";
 import { cpuCell, cpuLimit, cpuSlope, treesCpuPct } from "./cpu.ts";
 import type { FanoutResult, FanoutStep } from "./results.ts";
+import { type PromSample, metricValue } from "./prom.ts";
+
+/** Frames media dropped ÷ frames it received (dropped + sent) between two scrapes of its /metrics, % (NaN without frames). */
+export function sourceDroppedPct(before: readonly PromSample[], after: readonly PromSample[]): number {
+  const d = (name: string) => metricValue(after, name) - metricValue(before, name);
+  const dropped = d("ballstream_media_frames_dropped_total");
+  const all = dropped + d("ballstream_media_frames_sent_total");
+  return all > 0 ? (100 * dropped) / all : Number.NaN;
+}
 
 /** The server of a channel's viewers: media with its ffmpeg child, signaling and generator (nats-server is shown apart). */
 export const FANOUT_SERVER_TREES = ["generator", "media", "signaling"] as const;
@@ -97,14 +106,14 @@ export function fanoutSection(fanout: FanoutResult | null, nproc: number, alone?
     `are delivered (light viewers or the probe) or the probe's g2g p95 exceeds twice its value alone in the channel (${f(fanout.baselineP95Ms)} ms); a failing step is`,
     `measured once more. Largest count that held: **${fanout.viewersMax}** viewers. ${fanout.stopReason}.`,
     "",
-    "| viewers | light delivered (packets missing) | light capture → last packet p50 / p95 ms | probe delivered | probe g2g p50 / p95 ms | viewers added: join → connected / → first frame, p50 / p95 ms | server CPU % of a core (per viewer) | CPU by process | verdict |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| viewers | source frames dropped | light delivered (packets missing) | light capture → last packet p50 / p95 ms | probe delivered | probe g2g p50 / p95 ms | viewers added: join → connected / → first frame, p50 / p95 ms | server CPU % of a core (per viewer) | CPU by process | verdict |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const s of fanout.steps) {
     const server = fanoutServerCpuPct(s);
     const join = s.joinFirstFrame.n > 0 ? `${s.joinFirstFrame.n}: ${f(s.joinConnected.p50, 0)} / ${f(s.joinConnected.p95, 0)}; ${f(s.joinFirstFrame.p50, 0)} / ${f(s.joinFirstFrame.p95, 0)}` : "–";
     out.push(
-      `| ${s.sessions} | ${pct(s.lightDeliveredPct)}${s.lightPacketGapPct === undefined || Number.isNaN(s.lightPacketGapPct) ? "" : ` (${f(s.lightPacketGapPct, 2)} %)`} | ${f(s.lightLatency.p50)} / ${f(s.lightLatency.p95)} | ${pct(s.probeDeliveredPct)} | ${f(s.probeG2g.p50)} / ${f(s.probeG2g.p95)} | ${join} | ` +
+      `| ${s.sessions} | ${pct(s.sourceDroppedPct)} | ${pct(s.lightDeliveredPct)}${s.lightPacketGapPct === undefined || Number.isNaN(s.lightPacketGapPct) ? "" : ` (${f(s.lightPacketGapPct, 2)} %)`} | ${f(s.lightLatency.p50)} / ${f(s.lightLatency.p95)} | ${pct(s.probeDeliveredPct)} | ${f(s.probeG2g.p50)} / ${f(s.probeG2g.p95)} | ${join} | ` +
         `${f(server)} (${f(server / s.sessions, 2)}) | ${cpuCell(s.cpu)} | ${s.failure ?? "held"} |`,
     );
   }

@@ -11,6 +11,8 @@ import { summarize } from "@ballstream/testing";
 import { openProbe } from "./browser-probe.ts";
 import { type CapacityContext, type CapacityOptions, logStep, measureStep, searchSteps } from "./capacity.ts";
 import { JOIN_CONCURRENCY, startLightFleet } from "./light-fleet.ts";
+import { sourceDroppedPct } from "./fanout-report.ts";
+import { scrapeMetrics } from "./scenario.ts";
 import type { AddReply } from "./light-receiver.ts";
 import type { FanoutResult, FanoutStep } from "./results.ts";
 
@@ -23,7 +25,7 @@ export function keyframeWaits(r: Pick<AddReply, "connectedMs" | "firstFrameMs">)
 }
 
 /** Runs the fan-out steps on a nats system and returns every step measured (`opts.steps`: viewers, the probe included, from 1). */
-export async function measureFanout(ctx: CapacityContext, opts: CapacityOptions): Promise<FanoutResult> {
+export async function measureFanout(ctx: CapacityContext & { readonly metricsUrls: readonly string[] }, opts: CapacityOptions): Promise<FanoutResult> {
   const startedMs = Date.now();
   const channel = `bench-${Math.random().toString(36).slice(2, 10)}`;
   const source = channelSessionId(channel);
@@ -59,14 +61,16 @@ export async function measureFanout(ctx: CapacityContext, opts: CapacityOptions)
           if (r.failures.length > 0) throw new Error(`${r.failures.length} of ${extra} joins failed: ${r.failures[0]}`);
           return r.sessions;
         },
-        measure: async (light, baselineP95Ms) => ({
-          ...(await measureStep(ctx, opts.windowMs, probe, fleet, light, baselineP95Ms)),
+        measure: async (light, baselineP95Ms) => {
+          const before = await scrapeMetrics(ctx.metricsUrls);
+          const step = await measureStep(ctx, opts.windowMs, probe, fleet, light, baselineP95Ms);
+          return { ...step, sourceDroppedPct: sourceDroppedPct(before, await scrapeMetrics(ctx.metricsUrls)),
           joinAnswered: summarize(batch.answeredMs),
           joinConnected: summarize(batch.connectedMs),
-          joinFirstFrame: summarize(batch.firstFrameMs),
-        }),
+          joinFirstFrame: summarize(batch.firstFrameMs) };
+        },
         log: (step, verdict) => {
-          logStep(opts.log, "fan-out", "viewers", step, verdict);
+          logStep(opts.log, "fan-out", "viewers", step, `${verdict} (source dropped ${step.sourceDroppedPct.toFixed(1)} %)`);
           if (step.joinFirstFrame.n > 0) opts.log(`  joins: answer p50/p95 ${step.joinAnswered.p50.toFixed(0)}/${step.joinAnswered.p95.toFixed(0)} ms, connected ${step.joinConnected.p50.toFixed(0)}/${step.joinConnected.p95.toFixed(0)} ms, first frame p50/p95 ${step.joinFirstFrame.p50.toFixed(0)}/${step.joinFirstFrame.p95.toFixed(0)} ms`);
         },
       });

@@ -84,6 +84,11 @@ export interface FanoutStep extends CapacityStep {
   readonly joinConnected: Summary;
   /** Viewers that joined for this step: join started → first complete frame at the light receiver, ms. */
   readonly joinFirstFrame: Summary;
+  /**
+   * Frames media received from the generator but did not encode (its encoder drops a frame while the previous one
+   * is still inside), % over the window: the channel's source is media's only encoder here, so a drop is every viewer's.
+   */
+  readonly sourceDroppedPct: number;
 }
 
 /** The fan-out run: viewers of one channel (one generator, one encoder) stepping up beside a Chromium probe in it. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { keyframeWaits } from "../bench/fanout.ts";
-import { FANOUT_TARGETS, channelCpuPerViewer, fanoutGoals, fanoutJson, fanoutLimit, fanoutSection, fanoutServerCpuPct, g2gRatios, replaceSection, stepAt } from "../bench/fanout-report.ts";
+import { FANOUT_TARGETS, channelCpuPerViewer, sourceDroppedPct, fanoutGoals, fanoutJson, fanoutLimit, fanoutSection, fanoutServerCpuPct, g2gRatios, replaceSection, stepAt } from "../bench/fanout-report.ts";
 import { probeUrl } from "../bench/browser-probe.ts";
 import { fanout } from "./bench-fixtures.ts";
 
@@ -58,9 +58,10 @@ describe("fan-out report", () => {
     const md = fanoutSection(fanout, 2).join("\n");
     expect(md).toContain("## Channels: fan-out at 30 fps (nats)");
     expect(md).toContain("Largest count that held: **100** viewers. 200 viewers failed");
-    expect(md).toContain("| 100 | 99.0 % | 5.0 / 5.9 | 100.0 % | 8.0 / 10.7 | 2: 250 / 295; 750 / 885 | 40.0 (0.40) | generator 3.0; media 30.0 + 5.0 children; signaling 2.0; nats-server 7.0; light receivers 50.0 | held |");
-    expect(md).toContain("| 1 | – |");
-    expect(fanoutSection({ ...fanout, steps: [{ ...fanout.steps[1]!, lightPacketGapPct: 0.5 }] }, 2).join("\n")).toContain("| 10 | 99.0 % (0.50 %) |");
+    expect(md).toContain("| 100 | 0.0 % | 99.0 % | 5.0 / 5.9 | 100.0 % | 8.0 / 10.7 | 2: 250 / 295; 750 / 885 | 40.0 (0.40) | generator 3.0; media 30.0 + 5.0 children; signaling 2.0; nats-server 7.0; light receivers 50.0 | held |");
+    expect(md).toContain("| 1 | 0.0 % | – |");
+    expect(md).toContain("| 200 | 4.0 % |");
+    expect(fanoutSection({ ...fanout, steps: [{ ...fanout.steps[1]!, lightPacketGapPct: 0.5 }] }, 2).join("\n")).toContain("| 10 | 0.0 % | 99.0 % (0.50 %) |");
     expect(md).toContain("**0.20 %** of a core");
     expect(md).toContain("ratio p50 1.33, p95 1.37");
     expect(md).toContain("p50 600 ms, p95 1860 ms");
@@ -81,6 +82,17 @@ describe("fan-out report", () => {
     expect(replaceSection("# B\n", "## Channels", ["## Channels", "x"], "## Nothing")).toBe("# B\n## Channels\nx\n");
     const last = "# B\n\n## Channels: fan-out\n\nold\n";
     expect(replaceSection(last, "## Channels: fan-out", ["## Channels: fan-out", "", "new"], "## Network matrix")).toBe("# B\n\n## Channels: fan-out\n\nnew\n");
+  });
+});
+
+describe("sourceDroppedPct", () => {
+  const sample = (name: string, value: number) => ({ name, labels: {}, value });
+  test("dropped over dropped + sent between two scrapes; NaN when no frame came", () => {
+    const before = [sample("ballstream_media_frames_dropped_total", 10), sample("ballstream_media_frames_sent_total", 100)];
+    const after = [sample("ballstream_media_frames_dropped_total", 13), sample("ballstream_media_frames_sent_total", 197)];
+    expect(sourceDroppedPct(before, after)).toBe(3);
+    expect(sourceDroppedPct(before, before)).toBeNaN();
+    expect(sourceDroppedPct([], [sample("ballstream_media_frames_sent_total", 50)])).toBe(0);
   });
 });
 

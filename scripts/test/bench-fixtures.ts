@@ -21,7 +21,7 @@ const fanoutStep = (viewers: number, media: number, g2g: number[], failure: stri
   sessions: viewers, lightSessions: viewers - 1, lightDeliveredPct: viewers > 1 ? 99 : Number.NaN, lightLatency: summarize([4, 6]), probeDeliveredPct: 100, probeG2g: summarize(g2g),
   cpu: [{ name: "generator", selfPct: 3, childrenPct: 0 }, { name: "media", selfPct: media, childrenPct: 5 }, { name: "signaling", selfPct: 2, childrenPct: 0 }, { name: "nats-server", selfPct: 7, childrenPct: 0 }, { name: "light receivers", selfPct: viewers / 2, childrenPct: 0 }],
   failure,
-  joinAnswered: summarize(viewers > 1 ? [50, 70] : []), joinConnected: summarize(viewers > 1 ? [200, 300] : []), joinFirstFrame: summarize(viewers > 1 ? [600, 900] : []),
+  joinAnswered: summarize(viewers > 1 ? [50, 70] : []), joinConnected: summarize(viewers > 1 ? [200, 300] : []), joinFirstFrame: summarize(viewers > 1 ? [600, 900] : []), sourceDroppedPct: viewers > 100 ? 4 : 0,
 });
 
 /** A fan-out run: held up to 100 viewers, 200 failed twice on the probe's p95 (media near a core). */
