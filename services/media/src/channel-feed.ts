@@ -5,13 +5,17 @@
  * the source publishing (`videoWanted` every second) and passes keyframe requests on — new viewers and PLIs of all
  * its viewers coalesced to at most one per `keyframeGapMs` ({@link KeyframeCoalescer}; the source coalesces the
  * replicas' requests the same way). A source silent for {@link SOURCE_SILENCE_MS} while wanted is reported once per
- * silence, so the replica can have another one started.
+ * silence, so the replica can have another one started. A frame reaches its viewers {@link VIEWERS_PER_TURN} at a
+ * time, one turn of the event loop each, starting one viewer further each frame: between turns the replica reads
+ * its sockets and its own encoders' output (one synchronous loop over 100 viewers held the channel's encoder up
+ * until it dropped frames, for every viewer), and no viewer is always served last.
  */
 import type { Bus, BusSubscription, Logger } from "@ballstream/runtime";
 import { type VideoUnit, decodeVideoUnit, encodeJson, nowMs, rtpTimestampFromCaptureTime, subjects, type VideoWanted } from "@ballstream/protocol";
 import { splitAnnexB } from "./annexb.ts";
 import { KeyframeCoalescer } from "./keyframe-coalescer.ts";
 import { h264Payloads } from "./rtp-packetizer.ts";
+import { absCaptureTime } from "./codec.ts";
 
 /** One access unit of a channel, ready for any viewer: RTP timestamp and payloads (shared; never modify them). */
 export interface ChannelFrame {
@@ -20,6 +24,8 @@ export interface ChannelFrame {
   readonly keyframe: boolean;
   readonly timestamp: number;
   readonly payloads: readonly Buffer[];
+  /** The abs-capture-time extension payload of the frame, made once for every viewer. */
+  readonly absCaptureTime: Buffer;
 }
 
 /** A viewer of a feed. */
@@ -27,10 +33,35 @@ export interface FeedViewer {
   deliver(frame: ChannelFrame): void;
 }
 
+/** Viewers sent a frame in one turn of the event loop. */
+export const VIEWERS_PER_TURN = 16;
+
+/**
+ * `items` from index `start` round to `start − 1`, in groups of `perTurn`: the order a frame reaches a feed's viewers,
+ * one group per turn of the event loop.
+ */
+export function turnsOf<T>(items: readonly T[], start: number, perTurn: number): T[][] {
+  const n = items.length;
+  const turns: T[][] = [];
+  for (let i = 0; i < n; i += perTurn) {
+    const turn: T[] = [];
+    for (let j = i; j < Math.min(n, i + perTurn); j++) turn.push(items[(start + j) % n]!);
+    turns.push(turn);
+  }
+  return turns;
+}
+
 /** How often a feed with viewers tells the source to keep publishing (it publishes for 3 s after each). */
 export const VIDEO_WANTED_INTERVAL_MS = 1000;
 /** A source that sent no unit for this long while wanted is reported silent. */
 export const SOURCE_SILENCE_MS = 2000;
+
+/** A frame on its way to a feed's viewers: the groups, and the next to send. */
+interface InFlight {
+  readonly frame: ChannelFrame;
+  readonly turns: FeedViewer[][];
+  next: number;
+}
 
 /** Options of a {@link ChannelFeed}. */
 export interface ChannelFeedOptions {
@@ -65,6 +96,8 @@ export class ChannelFeed {
   #pendingTimer: ReturnType<typeof setTimeout> | undefined;
   #lastUnitMs = 0;
   #silenceReported = false;
+  /** The frame still on its way to some viewers, and the turns left. */
+  #inFlight: InFlight | undefined;
 
   constructor(options: ChannelFeedOptions) {
     this.source = options.source;
@@ -164,7 +197,21 @@ export class ChannelFeed {
       keyframe: unit.keyframe,
       timestamp: rtpTimestampFromCaptureTime(unit.captureTimeMs),
       payloads: h264Payloads(splitAnnexB(unit.data), this.#options.maxPayloadBytes),
+      absCaptureTime: absCaptureTime(unit.captureTimeMs),
     };
-    for (const viewer of this.#viewers) viewer.deliver(frame);
+    // The last frame's remaining viewers first: each viewer's frames must go out in order.
+    while (this.#inFlight !== undefined) this.#turn(this.#inFlight);
+    const viewers = [...this.#viewers];
+    if (viewers.length === 0) return;
+    this.#inFlight = { frame, turns: turnsOf(viewers, this.stats.units % viewers.length, VIEWERS_PER_TURN), next: 0 };
+    this.#turn(this.#inFlight);
+  }
+
+  /** Sends the frame to the next group of its viewers; schedules the group after it on the next turn. */
+  #turn(flight: InFlight): void {
+    if (this.#inFlight !== flight) return; // finished meanwhile (a newer frame flushed it)
+    for (const viewer of flight.turns[flight.next++]!) viewer.deliver(flight.frame);
+    if (flight.next >= flight.turns.length) this.#inFlight = undefined;
+    else setImmediate(() => this.#turn(flight));
   }
 }

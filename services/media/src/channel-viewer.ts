@@ -105,7 +105,7 @@ export class ChannelViewer implements FeedViewer {
       this.#waitingForKeyframe = false;
       this.#log.info({ waitedMs: Math.round(performance.now() - this.#connectedMs), skipped: this.stats.framesSkipped }, "first keyframe to the viewer");
     }
-    peer.write(peer.stamp(this.#sequencer.packets(frame.payloads, frame.timestamp), frame.captureTimeMs));
+    peer.write(peer.stamp(this.#sequencer.packets(frame.payloads, frame.timestamp), frame.captureTimeMs, frame.absCaptureTime));
     this.stats.framesSent++;
     this.#ctx.metrics.channelFramesSent.inc();
   }

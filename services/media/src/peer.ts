@@ -106,11 +106,14 @@ export class MediaPeer {
     return this.#connected;
   }
 
-  /** Puts this viewer's header extensions on one frame's packets, captured at `captureTimeMs` (epoch ms); returns them. */
-  stamp(packets: RtpPacket[], captureTimeMs: number): RtpPacket[] {
+  /**
+   * Puts this viewer's header extensions on one frame's packets, captured at `captureTimeMs` (epoch ms; its
+   * abs-capture-time payload `capture`, when a caller made it once for many viewers); returns them.
+   */
+  stamp(packets: RtpPacket[], captureTimeMs: number, capture?: Buffer): RtpPacket[] {
     const extensions = [
       ...(this.#playoutDelayId === undefined ? [] : [{ id: this.#playoutDelayId, payload: ZERO_PLAYOUT_DELAY }]),
-      ...(this.#absCaptureTimeId === undefined ? [] : [{ id: this.#absCaptureTimeId, payload: absCaptureTime(captureTimeMs) }]),
+      ...(this.#absCaptureTimeId === undefined ? [] : [{ id: this.#absCaptureTimeId, payload: capture ?? absCaptureTime(captureTimeMs) }]),
     ];
     if (extensions.length > 0) for (const p of packets) p.header.extensions = extensions.map((e) => ({ ...e }));
     return packets;

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { decodeJson, encodeVideoUnit, parseVideoWanted, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import { MemoryBus, createLogger } from "@ballstream/runtime";
-import { type ChannelFrame, ChannelFeed, type ChannelFeedOptions, SOURCE_SILENCE_MS, VIDEO_WANTED_INTERVAL_MS } from "../src/channel-feed.ts";
+import { type ChannelFrame, ChannelFeed, type ChannelFeedOptions, SOURCE_SILENCE_MS, VIDEO_WANTED_INTERVAL_MS, VIEWERS_PER_TURN, turnsOf } from "../src/channel-feed.ts";
 import { toAnnexB } from "../src/annexb.ts";
 
 const SOURCE = "channelFeedTestSource0";
@@ -16,7 +16,7 @@ function setup(overrides: Partial<ChannelFeedOptions> = {}) {
   const feed = new ChannelFeed({ bus, log, source: SOURCE, maxPayloadBytes: 1200, keyframeGapMs: 100, onKeyframeRequest: (o) => outcomes.push(o), ...overrides });
   const viewer = () => {
     const frames: ChannelFrame[] = [];
-    return { frames, deliver: (f: ChannelFrame) => frames.push(f) };
+    return { frames, deliver: (f: ChannelFrame): void => void frames.push(f) };
   };
   const unit = (frameId: number, keyframe: boolean, bytes = 100) =>
     bus.publish(subjects.video(SOURCE), encodeVideoUnit({ frameId, captureTimeMs: 1000 + frameId, keyframe, data: toAnnexB([Uint8Array.from({ length: bytes }, (_, i) => (i === 0 ? (keyframe ? 0x65 : 0x41) : 7))]) }));
@@ -105,4 +105,35 @@ describe("ChannelFeed", () => {
     expect(silent).toBe(1);
     feed.close();
   }, 10_000);
+
+  test("a frame reaches many viewers a group per turn of the event loop, each viewer's frames in order, a different first viewer each frame", async () => {
+    const { feed, viewer, unit } = setup();
+    const viewers = Array.from({ length: 2 * VIEWERS_PER_TURN + 3 }, () => viewer());
+    for (const v of viewers) feed.attach(v);
+    const order: number[] = [];
+    viewers.forEach((v, i) => {
+      const deliver = v.deliver;
+      v.deliver = (f) => {
+        if (f.frameId === 2) order.push(i);
+        deliver(f);
+      };
+    });
+    unit(1, true);
+    await Bun.sleep(5);
+    unit(2, false);
+    unit(3, false); // arrives before frame 2 reached everyone: frame 2 is finished first
+    await Bun.sleep(5);
+    for (const v of viewers) expect(v.frames.map((f) => f.frameId)).toEqual([1, 2, 3]);
+    expect(order[0]).toBe(2); // the second unit the feed took starts at viewer 2 (the first at viewer 1)
+    expect(new Set(order).size).toBe(viewers.length);
+    feed.close();
+  });
+});
+
+describe("turnsOf", () => {
+  test("groups of perTurn from start round to start − 1", () => {
+    expect(turnsOf([0, 1, 2, 3, 4], 3, 2)).toEqual([[3, 4], [0, 1], [2]]);
+    expect(turnsOf([0, 1, 2], 0, 16)).toEqual([[0, 1, 2]]);
+    expect(turnsOf([], 0, 4)).toEqual([]);
+  });
 });

@@ -10,7 +10,7 @@
  * ```
  */
 import { readFile } from "node:fs/promises";
-import { type Bus, LogThrottle, type Logger, type MetricsServer, type Registry, type SessionLink, createLinkPair, defaultRegistry, inBackground, netLog, serveMetrics } from "@ballstream/runtime";
+import { type Bus, LogThrottle, type Logger, type MetricsServer, type Registry, type SessionLink, createLinkPair, defaultRegistry, inBackground, netLog, serveMetrics, SharedSubscriptions } from "@ballstream/runtime";
 import { type RejectReason, createSignalingMetrics } from "./metrics.ts";
 import { CLOSE_CODES, type ClientConfig, DEFAULT_SETTINGS, WT_PATH } from "@ballstream/protocol";
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, localOrigins } from "./config.ts";
@@ -102,6 +102,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   /** Sessions' own emulated links by the page's address (their network setting), read by the server per packet. */
   const peerLinks = new Map<string, SessionLink>();
   const resumeTokens = new ResumeTokens(config.resumeSecret);
+  const channelSubjects = new SharedSubscriptions(bus, log);
   try {
     wt = await createWebTransportServer({
       host: config.wtHost,
@@ -179,6 +180,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         ...(config.generatorTakeoverMs > 0 ? { takeoverAfterMs: config.generatorTakeoverMs } : {}),
         ...(config.mediaTakeoverMs > 0 ? { mediaTakeoverAfterMs: config.mediaTakeoverMs } : {}),
         resumeTokens,
+        channelSubjects,
         peerLinks,
         wtVideo: config.wtVideo,
       });

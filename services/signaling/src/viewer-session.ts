@@ -8,7 +8,7 @@
  * unidirectional streams ({@link VideoSender}); only then does signaling ask media for them (`videoWanted`). Any failure reaches the page as an `error` message and a close code; whatever ends the session
  * (failure, stop, transport gone, server shutdown) releases everything of it, on the bus too.
  */
-import { type Bus, type BusSubscription, type Logger, SessionLink, decodeTruth, inBackground, netConditionsOf, netLog, requestJson, resumeAfter } from "@ballstream/runtime";
+import { type Bus, type BusSubscription, type Logger, SessionLink, type SharedSubscriptions, decodeTruth, inBackground, netConditionsOf, netLog, requestJson, resumeAfter } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
 import { CLOSE_CODES, type ChannelJoin, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferAnswer, type MediaOfferRequest, NO_NETWORK, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionResumed, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSessionResumed, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
@@ -65,6 +65,8 @@ export interface ViewerSessionOptions {
   readonly videoTimeoutMs?: number;
   /** The server's table of peers' own links: the session's network setting goes in under its page's address. Absent: not emulated here. */
   readonly peerLinks?: Map<string, SessionLink>;
+  /** Where a channel viewer follows its channel's subjects: one bus subscription per channel for the whole replica (absent: its own). */
+  readonly channelSubjects?: SharedSubscriptions;
   /** Issues the `session` message's resumption token and checks a `resume`'s (absent: no resumption). */
   readonly resumeTokens?: ResumeTokens;
   /** The WebTransport video path: streams per GOP or per frame, and the bytes and time units may wait per viewer. */
@@ -323,14 +325,16 @@ export class ViewerSession {
     this.#source = source;
     this.#log = this.#log.child({ sessionId, ...(source === sessionId ? {} : { source }) });
     const relayEvent = (msg: { data: Uint8Array }) => this.#background("relaying a session event", this.#onEvent(msg.data));
-    this.#subs.push(bus.subscribe(subjects.truth(source), (msg) => this.#onTruth(msg.data)));
+    // A channel's subjects are every viewer's here: one subscription for all of them when the replica shares them.
+    const follow = source !== sessionId && this.#options.channelSubjects ? this.#options.channelSubjects : bus;
+    this.#subs.push(follow.subscribe(subjects.truth(source), (msg) => this.#onTruth(msg.data)));
     this.#subs.push(bus.subscribe(subjects.events(sessionId), relayEvent));
     this.#subs.push(bus.subscribe(subjects.resumed(sessionId), (msg) => this.#onResumedElsewhere(msg.data)));
     if (source !== sessionId) {
-      this.#subs.push(bus.subscribe(subjects.events(source), relayEvent));
-      this.#subs.push(bus.subscribe(subjects.settings(source), (msg) => this.#background("relaying the channel's settings", this.#onChannelSettings(msg.data))));
+      this.#subs.push(follow.subscribe(subjects.events(source), relayEvent));
+      this.#subs.push(follow.subscribe(subjects.settings(source), (msg) => this.#background("relaying the channel's settings", this.#onChannelSettings(msg.data))));
     }
-    if (wtVideo) this.#startVideo(source);
+    if (wtVideo) this.#startVideo(source, follow);
     this.#heartbeat = setInterval(() => this.#beat(), this.#options.heartbeatIntervalMs ?? SESSION_TIMING.heartbeatIntervalMs);
     this.#beat();
   }
@@ -555,8 +559,8 @@ export class ViewerSession {
     }
   }
 
-  /** The WebTransport video path: media's access units of `source` → this viewer's unidirectional streams. */
-  #startVideo(source: string): void {
+  /** The WebTransport video path: media's access units of `source` (heard through `follow`) → this viewer's unidirectional streams. */
+  #startVideo(source: string, follow: Pick<Bus, "subscribe">): void {
     const video = new VideoSender({
       openStream: () => this.#wt.createUnidirectionalStream(),
       wantKeyframe: () => this.#wantVideo(true),
@@ -564,7 +568,7 @@ export class ViewerSession {
       now: nowMs,
     });
     this.#video = video;
-    this.#subs.push(this.#options.bus.subscribe(subjects.video(source), (msg) => video.push(msg.data)));
+    this.#subs.push(follow.subscribe(subjects.video(source), (msg) => video.push(msg.data)));
   }
 
   /** Tells media to keep publishing the source's access units (with a keyframe now when `keyframe`). */

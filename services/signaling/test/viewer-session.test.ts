@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { type Bus, MemoryBus, createLogger, encodeTruth, serveJson } from "@ballstream/runtime";
+import { type Bus, MemoryBus, SharedSubscriptions, createLogger, encodeTruth, serveJson } from "@ballstream/runtime";
 import { createSignalingMetrics } from "../src/metrics.ts";
 import { CLOSE_CODES, type ClientMessage, DEFAULT_SETTINGS, ProtocolError, applyUpdate, SESSION_ID_PATTERN, type SessionSettings, decodeErrorReport, encodeCoordinates, encodeJson, nowMs, parseMediaOfferRequest, parseSessionControl, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects, decodeJson, encodeVideoUnit, VideoStreamReader } from "@ballstream/protocol";
 import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/testing";
@@ -567,8 +567,10 @@ describe("ViewerSession", () => {
 
 describe("channels", () => {
   const tokens = new ResumeTokens("a shared secret of 16+ bytes");
+  const shared = new Map<Bus, SharedSubscriptions>();
   async function joinChannel(bus: Bus, extra: Partial<Extract<ClientMessage, { type: "offer" }>> = {}) {
-    const { wt, session } = startSession(bus, { resumeTokens: tokens });
+    if (!shared.has(bus)) shared.set(bus, new SharedSubscriptions(bus, log));
+    const { wt, session } = startSession(bus, { resumeTokens: tokens, channelSubjects: shared.get(bus)! });
     const control = wt.openStream();
     control.send({ ...OFFER, channel: "lobby", ...extra });
     const started = await control.next("session");
@@ -617,6 +619,19 @@ describe("channels", () => {
     expect(refused.code).toBe("forbidden");
     expect(refused.message).toContain("only the owner of channel lobby");
     expect(seen.controls.filter((c) => (c as { fps?: number }).fps === 60)).toEqual([]);
+  });
+
+  test("a replica's viewers of a channel share one subscription to each of its subjects; the last out releases them", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const a = await joinChannel(bus);
+    const b = await joinChannel(bus);
+    expect(shared.get(bus)!.size).toBe(3); // the channel's truth, events and settings, whatever the viewers
+    for (const v of [a, b]) {
+      v.control.send({ type: "stop" });
+      await v.session.done;
+    }
+    expect(shared.get(bus)!.size).toBe(0);
   });
 
   test("the owner token makes a later viewer an owner; a forged one does not", async () => {

@@ -18,6 +18,7 @@ export { MEMORY_BUS_MAX_PAYLOAD, MemoryBus } from "./bus/memory-bus.ts";
 export { natsAuthFromEnv, toBusError, reconnectDelayMs, connectNatsBus } from "./bus/nats-bus.ts";
 export type { NatsBusOptions, NatsAuth } from "./bus/nats-bus.ts";
 export { requestJson, serveJson } from "./bus/rpc.ts";
+export { SharedSubscriptions } from "./bus/shared-subscriptions.ts";
 export { REAL_LINK_CLOCK, seededRandom, LinkEmulator } from "./link-emulator.ts";
 export type { LinkOutcome, LinkObserver, LinkClock, LinkEmulatorOptions, LinkStats } from "./link-emulator.ts";
 export { netConditionsFromEnv, netConditionsOf, netLog } from "./link-emulator-config.ts";
