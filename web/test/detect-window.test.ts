@@ -8,10 +8,10 @@ const ball = (x: number, y: number, area = AREA) => ({ found: true, x, y, area }
 const FRAME_30 = 3000; // RTP ticks of one frame at 30 fps
 
 describe("searchWindow", () => {
-  test("centres on the predicted position with radius + edge + twice the motion + safety each side, even-aligned", () => {
+  test("centres on the predicted position with radius + edge + twice the motion + safety (≥ radius) each side, even-aligned", () => {
     const w = searchWindow(track(300, 200), FRAME_30, 640, 480)!;
-    // predicted x = 300 + 320/30 = 310.67; reach x = 24 + 4 + 2·10.67 + 16 = 65.33; reach y = 44
-    expect(w).toEqual({ x: 244, y: 156, width: 132, height: 88 });
+    // predicted x = 300 + 320/30 = 310.67; reach x = 24 + 4 + 2·10.67 + 24 = 73.33; reach y = 52
+    expect(w).toEqual({ x: 236, y: 148, width: 148, height: 104 });
     for (const v of [w.x, w.y, w.width, w.height]) expect(v % 2).toBe(0);
   });
   test("clipped to the frame at its edges", () => {

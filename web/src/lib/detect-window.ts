@@ -41,7 +41,8 @@ const RTP_HZ = 90_000;
 const MAX_GAP_S = 0.25;
 /** Beyond the ball's radius: its anti-aliased edge and the detector's box margin (3 px), px. */
 const EDGE_PX = 4;
-/** Safety margin on each side, px (also keeps enough background in the window for the detector's histogram). */
+/** Least safety margin on each side, px; it is at least the radius, so that the background outnumbers the ball even
+ * in a window clipped at a frame corner (the detector's histogram needs that). */
 const SAFETY_PX = 16;
 /** A detection whose area changed by more than this factor is not trusted to the window (a new scene or size). */
 const AREA_FACTOR = 2;
@@ -51,7 +52,7 @@ const ticksBetween = (from: number, to: number) => (to - from) >>> 0;
 
 /**
  * The window to detect `rtpTimestamp` in, or null for the whole frame. Each side reaches the predicted centre ± (radius
- * + edge + twice the motion in the interval, which covers a bounce off a wall, + safety); x and y even, as the chroma
+ * + edge + twice the motion in the interval, which covers a bounce off a wall, + safety ≥ radius); x and y even, as the chroma
  * planes of I420 and NV12 need for `VideoFrame.copyTo({ rect })`, clipped to the frame.
  */
 export function searchWindow(track: BallTrack | null, rtpTimestamp: number, frameWidth: number, frameHeight: number): Rect | null {
@@ -60,7 +61,7 @@ export function searchWindow(track: BallTrack | null, rtpTimestamp: number, fram
   if (dt <= 0 || dt > MAX_GAP_S) return null;
   const radius = Math.sqrt(track.area / Math.PI);
   const side = (centre: number, speed: number, size: number): [number, number] => {
-    const reach = radius + EDGE_PX + 2 * Math.abs(speed) * dt + SAFETY_PX;
+    const reach = radius + EDGE_PX + 2 * Math.abs(speed) * dt + Math.max(SAFETY_PX, radius);
     const predicted = Math.min(size, Math.max(0, centre + speed * dt));
     const lo = Math.max(0, 2 * Math.floor((predicted - reach) / 2));
     const hi = Math.min(size, 2 * Math.ceil((predicted + reach) / 2));
