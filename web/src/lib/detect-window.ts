@@ -3,7 +3,7 @@
  * the RTP time since), wide enough for the ball, its edge, a bounce within the interval and a safety margin; the
  * whole frame to (re)acquire it (first frames, a lost ball, a new frame size, a result that does not fit its
  * window). Pure logic of the detection worker (detect-worker.ts), which copies only the window out of the
- * `VideoFrame`: the copy and the centroid cost in proportion to the pixels read (docs/web.md, "Detection window").
+ * `VideoFrame`: the copy and the centroid cost in proportion to the pixels read (docs/web.md, "The way back").
  */
 
 /** An integer rectangle of a frame, px. */
