@@ -235,7 +235,7 @@ async function measureWindow(page: Page, ms: number, fps: number, wt: boolean): 
   const byRtp = new Map(samples.map((s) => [s.rtpTimestamp >>> 0, s]));
   const painted = samples.filter((s) => s.presentedAtMs !== null);
   const timings: FrameTiming[] = wt
-    ? painted.map((s) => ({ captureMs: s.captureTimeMs, receiveMs: null, presentedMs: s.presentedAtMs, decodedMs: s.decodedAtMs, detectMs: s.detectMs, arrivalMs: s.arrivalMs }))
+    ? painted.map((s) => ({ captureMs: s.captureTimeMs, receiveMs: null, presentedMs: s.presentedAtMs, decodedMs: s.decodedAtMs, detectMs: s.detectMs, sentMs: s.sentAtMs, arrivalMs: s.arrivalMs }))
     : frames.map((f) => {
     const s = byRtp.get(f.rtp >>> 0);
     return {
@@ -244,6 +244,7 @@ async function measureWindow(page: Page, ms: number, fps: number, wt: boolean): 
       presentedMs: f.presentedMs,
       decodedMs: s?.decodedAtMs ?? null,
       detectMs: s?.detectMs ?? null,
+      sentMs: s?.sentAtMs ?? null,
       arrivalMs: s ? s.arrivalMs : null,
     };
   });

@@ -1,8 +1,10 @@
 /**
  * Splits glass-to-glass latency into pipeline stages from what is measurable: per-frame browser timestamps
  * (rVFC `receiveTime` of the frame's last packet, `presentationTime`, the decoded frame reaching the page's
- * detector, the page's detection and the coordinates' arrival at signaling), the media service's encode histogram, the generator's pacing lateness and Chromium's
- * `getStats()` jitter-buffer and decode totals.
+ * detector, the page's detection, the coordinates handed to the datagram writer and their arrival at signaling), the
+ * media service's encode histogram, the generator's pacing lateness and Chromium's `getStats()` jitter-buffer and
+ * decode totals. The way back (capture → coordinates at signaling, which the real-time error is made of) is split
+ * into capture → decoded at the detector, detect, detected → sent and sent → signaling.
  */
 import { quantile } from "@ballstream/testing";
 
@@ -17,6 +19,8 @@ export interface FrameTiming {
   readonly decodedMs: number | null;
   /** Detection time in the page's worker (copyTo + centroid). */
   readonly detectMs: number | null;
+  /** The page handed the coordinates to the WebTransport datagram writer. */
+  readonly sentMs: number | null;
   /** The coordinates datagram arrived at signaling. */
   readonly arrivalMs: number | null;
 }
@@ -75,7 +79,25 @@ export function decomposeLatency(frames: readonly FrameTiming[], agg: StageAggre
       source: "median(rVFC presentationTime − receiveTime) − jitter buffer − decode",
       glassToGlass: true,
     },
+    {
+      name: "capture → decoded at the detector",
+      ms: median(frames.map((f) => diff(f.decodedMs, f.captureMs))),
+      source: "median(decoded frame read by the page's detection worker − capture)",
+      glassToGlass: false,
+    },
     { name: "detect", ms: median(frames.map((f) => f.detectMs)), source: "page worker detectMs (copyTo + centroid), beside rendering", glassToGlass: false },
+    {
+      name: "detected → sent",
+      ms: median(frames.map((f) => diff(diff(f.sentMs, f.decodedMs), f.detectMs))),
+      source: "median(coordinates handed to the datagram writer − decoded − detect): worker → page message + page work",
+      glassToGlass: false,
+    },
+    {
+      name: "sent → signaling",
+      ms: median(frames.map((f) => diff(f.arrivalMs, f.sentMs))),
+      source: "median(arrival at signaling − handed to the datagram writer): Chromium's WebTransport, loopback, signaling's receive",
+      glassToGlass: false,
+    },
     {
       name: "coords back (decoded → signaling)",
       ms: median(frames.map((f) => diff(f.arrivalMs, f.decodedMs))),

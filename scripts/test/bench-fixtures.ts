@@ -3,7 +3,7 @@ import type { FanoutResult, FanoutStep, RunResult } from "../bench/results.ts";
 import { summarize } from "@ballstream/testing";
 import { decomposeLatency } from "../bench/stages.ts";
 
-const stages = decomposeLatency([{ captureMs: 0, receiveMs: 5, presentedMs: 30, decodedMs: 29, detectMs: 0.5, arrivalMs: 32 }], { generateMs: 1, encodeMs: 3, jitterBufferMs: 15, decodeMs: 2 });
+const stages = decomposeLatency([{ captureMs: 0, receiveMs: 5, presentedMs: 30, decodedMs: 29, detectMs: 0.5, sentMs: 29.7, arrivalMs: 32 }], { generateMs: 1, encodeMs: 3, jitterBufferMs: 15, decodeMs: 2 });
 
 /** A measured run of `mode` at `fps` with these glass-to-glass figures (the rest fixed). */
 export function run(mode: RunResult["mode"], fps: number, g2g: number[], variant = ""): RunResult {

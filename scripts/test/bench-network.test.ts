@@ -19,7 +19,7 @@ const rows: NetRow[] = [
   row("cap_half_no_cc", [], { ended: "error: ICE failed" }),
 ];
 
-const timing = (receiveMs: number, presentedMs: number | null): FrameTiming => ({ captureMs: receiveMs - 2, receiveMs, presentedMs, decodedMs: null, detectMs: null, arrivalMs: null });
+const timing = (receiveMs: number, presentedMs: number | null): FrameTiming => ({ captureMs: receiveMs - 2, receiveMs, presentedMs, decodedMs: null, detectMs: null, sentMs: null, arrivalMs: null });
 
 describe("network matrix", () => {
   test("every condition's environment parses as link conditions, the caps at the given rate", () => {

@@ -8,7 +8,7 @@ const hist = (n: number, sum: number) =>
   parsePrometheusText(`ballstream_media_encode_seconds_bucket{le="0.005"} ${n}\nballstream_media_encode_seconds_bucket{le="+Inf"} ${n}\nballstream_media_encode_seconds_sum ${sum}\nballstream_media_encode_seconds_count ${n}\n`);
 
 const sample = (frameId: number, g2g: number | null, found = true, browser: Partial<Sample> = {}): Sample => ({
-  frameId, rtpTimestamp: frameId * 3000, captureTimeMs: 1000 + frameId * 33, decodedAtMs: null, presentedAtMs: null, arrivalMs: 1030 + frameId * 33, found,
+  frameId, rtpTimestamp: frameId * 3000, captureTimeMs: 1000 + frameId * 33, decodedAtMs: null, sentAtMs: null, presentedAtMs: null, arrivalMs: 1030 + frameId * 33, found,
   detectedX: 0, detectedY: 0, frameTruthX: 0, frameTruthY: 0, nowTruthX: 0, nowTruthY: 0, realtimeErrorPx: 8, frameErrorPx: 0.25, latencyMs: 30, glassToGlassMs: g2g, detectMs: 0.5,
   expectedDisplayMs: null, glassToGlassExpectedMs: null, rvfcCaptureMs: null, absCaptureMs: null, glassToGlassBrowserMs: null, ...browser,
 });
@@ -22,7 +22,7 @@ describe("scenario", () => {
     const w: ProbeWindow = {
       seconds: 2, framesGenerated: 60, framesDecoded: 57, framesDropped: 1, packetsLost: 0, framesPresented: 3,
       samples: [sample(0, 20, true, { glassToGlassExpectedMs: 30, glassToGlassBrowserMs: 20.4 }), sample(1, 24, true, { glassToGlassExpectedMs: 40 }), sample(2, null, false)],
-      timings: [{ captureMs: 1000, receiveMs: 1005, presentedMs: 1020, decodedMs: 1019, detectMs: 0.5, arrivalMs: 1030 }],
+      timings: [{ captureMs: 1000, receiveMs: 1005, presentedMs: 1020, decodedMs: 1019, detectMs: 0.5, sentMs: 1019.7, arrivalMs: 1030 }],
       jitterBufferMs: 9, decodeMs: 2, freezes: 1, senderKbps: 150, ended: "closed", startMs: 990,
     };
     const r = runResult({ mode: "nats", generateMs: 1 }, 30, "", w, [], 3);

@@ -7,6 +7,7 @@ const frame = (capture: number): FrameTiming => ({
   presentedMs: capture + 20,
   decodedMs: capture + 19.5,
   detectMs: 0.6,
+  sentMs: capture + 20.4,
   arrivalMs: capture + 22,
 });
 
@@ -21,8 +22,15 @@ describe("decomposeLatency", () => {
     expect(ms["jitter buffer"]).toBe(8);
     expect(ms.decode).toBe(2);
     expect(ms["render (decoded → presented)"]).toBe(4); // 14 − 8 − 2
+    expect(ms["capture → decoded at the detector"]).toBe(19.5);
     expect(ms.detect).toBe(0.6);
+    expect(ms["detected → sent"]).toBeCloseTo(0.3, 9); // 20.4 − 19.5 − 0.6
+    expect(ms["sent → signaling"]).toBeCloseTo(1.6, 9);
     expect(ms["coords back (decoded → signaling)"]).toBe(2.5);
+  });
+  test("the way back's parts add up to capture → coordinates at signaling", () => {
+    const parts = ["capture → decoded at the detector", "detect", "detected → sent", "sent → signaling"].reduce((a, n) => a + ms[n]!, 0);
+    expect(parts).toBeCloseTo(22, 9);
   });
   test("the glass-to-glass stages add up to the median glass-to-glass latency", () => {
     const sum = stages.filter((s) => s.glassToGlass).reduce((a, s) => a + s.ms, 0);
@@ -33,7 +41,7 @@ describe("decomposeLatency", () => {
     expect(biggestStage([])).toBeNull();
   });
   test("missing inputs give NaN, negative remainders are clamped", () => {
-    const none = decomposeLatency([{ captureMs: 0, receiveMs: null, presentedMs: null, decodedMs: null, detectMs: null, arrivalMs: null }], {
+    const none = decomposeLatency([{ captureMs: 0, receiveMs: null, presentedMs: null, decodedMs: null, detectMs: null, sentMs: null, arrivalMs: null }], {
       generateMs: Number.NaN,
       encodeMs: 50,
       jitterBufferMs: Number.NaN,

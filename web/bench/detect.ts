@@ -1,10 +1,12 @@
 /**
  * Detection benchmark: time per 640×480 frame and accuracy of the coverage-weighted centroid (luma and RGBA
  * inputs), next to a reference Hough circle transform (gradient voting at the known radius, 1 px accumulator, the
- * seed's approach) on the same frames, and the centroid on the generator's `noise` and `texture` scenes. Run:
+ * seed's approach) on the same frames, the centroid on the generator's `noise` and `texture` scenes, and the
+ * centroid on the detection worker's window (detect-window.ts: 132×88 px around the ball at 320 px/s, 30 fps). Run:
  * `bun bench/detect.ts` in web/. Prints figures; asserts nothing.
  */
 import { detectBall, detectBallRgba } from "../src/lib/detect.ts";
+import { searchWindow } from "../src/lib/detect-window.ts";
 import { lumaFrame, noiseSource, rgbaFrame } from "../test/synthetic.ts";
 
 const W = 640;
@@ -67,3 +69,19 @@ for (let k = 0; k < 3; k++) rgba.forEach((f) => {
   times.push(performance.now() - t0);
 });
 console.log(`centroid RGBA: time ms ${stats(times.slice(10))}`);
+
+for (const scene of [undefined, "noise", "texture"] as const) {
+  const frames = centres.map(([x, y], i) => lumaFrame(x, y, R, { scene, seed: i + 1 }));
+  const wtimes: number[] = [];
+  const werrors: number[] = [];
+  for (let k = 0; k < 3; k++) frames.forEach((f, i) => {
+    const [cx, cy] = centres[i]!;
+    // the window the worker would search, one frame after the ball was at 320 px/s from 10.67 px to the left
+    const w = searchWindow({ rtpTimestamp: 0, x: cx - 320 / 30, y: cy, velocity: { x: 320, y: 0 }, area: Math.PI * R * R, frameWidth: W, frameHeight: H }, 3000, W, H)!;
+    const t0 = performance.now();
+    const d = detectBall({ data: f.data.subarray(w.y * W + w.x), width: w.width, height: w.height, stride: W });
+    wtimes.push(performance.now() - t0);
+    werrors.push(Math.hypot(d.x + w.x - cx, d.y + w.y - cy));
+  });
+  console.log(`centroid luma window ${scene ? `scene ${scene}` : "clean"}: time ms ${stats(wtimes.slice(frames.length))} | error px ${stats(werrors)}`);
+}

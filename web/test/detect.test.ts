@@ -62,6 +62,17 @@ describe("detectBall", () => {
     expectNear(detectBall(lumaFrame(123.4, 234.5, R, { stride: 704 })), 123.4, 234.5, 0.02);
   });
 
+  test("a window of a noisy scene in which the ball's one level outnumbers every background level (detect-window.ts)", () => {
+    // 104×104 around the ball: 1,800 px of ball at one level against ~550 per background level (±8 luma)
+    for (const [i, [cx, cy]] of [[300.3, 200.6], [30.2, 25.9]].entries()) {
+      const frame = lumaFrame(cx!, cy!, R, { scene: "noise", seed: i + 3 });
+      const x0 = Math.max(0, 2 * Math.floor((cx! - 52) / 2));
+      const y0 = Math.max(0, 2 * Math.floor((cy! - 52) / 2));
+      const d = detectBall({ data: frame.data.subarray(y0 * 640 + x0), width: 104, height: 104, stride: 640 });
+      expectNear({ ...d, x: d.x + x0, y: d.y + y0 }, cx!, cy!, 0.1);
+    }
+  });
+
   test("no ball → not found (flat and noisy frames, too little contrast)", () => {
     expect(detectBall(lumaFrame(0, 0, 0)).found).toBe(false);
     expect(detectBall(lumaFrame(0, 0, 0, { noise: 4 })).found).toBe(false);

@@ -128,12 +128,12 @@ describe("FrameFlow", () => {
 
   test("coordinates leave at detection, before the frame is presented; the sample comes with the presentation", () => {
     const { flow, sent, samples } = flowWith();
-    flow.detected(det(100, 1000), 1000);
+    flow.detected(det(100, 1000), 1000.7);
     expect(sent).toEqual([det(100, 1000)]);
     flow.report(report(100), 1002);
     expect(samples).toEqual([]);
     flow.presented(100, paintedAt(1012), 1013);
-    expect(samples.map((s) => [s.rtpTimestamp, s.presentedAtMs, s.glassToGlassMs])).toEqual([[100, 1012, 22]]);
+    expect(samples.map((s) => [s.rtpTimestamp, s.presentedAtMs, s.glassToGlassMs, s.sentAtMs])).toEqual([[100, 1012, 22, 1000.7]]);
   });
 
   test("a hidden tab (no presentations at all): every frame is still sent at once; samples come after the expiry, unpresented", () => {
@@ -154,7 +154,7 @@ describe("FrameFlow", () => {
     flow.detectedAtPresentation(det(100, 1010), paintedAt(1010), 1011);
     expect(sent.map((c) => c.decodedAtMs)).toEqual([1010]);
     flow.report(report(100), 1012);
-    expect(samples.map((s) => s.glassToGlassMs)).toEqual([20]);
+    expect(samples.map((s) => [s.glassToGlassMs, s.sentAtMs])).toEqual([[20, 1011]]);
     expect(flow.samples()).toEqual(samples);
   });
 

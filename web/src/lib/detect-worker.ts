@@ -1,12 +1,14 @@
 /**
  * Dedicated worker: reads the decoded video frames (a `MediaStreamTrackProcessor` readable transferred from the
- * page), finds the ball in each with {@link detectBall} on the luma plane, and posts one {@link WorkerDetection}
+ * page), finds the ball in each with {@link detectBall} on the luma plane of the window where it can be
+ * (detect-window.ts; the whole frame to acquire it), and posts one {@link WorkerDetection}
  * per frame, named by the frame's RTP timestamp (`VideoFrame.metadata().rtpTimestamp`, Chromium ≥ 122). The
  * WebTransport path posts its WebCodecs-decoded frames one by one instead (`frame`), named by the page.
  * Runs off the main thread so that detection never delays the compositor.
  */
 import type { Coordinates } from "@ballstream/protocol";
 import { detectBall, detectBallRgba } from "./detect.ts";
+import { type BallTrack, type FoundBall, type Rect, fitsWindow, nextTrack, searchWindow } from "./detect-window.ts";
 import { coordinatesOf } from "./frame-flow.ts";
 
 /** Page → worker: a track's frames to read, or one decoded frame (the worker closes it) with its RTP timestamp. */
@@ -28,19 +30,39 @@ export function rtpTimestampOf(frame: VideoFrame): number | null {
   return typeof rtp === "number" ? rtp >>> 0 : null;
 }
 
-/** Copies a frame's visible pixels and detects the ball (luma plane for YUV formats, RGBA/BGRA otherwise). */
-export async function detectInFrame(frame: VideoFrame, buffer: Uint8Array): Promise<{ found: boolean; x: number; y: number }> {
-  const layout = await frame.copyTo(buffer);
-  const width = frame.visibleRect?.width ?? frame.displayWidth;
-  const height = frame.visibleRect?.height ?? frame.displayHeight;
+/** Copies `rect` of a frame's visible pixels (all of them when absent) and detects the ball in it (luma plane for
+ * YUV formats, RGBA/BGRA otherwise); `buffer` must hold the whole frame (`allocationSize()`). Frame coordinates. */
+export async function detectInFrame(frame: VideoFrame, buffer: Uint8Array, rect?: Rect): Promise<FoundBall> {
+  const visible = frame.visibleRect ?? { x: 0, y: 0, width: frame.displayWidth, height: frame.displayHeight };
+  const layout = await (rect ? frame.copyTo(buffer, { rect: { ...rect, x: visible.x + rect.x, y: visible.y + rect.y } }) : frame.copyTo(buffer));
+  const width = rect?.width ?? visible.width;
+  const height = rect?.height ?? visible.height;
   const plane = layout[0]!;
-  if (frame.format?.startsWith("RGB") || frame.format?.startsWith("BGR")) {
-    return detectBallRgba(buffer.subarray(plane.offset), width, height);
+  const ball = frame.format?.startsWith("RGB") || frame.format?.startsWith("BGR")
+    ? detectBallRgba(buffer.subarray(plane.offset), width, height)
+    : detectBall({ data: buffer.subarray(plane.offset), width, height, stride: plane.stride });
+  return rect ? { ...ball, x: ball.x + rect.x, y: ball.y + rect.y } : ball;
+}
+
+/**
+ * Detects one frame where the ball can be ({@link searchWindow}), and the whole frame when that does not fit
+ * ({@link fitsWindow}) or there is no window; returns the detection, the next track and the window used (null: whole).
+ */
+export async function detectTracked(frame: VideoFrame, rtpTimestamp: number, buffer: Uint8Array, track: BallTrack | null): Promise<{ ball: FoundBall; track: BallTrack | null; window: Rect | null }> {
+  const visible = frame.visibleRect ?? { x: 0, y: 0, width: frame.displayWidth, height: frame.displayHeight };
+  const aligned = visible.x % 2 === 0 && visible.y % 2 === 0; // copyTo's rect must fall on chroma samples
+  let window = aligned ? searchWindow(track, rtpTimestamp, visible.width, visible.height) : null;
+  let ball = window && track ? await detectInFrame(frame, buffer, window) : null;
+  if (!ball || !window || !track || !fitsWindow(ball, window, track)) {
+    window = null;
+    ball = await detectInFrame(frame, buffer);
   }
-  return detectBall({ data: buffer.subarray(plane.offset), width, height, stride: plane.stride });
+  return { ball, track: nextTrack(track, ball, rtpTimestamp, visible.width, visible.height), window };
 }
 
 let buffer = new Uint8Array(0);
+/** The ball as last seen (each worker detects one source of frames: a track's, or the posted WebTransport frames). */
+let track: BallTrack | null = null;
 
 /** Detects one frame and posts its coordinates (`path` set for WebTransport frames); closes the frame. */
 async function detectOne(scope: WorkerScope, frame: VideoFrame, rtpTimestamp: number, decodedAtMs: number, path?: "webtransport"): Promise<void> {
@@ -48,7 +70,9 @@ async function detectOne(scope: WorkerScope, frame: VideoFrame, rtpTimestamp: nu
     const size = frame.allocationSize();
     if (buffer.length < size) buffer = new Uint8Array(size);
     const t0 = performance.now();
-    const ball = await detectInFrame(frame, buffer);
+    const detected = await detectTracked(frame, rtpTimestamp, buffer, track);
+    track = detected.track;
+    const { ball } = detected;
     const coordinates = coordinatesOf(rtpTimestamp, ball, decodedAtMs, performance.now() - t0);
     scope.postMessage({ type: "detection", coordinates: path ? { ...coordinates, path } : coordinates });
   } finally {

@@ -7,7 +7,7 @@
  * it the ball covers; the weighted mean of pixel centres is then the disc's centroid to a small fraction of a pixel.
  *
  * Three passes, all over typed arrays: (1) a luma histogram plus the brightest/darkest value of each row, which
- * yield the background (the mean level within `minContrast` of the most common one, so a noisy or textured
+ * yield the background (the mean level within `minContrast` of the most common one of the most populated band, so a noisy or textured
  * background counts at its centre), the ball level (the most common level at least `minContrast` from that mean)
  * and the rows the ball spans; (2) those rows only, for its columns; (3) the weighted centroid over that box
  * plus a margin. Dependency-free on purpose: the media engineer's test page bundles it, and it runs in a Worker.
@@ -68,6 +68,29 @@ function ballLevel(histogram: Uint32Array, background: number, minContrast: numb
 }
 
 /**
+ * The background's most common level: the mode within the band of ±`half` levels that holds the most pixels. On a
+ * whole frame that is the plain mode; in a small window of a noisy scene (±8 luma) the ball's single level can
+ * outnumber every single background level, never the background's band (the ball is ≥ 2 × `half` away).
+ */
+function backgroundMode(histogram: Uint32Array, half: number): number {
+  let sum = 0;
+  for (let v = 0; v <= Math.min(255, half); v++) sum += histogram[v]!;
+  let best = sum;
+  let centre = 0;
+  for (let c = 1; c < 256; c++) {
+    if (c + half <= 255) sum += histogram[c + half]!;
+    if (c - half - 1 >= 0) sum -= histogram[c - half - 1]!;
+    if (sum > best) {
+      best = sum;
+      centre = c;
+    }
+  }
+  let mode = Math.max(0, centre - half);
+  for (let v = mode + 1; v <= Math.min(255, centre + half); v++) if (histogram[v]! > histogram[mode]!) mode = v;
+  return mode;
+}
+
+/**
  * The background's level and spread: mean and mean absolute deviation of the levels within ±`band` of the most
  * common one. On a flat background that is the level itself; on a noisy or textured one (the generator's `noise`
  * and `texture` scenes, ±8 luma) the mode is any level of the spread, while the mean is its centre. The band must
@@ -116,8 +139,7 @@ export function detectBall(plane: LumaPlane, options: DetectOptions = {}): BallD
     rowMin[y] = lo;
     rowMax[y] = hi;
   }
-  let mode = 0;
-  for (let v = 1; v < 256; v++) if (histogram[v]! > histogram[mode]!) mode = v;
+  const mode = backgroundMode(histogram, minContrast >> 1);
   const { level: background, spread } = backgroundAround(histogram, mode, minContrast - 1);
   // from the background's centre: the dark squares of a texture the encoder starved may lie minContrast below its mode
   const ball = ballLevel(histogram, background, minContrast);

@@ -35,10 +35,10 @@ export class FrameFlow {
     this.#log = log;
   }
 
-  /** The worker's detection of a frame: its coordinates are sent now; its sample waits for presentation. */
+  /** The worker's detection of a frame: its coordinates are sent now (`nowMs`, its sample's `sentAtMs`); its sample waits for presentation. */
   detected(d: Coordinates, nowMs: number): void {
     this.#out.send(d);
-    this.#finished(this.#joiner.detected(d), nowMs);
+    this.#finished(this.#joiner.detected({ ...d, sentAtMs: nowMs }), nowMs);
   }
 
   /** The compositor presented a frame (rVFC). */
@@ -49,7 +49,7 @@ export class FrameFlow {
   /** Main-thread fallback: the frame was detected in its own presentation callback. */
   detectedAtPresentation(d: Coordinates, presentation: Presentation, nowMs: number): void {
     this.#out.send(d);
-    this.#finished([{ ...d, ...presentation }], nowMs);
+    this.#finished([{ ...d, sentAtMs: nowMs, ...presentation }], nowMs);
   }
 
   /** Signaling's error report for a frame's coordinates. */

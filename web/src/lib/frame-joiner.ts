@@ -9,8 +9,13 @@ import type { Coordinates } from "@ballstream/protocol";
 import type { Presentation } from "./display-times.ts";
 import { type Joined, KeyedJoin } from "./keyed-join.ts";
 
+/** A detection as the page sent it: its coordinates and when they were handed to the datagram writer (epoch ms). */
+export interface SentDetection extends Coordinates {
+  readonly sentAtMs?: number;
+}
+
 /** A detection with its presentation's times (all null: never presented). */
-export type JoinedFrame = Coordinates & { readonly [K in keyof Presentation]: Presentation[K] | null };
+export type JoinedFrame = SentDetection & { readonly [K in keyof Presentation]: Presentation[K] | null };
 
 const NOT_PRESENTED = { presentedAtMs: null, expectedDisplayMs: null, rvfcCaptureMs: null, absCaptureMs: null } as const;
 
@@ -19,14 +24,14 @@ export const FRAME_JOIN_WAIT_MS = 200;
 
 /** Pairs detections with presentations; bounded memory. */
 export class FrameJoiner {
-  readonly #join: KeyedJoin<Coordinates, Presentation>;
+  readonly #join: KeyedJoin<SentDetection, Presentation>;
 
   constructor(maxWaitMs = FRAME_JOIN_WAIT_MS, maxPending = 64) {
     this.#join = new KeyedJoin(maxWaitMs, maxPending);
   }
 
   /** Adds a detection; returns the frames now complete (an overflowing oldest one, unpresented). */
-  detected(d: Coordinates): JoinedFrame[] {
+  detected(d: SentDetection): JoinedFrame[] {
     return this.#join.left(d.rtpTimestamp, d, d.decodedAtMs).map(joinedFrame);
   }
 
@@ -41,6 +46,6 @@ export class FrameJoiner {
   }
 }
 
-function joinedFrame({ left, right }: Joined<Coordinates, Presentation>): JoinedFrame {
+function joinedFrame({ left, right }: Joined<SentDetection, Presentation>): JoinedFrame {
   return { ...left, ...(right ?? NOT_PRESENTED) };
 }

@@ -17,6 +17,8 @@ export interface Sample extends Omit<ErrorReport, "frameMatched" | "frameId"> {
   /** Null when signaling no longer had the frame's truth. */
   readonly frameId: number | null;
   readonly decodedAtMs: number | null;
+  /** When the page handed the frame's coordinates to the datagram writer (null: not known). */
+  readonly sentAtMs: number | null;
   /** When the page showed the frame (null: the compositor never presented it). */
   readonly presentedAtMs: number | null;
   /** Presentation on the page minus capture (null when not presented or the frame was not matched). */
@@ -54,13 +56,14 @@ export type ExportedSample = Sample & ReceiverColumns & NetworkColumns & Connect
 
 /**
  * The columns of {@link toCsv}, in order: the frame's, the receiver's (`rxBitrateKbps`, …), the network's, the
- * connection's, the channel, then the browser's display and capture times (last, so older readers keep working).
+ * connection's, the channel, then the browser's display and capture times and the page's send time (last, so older
+ * readers keep working).
  */
 export const SAMPLE_COLUMNS: readonly (keyof ExportedSample)[] = [
   "frameId", "rtpTimestamp", "captureTimeMs", "decodedAtMs", "presentedAtMs", "arrivalMs", "found", "detectedX", "detectedY",
   "frameTruthX", "frameTruthY", "nowTruthX", "nowTruthY", "realtimeErrorPx", "frameErrorPx", "latencyMs", "glassToGlassMs", "detectMs",
   ...RECEIVER_FIELDS.map(rx), "netDown", "netUp", "connection", "gapMs", "channel",
-  "expectedDisplayMs", "glassToGlassExpectedMs", "rvfcCaptureMs", "absCaptureMs", "glassToGlassBrowserMs",
+  "expectedDisplayMs", "glassToGlassExpectedMs", "rvfcCaptureMs", "absCaptureMs", "glassToGlassBrowserMs", "sentAtMs",
 ];
 
 /** Builds a {@link Sample} from a report and the page's record of that frame (null: not known). */
@@ -74,6 +77,7 @@ export function sampleOf(report: ErrorReport, frame: JoinedFrame | null): Sample
     ...figures,
     frameId: frameMatched ? frameId : null,
     decodedAtMs: frame?.decodedAtMs ?? null,
+    sentAtMs: frame?.sentAtMs ?? null,
     presentedAtMs,
     glassToGlassMs: sinceCapture(presentedAtMs),
     detectMs: frame?.detectMs ?? null,
