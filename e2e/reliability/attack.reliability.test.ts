@@ -136,7 +136,7 @@ describe("attacks against a live system", () => {
       const datagrams = datagramFuzzCases(2000, 0xbad);
       for (let i = 0; i < datagrams.length; i++) {
         session.datagram(datagrams[i]!);
-        if (i % 100 === 99) await Bun.sleep(2);
+        if (i % 50 === 49) await Bun.sleep(5); // bursts a loaded receiver keeps up with (100 per 2 ms lost 28 % in its socket buffer at load 12)
       }
       const counted = await settle(rejected, (n) => n - before >= 1500, 5000);
       console.log(`datagram fuzzer over QUIC: ${counted - before} of 2,000 counted as rejected (the rest lost on the way or over the rate cap)`);
