@@ -3,13 +3,13 @@
  * - raster throughput at 640×480 on one core: direct I420 raster alone, and a whole frame (raster + frame and
  *   truth encoding), against pureimage (RGBA canvas + RGBA→I420 conversion), the library the design named;
  * - pacing: lateness of frame delivery (subscriber receive time − scheduled capture time) with 8 sessions at
- *   60 fps through the real service (workers + in-process bus), p50/p99/max, and skipped slots;
+ *   60 fps through the real service (workers + in-process bus), p50/p95/p99/max, and skipped slots;
  * - cheap compression of a frame (deflate level 1, zstd level 1, and the frame codec's zstd format as shipped):
  *   bytes and time per frame, to weigh against the transport cost of raw frames on NATS (bench/nats-frames.ts);
  * - `bun bench/generator.ts scenes`: draw time per frame (p50/p95) of each scene at 640×480 and 1920×1080.
  */
 import { DEFAULT_SETTINGS, SCENES, type Scene, nowMs, parseSettings, subjects } from "@ballstream/protocol";
-import { MemoryBus, createLogger, createRegistry, decodeFrame, decodeTruth, encodeFrame, requestJson } from "@ballstream/runtime";
+import { FRAME_COMPRESSIONS, type FrameCompression, MemoryBus, createLogger, createRegistry, decodeFrame, decodeTruth, encodeFrame, requestJson } from "@ballstream/runtime";
 import { summarize } from "@ballstream/testing";
 import * as PImage from "pureimage";
 import { startGenerator } from "../src/mod.ts";
@@ -32,6 +32,7 @@ export interface PacingResult {
   readonly frames: number;
   readonly skipped: number;
   readonly p50Ms: number;
+  readonly p95Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly cpuPercent: number;
@@ -81,10 +82,10 @@ function pureimageFrameRate(ms: number): number {
   });
 }
 
-async function pacing(sessions: number, fps: number, seconds: number, workerUrl?: URL): Promise<PacingResult> {
+async function pacing(sessions: number, fps: number, seconds: number, workerUrl?: URL, compression?: FrameCompression): Promise<PacingResult> {
   const log = createLogger("bench", { level: "warn", pretty: false });
   const bus = new MemoryBus(log);
-  const generator = await startGenerator({ bus, log, registry: createRegistry(), config: { maxSessions: sessions, heartbeatTimeoutMs: 600_000 }, ...(workerUrl ? { workerUrl } : {}) });
+  const generator = await startGenerator({ bus, log, registry: createRegistry(), config: { maxSessions: sessions, heartbeatTimeoutMs: 600_000, ...(compression ? { frameCompression: compression } : {}) }, ...(workerUrl ? { workerUrl } : {}) });
   const lateness: number[] = [];
   let skipped = 0;
   const warmupMs = 1000;
@@ -111,7 +112,7 @@ async function pacing(sessions: number, fps: number, seconds: number, workerUrl?
   const cpuPercent = ((cpu.user + cpu.system) / 1000 / (nowMs() - wall0)) * 100;
   await generator.stop();
   const s = summarize(lateness);
-  return { sessions, fps, frames: s.n, skipped, p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max, cpuPercent };
+  return { sessions, fps, frames: s.n, skipped, p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, maxMs: s.max, cpuPercent };
 }
 
 function compression(): GeneratorBenchResult["compression"] {
@@ -169,7 +170,7 @@ function sceneDrawTimes(frames = 600): Array<{ scene: Scene; width: number; heig
 }
 
 function formatPacing(p: PacingResult): string {
-  return `pacing ${p.sessions} sessions × ${p.fps} fps: ${p.frames} frames, ${p.skipped} skipped, lateness p50 ${p.p50Ms.toFixed(2)} ms, p99 ${p.p99Ms.toFixed(2)} ms (target ≤ 2), max ${p.maxMs.toFixed(2)} ms; process CPU ${p.cpuPercent.toFixed(1)} % of a core`;
+  return `pacing ${p.sessions} sessions × ${p.fps} fps: ${p.frames} frames, ${p.skipped} skipped, lateness p50 ${p.p50Ms.toFixed(2)} ms, p95 ${p.p95Ms.toFixed(2)} ms, p99 ${p.p99Ms.toFixed(2)} ms (target ≤ 2), max ${p.maxMs.toFixed(2)} ms; process CPU ${p.cpuPercent.toFixed(1)} % of a core`;
 }
 
 function printCompression(rows: GeneratorBenchResult["compression"]): void {
@@ -184,11 +185,16 @@ if (import.meta.main) {
   } else if (process.argv[2] === "compression") {
     printCompression(compression());
   } else if (process.argv[2] === "pacing") {
-    // `bun bench/generator.ts pacing [sessions] [fps] [seconds] [worker.ts]`: the pacing measurement alone,
-    // optionally with another session worker script (to compare a pacing variant against the current one).
+    // `bun bench/generator.ts pacing [sessions] [fps] [seconds] [worker.ts|-] [none|zstd|patch]`: the pacing
+    // measurement alone, optionally with another session worker script (to compare a pacing variant against the
+    // current one; `-` for the shipped one) and another frame compression than the in-process default.
     const [sessions, fps, seconds] = [3, 4, 5].map((i, k) => Number(process.argv[i] ?? [8, 60, 5][k]));
-    const worker = process.argv[6] ? new URL(Bun.pathToFileURL(process.argv[6]).href) : undefined;
-    console.log(`${worker ? `[${process.argv[6]}] ` : ""}${formatPacing(await pacing(sessions!, fps!, seconds!, worker))}`);
+    const workerArg = process.argv[6] === "-" ? undefined : process.argv[6];
+    const worker = workerArg ? new URL(Bun.pathToFileURL(workerArg).href) : undefined;
+    const compression = process.argv[7] as FrameCompression | undefined;
+    if (compression !== undefined && !FRAME_COMPRESSIONS.includes(compression)) throw new Error(`compression must be one of ${FRAME_COMPRESSIONS.join(", ")}`);
+    const label = [workerArg, compression].filter((s) => s !== undefined).join(", ");
+    console.log(`${label ? `[${label}] ` : ""}${formatPacing(await pacing(sessions!, fps!, seconds!, worker, compression))}`);
   } else {
     const r = await runGeneratorBench();
     const f = (n: number) => n.toFixed(n < 10 ? 2 : 0);

@@ -12,6 +12,10 @@ describe("generatorConfigFromEnv", () => {
       maxSessions: 3,
     });
   });
+  test("takes `patch` (the in-process default) too", () => {
+    expect(DEFAULT_GENERATOR_CONFIG.frameCompression).toBe("patch");
+    expect(generatorConfigFromEnv({ FRAME_COMPRESSION: "patch" }).frameCompression).toBe("patch");
+  });
   test("rejects bad values naming the variable", () => {
     expect(() => generatorConfigFromEnv({ FRAME_COMPRESSION: "gzip" })).toThrow(/FRAME_COMPRESSION/);
     expect(() => generatorConfigFromEnv({ MAX_SESSIONS: "0" })).toThrow(/MAX_SESSIONS/);

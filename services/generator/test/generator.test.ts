@@ -84,8 +84,14 @@ describe("generator service", () => {
     expect(g.lines.some((l) => l.msg === "session taken over" && l.sessionId === ids[1])).toBe(true);
   });
 
-  test("frames are raw on the in-process bus by default and zstd-compressed when configured", async () => {
-    const raw = await setup();
+  test("the flat scene's frames are patches on the in-process bus by default, raw with `none`, zstd-compressed when configured", async () => {
+    const byDefault = await setup();
+    const defaultFrames = byDefault.collect(subjects.frames(ids[2]!));
+    await byDefault.start(ids[2]!, { fps: 30 });
+    await waitFor(() => defaultFrames.length >= 2);
+    expect(defaultFrames[0]!.data[5]).toBe(3);
+    expect(defaultFrames[0]!.data.length).toBeLessThan(20_000);
+    const raw = await setup({ frameCompression: "none" });
     const packed = await setup({ frameCompression: "zstd" });
     const rawFrames = raw.collect(subjects.frames(ids[0]!));
     const packedFrames = packed.collect(subjects.frames(ids[1]!));
@@ -100,7 +106,7 @@ describe("generator service", () => {
   });
 
   test("a 1920x1080 frame over the 1 MiB bus limit travels as chunks and is rebuilt, ball where its truth says", async () => {
-    const g = await setup();
+    const g = await setup({ frameCompression: "none" });
     const frames = g.collect(subjects.frames(ids[15]!));
     await g.start(ids[15]!, { fps: 30, width: 1920, height: 1080 });
     await waitFor(() => frames.length >= 6);

@@ -28,7 +28,7 @@ describe("standalone generator over NATS", () => {
     });
     const [out, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
     expect(exitCode).toBe(1);
-    expect(out).toContain("FRAME_COMPRESSION must be one of none, zstd, got gzip");
+    expect(out).toContain("FRAME_COMPRESSION must be one of none, zstd, patch, got gzip");
   });
 
   test("without NATS_URL it exits 1 with a message naming it", async () => {

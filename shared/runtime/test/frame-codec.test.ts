@@ -212,7 +212,7 @@ describe("compressed frame (I420 + zstd)", () => {
   });
 
   test("`none` (the default) sends raw; pixels that do not compress are sent raw too", () => {
-    expect(FRAME_COMPRESSIONS).toEqual(["none", "zstd"]);
+    expect(FRAME_COMPRESSIONS).toEqual(["none", "zstd", "patch"]);
     expect(encodeFrame(flatFrame, "none")).toEqual(encodeFrame(flatFrame));
     expect(encodeFrame(flatFrame)[5]).toBe(1);
     const noise: Frame = { ...frame, pixels: crypto.getRandomValues(new Uint8Array(i420ByteLength(64, 48))) };
@@ -316,6 +316,14 @@ describe("patch frame (flat background + one rectangle)", () => {
     expect(bytes.length).toBe(64 + 22 + 12 + 20 * 14 * 1.5);
     expect(same(decodeFrame(bytes).pixels, f.pixels)).toBe(true);
     expect(encodeFrame(f, "none", region)).toEqual(encodeFrame(f, "none"));
+  });
+
+  test("`patch` sends a flat frame as the same patch as `zstd`, and a frame without a region raw, never compressed", () => {
+    const { frame: f, region } = picture({ x0: 10, y0: 6, x1: 30, y1: 20 }, 4);
+    expect(encodeFrame(f, "patch", region)).toEqual(encodeFrame(f, "zstd", region));
+    expect(encodeFrame(f, "patch")).toEqual(encodeFrame(f, "none"));
+    const whole = picture({ x0: 0, y0: 0, x1: W, y1: H }, 5);
+    expect(encodeFrame(whole.frame, "patch", whole.region)).toEqual(encodeFrame(whole.frame, "none"));
   });
 
   test("a rectangle of the whole picture goes compressed, not as a patch larger than the picture", () => {
