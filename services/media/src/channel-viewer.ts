@@ -8,14 +8,14 @@
  * connection, {@link ChannelViewer.close}).
  */
 import type { Bus, Logger } from "@ballstream/runtime";
-import { SessionLink, netConditionsOf, netLog } from "@ballstream/runtime";
+import { SessionLink } from "@ballstream/runtime";
 import type { MediaOfferRequest } from "@ballstream/protocol";
 import type { ChannelFeed, ChannelFrame, FeedViewer } from "./channel-feed.ts";
 import type { MediaConfig } from "./config.ts";
 import type { MediaMetrics } from "./metrics.ts";
 import { MediaPeer } from "./peer.ts";
 import { RtpSequencer } from "./rtp-packetizer.ts";
-import { SessionLease } from "./session-lease.ts";
+import { SessionLease, setSessionNetwork } from "./session-lease.ts";
 import type { UdpMux } from "./udp-mux.ts";
 
 /** What a channel viewer needs from its service. */
@@ -69,7 +69,7 @@ export class ChannelViewer implements FeedViewer {
   /** Answers the viewer's offer and returns the viewer with its answer SDP; throws {@link ProtocolError} for an offer we cannot serve. */
   static async open(request: MediaOfferRequest & { readonly sdp: string; readonly channel: string }, ctx: ChannelViewerContext): Promise<{ session: ChannelViewer; sdp: string }> {
     const viewer = new ChannelViewer(request.sessionId, request.channel, ctx);
-    if (request.network !== undefined) viewer.#link.set(netConditionsOf(request.network));
+    if (request.network !== undefined) setSessionNetwork(viewer.#link, request.network, viewer.#log);
     try {
       const { peer, sdp } = await MediaPeer.answer(request.sdp, ctx, viewer.#link, {
         onKeyframeRequest: () => viewer.#feed?.requestKeyframe(),
@@ -77,14 +77,7 @@ export class ChannelViewer implements FeedViewer {
         onGone: (reason) => void viewer.close(reason),
       });
       viewer.#peer = peer;
-      viewer.#lease = new SessionLease(ctx.bus, viewer.sessionId, ctx.config.heartbeatTimeoutMs, viewer.#log, {
-        onEnd: (reason) => void viewer.close(reason),
-        onNetwork: (network) => {
-          const net = netConditionsOf(network);
-          viewer.#link.set(net);
-          viewer.#log.info(netLog(net), "session network set");
-        },
-      });
+      viewer.#lease = new SessionLease(ctx.bus, viewer.sessionId, ctx.config.heartbeatTimeoutMs, viewer.#link, viewer.#log, { onEnd: (reason) => void viewer.close(reason) });
       viewer.#log.info("channel viewer open");
       return { session: viewer, sdp };
     } catch (err) {

@@ -1,17 +1,22 @@
 /**
  * What keeps a media session (private or a channel viewer) alive and what ends it, from the bus: signaling's
  * heartbeat (the session ends after `heartbeatTimeoutMs` without one), its `ended`, and the viewer's network
- * setting (subject `network`), malformed ones logged and dropped.
+ * setting (subject `network`), put on the session's own link (malformed ones logged and dropped).
  */
-import type { Bus, BusSubscription, Logger } from "@ballstream/runtime";
+import { type Bus, type BusSubscription, type Logger, type SessionLink, netConditionsOf, netLog } from "@ballstream/runtime";
 import { type NetworkSettings, decodeJson, nowMs, parseNetworkSettings, subjects } from "@ballstream/protocol";
 
 /** What the lease tells its session. */
 export interface LeaseEvents {
   /** The session must end: `ended` came, or the heartbeats stopped. */
   onEnd(reason: string): void;
-  /** The viewer's network setting changed. */
-  onNetwork(network: NetworkSettings): void;
+}
+
+/** Puts the viewer's network setting on its session's own emulated link, and logs it. */
+export function setSessionNetwork(link: SessionLink, network: NetworkSettings, log: Logger): void {
+  const net = netConditionsOf(network);
+  link.set(net);
+  log.info(netLog(net), "session network set");
 }
 
 /** A session's lease on the bus; {@link SessionLease.release} unsubscribes and stops the timer. */
@@ -20,13 +25,13 @@ export class SessionLease {
   readonly #timer: ReturnType<typeof setInterval>;
   #lastHeartbeatMs = nowMs();
 
-  constructor(bus: Bus, sessionId: string, heartbeatTimeoutMs: number, log: Logger, events: LeaseEvents) {
+  constructor(bus: Bus, sessionId: string, heartbeatTimeoutMs: number, link: SessionLink, log: Logger, events: LeaseEvents) {
     this.#subs = [
       bus.subscribe(subjects.heartbeat(sessionId), () => (this.#lastHeartbeatMs = nowMs())),
       bus.subscribe(subjects.ended(sessionId), () => events.onEnd("session ended")),
       bus.subscribe(subjects.network(sessionId), (msg) => {
         try {
-          events.onNetwork(parseNetworkSettings(decodeJson(msg.data)));
+          setSessionNetwork(link, parseNetworkSettings(decodeJson(msg.data)), log);
         } catch (err) {
           log.warn({ err }, "malformed network setting dropped");
         }

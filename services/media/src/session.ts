@@ -14,8 +14,8 @@
  */
 import type { Bus, BusSubscription, Logger } from "@ballstream/runtime";
 import type { MediaMetrics } from "./metrics.ts";
-import { FrameAssembler, SessionClaim, SessionLink, netConditionsOf, netLog, publishSessionEvent } from "@ballstream/runtime";
-import { type MediaOfferRequest, type NetworkSettings, decodeJson, encodeVideoUnit, nowMs, parseVideoWanted, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
+import { FrameAssembler, SessionClaim, SessionLink, publishSessionEvent } from "@ballstream/runtime";
+import { type MediaOfferRequest, decodeJson, encodeVideoUnit, nowMs, parseVideoWanted, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import type { RtpPacket } from "werift";
 import type { MediaConfig } from "./config.ts";
 import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "./encoder.ts";
@@ -24,7 +24,7 @@ import { PACING_FACTOR, Pacer } from "./pacer.ts";
 import { LossBasedEstimate, targetFromRemb } from "./rate-control.ts";
 import { toAnnexB } from "./annexb.ts";
 import { MediaPeer } from "./peer.ts";
-import { SessionLease } from "./session-lease.ts";
+import { SessionLease, setSessionNetwork } from "./session-lease.ts";
 import type { UdpMux } from "./udp-mux.ts";
 
 /** What a session needs from its service. */
@@ -80,7 +80,7 @@ export class MediaSession {
     this.#link = new SessionLink(ctx.metrics.net);
     this.#rembTargetKbps = ctx.config.videoBitrateKbps;
     this.#lossBased = new LossBasedEstimate({ maxKbps: ctx.config.videoBitrateKbps, minKbps: ctx.config.videoMinBitrateKbps });
-    if (request.network !== undefined) this.#setNetwork(request.network);
+    if (request.network !== undefined) setSessionNetwork(this.#link, request.network, this.#log);
     this.#packetizer = new H264Packetizer({ maxPayloadBytes: ctx.config.maxRtpPayloadBytes });
     const { keyframeIntervalS, videoBitrateKbps: bitrateKbps, intraRefresh } = ctx.config;
     // A channel's keyframes serve every viewer: new viewers and their PLIs share one per channelKeyframeGapMs.
@@ -143,10 +143,7 @@ export class MediaSession {
       bus.subscribe(subjects.frames(this.sessionId), (msg) => this.#onFrame(msg.data)),
       bus.subscribe(subjects.videoWanted(this.sessionId), (msg) => this.#onVideoWanted(msg.data)),
     );
-    this.#lease = new SessionLease(bus, this.sessionId, config.heartbeatTimeoutMs, log, {
-      onEnd: (reason) => void this.close(reason),
-      onNetwork: (network) => this.#setNetwork(network),
-    });
+    this.#lease = new SessionLease(bus, this.sessionId, config.heartbeatTimeoutMs, this.#link, this.#log, { onEnd: (reason) => void this.close(reason) });
   }
 
   /** Decodes a frame from the bus and hands it to the encoder, or counts it as dropped. */
@@ -194,12 +191,6 @@ export class MediaSession {
       this.#log.warn({ err, bytes: unit.length }, "access unit not published");
       this.#encoder.requestKeyframe();
     }
-  }
-
-  #setNetwork(network: NetworkSettings): void {
-    const net = netConditionsOf(network);
-    this.#link.set(net);
-    this.#log.info(netLog(net), "session network set");
   }
 
   /** The browser's estimate of what the link carries (kbit/s) sets the delay-based target, unless switched off. */
