@@ -81,13 +81,12 @@ export interface ChannelFeedOptions {
 export interface ChannelFeedStats {
   units: number;
   malformed: number;
-  keyframesAsked: number;
 }
 
 /** One channel on this replica. */
 export class ChannelFeed {
   readonly source: string;
-  readonly stats: ChannelFeedStats = { units: 0, malformed: 0, keyframesAsked: 0 };
+  readonly stats: ChannelFeedStats = { units: 0, malformed: 0 };
   readonly #options: ChannelFeedOptions;
   readonly #viewers = new Set<FeedViewer>();
   readonly #coalescer: KeyframeCoalescer;
@@ -170,7 +169,6 @@ export class ChannelFeed {
   }
 
   #want(keyframe: boolean): void {
-    if (keyframe) this.stats.keyframesAsked++;
     try {
       this.#options.bus.publish(subjects.videoWanted(this.source), encodeJson({ keyframe } satisfies VideoWanted));
     } catch (err) {
