@@ -46,20 +46,25 @@ export interface ChannelInfo {
   readonly ownerToken?: string;
 }
 
+/** A resumption or owner token, as the server gives them. */
+function parseToken(value: unknown, name: string): string {
+  return asString(value, name, MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN);
+}
+
 /** `{channel, ownerToken}` of a client message, each when present (an owner token without a channel is refused). */
 function channelJoinOf(o: Record<string, unknown>): ChannelJoin {
   if (o.channel === undefined) {
     if (o.ownerToken !== undefined) throw new ProtocolError("bad_request", "an ownerToken needs a channel");
     return {};
   }
-  return { channel: parseChannelName(o.channel), ...(o.ownerToken === undefined ? {} : { ownerToken: asString(o.ownerToken, "ownerToken", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN) }) };
+  return { channel: parseChannelName(o.channel), ...(o.ownerToken === undefined ? {} : { ownerToken: parseToken(o.ownerToken, "ownerToken") }) };
 }
 
 /** Validates a {@link ChannelInfo}. */
 function parseChannelInfo(value: unknown): ChannelInfo {
   const o = asObject(value, "channel");
   if (typeof o.owner !== "boolean") throw new ProtocolError("bad_request", "channel.owner must be a boolean");
-  const token = o.ownerToken === undefined ? {} : { ownerToken: asString(o.ownerToken, "ownerToken", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN) };
+  const token = o.ownerToken === undefined ? {} : { ownerToken: parseToken(o.ownerToken, "ownerToken") };
   return { name: parseChannelName(o.name), owner: o.owner, ...token };
 }
 
@@ -123,7 +128,7 @@ export function parseClientMessage(value: unknown): ClientMessage {
       return {
         type: "resume",
         sessionId: parseSessionId(o.sessionId),
-        token: asString(o.token, "token", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN),
+        token: parseToken(o.token, "token"),
         ...(o.wtVideo === true ? { wtVideo: true } : {}),
         ...channelJoinOf(o),
       };
@@ -140,7 +145,7 @@ export function parseServerMessage(value: unknown): ServerMessage {
   const o = asObject(value, "message");
   switch (o.type) {
     case "session": {
-      const token = o.resumeToken === undefined ? {} : { resumeToken: asString(o.resumeToken, "resumeToken", MAX_RESUME_TOKEN_CHARS, RESUME_TOKEN_PATTERN) };
+      const token = o.resumeToken === undefined ? {} : { resumeToken: parseToken(o.resumeToken, "resumeToken") };
       const channel = o.channel === undefined ? {} : { channel: parseChannelInfo(o.channel) };
       return { type: "session", sessionId: parseSessionId(o.sessionId), settings: parseSettings(o.settings), ...token, ...channel };
     }
