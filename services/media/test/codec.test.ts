@@ -97,7 +97,7 @@ describe("h264Codec", () => {
 });
 
 describe("videoHeaderExtensions", () => {
-  test("offers only playout-delay, whose zero payload asks for min = max = 0", () => {
+  test("offers playout-delay (its zero payload asks for min = max = 0) and abs-capture-time", () => {
     expect(videoHeaderExtensions().map((e) => e.uri)).toEqual([PLAYOUT_DELAY_URI, ABS_CAPTURE_TIME_URI]);
     expect([...ZERO_PLAYOUT_DELAY]).toEqual([0, 0, 0]);
   });

@@ -82,7 +82,7 @@ describe("podIceUdpPort (ICE_UDP_PORT_BASE + the StatefulSet ordinal of POD_NAME
 });
 
 describe("peerConnectionConfig", () => {
-  test("default: only H.264, only the playout-delay extension, no ICE servers, IPv4 host candidates", () => {
+  test("default: only H.264, the playout-delay and abs-capture-time extensions, no ICE servers, IPv4 host candidates", () => {
     const c = peerConnectionConfig(DEFAULT_MEDIA_CONFIG);
     expect(c.codecs?.video?.map((v) => v.mimeType)).toEqual(["video/H264"]);
     expect(c.headerExtensions?.video?.map((e) => e.uri)).toEqual([PLAYOUT_DELAY_URI, ABS_CAPTURE_TIME_URI]);
