@@ -12,7 +12,7 @@ import { closeSync, writeSync } from "node:fs";
 import { nowMs } from "@ballstream/protocol";
 import { quantile } from "@ballstream/testing";
 import { AccessUnitParser } from "../src/annexb.ts";
-import { FFMPEG_MALLOC_ENV, encoderArgs } from "../src/encoder.ts";
+import { FFMPEG_MALLOC_ENV, encoderArgs } from "../src/ffmpeg-encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 
 const [FRAMES, ROUNDS, FPS] = [2, 3, 4].map((i, k) => Number(process.argv[i] ?? [200, 3, 60][k])) as [number, number, number];

@@ -1,17 +1,21 @@
 /**
  * Media benchmark: `bun bench/media.ts` prints, and `runMediaBench()` returns,
- * - encoder latency: raw 640×480 frame written to ffmpeg/libx264 → access unit complete, p50/p95 over paced frames;
+ * - encoder latency: raw 640×480 frame written → access unit complete, p50/p95 over paced frames, through an
+ *   ffmpeg process and through libx264 on an encoder thread (the default where it loads), one after the other;
  * - capture → presentation latency p50/p95 at 30 and 60 fps in headless Chromium: the generator's capture time of
  *   each frame (named by its RTP timestamp) against rVFC `presentationTime` + `performance.timeOrigin` (same
  *   machine clock), plus delivery (frames decoded / generated) and frame-exact detection error;
- * - CPU per session in % of one core: this Bun process (generator + media + harness) and the session's ffmpeg.
+ * - CPU per session in % of one core: this Bun process (generator + media + harness, the encoder threads included)
+ *   and the session's ffmpeg, if it has one.
  */
 import { DEFAULT_SETTINGS, nowMs } from "@ballstream/protocol";
 import { MemoryBus, createLogger, createRegistry, i420ByteLength } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
 import { CpuWindow, clockTicksPerSecond, ffmpegChildren, summarize, launchChromium } from "@ballstream/testing";
-import { type EncodedFrame, DEFAULT_ENCODER_OPTIONS, SessionEncoder } from "../src/encoder.ts";
+import { type EncodedFrame, type EncoderBackend, DEFAULT_ENCODER_OPTIONS, SessionEncoder } from "../src/encoder.ts";
+import { FfmpegBackend } from "../src/ffmpeg-encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
+import { X264Threads } from "../src/x264-threads.ts";
 import { startMedia } from "../src/mod.ts";
 import { startHarness } from "../test/harness.ts";
 import type { PageStats, Receiver } from "../test/page/receiver.ts";
@@ -40,6 +44,8 @@ export interface StreamRun {
 export interface MediaBenchResult {
   readonly ffmpeg: string;
   readonly encode: Percentiles;
+  /** The same through libx264 on an encoder thread. */
+  readonly encodeX264: Percentiles;
   readonly runs: readonly StreamRun[];
 }
 
@@ -49,10 +55,10 @@ function percentiles(values: number[]): Percentiles {
 }
 
 /** Encoder latency alone: `frames` moving-ball frames at `fps`, one at a time, as the service feeds them. */
-async function measureEncoder(ffmpegPath: string, frames: number, fps: number): Promise<Percentiles> {
+async function measureEncoder(backend: EncoderBackend, frames: number, fps: number): Promise<Percentiles> {
   const { width: W, height: H } = DEFAULT_SETTINGS;
   const out: EncodedFrame[] = [];
-  const encoder = new SessionEncoder({ ...DEFAULT_ENCODER_OPTIONS, ffmpegPath }, createLogger("bench", { level: "silent" }), {
+  const encoder = new SessionEncoder({ ...DEFAULT_ENCODER_OPTIONS, backend }, createLogger("bench", { level: "silent" }), {
     onFrame: (f) => out.push(f),
     onRestart: () => undefined,
     onFatal: (m) => console.error(m),
@@ -132,17 +138,21 @@ async function measureStream(fps: number, warmupMs: number, windowMs: number): P
 /** Runs the whole media benchmark (about a minute). */
 export async function runMediaBench(opts: { warmupMs?: number; windowMs?: number } = {}): Promise<MediaBenchResult> {
   const ffmpeg = resolveFfmpeg();
-  const encode = await measureEncoder(ffmpeg.path, 300, 60);
+  const encode = await measureEncoder(new FfmpegBackend(ffmpeg.path), 300, 60);
+  const threads = new X264Threads(1, createLogger("bench", { level: "silent" }));
+  const encodeX264 = await measureEncoder(threads, 300, 60);
+  await threads.close();
   const runs: StreamRun[] = [];
   for (const fps of [30, 60]) runs.push(await measureStream(fps, opts.warmupMs ?? 3000, opts.windowMs ?? 15_000));
-  return { ffmpeg: `${ffmpeg.source} (${ffmpeg.path})`, encode, runs };
+  return { ffmpeg: `${ffmpeg.source} (${ffmpeg.path})`, encode, encodeX264, runs };
 }
 
 if (import.meta.main) {
   const r = await runMediaBench();
   const f = (v: number) => v.toFixed(1);
   console.log(`ffmpeg: ${r.ffmpeg}`);
-  console.log(`encoder latency 640x480 (write → access unit): p50 ${r.encode.p50.toFixed(2)} ms, p95 ${r.encode.p95.toFixed(2)} ms (n=${r.encode.n})`);
+  console.log(`encoder latency 640x480 (write → access unit), ffmpeg: p50 ${r.encode.p50.toFixed(2)} ms, p95 ${r.encode.p95.toFixed(2)} ms (n=${r.encode.n})`);
+  console.log(`encoder latency 640x480 (write → access unit), x264 on a thread: p50 ${r.encodeX264.p50.toFixed(2)} ms, p95 ${r.encodeX264.p95.toFixed(2)} ms (n=${r.encodeX264.n})`);
   for (const s of r.runs) {
     console.log(
       `${s.fps} fps: capture → presentation p50 ${f(s.captureToPresentation.p50)} ms, p95 ${f(s.captureToPresentation.p95)} ms (n=${s.captureToPresentation.n}); ` +

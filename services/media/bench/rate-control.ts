@@ -10,7 +10,8 @@ import { FrameRenderer } from "@ballstream/generator/renderer";
 import { summarize } from "@ballstream/testing";
 import { detectBall } from "@ballstream/web/detect";
 import { AccessUnitParser } from "../src/annexb.ts";
-import { DEFAULT_ENCODER_OPTIONS, encoderArgs } from "../src/encoder.ts";
+import { DEFAULT_ENCODER_OPTIONS } from "../src/encoder.ts";
+import { encoderArgs } from "../src/ffmpeg-encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 
 /** The rate-control arguments of each variant, replacing the shipped `-crf <crfFor(fps)>`. */

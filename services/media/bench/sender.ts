@@ -13,7 +13,8 @@ import { FrameRenderer } from "@ballstream/generator/renderer";
 import { type Frame, createLogger } from "@ballstream/runtime";
 import { summarize } from "@ballstream/testing";
 import { type AccessUnit, AccessUnitParser } from "../src/annexb.ts";
-import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder, encoderArgs } from "../src/encoder.ts";
+import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "../src/encoder.ts";
+import { FfmpegBackend, encoderArgs } from "../src/ffmpeg-encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 import { PACING_FACTOR, Pacer } from "../src/pacer.ts";
 import { H264Packetizer } from "../src/rtp-packetizer.ts";
@@ -60,7 +61,7 @@ function sizes(units: AccessUnit[]): string {
 async function restartCost(width: number, height: number, frames: Uint8Array[]) {
   const log = createLogger("bench", { level: "silent" });
   const out: Array<EncodedFrame & { atMs: number }> = [];
-  const e = new SessionEncoder({ ...DEFAULT_ENCODER_OPTIONS, ffmpegPath: ffmpeg }, log, { onFrame: (f) => out.push({ ...f, atMs: nowMs() }), onRestart: () => undefined, onFatal: () => undefined });
+  const e = new SessionEncoder({ ...DEFAULT_ENCODER_OPTIONS, backend: new FfmpegBackend(ffmpeg) }, log, { onFrame: (f) => out.push({ ...f, atMs: nowMs() }), onRestart: () => undefined, onFatal: () => undefined });
   let restartedAt = 0;
   let droppedBefore = 0;
   for (let k = 0; k < frames.length; k++) {

@@ -1,13 +1,21 @@
 /** The media service's settings, their defaults, and reading them from the environment. */
 import { SESSION_TIMING } from "@ballstream/protocol";
 import { type NetConditions, intEnv, listEnv, netConditionsFromEnv, stringEnv } from "@ballstream/runtime";
+import { availableParallelism } from "node:os";
 import type { RTCIceServer } from "werift";
 import { DEFAULT_ENCODER_OPTIONS } from "./encoder.ts";
 import { DEFAULT_RTP_PAYLOAD_BYTES } from "./rtp-packetizer.ts";
 
 /** Settings of {@link startMedia}. Every field has a default. */
 export interface MediaConfig {
-  /** ffmpeg binary; default resolved by `resolveFfmpeg` (FFMPEG_PATH, ffmpeg-static, @ffmpeg-installer, PATH). */
+  /**
+   * ENCODER: where sessions' frames are encoded: "x264" (libx264 in the process, on encoder threads), "ffmpeg" (a
+   * process per session), or "auto" (x264 where libx264 loads, else ffmpeg). docs/media.md "x264 in the process".
+   */
+  readonly encoder: EncoderChoice;
+  /** ENCODER_THREADS: the worker threads libx264 runs on (each holds some sessions' encoders). */
+  readonly encoderThreads: number;
+  /** ffmpeg binary (ENCODER=ffmpeg); default resolved by `resolveFfmpeg` (FFMPEG_PATH, ffmpeg-static, @ffmpeg-installer, PATH). */
   readonly ffmpegPath?: string;
   /** End a session with no heartbeat for this long. */
   readonly heartbeatTimeoutMs: number;
@@ -51,8 +59,16 @@ export interface MediaConfig {
   readonly net: NetConditions;
 }
 
+/** The values of ENCODER. */
+export type EncoderChoice = "auto" | "x264" | "ffmpeg";
+
+/** Encoder threads by default: one per core, at most 4 (a 30 fps 640×480 session keeps one ~1.5 % busy). */
+export const DEFAULT_ENCODER_THREADS = Math.max(1, Math.min(4, availableParallelism()));
+
 /** The defaults. */
 export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
+  encoder: "auto",
+  encoderThreads: DEFAULT_ENCODER_THREADS,
   heartbeatTimeoutMs: SESSION_TIMING.heartbeatTimeoutMs,
   iceServers: [],
   iceAdvertiseAddresses: [],
@@ -88,7 +104,7 @@ export function podIceUdpPort(env: Record<string, string | undefined>): number {
  * Reads HEARTBEAT_TIMEOUT_MS, ICE_PORT_MIN + ICE_PORT_MAX, ICE_UDP_PORT or ICE_UDP_PORT_BASE + POD_NAME ({@link podIceUdpPort}) (one of the three), ICE_INTERFACE_ADDRESS, ICE_ADVERTISE_ADDRESS (comma
  * list), ICE_SERVERS (comma list of stun:/turn: URLs) with ICE_USERNAME + ICE_CREDENTIAL, KEYFRAME_INTERVAL_S,
  * VIDEO_BITRATE_KBPS, VIDEO_MIN_BITRATE_KBPS, CONGESTION_RESPONSE (1/0), INTRA_REFRESH (1/0), RTP_MAX_PAYLOAD,
- * MAX_SESSIONS, FFMPEG_PATH and the ICE sockets' emulated link MEDIA_NET_EGRESS / MEDIA_NET_INGRESS (default
+ * MAX_SESSIONS, ENCODER (auto/x264/ffmpeg), ENCODER_THREADS, FFMPEG_PATH and the ICE sockets' emulated link MEDIA_NET_EGRESS / MEDIA_NET_INGRESS (default
  * NET_EGRESS / NET_INGRESS). Throws an Error naming the variable on a bad value.
  */
 export function mediaConfigFromEnv(env: Record<string, string | undefined>): MediaConfig {
@@ -109,6 +125,8 @@ export function mediaConfigFromEnv(env: Record<string, string | undefined>): Med
     return url.startsWith("stun:") || username === "" ? { urls: url } : { urls: url, username, credential };
   });
   const ffmpegPath = stringEnv(env, "FFMPEG_PATH", "");
+  const encoder = stringEnv(env, "ENCODER", DEFAULT_MEDIA_CONFIG.encoder);
+  if (encoder !== "auto" && encoder !== "x264" && encoder !== "ffmpeg") throw new Error(`ENCODER: "${encoder.slice(0, 32)}" is not auto, x264 or ffmpeg`);
   const interfaceAddress = stringEnv(env, "ICE_INTERFACE_ADDRESS", "");
   return {
     ...DEFAULT_MEDIA_CONFIG,
@@ -117,6 +135,8 @@ export function mediaConfigFromEnv(env: Record<string, string | undefined>): Med
     ...(udpPort === "" ? {} : { iceUdpPort: intEnv(env, "ICE_UDP_PORT", 0, 0, 65535) }),
     ...(udpPortBase === "" ? {} : { iceUdpPort: podIceUdpPort(env) }),
     ...(interfaceAddress === "" ? {} : { iceInterfaceAddress: interfaceAddress }),
+    encoder,
+    encoderThreads: intEnv(env, "ENCODER_THREADS", DEFAULT_MEDIA_CONFIG.encoderThreads, 1, 64),
     heartbeatTimeoutMs: intEnv(env, "HEARTBEAT_TIMEOUT_MS", DEFAULT_MEDIA_CONFIG.heartbeatTimeoutMs, 100, 600_000),
     iceServers,
     iceAdvertiseAddresses: listEnv(env, "ICE_ADVERTISE_ADDRESS", []),

@@ -15,7 +15,7 @@ await runStandalone("media", () => {
     metrics: metricsEndpointFromEnv(process.env, { host: "0.0.0.0", port: DEFAULT_METRICS_PORTS.media }),
     start: async (bus, log) => {
       const media = await startMedia({ bus, log, config });
-      log.info({ ffmpeg: media.ffmpegPath }, "encoder binary");
+      log.info({ encoder: media.encoder }, "encoder");
       return media;
     },
   };

@@ -15,7 +15,8 @@ import { requestJson } from "@ballstream/runtime";
 import { defaultRegistry, netLog, serveJson } from "@ballstream/runtime";
 import { createMediaMetrics } from "./metrics.ts";
 import { DEFAULT_MEDIA_CONFIG, type MediaConfig } from "./config.ts";
-import { resolveFfmpeg } from "./ffmpeg-path.ts";
+import { chooseEncoderBackend, describeEncoder } from "./encoder-backend.ts";
+import { X264Threads } from "./x264-threads.ts";
 import { UdpMux, installUdpMux } from "./udp-mux.ts";
 import { MediaSession } from "./session.ts";
 import { ChannelFeed } from "./channel-feed.ts";
@@ -24,6 +25,7 @@ import { ChannelViewer } from "./channel-viewer.ts";
 export { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 export { DEFAULT_MEDIA_CONFIG, type MediaConfig, mediaConfigFromEnv } from "./config.ts";
 export { type FfmpegBinary, resolveFfmpeg } from "./ffmpeg-path.ts";
+export { chooseEncoderBackend, describeEncoder } from "./encoder-backend.ts";
 export { dropDefaultStun } from "./ice-stun.ts";
 
 /** Options of {@link startMedia}. */
@@ -39,8 +41,8 @@ export interface StartMediaOptions {
 
 /** A running media service. */
 export interface MediaService {
-  /** The ffmpeg binary in use. */
-  readonly ffmpegPath: string;
+  /** The encoder in use, in a line ({@link describeEncoder}): libx264 in the process, or an ffmpeg binary. */
+  readonly encoder: string;
   /** The one UDP port of every session's ICE, when `ICE_UDP_PORT` is set. */
   readonly iceUdpPort?: number;
   /** This replica's instance id (in its answers; the token of its `mediaAlive` subject). */
@@ -59,12 +61,12 @@ export interface MediaService {
 /** How long a stopping replica waits for its sessions to move elsewhere, by default (ms). */
 export const MEDIA_HAND_OVER_MS = 2000;
 
-/** Starts the media service on `bus`. Throws if no ffmpeg can be found. */
+/** Starts the media service on `bus`. Throws if the encoder ENCODER asks for cannot be had (no libx264, no ffmpeg). */
 export async function startMedia({ bus, log, config: overrides = {}, registry = defaultRegistry, handOverMs = MEDIA_HAND_OVER_MS }: StartMediaOptions): Promise<MediaService> {
   const config: MediaConfig = { ...DEFAULT_MEDIA_CONFIG, ...overrides };
   const udpMux = config.iceUdpPort === undefined ? undefined : await UdpMux.bind(config.iceInterfaceAddress ?? "0.0.0.0", config.iceUdpPort, log);
   const uninstallMux = udpMux && installUdpMux(udpMux);
-  const ffmpegPath = config.ffmpegPath ?? resolveFfmpeg().path;
+  const encoder = chooseEncoderBackend(config, log);
   const metrics = createMediaMetrics(registry);
   metrics.net.inForce(config.net);
   const sessions = new Map<string, MediaSession | ChannelViewer>();
@@ -127,7 +129,7 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
     // Sessions still negotiating count too: offers arriving together must not all pass the check.
     if (countSessions() + opening >= config.maxSessions) throw new ProtocolError("unavailable", `media is at its limit of ${config.maxSessions} sessions`);
     opening++;
-    return MediaSession.open(request, { ...context, ffmpegPath, instance, onClosed }).finally(() => opening--);
+    return MediaSession.open(request, { ...context, encoder, instance, onClosed }).finally(() => opening--);
   };
   const countSessions = () => sessions.size - countViewers();
 
@@ -157,10 +159,10 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
     log,
     { queue: QUEUE.media },
   );
-  log.info({ ffmpegPath, instance, ...(udpMux ? { iceUdpPort: udpMux.address().port } : {}), ...netLog(config.net) }, "media service started");
+  log.info({ encoder: describeEncoder(encoder), instance, ...(udpMux ? { iceUdpPort: udpMux.address().port } : {}), ...netLog(config.net) }, "media service started");
 
   return {
-    ffmpegPath,
+    encoder: describeEncoder(encoder),
     instance,
     ...(udpMux ? { iceUdpPort: udpMux.address().port } : {}),
     sessionIds: () => [...sessions.keys()],
@@ -182,6 +184,7 @@ export async function startMedia({ bus, log, config: overrides = {}, registry = 
       await Promise.all([...sessions.values()].map((s) => s.close("service stopping")));
       for (const feed of feeds.values()) feed.close();
       feeds.clear();
+      if (encoder instanceof X264Threads) await encoder.close();
       uninstallMux?.();
       await udpMux?.close();
     },

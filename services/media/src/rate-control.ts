@@ -1,10 +1,12 @@
 /**
  * The encoder's bitrate target and how it moves. x264 gets `-maxrate <target> -bufsize <target / min(fps, 30)>`:
  * a VBV of one frame up to 30 fps (33 ms of the target above), so no frame, an IDR included, is much larger than
- * that share of the target and a bottleneck at the target never queues more than about a frame (or 33 ms). The CRF by fps stays the quality goal below the cap. A change means
- * a fresh x264 (ffmpeg cannot change the rate of a running encoder, see docs/decisions.md): a decrease is applied at
- * once (the link is congested), an increase waits for the next periodic keyframe, where the fresh encoder's IDR
- * replaces the one the GOP would have sent anyway, and changes within the dead band are ignored (hysteresis).
+ * that share of the target and a bottleneck at the target never queues more than about a frame (or 33 ms). The CRF
+ * by fps stays the quality goal below the cap. libx264 in the process takes a change in place, at once. Through
+ * ffmpeg a change means a fresh x264 (ffmpeg cannot change the rate of a running encoder, see docs/decisions.md): a
+ * decrease is applied at once (the link is congested), an increase waits for the next periodic keyframe, where the
+ * fresh encoder's IDR replaces the one the GOP would have sent anyway. Changes within the dead band are ignored
+ * (hysteresis).
  * The target is the lower of a delay-based one (the browser's REMB) and a loss-based one (its receiver reports).
  */
 
@@ -37,8 +39,14 @@ export function bitrateChange(currentKbps: number, wantedKbps: number, deadBand 
 export const VBV_MIN_FPS = 30;
 
 /** x264's VBV for `kbps` at `fps`: maxrate = the target, bufsize = one frame's share of it at ≤ {@link VBV_MIN_FPS}. */
+export function vbv(kbps: number, fps: number): { readonly maxrateKbps: number; readonly bufsizeKbits: number } {
+  return { maxrateKbps: kbps, bufsizeKbits: Math.max(1, Math.round(kbps / Math.min(fps, VBV_MIN_FPS))) };
+}
+
+/** The {@link vbv} as ffmpeg's arguments. */
 export function vbvArgs(kbps: number, fps: number): string[] {
-  return ["-maxrate", `${kbps}k`, "-bufsize", `${Math.max(1, Math.round(kbps / Math.min(fps, VBV_MIN_FPS)))}k`];
+  const { maxrateKbps, bufsizeKbits } = vbv(kbps, fps);
+  return ["-maxrate", `${maxrateKbps}k`, "-bufsize", `${bufsizeKbits}k`];
 }
 
 /**

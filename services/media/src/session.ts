@@ -18,7 +18,7 @@ import { FrameAssembler, SessionClaim, SessionLink, publishSessionEvent } from "
 import { type MediaOfferRequest, decodeJson, encodeVideoUnit, nowMs, parseVideoWanted, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import type { RtpPacket } from "werift";
 import type { MediaConfig } from "./config.ts";
-import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "./encoder.ts";
+import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, type EncoderBackend, SessionEncoder } from "./encoder.ts";
 import { H264Packetizer } from "./rtp-packetizer.ts";
 import { PACING_FACTOR, Pacer } from "./pacer.ts";
 import { LossBasedEstimate, targetFromRemb } from "./rate-control.ts";
@@ -33,7 +33,8 @@ export interface SessionContext {
   readonly log: Logger;
   readonly metrics: MediaMetrics;
   readonly config: MediaConfig;
-  readonly ffmpegPath: string;
+  /** Where the session's frames are encoded (the service's one backend). */
+  readonly encoder: EncoderBackend;
   /** This replica's instance id (a channel source's claim names it). */
   readonly instance: string;
   /** Called once when the session has ended and released everything. */
@@ -86,7 +87,7 @@ export class MediaSession {
     // A channel's keyframes serve every viewer: new viewers and their PLIs share one per channelKeyframeGapMs.
     const minKeyframeGapMs = request.channelSource ? ctx.config.channelKeyframeGapMs : DEFAULT_ENCODER_OPTIONS.minKeyframeGapMs;
     this.#encoder = new SessionEncoder(
-      { ...DEFAULT_ENCODER_OPTIONS, ffmpegPath: ctx.ffmpegPath, keyframeIntervalS, bitrateKbps, intraRefresh, minKeyframeGapMs },
+      { ...DEFAULT_ENCODER_OPTIONS, backend: ctx.encoder, keyframeIntervalS, bitrateKbps, intraRefresh, minKeyframeGapMs },
       this.#log,
       { onFrame: (frame) => this.#send(frame), onRestart: () => ctx.metrics.encoderRestarts.inc(), onFatal: (message) => this.#fail(message) },
     );

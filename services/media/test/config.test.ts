@@ -20,6 +20,8 @@ describe("mediaConfigFromEnv", () => {
       ICE_CREDENTIAL: "p",
       KEYFRAME_INTERVAL_S: "4",
       FFMPEG_PATH: "/opt/ffmpeg",
+      ENCODER: "ffmpeg",
+      ENCODER_THREADS: "3",
       HEARTBEAT_TIMEOUT_MS: "9000",
       MAX_SESSIONS: "3",
       VIDEO_BITRATE_KBPS: "800",
@@ -34,7 +36,10 @@ describe("mediaConfigFromEnv", () => {
     expect(c.iceAdvertiseAddresses).toEqual(["203.0.113.7", "198.51.100.1"]);
     expect(c.iceServers).toEqual([{ urls: "stun:stun.example:3478" }, { urls: "turn:turn.example:3478", username: "u", credential: "p" }]);
     expect(c.keyframeIntervalS).toBe(4);
-    expect(c.ffmpegPath).toBe("/opt/ffmpeg");
+    expect(c).toMatchObject({ ffmpegPath: "/opt/ffmpeg", encoder: "ffmpeg", encoderThreads: 3 });
+    expect(DEFAULT_MEDIA_CONFIG.encoder).toBe("auto");
+    expect(DEFAULT_MEDIA_CONFIG.encoderThreads).toBeGreaterThanOrEqual(1);
+    expect(DEFAULT_MEDIA_CONFIG.encoderThreads).toBeLessThanOrEqual(4);
     expect(c.heartbeatTimeoutMs).toBe(9000);
     expect(c.maxSessions).toBe(3);
     expect(c).toMatchObject({ maxChannelViewers: 250, channelKeyframeGapMs: 800 });
@@ -57,6 +62,8 @@ describe("mediaConfigFromEnv", () => {
     expect(() => mediaConfigFromEnv({ CHANNEL_KEYFRAME_GAP_MS: "-1" })).toThrow("CHANNEL_KEYFRAME_GAP_MS");
     expect(() => mediaConfigFromEnv({ VIDEO_BITRATE_KBPS: "fast" })).toThrow("VIDEO_BITRATE_KBPS");
     expect(() => mediaConfigFromEnv({ CONGESTION_RESPONSE: "2" })).toThrow("CONGESTION_RESPONSE");
+    expect(() => mediaConfigFromEnv({ ENCODER: "x265" })).toThrow('ENCODER: "x265" is not auto, x264 or ffmpeg');
+    expect(() => mediaConfigFromEnv({ ENCODER_THREADS: "0" })).toThrow("ENCODER_THREADS");
   });
 });
 

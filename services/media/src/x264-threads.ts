@@ -1,0 +1,174 @@
+/**
+ * The in-process encoder backend: libx264 (x264.ts) on a few worker threads of media's, each running the x264s of
+ * some sessions, so encoding never blocks media's event loop (where every session's packets, ICE and DTLS run) and
+ * sessions spread over the cores as ffmpeg processes did. A frame goes to its thread as a transferred buffer (one
+ * copy of the picture, no pipe) and its access unit comes back the same way: the hop costs ~0.1 ms each way, where
+ * ffmpeg's pipes and demuxer cost ~0.7–0.9 ms (docs/media.md, "x264 in the process"). A new session's x264 goes to
+ * the thread with the fewest; a thread that dies ends its sessions' instances (each session restarts its own).
+ */
+import type { Frame, Logger } from "@ballstream/runtime";
+import { splitAnnexB, nalType, NAL_TYPE } from "./annexb.ts";
+import type { EncoderBackend, EncoderInstance, EncoderSink } from "./encoder.ts";
+import type { EncoderFormat, X264Settings } from "./encoder-settings.ts";
+import { bitrateParams, x264Params } from "./x264.ts";
+
+/** What media's event loop sends an encoder thread. */
+export type ToEncoderThread =
+  | { readonly op: "open"; readonly id: number; readonly format: EncoderFormat; readonly params: [string, string][] }
+  | { readonly op: "encode"; readonly id: number; readonly pixels: ArrayBuffer; readonly length: number; readonly idr: boolean }
+  | { readonly op: "reconfigure"; readonly id: number; readonly params: [string, string][] }
+  | { readonly op: "close"; readonly id: number };
+
+/** What an encoder thread answers; `pixels` gives the frame's buffer back for the next frame. */
+export type FromEncoderThread =
+  | { readonly op: "unit"; readonly id: number; readonly data: ArrayBuffer; readonly pixels: ArrayBuffer }
+  | { readonly op: "error"; readonly id: number; readonly message: string; readonly pixels?: ArrayBuffer };
+
+/** One worker thread and the instances on it. */
+interface EncoderThread {
+  readonly worker: Worker;
+  readonly instances: Map<number, X264Instance>;
+}
+
+/** libx264 on `threads` worker threads (started on first use, ended by {@link close}). */
+export class X264Threads implements EncoderBackend {
+  readonly name = "x264";
+  readonly inPlace = true;
+  readonly threads: number;
+  readonly #log: Logger;
+  readonly #script: string;
+  readonly #running: EncoderThread[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  /** `script` is the thread's code (x264-thread.ts; tests give one that fails). */
+  constructor(threads: number, log: Logger, script = new URL("./x264-thread.ts", import.meta.url).href) {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`encoder threads: ${threads} (at least 1)`);
+    this.threads = threads;
+    this.#log = log;
+    this.#script = script;
+  }
+
+  /** Opens an x264 for `format` on the thread with the fewest; its units and its failure come through `sink`. */
+  start(format: EncoderFormat, x264: X264Settings, sink: EncoderSink): EncoderInstance {
+    if (this.#closed) throw new Error("the encoder threads are closed");
+    const thread = this.#least();
+    const instance = new X264Instance(this.#nextId++, thread, format, sink);
+    thread.instances.set(instance.id, instance);
+    post(thread, { op: "open", id: instance.id, format, params: x264Params(format, x264) });
+    return instance;
+  }
+
+  /** How many x264s each running thread holds (for tests and logs). */
+  get load(): number[] {
+    return this.#running.map((t) => t.instances.size);
+  }
+
+  /** Ends every thread; their instances report an exit. Later starts throw. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const threads = this.#running.splice(0);
+    for (const thread of threads) this.#lost(thread, "the encoder threads were closed");
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+
+  /** The thread with the fewest instances; a new one while fewer than `threads` run and every running one is busy. */
+  #least(): EncoderThread {
+    const idle = this.#running.find((t) => t.instances.size === 0);
+    if (idle !== undefined) return idle;
+    if (this.#running.length < this.threads) return this.#spawn();
+    return this.#running.reduce((a, b) => (b.instances.size < a.instances.size ? b : a));
+  }
+
+  #spawn(): EncoderThread {
+    const worker = new Worker(this.#script);
+    (worker as Worker & { unref(): void }).unref(); // an idle thread must not keep the process alive; its sessions' timers and sockets do
+    const thread: EncoderThread = { worker, instances: new Map() };
+    worker.onmessage = (event: MessageEvent<FromEncoderThread>) => thread.instances.get(event.data.id)?.answer(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#log.error({ message: event.message }, "encoder thread failed; its sessions restart their encoders");
+      this.#drop(thread);
+      void worker.terminate();
+    };
+    worker.addEventListener("close", () => this.#drop(thread));
+    this.#running.push(thread);
+    this.#log.debug({ threads: this.#running.length }, "encoder thread started");
+    return thread;
+  }
+
+  /** A thread is gone: it takes no more instances, and its instances report it. */
+  #drop(thread: EncoderThread): void {
+    const at = this.#running.indexOf(thread);
+    if (at !== -1) this.#running.splice(at, 1);
+    this.#lost(thread, "its encoder thread died");
+  }
+
+  #lost(thread: EncoderThread, message: string): void {
+    for (const instance of [...thread.instances.values()]) instance.lost(message);
+    thread.instances.clear();
+  }
+}
+
+function post(thread: EncoderThread, message: ToEncoderThread, transfer: ArrayBuffer[] = []): void {
+  thread.worker.postMessage(message, transfer);
+}
+
+/** One session's x264 on a thread: frames go over as transferred copies; the buffer comes back with the unit. */
+class X264Instance implements EncoderInstance {
+  readonly id: number;
+  readonly #thread: EncoderThread;
+  readonly #format: EncoderFormat;
+  readonly #sink: EncoderSink;
+  /** The frame buffer while it is here (null while it is on the thread with a frame). */
+  #pixels: ArrayBuffer | null = null;
+  #ended = false;
+
+  constructor(id: number, thread: EncoderThread, format: EncoderFormat, sink: EncoderSink) {
+    this.id = id;
+    this.#thread = thread;
+    this.#format = format;
+    this.#sink = sink;
+  }
+
+  write(frame: Frame, idr: boolean): void {
+    if (this.#ended) throw new Error("x264 instance ended");
+    const length = frame.pixels.length;
+    const pixels = this.#pixels !== null && this.#pixels.byteLength >= length ? this.#pixels : new ArrayBuffer(length);
+    this.#pixels = null;
+    new Uint8Array(pixels, 0, length).set(frame.pixels);
+    post(this.#thread, { op: "encode", id: this.id, pixels, length, idr }, [pixels]);
+  }
+
+  setBitrate(kbps: number): void {
+    if (this.#ended) throw new Error("x264 instance ended");
+    post(this.#thread, { op: "reconfigure", id: this.id, params: bitrateParams(kbps, this.#format.fps) });
+  }
+
+  async end(): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#thread.instances.delete(this.id);
+    post(this.#thread, { op: "close", id: this.id });
+  }
+
+  /** The thread's answer for this instance. */
+  answer(message: FromEncoderThread): void {
+    if (message.pixels !== undefined) this.#pixels = message.pixels;
+    if (this.#ended) return;
+    if (message.op === "error") {
+      void this.end();
+      this.#sink.exit(message.message);
+      return;
+    }
+    const nals = splitAnnexB(new Uint8Array(message.data));
+    this.#sink.unit({ nals, keyframe: nals.some((nal) => nalType(nal) === NAL_TYPE.idr) });
+  }
+
+  /** Its thread is gone. */
+  lost(message: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#sink.exit(message);
+  }
+}

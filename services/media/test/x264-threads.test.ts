@@ -1,0 +1,116 @@
+/** libx264 on encoder threads: where a new session's x264 goes, what a failing x264 or a dying thread does to whom. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { createLogger } from "@ballstream/runtime";
+import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, type EncoderSink, SessionEncoder } from "../src/encoder.ts";
+import { X264Threads } from "../src/x264-threads.ts";
+import { frame, until } from "./encoder-helpers.ts";
+
+const log = createLogger("x264-threads-test", { level: "silent" });
+const FORMAT = { width: 160, height: 120, fps: 30 };
+const SETTINGS = { keyframeIntervalS: 2, bitrateKbps: 2000, intraRefresh: false };
+const pools: X264Threads[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+function pool(threads: number, script?: string): X264Threads {
+  const p = new X264Threads(threads, log, script);
+  pools.push(p);
+  return p;
+}
+
+function sink() {
+  const units: boolean[] = [];
+  const exits: string[] = [];
+  const s: EncoderSink = { unit: (u) => units.push(u.keyframe), truncated: () => undefined, exit: (m) => exits.push(m) };
+  return { s, units, exits };
+}
+
+describe("X264Threads", () => {
+  test("in place, and at least one thread", () => {
+    expect(pool(1)).toMatchObject({ name: "x264", inPlace: true, threads: 1 });
+    expect(() => new X264Threads(0, log)).toThrow("at least 1");
+  });
+
+  test("threads start as they are needed; a new x264 goes to the thread with the fewest", async () => {
+    const p = pool(2);
+    expect(p.load).toEqual([]);
+    const a = p.start(FORMAT, SETTINGS, sink().s);
+    expect(p.load).toEqual([1]);
+    const b = p.start(FORMAT, SETTINGS, sink().s);
+    const c = p.start(FORMAT, SETTINGS, sink().s);
+    expect(p.load).toEqual([2, 1]);
+    await b.end();
+    await c.end();
+    expect(p.load).toEqual([1, 0]);
+    p.start(FORMAT, SETTINGS, sink().s);
+    expect(p.load).toEqual([1, 1]);
+    await a.end();
+  });
+
+  test("each instance's frames come back to it, from its own x264, in order", async () => {
+    const p = pool(2);
+    const sinks = [sink(), sink(), sink()];
+    const instances = sinks.map(({ s }) => p.start(FORMAT, SETTINGS, s));
+    for (let k = 0; k < 4; k++) {
+      instances.forEach((i) => i.write(frame(), false));
+      await until(() => sinks.every(({ units }) => units.length === k + 1));
+    }
+    for (const { units, exits } of sinks) expect({ units, exits }).toEqual({ units: [true, false, false, false], exits: [] });
+    instances[1]!.write(frame(), true);
+    await until(() => sinks[1]!.units.length === 5);
+    expect(sinks[1]!.units[4]).toBe(true);
+  });
+
+  test("an x264 that refuses its format reports an exit to its own session only; the thread serves the others", async () => {
+    const p = pool(1);
+    const bad = sink();
+    const good = sink();
+    const odd = p.start({ width: 161, height: 120, fps: 30 }, SETTINGS, bad.s);
+    const fine = p.start(FORMAT, SETTINGS, good.s);
+    odd.write({ ...frame(), width: 161 }, false);
+    fine.write(frame(), false);
+    await until(() => bad.exits.length === 1 && good.units.length === 1);
+    expect(bad.exits[0]).toContain("refused to open 161x120");
+    expect(good.exits).toEqual([]);
+    expect(p.load).toEqual([1]);
+  });
+
+  test("a thread that dies ends its instances (each is told) and a new one takes new x264s", async () => {
+    const p = pool(1, new URL("./failing-x264-thread.ts", import.meta.url).href);
+    const one = sink();
+    const instance = p.start(FORMAT, SETTINGS, one.s);
+    instance.write(frame(), false);
+    await until(() => one.units.length === 1);
+    instance.write(frame(), false);
+    await until(() => one.exits.length === 1);
+    expect(one.exits).toEqual(["its encoder thread died"]);
+    expect(p.load).toEqual([]);
+    const two = sink();
+    p.start(FORMAT, SETTINGS, two.s).write(frame(), false);
+    await until(() => two.units.length === 1);
+  });
+
+  test("close() tells every instance and refuses new ones", async () => {
+    const p = pool(2);
+    const one = sink();
+    p.start(FORMAT, SETTINGS, one.s);
+    await p.close();
+    expect(one.exits).toEqual(["the encoder threads were closed"]);
+    expect(() => p.start(FORMAT, SETTINGS, sink().s)).toThrow("closed");
+  });
+
+  test("a session whose x264 keeps refusing its frames' format gives up with the reason", async () => {
+    const p = pool(1);
+    const fatal: string[] = [];
+    const out: EncodedFrame[] = [];
+    const e = new SessionEncoder({ ...DEFAULT_ENCODER_OPTIONS, backend: p, maxFailures: 2 }, log, { onFrame: (f) => out.push(f), onRestart: () => undefined, onFatal: (m) => fatal.push(m) });
+    for (let i = 0; i < 100 && fatal.length === 0; i++) {
+      e.encode({ ...frame(), width: 161 });
+      await Bun.sleep(10);
+    }
+    expect(fatal[0]).toMatch(/^video encoder failed 2 times in a row: x264 refused to open 161x120/);
+    expect(out).toEqual([]);
+    await e.stop();
+  });
+});
