@@ -4,12 +4,12 @@
  * the others.
  */
 import type { FromEncoderThread, ToEncoderThread } from "./x264-threads.ts";
-import { X264, loadX264 } from "./x264.ts";
+import { CappedX264, loadX264 } from "./x264.ts";
 
 declare const self: Worker;
 
 const lib = loadX264();
-const encoders = new Map<number, X264>();
+const encoders = new Map<number, CappedX264>();
 
 function answer(message: FromEncoderThread, transfer: ArrayBuffer[]): void {
   self.postMessage(message, transfer);
@@ -28,7 +28,7 @@ self.onmessage = (event: MessageEvent<ToEncoderThread>) => {
     case "open":
       try {
         if (lib === null) throw new Error("libx264 cannot be loaded on the encoder thread");
-        encoders.set(m.id, X264.open(lib, m.format, m.params));
+        encoders.set(m.id, CappedX264.open(lib, m.format, m.x264));
       } catch (err) {
         fail(m.id, err);
       }
@@ -46,12 +46,8 @@ self.onmessage = (event: MessageEvent<ToEncoderThread>) => {
       }
       return;
     }
-    case "reconfigure":
-      try {
-        encoders.get(m.id)?.reconfigure(m.params);
-      } catch (err) {
-        fail(m.id, err);
-      }
+    case "bitrate":
+      encoders.get(m.id)?.setKbps(m.kbps);
       return;
     case "close":
       encoders.get(m.id)?.close();

@@ -10,13 +10,12 @@ import type { Frame, Logger } from "@ballstream/runtime";
 import { splitAnnexB, nalType, NAL_TYPE } from "./annexb.ts";
 import type { EncoderBackend, EncoderInstance, EncoderSink } from "./encoder.ts";
 import type { EncoderFormat, X264Settings } from "./encoder-settings.ts";
-import { bitrateParams, x264Params } from "./x264.ts";
 
 /** What media's event loop sends an encoder thread. */
 export type ToEncoderThread =
-  | { readonly op: "open"; readonly id: number; readonly format: EncoderFormat; readonly params: [string, string][] }
+  | { readonly op: "open"; readonly id: number; readonly format: EncoderFormat; readonly x264: X264Settings }
   | { readonly op: "encode"; readonly id: number; readonly pixels: ArrayBuffer; readonly length: number; readonly idr: boolean }
-  | { readonly op: "reconfigure"; readonly id: number; readonly params: [string, string][] }
+  | { readonly op: "bitrate"; readonly id: number; readonly kbps: number }
   | { readonly op: "close"; readonly id: number };
 
 /** What an encoder thread answers; `pixels` gives the frame's buffer back for the next frame. */
@@ -53,9 +52,9 @@ export class X264Threads implements EncoderBackend {
   start(format: EncoderFormat, x264: X264Settings, sink: EncoderSink): EncoderInstance {
     if (this.#closed) throw new Error("the encoder threads are closed");
     const thread = this.#least();
-    const instance = new X264Instance(this.#nextId++, thread, format, sink);
+    const instance = new X264Instance(this.#nextId++, thread, sink);
     thread.instances.set(instance.id, instance);
-    post(thread, { op: "open", id: instance.id, format, params: x264Params(format, x264) });
+    post(thread, { op: "open", id: instance.id, format, x264 });
     return instance;
   }
 
@@ -118,16 +117,14 @@ function post(thread: EncoderThread, message: ToEncoderThread, transfer: ArrayBu
 class X264Instance implements EncoderInstance {
   readonly id: number;
   readonly #thread: EncoderThread;
-  readonly #format: EncoderFormat;
   readonly #sink: EncoderSink;
   /** The frame buffer while it is here (null while it is on the thread with a frame). */
   #pixels: ArrayBuffer | null = null;
   #ended = false;
 
-  constructor(id: number, thread: EncoderThread, format: EncoderFormat, sink: EncoderSink) {
+  constructor(id: number, thread: EncoderThread, sink: EncoderSink) {
     this.id = id;
     this.#thread = thread;
-    this.#format = format;
     this.#sink = sink;
   }
 
@@ -142,7 +139,7 @@ class X264Instance implements EncoderInstance {
 
   setBitrate(kbps: number): void {
     if (this.#ended) throw new Error("x264 instance ended");
-    post(this.#thread, { op: "reconfigure", id: this.id, params: bitrateParams(kbps, this.#format.fps) });
+    post(this.#thread, { op: "bitrate", id: this.id, kbps });
   }
 
   async end(): Promise<void> {

@@ -1,17 +1,17 @@
 /**
  * libx264 inside media's process (`bun:ffi`), the encoder without ffmpeg around it: a raw I420 frame in, its access
- * unit out of the same call, no pipes. ffmpeg's two pipe hops and its demuxer cost ~0.7–0.9 ms of the ~1.4 ms a
- * frame spent "in the encoder", x264 itself 0.4–0.7 ms (docs/media.md, "x264 in the process"). A running x264
- * makes an IDR on demand (the picture's type) and takes a new rate cap in place (`x264_encoder_reconfig`): neither
- * needs a fresh encoder, as ffmpeg did.
+ * unit out of the same call, no pipes. x264 runs at a constant QP chosen per picture by {@link QpControl} (the
+ * bitrate cap without CRF's look-ahead analysis: ~0.35 instead of ~0.7 ms a 640×480 frame), makes an IDR on demand
+ * (the picture's type) and takes a new cap from the next picture on: neither needs a fresh encoder, as ffmpeg did
+ * (docs/media.md, "x264 in the process").
  *
- * The binding touches four fields of x264's structs by offset, all fixed by libx264's ABI (`X264_BUILD` 164 is in
- * the library's name): the picture size in `x264_param_t`, and the picture type, keyframe flag, pts and planes of
- * `x264_picture_t`. Everything else is set by name through `x264_param_parse`, as the x264 CLI does.
+ * The binding touches a few fields of x264's structs by offset, all fixed by libx264's ABI (`X264_BUILD` 164 is in
+ * the library's name): the picture size in `x264_param_t`, and the picture type, forced QP, keyframe flag, pts and
+ * planes of `x264_picture_t`. Everything else is set by name through `x264_param_parse`, as the x264 CLI does.
  */
 import { FFIType, type Pointer, dlopen, ptr, read, toArrayBuffer } from "bun:ffi";
 import { crfFor, gopFrames, type EncoderFormat, type X264Settings } from "./encoder-settings.ts";
-import { vbv } from "./rate-control.ts";
+import { QpControl } from "./qp-control.ts";
 
 /** Names the library goes by: the ABI this binding was written against (Debian 12's libx264-164). */
 export const LIBX264_NAMES = ["libx264.so.164"] as const;
@@ -24,7 +24,7 @@ const PARAM_BYTES = 4096;
 const PICTURE_BYTES = 1024;
 /** Offsets in x264_param_t and x264_picture_t (build 164, x86-64 and aarch64 alike). */
 const PARAM = { width: 28, height: 32, csp: 36 } as const;
-const PICTURE = { type: 0, keyframe: 12, pts: 16, csp: 40, planes: 44, strides: 48, plane: 64 } as const;
+const PICTURE = { type: 0, qpPlus1: 4, keyframe: 12, pts: 16, csp: 40, planes: 44, strides: 48, plane: 64 } as const;
 
 const symbols = {
   x264_param_default_preset: { returns: FFIType.i32, args: [FFIType.ptr, FFIType.cstring, FFIType.cstring] },
@@ -33,8 +33,6 @@ const symbols = {
   x264_param_cleanup: { returns: FFIType.void, args: [FFIType.ptr] },
   x264_picture_init: { returns: FFIType.void, args: [FFIType.ptr] },
   x264_encoder_open_164: { returns: FFIType.ptr, args: [FFIType.ptr] },
-  x264_encoder_parameters: { returns: FFIType.void, args: [FFIType.ptr, FFIType.ptr] },
-  x264_encoder_reconfig: { returns: FFIType.i32, args: [FFIType.ptr, FFIType.ptr] },
   x264_encoder_encode: { returns: FFIType.i32, args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr] },
   x264_encoder_close: { returns: FFIType.void, args: [FFIType.ptr] },
 } as const;
@@ -55,11 +53,12 @@ export function loadX264(names: readonly string[] = LIBX264_NAMES): X264Library 
 }
 
 /**
- * x264's settings for a format, by x264's own option names: the same encoder ffmpeg ran (`encoderArgs`): ultrafast,
+ * x264's settings for a format, by x264's own option names: the encoder ffmpeg runs (`encoderArgs`), ultrafast,
  * zerolatency, baseline (applied after these), one thread, no B-frames, trellis off, headers on every keyframe, the
- * GOP and CRF by fps, the rate cap with a VBV of one frame. `force-cfr`: the rate control reads the fps, not the
- * timestamps (frames the session drops would otherwise look like a slower rate); `log -1`: x264 writes nothing to
- * stderr (errors come back as return codes).
+ * GOP by fps; but a constant QP that {@link CappedX264} sets for every picture. x264 clamps a picture's QP to the
+ * range its constant QPs span (P, and I and B by `ipratio` / `pbratio`, each at most 10×, i.e. ±19.9 QP): QP 31 with
+ * both at 10 opens 11–51 (measured: forced QPs 20–50 came out as asked; with x264's defaults, 20–26 only). `log -1`:
+ * x264 writes nothing to stderr (errors come back as return codes).
  */
 export function x264Params(format: EncoderFormat, x264: X264Settings): [string, string][] {
   return [
@@ -67,23 +66,14 @@ export function x264Params(format: EncoderFormat, x264: X264Settings): [string, 
     ["bframes", "0"],
     ["trellis", "0"],
     ["fps", String(format.fps)],
-    ["force-cfr", "1"],
     ["keyint", String(gopFrames(format.fps, x264.keyframeIntervalS))],
-    ["crf", String(crfFor(format.fps))],
-    ...bitrateParams(x264.bitrateKbps, format.fps),
+    ["qp", "31"],
+    ["ipratio", "10"],
+    ["pbratio", "10"],
     ["repeat-headers", "1"],
     ["annexb", "1"],
     ...(x264.intraRefresh ? [["intra-refresh", "1"] as [string, string]] : []),
     ["log", "-1"],
-  ];
-}
-
-/** The rate cap as x264 options: `vbv-maxrate` the target, `vbv-bufsize` one frame's share ({@link vbv}). */
-export function bitrateParams(kbps: number, fps: number): [string, string][] {
-  const { maxrateKbps, bufsizeKbits } = vbv(kbps, fps);
-  return [
-    ["vbv-maxrate", String(maxrateKbps)],
-    ["vbv-bufsize", String(bufsizeKbits)],
   ];
 }
 
@@ -100,7 +90,6 @@ export class X264 {
   readonly format: EncoderFormat;
   readonly #lib: X264Library;
   #handle: Pointer | null;
-  readonly #param = new Uint8Array(PARAM_BYTES);
   readonly #picture = new Uint8Array(PICTURE_BYTES);
   readonly #out = new Uint8Array(PICTURE_BYTES);
   readonly #nals = new BigUint64Array(1);
@@ -131,10 +120,11 @@ export class X264 {
   }
 
   /**
-   * Encodes one I420 picture of {@link format} (an IDR when `idr`) and returns its access unit, or null when x264
-   * held it back (never with zerolatency and no B-frames). Throws when x264 reports an error or is closed.
+   * Encodes one I420 picture of {@link format} (an IDR when `idr`, at `qp` when given) and returns its access unit,
+   * or null when x264 held it back (never with zerolatency and no B-frames). Throws when x264 reports an error or is
+   * closed.
    */
-  encode(pixels: Uint8Array, idr: boolean): X264Output | null {
+  encode(pixels: Uint8Array, idr: boolean, qp?: number): X264Output | null {
     const handle = this.#open();
     const { width, height } = this.format;
     const luma = width * height;
@@ -142,6 +132,7 @@ export class X264 {
     const pic = new DataView(this.#picture.buffer);
     const base = ptr(pixels);
     pic.setInt32(PICTURE.type, idr ? X264_TYPE_IDR : X264_TYPE_AUTO, true);
+    pic.setInt32(PICTURE.qpPlus1, qp === undefined ? 0 : qp + 1, true);
     pic.setBigInt64(PICTURE.pts, this.#pts++, true);
     pic.setInt32(PICTURE.csp, X264_CSP_I420, true);
     pic.setInt32(PICTURE.planes, 3, true);
@@ -154,16 +145,6 @@ export class X264 {
     const first = Number(read.ptr(Number(this.#nals[0]) as Pointer, 24)) as Pointer;
     const data = new Uint8Array(toArrayBuffer(first, 0, bytes)).slice();
     return { data, keyframe: new DataView(this.#out.buffer).getInt32(PICTURE.keyframe, true) !== 0 };
-  }
-
-  /** Applies new options in place (`x264_encoder_reconfig`), e.g. {@link bitrateParams}; the next frame follows them. */
-  reconfigure(params: readonly [string, string][]): void {
-    const handle = this.#open();
-    const param = this.#param;
-    this.#lib.x264_encoder_parameters(handle, ptr(param));
-    setParams(this.#lib, param, params);
-    const r = this.#lib.x264_encoder_reconfig(handle, ptr(param));
-    if (r < 0) throw new Error(`x264_encoder_reconfig refused ${params.map(([k, v]) => `${k}=${v}`).join(" ")} (${r})`);
   }
 
   /** Frees the encoder; later calls throw. Idempotent. */
@@ -182,5 +163,45 @@ function setParams(lib: X264Library, param: Uint8Array, params: readonly [string
   for (const [name, value] of params) {
     const r = lib.x264_param_parse(ptr(param), cstring(name), cstring(value));
     if (r !== 0) throw new Error(`x264: option ${name}=${value} refused (${r === -1 ? "unknown name" : "bad value"})`);
+  }
+}
+
+/** An {@link X264} under a bitrate cap: each picture's QP from a {@link QpControl}, told every picture's size. */
+export class CappedX264 {
+  readonly #x264: X264;
+  readonly #control: QpControl;
+
+  private constructor(x264: X264, control: QpControl) {
+    this.#x264 = x264;
+    this.#control = control;
+  }
+
+  /** Opens x264 for `format` with {@link x264Params} and the cap `x264.bitrateKbps`; throws as {@link X264.open}. */
+  static open(lib: X264Library, format: EncoderFormat, x264: X264Settings): CappedX264 {
+    const control = new QpControl(x264.bitrateKbps, format.fps, Math.round(crfFor(format.fps)));
+    return new CappedX264(X264.open(lib, format, x264Params(format, x264)), control);
+  }
+
+  /** The running cap in kbit/s. */
+  get kbps(): number {
+    return this.#control.kbps;
+  }
+
+  /** Encodes a picture at the QP the cap allows; see {@link X264.encode}. */
+  encode(pixels: Uint8Array, idr: boolean): X264Output | null {
+    const qp = this.#control.next(idr);
+    const out = this.#x264.encode(pixels, idr, qp);
+    if (out !== null) this.#control.done(out.keyframe, qp, out.data.length);
+    return out;
+  }
+
+  /** A new cap (kbit/s), from the next picture on. */
+  setKbps(kbps: number): void {
+    this.#control.setKbps(kbps);
+  }
+
+  /** Frees the encoder; see {@link X264.close}. */
+  close(): void {
+    this.#x264.close();
   }
 }

@@ -21,3 +21,10 @@ export async function until(cond: () => boolean, ms = 10_000): Promise<void> {
     await Bun.sleep(5);
   }
 }
+
+/** Paints `pixels`' luma plane (the first `lumaBytes`) with the generator's `noise` scene: fresh ±8 levels around 120. */
+export function paintNoise(pixels: Uint8Array, lumaBytes: number): void {
+  const random = new Uint8Array(lumaBytes);
+  crypto.getRandomValues(random);
+  for (let i = 0; i < lumaBytes; i++) pixels[i] = 112 + (random[i]! & 15);
+}

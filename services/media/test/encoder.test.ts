@@ -5,7 +5,7 @@ import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, type EncoderBackend, Sessio
 import { FfmpegBackend } from "../src/ffmpeg-encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 import { X264Threads } from "../src/x264-threads.ts";
-import { H, W, frame, until } from "./encoder-helpers.ts";
+import { H, W, frame, paintNoise, until } from "./encoder-helpers.ts";
 
 const log = createLogger("encoder-test", { level: "silent" });
 const threads = new X264Threads(2, log);
@@ -116,14 +116,14 @@ describe.each(backends)("SessionEncoder on %s", (_name, backend) => {
     expect(out.filter((f) => f.keyframe)).toHaveLength(2);
   });
 
-  test("noise at a target bitrate comes out within 70–105 % of it", async () => {
+  test("the noise scene at a target bitrate comes out within 70–105 % of it", async () => {
     const { e, out } = encoder({ bitrateKbps: 300 });
     for (let i = 0; i < 60; i++) {
       const f = frame();
-      crypto.getRandomValues(f.pixels);
+      paintNoise(f.pixels, W * H);
       await encodeOne(e, out, f);
     }
-    const kbps = (out.reduce((s, f) => s + f.nals.reduce((n, nal) => n + 4 + nal.length, 0), 0) * 8) / (60 / 30) / 1000;
+    const kbps = (out.slice(15).reduce((s, f) => s + f.nals.reduce((n, nal) => n + 4 + nal.length, 0), 0) * 8) / (45 / 30) / 1000;
     expect(kbps).toBeGreaterThan(300 * 0.7);
     expect(kbps).toBeLessThan(300 * 1.05);
   });
@@ -156,7 +156,7 @@ describe.each(backends)("SessionEncoder on %s", (_name, backend) => {
     const { e, out } = encoder({ bitrateKbps: 3000 });
     const noisy = () => {
       const f = frame();
-      crypto.getRandomValues(f.pixels);
+      paintNoise(f.pixels, W * H);
       return f;
     };
     for (let i = 0; i < 15; i++) await encodeOne(e, out, noisy());
@@ -165,7 +165,7 @@ describe.each(backends)("SessionEncoder on %s", (_name, backend) => {
     const after: number[] = [];
     for (let i = 0; i < 10; i++) after.push((await encodeOne(e, out, noisy())).nals.reduce((n, nal) => n + nal.length, 0));
     expect(out.slice(15).some((f) => f.keyframe)).toBe(false);
-    expect(after.slice(2).reduce((a, b) => a + b, 0) / 8).toBeLessThan(before / 3);
+    expect(after.slice(2).reduce((a, b) => a + b, 0) / 8).toBeLessThan(before / 2); // a tenth of the cap: fewer bytes at once
   });
 
   test("a new picture size restarts the encoder with a keyframe", async () => {

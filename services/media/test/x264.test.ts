@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { i420ByteLength } from "@ballstream/runtime";
 import { NAL_TYPE, nalType, splitAnnexB } from "../src/annexb.ts";
-import { X264, bitrateParams, loadX264, x264Params } from "../src/x264.ts";
+import { paintNoise } from "./encoder-helpers.ts";
+import { CappedX264, X264, loadX264, x264Params } from "../src/x264.ts";
 
 const lib = loadX264()!;
 const SETTINGS = { keyframeIntervalS: 2, bitrateKbps: 2000, intraRefresh: false };
@@ -15,9 +16,10 @@ function open(width = 320, height = 240, fps = 30, settings = SETTINGS): X264 {
   return x;
 }
 
+/** A moving bar over a flat picture, or over the generator's `noise` scene (±8 levels of fresh luma noise). */
 function picture(width: number, height: number, k: number, noise = false): Uint8Array {
   const pixels = new Uint8Array(i420ByteLength(width, height)).fill(40);
-  if (noise) crypto.getRandomValues(pixels);
+  if (noise) paintNoise(pixels, width * height);
   pixels.fill(220, width * ((k * 3) % (height - 20)), width * ((k * 3) % (height - 20) + 20));
   return pixels;
 }
@@ -32,20 +34,12 @@ describe("loadX264", () => {
 });
 
 describe("x264Params", () => {
-  test("one thread, no B-frames, trellis off, the GOP and CRF by fps, the one-frame VBV, headers on keyframes, Annex-B, silent", () => {
+  test("one thread, no B-frames, trellis off, the GOP by fps, a constant QP of the CRF by fps, headers on keyframes, Annex-B, silent", () => {
     const p = new Map(x264Params({ width: 640, height: 480, fps: 60 }, SETTINGS));
     expect(Object.fromEntries(p)).toEqual({
-      threads: "1", bframes: "0", trellis: "0", fps: "60", "force-cfr": "1", keyint: "120", crf: "28",
-      "vbv-maxrate": "2000", "vbv-bufsize": "67", "repeat-headers": "1", annexb: "1", log: "-1",
+      threads: "1", bframes: "0", trellis: "0", fps: "60", keyint: "120", qp: "31", ipratio: "10", pbratio: "10", "repeat-headers": "1", annexb: "1", log: "-1",
     });
     expect(new Map(x264Params({ width: 640, height: 480, fps: 30 }, { ...SETTINGS, intraRefresh: true })).get("intra-refresh")).toBe("1");
-  });
-});
-
-describe("bitrateParams", () => {
-  test("maxrate the target, bufsize one frame's share up to 30 fps", () => {
-    expect(bitrateParams(600, 10)).toEqual([["vbv-maxrate", "600"], ["vbv-bufsize", "60"]]);
-    expect(bitrateParams(600, 120)).toEqual([["vbv-maxrate", "600"], ["vbv-bufsize", "20"]]);
   });
 });
 
@@ -61,7 +55,7 @@ describe("X264", () => {
   test("the settings are the ones asked for: x264's own SEI says so (ultrafast, baseline, one thread, trellis off)", () => {
     const first = open().encode(picture(320, 240, 0), false)!;
     const sei = new TextDecoder("latin1").decode(first.data).match(/x264 - core .*? options: ([^\0]*)/)?.[1];
-    expect(sei?.split(" ")).toEqual(expect.arrayContaining(["trellis=0", "me=dia", "subme=0", "cabac=0", "bframes=0", "threads=1", "rc=crf", "keyint=60", "vbv_maxrate=2000", "vbv_bufsize=67"]));
+    expect(sei?.split(" ")).toEqual(expect.arrayContaining(["trellis=0", "me=dia", "subme=0", "cabac=0", "bframes=0", "threads=1", "rc=cqp", "qp=31", "keyint=60"]));
   });
 
   test("an IDR on demand from a running encoder, with its SPS and PPS again", () => {
@@ -73,20 +67,21 @@ describe("X264", () => {
     expect(x.encode(picture(320, 240, 4), false)!.keyframe).toBe(false);
   });
 
-  test("a new rate cap in place takes hold at once, without an IDR", () => {
-    const x = open(320, 240, 30, { ...SETTINGS, bitrateKbps: 4000 });
-    const size = (k: number) => x.encode(picture(320, 240, k, true), false)!.data.length;
-    const before = [1, 2, 3, 4, 5].map(size);
-    x.reconfigure(bitrateParams(200, 30));
-    const after = [6, 7, 8, 9, 10].map(size);
-    expect(after.slice(1).every((n) => n < Math.min(...before.slice(1)) / 3)).toBe(true);
+  test("a QP per picture, anywhere in 11–51: coarser is smaller", () => {
+    const x = open();
+    x.encode(picture(320, 240, 0, true), false);
+    // Fresh full-range noise every time: every QP leaves something to code (the scene's ±8 noise vanishes from ~30).
+    const noise = () => crypto.getRandomValues(new Uint8Array(i420ByteLength(320, 240)));
+    const sizes = [12, 20, 30, 40, 51].map((qp) => x.encode(noise(), false, qp)!.data.length);
+    for (let i = 1; i < sizes.length; i++) expect(sizes[i]!).toBeLessThan(sizes[i - 1]!);
+    expect(sizes[4]!).toBeLessThan(sizes[0]! / 4);
   });
 
   test("the picture's size is checked; a refused option names itself; a closed encoder refuses to encode", () => {
     const x = open();
     expect(() => x.encode(new Uint8Array(100), false)).toThrow("100 bytes for a 320x240 I420 picture");
     expect(() => X264.open(lib, { width: 320, height: 240, fps: 30 }, [["no-such-option", "1"]])).toThrow("option no-such-option=1 refused (unknown name)");
-    expect(() => x.reconfigure([["crf", "nonsense-value"]])).toThrow();
+    expect(() => X264.open(lib, { width: 320, height: 240, fps: 30 }, [["qp", "nonsense"]])).toThrow("option qp=nonsense refused (bad value)");
     x.close();
     x.close();
     expect(() => x.encode(picture(320, 240, 0), false)).toThrow("encoder closed");
@@ -94,5 +89,57 @@ describe("X264", () => {
 
   test("an odd picture size is refused at open (4:2:0 needs even sizes)", () => {
     expect(() => X264.open(lib, { width: 321, height: 240, fps: 30 }, x264Params({ width: 321, height: 240, fps: 30 }, SETTINGS))).toThrow("refused to open 321x240");
+  });
+});
+
+describe("CappedX264", () => {
+  const capped: CappedX264[] = [];
+  afterEach(() => capped.splice(0).forEach((x) => x.close()));
+  const openCapped = (kbps: number) => {
+    const x = CappedX264.open(lib, { width: 320, height: 240, fps: 30 }, { ...SETTINGS, bitrateKbps: kbps });
+    capped.push(x);
+    return x;
+  };
+
+  // One QP step halves this noise's bytes (26: 2.4 KB, 27: 1.1 KB at 320×240): under a 2.5 KB cap most pictures take
+  // 27, so the rate stays well under the cap; x264's VBV would move the QP row by row.
+  test("noise under a cap: the bytes per second stay within 50–110 % of it once running; the ball stays at the quality goal", () => {
+    const x = openCapped(600);
+    const sizes = Array.from({ length: 90 }, (_, k) => x.encode(picture(320, 240, k, true), false)!.data.length);
+    const kbps = (sizes.slice(30).reduce((a, b) => a + b, 0) * 8) / 2 / 1000;
+    expect(kbps).toBeGreaterThan(600 * 0.5);
+    expect(kbps).toBeLessThan(600 * 1.1);
+    const ball = openCapped(2000);
+    const first = new TextDecoder("latin1").decode(ball.encode(picture(320, 240, 0), false)!.data);
+    expect(first).toContain("rc=cqp");
+    const balls = Array.from({ length: 30 }, (_, k) => ball.encode(picture(320, 240, k + 1), false)!.data.length);
+    expect(Math.max(...balls)).toBeLessThan(2000);
+  });
+
+  test("a lower cap takes hold from the next pictures on, without an IDR; a higher one lets the QP back down", () => {
+    const x = openCapped(3000);
+    const size = (k: number) => x.encode(picture(320, 240, k, true), false)!;
+    for (let k = 0; k < 20; k++) size(k);
+    const before = [20, 21, 22, 23, 24].map((k) => size(k).data.length);
+    x.setKbps(300);
+    expect(x.kbps).toBe(300);
+    const after = [25, 26, 27, 28, 29, 30, 31, 32].map((k) => size(k));
+    expect(after.some((o) => o.keyframe)).toBe(false);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    expect(mean(after.slice(2).map((o) => o.data.length))).toBeLessThan(mean(before) / 4);
+    x.setKbps(3000);
+    const again = [33, 34, 35, 36, 37, 38, 39, 40].map((k) => size(k).data.length);
+    expect(mean(again.slice(3))).toBeGreaterThan(mean(after.slice(2).map((o) => o.data.length)) * 4);
+  });
+
+  test("an IDR under a cap is kept to it from the second one on", () => {
+    const x = openCapped(600);
+    for (let k = 0; k < 10; k++) x.encode(picture(320, 240, k, true), false);
+    const idrs = [10, 40, 70].map((k) => {
+      for (let i = 1; i < 30; i++) x.encode(picture(320, 240, k + i, true), false);
+      return x.encode(picture(320, 240, k, true), true)!;
+    });
+    expect(idrs.every((o) => o.keyframe)).toBe(true);
+    for (const o of idrs.slice(1)) expect(o.data.length).toBeLessThan((600 * 125) / 30 * 1.5);
   });
 });
