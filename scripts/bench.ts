@@ -22,8 +22,8 @@ import { measureFanout } from "./bench/fanout.ts";
 import { fanoutJson, fanoutSection, replaceSection } from "./bench/fanout-report.ts";
 import { machineInfo } from "./bench/machine.ts";
 import { clockTicksPerSecond } from "@ballstream/testing";
-import { benchJson, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport } from "./bench/report.ts";
-import { measureRun } from "./bench/scenario.ts";
+import { BEFORE_VARIANT, benchJson, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport } from "./bench/report.ts";
+import { type RunContext, measureRun } from "./bench/scenario.ts";
 import { BLACKOUT_MS, NET_CONDITIONS, halfCapKbit, recoveryMs } from "./bench/network.ts";
 import type { ProbeWindow } from "./bench/browser-probe.ts";
 import { runSubBenchmarks } from "./bench/sub-benchmarks.ts";
@@ -164,6 +164,25 @@ if (only === "transports") {
   process.exit(0);
 }
 
+/** One-process runs at 30 and 60 fps with the ffmpeg encoder, beside the baseline's, for the before/after table. */
+async function measureBefore(ctx: RunContext): Promise<void> {
+  let before: Awaited<ReturnType<typeof startBenchSystem>> | undefined;
+  try {
+    before = await startBenchSystem("one-process", { ENCODER: "ffmpeg" });
+    const trees = [...before.trees, ...ctx.trees.filter(([name]) => name === "chromium")];
+    for (const fps of [30, 60]) {
+      const r = await measureRun({ ...ctx, url: before.url, trees, metricsUrls: before.metricsUrls }, fps, { warmupMs: T.warmupMs, windowMs: T.windowMs, variant: BEFORE_VARIANT });
+      runs.push(r);
+      log(summaryLine(r));
+    }
+  } catch (err) {
+    notes.push(`one-process with ENCODER=ffmpeg failed: ${(err as Error).message.split("\n")[0]}`);
+    log(`before-runs failed: ${(err as Error).message}`);
+  } finally {
+    await before?.running.cleanup().catch(() => undefined);
+  }
+}
+
 for (const mode of ["one-process", "nats"] as Mode[]) {
   log(`starting ballstream (${mode})`);
   let system: Awaited<ReturnType<typeof startBenchSystem>> | undefined;
@@ -184,6 +203,7 @@ for (const mode of ["one-process", "nats"] as Mode[]) {
         log(`run failed: ${(err as Error).message}`);
       }
     }
+    if (mode === "one-process") await measureBefore(ctx);
     if (mode === "nats" && system.natsUrl) {
       try {
         capacity = await measureCapacity(

@@ -37,9 +37,13 @@ export function cpuPerSession(capacity: CapacityResult | null): number {
   return step ? serverCpuPct(step.cpu) / step.sessions : Number.NaN;
 }
 
+/** The variant of the one-process runs with the encoder before libx264 moved into the process (ENCODER=ffmpeg). */
+export const BEFORE_VARIANT = "before: ENCODER=ffmpeg";
+
 /**
  * The object printed as `BENCH {json}`. Headline figures are the one-process (default) runs; the same figures
- * over NATS carry a `_nats` suffix. Unmeasured figures are null.
+ * over NATS carry a `_nats` suffix, the one-process runs with the ffmpeg encoder ({@link BEFORE_VARIANT}) `_before`.
+ * Unmeasured figures are null.
  */
 export function benchJson(results: BenchResults): Record<string, number | string | null> {
   const out: Record<string, number | string | null> = {};
@@ -54,6 +58,12 @@ export function benchJson(results: BenchResults): Record<string, number | string
       out[`delivered_pct_${tag}`] = round(r?.deliveredPct ?? Number.NaN);
       out[`receive_fps_${tag}`] = round(r?.receiveFps ?? Number.NaN);
     }
+  }
+  for (const fps of [30, 60]) {
+    const before = results.runs.find((r) => r.mode === "one-process" && r.fps === fps && r.variant === BEFORE_VARIANT);
+    out[`g2g_ms_p50_${fps}fps_before`] = round(before?.g2g.p50 ?? Number.NaN);
+    out[`g2g_ms_p95_${fps}fps_before`] = round(before?.g2g.p95 ?? Number.NaN);
+    out[`rt_error_px_p50_${fps}fps_before`] = round(before?.rtError.p50 ?? Number.NaN, 2);
   }
   out.frame_error_px_p50 = out.frame_error_px_p50_30fps ?? null;
   out.sessions_max_30fps = results.capacity?.sessionsMax ?? null;

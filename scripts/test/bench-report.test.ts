@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { BenchResults, CapacityResult } from "../bench/results.ts";
-import { TARGETS, baselineRun, benchJson, cpuPerSession, marginalCpuPerSession, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport, serverCpuPct, targetLines } from "../bench/report.ts";
+import { BEFORE_VARIANT, TARGETS, baselineRun, benchJson, cpuPerSession, marginalCpuPerSession, latencyOverTimeSvg, latencyVsSessionsSvg, renderReport, serverCpuPct, targetLines } from "../bench/report.ts";
 import { summarize } from "@ballstream/testing";
 import { fanout as fanoutFixture, run } from "./bench-fixtures.ts";
 
@@ -44,6 +44,13 @@ describe("figures", () => {
     expect(b.frame_error_px_p50).toBe(0.3);
     expect(b.sessions_max_30fps).toBe(4);
     expect(JSON.parse(JSON.stringify(b))).toEqual(b);
+  });
+  test("the BENCH object carries the before runs (ENCODER=ffmpeg) under _before: null when not measured", () => {
+    expect(benchJson(results).g2g_ms_p50_30fps_before).toBeNull();
+    const withBefore = benchJson({ ...results, runs: [...results.runs, run("one-process", 30, [30, 32], BEFORE_VARIANT)] });
+    expect(withBefore.g2g_ms_p50_30fps_before).toBe(31);
+    expect(withBefore.g2g_ms_p50_30fps).toBe(21); // the baseline is still the baseline
+    expect(withBefore.g2g_ms_p50_60fps_before).toBeNull();
   });
   test("the BENCH object carries the fan-out's keys: null without a fan-out run, its figures with one", () => {
     expect(benchJson(results).channel_viewers_max_30fps).toBeNull();
