@@ -100,7 +100,7 @@ describe("settings at their edges", () => {
       launchChromium(),
       startOneProcess(),
       startOverNats({ FRAME_COMPRESSION: "none" }),
-      startOneProcess({ FFMPEG_PATH: stallingFfmpeg() }),
+      startOneProcess({ ENCODER: "ffmpeg", FFMPEG_PATH: stallingFfmpeg() }), // an ffmpeg process that hangs; libx264 in the process cannot be made to
     ]);
     await browser.newContext();
     stallingPage = await open(stalling, ""); // its encoder stalls while the other edges run

@@ -15,7 +15,9 @@ import { metricSample, settle } from "./probes.ts";
  * Shorter than the defaults so a dead back-end shows on the page quickly (documented in docs/reliability.md); every
  * tab here is one address, and reconnecting tabs plus a new one exceed the default 2 new sessions a second per address.
  */
-const ENV = { TRUTH_TIMEOUT_MS: "3000", VIDEO_TIMEOUT_MS: "4000", SESSION_RATE_PER_IP_PER_S: "20" };
+// ENCODER=ffmpeg: the encoder fault below kills one session's ffmpeg process (libx264 on encoder threads has no
+// process to kill; a dying encoder thread is tested in services/media/test/x264-threads.test.ts).
+const ENV = { TRUTH_TIMEOUT_MS: "3000", VIDEO_TIMEOUT_MS: "4000", SESSION_RATE_PER_IP_PER_S: "20", ENCODER: "ffmpeg" };
 
 let system: NatsSystem;
 let browser: Browser;

@@ -4,7 +4,8 @@
  * sessions spread over the cores as ffmpeg processes did. A frame goes to its thread as a transferred buffer (one
  * copy of the picture, no pipe) and its access unit comes back the same way: the hop costs ~0.1 ms each way, where
  * ffmpeg's pipes and demuxer cost ~0.7–0.9 ms (docs/media.md, "x264 in the process"). A new session's x264 goes to
- * the thread with the fewest; a thread that dies ends its sessions' instances (each session restarts its own).
+ * the thread with the fewest; a thread that dies ends its sessions' instances (each session restarts its own); a
+ * thread without instances for {@link IDLE_THREAD_MS} ends, so a service with no sessions holds no encoder thread.
  */
 import type { Frame, Logger } from "@ballstream/runtime";
 import { splitAnnexB, nalType, NAL_TYPE } from "./annexb.ts";
@@ -23,10 +24,15 @@ export type FromEncoderThread =
   | { readonly op: "unit"; readonly id: number; readonly data: ArrayBuffer; readonly pixels: ArrayBuffer }
   | { readonly op: "error"; readonly id: number; readonly message: string; readonly pixels?: ArrayBuffer };
 
+/** How long a thread without instances is kept for the next session (a new thread takes ~20–50 ms to start). */
+export const IDLE_THREAD_MS = 5000;
+
 /** One worker thread and the instances on it. */
 interface EncoderThread {
   readonly worker: Worker;
   readonly instances: Map<number, X264Instance>;
+  /** Ends the thread if it is still idle {@link IDLE_THREAD_MS} after its last instance ended. */
+  idleTimer: ReturnType<typeof setTimeout> | null;
 }
 
 /** libx264 on `threads` worker threads (started on first use, ended by {@link close}). */
@@ -36,24 +42,28 @@ export class X264Threads implements EncoderBackend {
   readonly threads: number;
   readonly #log: Logger;
   readonly #script: string;
+  readonly #idleMs: number;
   readonly #running: EncoderThread[] = [];
   #nextId = 1;
   #closed = false;
 
   /** `script` is the thread's code (x264-thread.ts; tests give one that fails). */
-  constructor(threads: number, log: Logger, script = new URL("./x264-thread.ts", import.meta.url).href) {
+  constructor(threads: number, log: Logger, script = new URL("./x264-thread.ts", import.meta.url).href, idleMs = IDLE_THREAD_MS) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`encoder threads: ${threads} (at least 1)`);
     this.threads = threads;
     this.#log = log;
     this.#script = script;
+    this.#idleMs = idleMs;
   }
 
   /** Opens an x264 for `format` on the thread with the fewest; its units and its failure come through `sink`. */
   start(format: EncoderFormat, x264: X264Settings, sink: EncoderSink): EncoderInstance {
     if (this.#closed) throw new Error("the encoder threads are closed");
     const thread = this.#least();
-    const instance = new X264Instance(this.#nextId++, thread, sink);
+    const instance = new X264Instance(this.#nextId++, thread, sink, () => this.#released(thread));
     thread.instances.set(instance.id, instance);
+    if (thread.idleTimer !== null) clearTimeout(thread.idleTimer);
+    thread.idleTimer = null;
     post(thread, { op: "open", id: instance.id, format, x264 });
     return instance;
   }
@@ -82,7 +92,7 @@ export class X264Threads implements EncoderBackend {
   #spawn(): EncoderThread {
     const worker = new Worker(this.#script);
     (worker as Worker & { unref(): void }).unref(); // an idle thread must not keep the process alive; its sessions' timers and sockets do
-    const thread: EncoderThread = { worker, instances: new Map() };
+    const thread: EncoderThread = { worker, instances: new Map(), idleTimer: null };
     worker.onmessage = (event: MessageEvent<FromEncoderThread>) => thread.instances.get(event.data.id)?.answer(event.data);
     worker.onerror = (event) => {
       event.preventDefault();
@@ -96,8 +106,23 @@ export class X264Threads implements EncoderBackend {
     return thread;
   }
 
+  /** An instance on `thread` ended: an idle thread ends after {@link IDLE_THREAD_MS} unless a new instance comes. */
+  #released(thread: EncoderThread): void {
+    if (thread.instances.size > 0 || thread.idleTimer !== null || !this.#running.includes(thread)) return;
+    thread.idleTimer = setTimeout(() => {
+      thread.idleTimer = null;
+      if (thread.instances.size > 0) return;
+      this.#drop(thread);
+      void thread.worker.terminate();
+      this.#log.debug({ threads: this.#running.length }, "idle encoder thread ended");
+    }, this.#idleMs);
+    (thread.idleTimer as { unref?: () => void }).unref?.();
+  }
+
   /** A thread is gone: it takes no more instances, and its instances report it. */
   #drop(thread: EncoderThread): void {
+    if (thread.idleTimer !== null) clearTimeout(thread.idleTimer);
+    thread.idleTimer = null;
     const at = this.#running.indexOf(thread);
     if (at !== -1) this.#running.splice(at, 1);
     this.#lost(thread, "its encoder thread died");
@@ -118,14 +143,16 @@ class X264Instance implements EncoderInstance {
   readonly id: number;
   readonly #thread: EncoderThread;
   readonly #sink: EncoderSink;
+  readonly #onEnd: () => void;
   /** The frame buffer while it is here (null while it is on the thread with a frame). */
   #pixels: ArrayBuffer | null = null;
   #ended = false;
 
-  constructor(id: number, thread: EncoderThread, sink: EncoderSink) {
+  constructor(id: number, thread: EncoderThread, sink: EncoderSink, onEnd: () => void) {
     this.id = id;
     this.#thread = thread;
     this.#sink = sink;
+    this.#onEnd = onEnd;
   }
 
   write(frame: Frame, idr: boolean): void {
@@ -147,6 +174,7 @@ class X264Instance implements EncoderInstance {
     this.#ended = true;
     this.#thread.instances.delete(this.id);
     post(this.#thread, { op: "close", id: this.id });
+    this.#onEnd();
   }
 
   /** The thread's answer for this instance. */

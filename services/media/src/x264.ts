@@ -66,7 +66,9 @@ export function x264Params(format: EncoderFormat, x264: X264Settings): [string, 
     ["bframes", "0"],
     ["trellis", "0"],
     ["fps", String(format.fps)],
-    ["keyint", String(gopFrames(format.fps, x264.keyframeIntervalS))],
+    // The periodic IDRs are CappedX264's (it must know which picture is one to choose its QP); with intra refresh
+    // the period is x264's refresh wave.
+    ["keyint", x264.intraRefresh ? String(gopFrames(format.fps, x264.keyframeIntervalS)) : "infinite"],
     ["qp", "31"],
     ["ipratio", "10"],
     ["pbratio", "10"],
@@ -170,16 +172,21 @@ function setParams(lib: X264Library, param: Uint8Array, params: readonly [string
 export class CappedX264 {
   readonly #x264: X264;
   readonly #control: QpControl;
+  /** Pictures in a GOP (null with intra refresh: no periodic IDR), and pictures since the last IDR. */
+  readonly #gop: number | null;
+  #sinceIdr = 0;
 
-  private constructor(x264: X264, control: QpControl) {
+  private constructor(x264: X264, control: QpControl, gop: number | null) {
     this.#x264 = x264;
     this.#control = control;
+    this.#gop = gop;
   }
 
   /** Opens x264 for `format` with {@link x264Params} and the cap `x264.bitrateKbps`; throws as {@link X264.open}. */
   static open(lib: X264Library, format: EncoderFormat, x264: X264Settings): CappedX264 {
     const control = new QpControl(x264.bitrateKbps, format.fps, Math.round(crfFor(format.fps)));
-    return new CappedX264(X264.open(lib, format, x264Params(format, x264)), control);
+    const gop = x264.intraRefresh ? null : gopFrames(format.fps, x264.keyframeIntervalS);
+    return new CappedX264(X264.open(lib, format, x264Params(format, x264)), control, gop);
   }
 
   /** The running cap in kbit/s. */
@@ -187,11 +194,14 @@ export class CappedX264 {
     return this.#control.kbps;
   }
 
-  /** Encodes a picture at the QP the cap allows; see {@link X264.encode}. */
+  /** Encodes a picture at the QP the cap allows, an IDR when asked or when a GOP is over; see {@link X264.encode}. */
   encode(pixels: Uint8Array, idr: boolean): X264Output | null {
-    const qp = this.#control.next(idr);
-    const out = this.#x264.encode(pixels, idr, qp);
-    if (out !== null) this.#control.done(out.keyframe, qp, out.data.length);
+    const periodic = this.#gop !== null && this.#sinceIdr >= this.#gop;
+    const qp = this.#control.next(idr || periodic || this.#sinceIdr === 0);
+    const out = this.#x264.encode(pixels, idr || periodic, qp);
+    if (out === null) return null;
+    this.#control.done(out.keyframe, qp, out.data.length);
+    this.#sinceIdr = out.keyframe ? 1 : this.#sinceIdr + 1;
     return out;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_SLOPE, IDR_QP_OFFSET, MAX_QP, MAX_QP_DROP, QP_AIM, SLOPE_RANGE, QpControl } from "../src/qp-control.ts";
+import { CREDIT_SHARE, DEFAULT_SLOPE, IDR_QP_OFFSET, MAX_QP, MAX_QP_DROP, QP_AIM, SLOPE_RANGE, QpControl } from "../src/qp-control.ts";
 
 // 2000 kbit/s at 30 fps: 8,333 bytes a frame; the bucket is x264's one-frame VBV in whole kbit: 67 kbit.
 const PER_FRAME = (2000 * 125) / 30;
@@ -30,8 +30,8 @@ describe("QpControl", () => {
     const c = new QpControl(2000, 30, 23);
     c.done(false, 40, 100);
     c.done(false, 30, 6400); // 64× for 10 steps: 0.6 a step
-    expect(c.room()).toBe(BUCKET); // 6400 < a frame's drain: the bucket is empty
-    expect(c.next(false)).toBe(Math.max(30 - MAX_QP_DROP, along(30, 6400, BUCKET, -0.6)));
+    expect(c.room()).toBe(BUCKET * (1 + CREDIT_SHARE)); // two pictures under their share: the credit is full
+    expect(c.next(false)).toBe(Math.max(30 - MAX_QP_DROP, along(30, 6400, c.room(), -0.6)));
     const cliff = new QpControl(2000, 30, 23);
     cliff.done(false, 30, 20);
     cliff.done(false, 23, 2_000_000); // 100,000× for 7 steps (2.4 a step): beyond the steepest bound
@@ -48,7 +48,7 @@ describe("QpControl", () => {
   test("an IDR is predicted from the last IDR; with none yet, from the last P-picture × 20", () => {
     const c = new QpControl(2000, 30, 23);
     c.done(false, 23, 1000);
-    expect(c.next(true)).toBe(along(23, 20_000, BUCKET));
+    expect(c.next(true)).toBe(along(23, 20_000, c.room()));
     c.done(true, 30, 12_000);
     expect(c.next(true)).toBe(Math.max(30 - MAX_QP_DROP, along(30, 12_000, c.room())));
   });
@@ -67,5 +67,13 @@ describe("QpControl", () => {
     expect(c.room()).toBe(BUCKET);
     c.done(false, 28, PER_FRAME);
     expect(c.room()).toBe(BUCKET - PER_FRAME / 2);
+  });
+
+  test("pictures under their share save up at most half a bucket; a lower cap shrinks the saving with the bucket", () => {
+    const c = new QpControl(2000, 30, 23);
+    for (let i = 0; i < 5; i++) c.done(false, 23, 100);
+    expect(c.room()).toBe(BUCKET * 1.5);
+    c.setKbps(1000);
+    expect(c.room()).toBe(33 * 125 * 1.5); // vbv(1000, 30): 33 kbit
   });
 });

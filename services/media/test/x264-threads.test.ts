@@ -13,8 +13,8 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
 
-function pool(threads: number, script?: string): X264Threads {
-  const p = new X264Threads(threads, log, script);
+function pool(threads: number, script?: string, idleMs?: number): X264Threads {
+  const p = new X264Threads(threads, log, script, idleMs);
   pools.push(p);
   return p;
 }
@@ -89,6 +89,25 @@ describe("X264Threads", () => {
     const two = sink();
     p.start(FORMAT, SETTINGS, two.s).write(frame(), false);
     await until(() => two.units.length === 1);
+  });
+
+  test("a thread left without instances ends after the idle time; one that gets a new instance in time stays", async () => {
+    const p = pool(2, undefined, 100);
+    const a = p.start(FORMAT, SETTINGS, sink().s);
+    const b = p.start(FORMAT, SETTINGS, sink().s);
+    expect(p.load).toEqual([1, 1]);
+    await a.end();
+    await Bun.sleep(40);
+    const c = p.start(FORMAT, SETTINGS, sink().s); // to the idle thread, before its time is up
+    await Bun.sleep(150);
+    expect(p.load).toEqual([1, 1]);
+    await b.end();
+    await c.end();
+    await Bun.sleep(250);
+    expect(p.load).toEqual([]);
+    const d = sink();
+    p.start(FORMAT, SETTINGS, d.s).write(frame(), false); // a fresh thread serves the next
+    await until(() => d.units.length === 1);
   });
 
   test("close() tells every instance and refuses new ones", async () => {

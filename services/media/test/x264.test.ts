@@ -37,9 +37,10 @@ describe("x264Params", () => {
   test("one thread, no B-frames, trellis off, the GOP by fps, a constant QP of the CRF by fps, headers on keyframes, Annex-B, silent", () => {
     const p = new Map(x264Params({ width: 640, height: 480, fps: 60 }, SETTINGS));
     expect(Object.fromEntries(p)).toEqual({
-      threads: "1", bframes: "0", trellis: "0", fps: "60", keyint: "120", qp: "31", ipratio: "10", pbratio: "10", "repeat-headers": "1", annexb: "1", log: "-1",
+      threads: "1", bframes: "0", trellis: "0", fps: "60", keyint: "infinite", qp: "31", ipratio: "10", pbratio: "10", "repeat-headers": "1", annexb: "1", log: "-1",
     });
-    expect(new Map(x264Params({ width: 640, height: 480, fps: 30 }, { ...SETTINGS, intraRefresh: true })).get("intra-refresh")).toBe("1");
+    const refresh = new Map(x264Params({ width: 640, height: 480, fps: 30 }, { ...SETTINGS, intraRefresh: true }));
+    expect([refresh.get("intra-refresh"), refresh.get("keyint")]).toEqual(["1", "60"]);
   });
 });
 
@@ -55,7 +56,7 @@ describe("X264", () => {
   test("the settings are the ones asked for: x264's own SEI says so (ultrafast, baseline, one thread, trellis off)", () => {
     const first = open().encode(picture(320, 240, 0), false)!;
     const sei = new TextDecoder("latin1").decode(first.data).match(/x264 - core .*? options: ([^\0]*)/)?.[1];
-    expect(sei?.split(" ")).toEqual(expect.arrayContaining(["trellis=0", "me=dia", "subme=0", "cabac=0", "bframes=0", "threads=1", "rc=cqp", "qp=31", "keyint=60"]));
+    expect(sei?.split(" ")).toEqual(expect.arrayContaining(["trellis=0", "me=dia", "subme=0", "cabac=0", "bframes=0", "threads=1", "rc=cqp", "qp=31"]));
   });
 
   test("an IDR on demand from a running encoder, with its SPS and PPS again", () => {
@@ -130,6 +131,12 @@ describe("CappedX264", () => {
     x.setKbps(3000);
     const again = [33, 34, 35, 36, 37, 38, 39, 40].map((k) => size(k).data.length);
     expect(mean(again.slice(3))).toBeGreaterThan(mean(after.slice(2).map((o) => o.data.length)) * 4);
+  });
+
+  test("an IDR every GOP (2 s of pictures), counted from the last IDR, asked for or periodic", () => {
+    const x = openCapped(2000);
+    const keys = Array.from({ length: 130 }, (_, k) => x.encode(picture(320, 240, k), k === 70)!.keyframe);
+    expect(keys.flatMap((key, k) => (key ? [k] : []))).toEqual([0, 60, 70]); // the next periodic one: 130
   });
 
   test("an IDR under a cap is kept to it from the second one on", () => {
