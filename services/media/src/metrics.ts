@@ -17,7 +17,7 @@ export interface MediaMetrics {
   readonly keyframes: Counter;
   /** Peer connections currently open. */
   readonly activePeers: Gauge;
-  /** Encoder processes restarted after a failure or a settings change. */
+  /** Encoders restarted: a new size or fps, a failure; with ffmpeg also a keyframe or bitrate change. */
   readonly encoderRestarts: Counter;
   /** Access units sent to channel viewers (one per viewer per frame). */
   readonly channelFramesSent: Counter;
@@ -45,7 +45,7 @@ export function createMediaMetrics(registry: Registry = defaultRegistry): MediaM
       plis: counter(registry, "media_plis_total", "RTCP picture loss indications received from viewers."),
       keyframes: counter(registry, "media_keyframes_total", "Keyframes (IDR) sent."),
       activePeers: gauge(registry, "media_active_peers", "Open WebRTC peer connections."),
-      encoderRestarts: counter(registry, "media_encoder_restarts_total", "Encoder processes restarted."),
+      encoderRestarts: counter(registry, "media_encoder_restarts_total", "Encoders restarted (new size or fps, died, stalled; with ffmpeg also keyframes and bitrate changes)."),
       channelFramesSent: counter(registry, "media_channel_frames_sent_total", "Access units sent to channel viewers (one per viewer per frame)."),
       channelViewers: gauge(registry, "media_channel_viewers", "Channel viewers served by this replica."),
       channelFeeds: gauge(registry, "media_channel_feeds", "Channels this replica subscribes to (it has a viewer of each)."),
