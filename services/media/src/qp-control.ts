@@ -25,6 +25,14 @@ export const DEFAULT_SLOPE = -1 / 6;
 /** Bounds of a measured slope: flat noise falls off a cliff (±8 levels: 11 KB at QP 23, 19 B at QP 30, 1.3 a step). */
 export const SLOPE_RANGE = [-2, -1 / 24] as const;
 /**
+ * The bucket drains this share of the cap: the stream's long-run rate. x264's VBV delivered 0.88–0.90 of the target
+ * on the noise scene (docs/media.md, "Target bitrate"), which left a link at the cap room for retransmissions and
+ * RTCP; at 1.0 a sender capped at 700 kbit/s sent 769 with its NACK answers on a 700 kbit/s link with 2 % loss
+ * (e2e/kernel-link.test.ts).
+ */
+export const DRAIN_SHARE = 0.88;
+
+/**
  * Share of the bucket that pictures under their share may save up for the next ones. One QP step halves the
  * bytes of the noise scene (±8 levels: 27 → 9.6 KB, 28 → 4.4 KB at 640×480), so without it every picture took the
  * coarser step: 0.64–0.75 of the cap; with half a bucket, 0.88–1.01, the largest P-picture 1.5× its share (a
@@ -92,7 +100,7 @@ export class QpControl {
 
   /**
    * A picture of `bytes` was encoded at `qp`: its kind's model learns the size and (from the QP change) the slope;
-   * the bucket drains one frame's share and holds what it went over, at most its size (as a VBV buffer that runs
+   * the bucket drains {@link DRAIN_SHARE} of one frame's share and holds what it went over, at most its size (as a VBV buffer that runs
    * empty: one picture far over the cap does not starve the next dozen), or saves what it stayed under, at most
    * {@link CREDIT_SHARE} of its size.
    */
@@ -105,7 +113,7 @@ export class QpControl {
       slope = Math.min(SLOPE_RANGE[1], Math.max(SLOPE_RANGE[0], measured));
     }
     this.#models[kind] = { qp, bytes, slope };
-    this.#debt = this.#clamp(this.#debt + bytes - this.#bytesPerFrame());
+    this.#debt = this.#clamp(this.#debt + bytes - DRAIN_SHARE * this.#bytesPerFrame());
   }
 
   #clamp(debt: number): number {
