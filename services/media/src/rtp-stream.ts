@@ -8,18 +8,22 @@
  *
  * Everything werift would have done for the stream stays done: its own SSRC and payload type, sequence numbers from
  * a random start without gaps, the SRTP rollover counter, NACKs answered from this stream's own history of 128
- * packets ({@link RtpHistory}; werift's cache stays empty, so it answers none twice), and the sender's counters
- * that werift's sender reports (SR: NTP and RTP time, packet and octet counts) and getStats read.
+ * packets ({@link RtpHistory}; werift's cache stays empty, so it answers none twice), the sender's counters that
+ * getStats and werift's round-trip time read, and werift's sender reports, byte for byte ({@link senderReport}),
+ * sent after the frame that is due one instead of from a timer per viewer.
  */
 import { isIP } from "node:net";
-import type { RTCRtpSender } from "werift";
+import { type RTCRtpSender, compactNtp } from "werift";
 import { RtpHeaderTemplate, type RtpHeaderExtensionIds } from "./rtp-header.ts";
 import { RtpHistory } from "./rtp-history.ts";
 import { SrtpProtector } from "./srtp-protect.ts";
 
-/** The counters of werift's sender that its sender reports and stats read (private in werift's typings). */
+/** The counters of werift's sender that its stats and round-trip time read (private in werift's typings). */
 interface SenderCounters {
   ntpTimestamp: bigint;
+  lastSRtimestamp?: number;
+  lastSentSRTimestamp?: number;
+  readonly cname?: string;
   rtpTimestamp: number;
   octetCount: number;
   packetCount: number;
@@ -28,6 +32,11 @@ interface SenderCounters {
   timestamp?: number;
   retransmittedPacketsSent: number;
   retransmittedBytesSent: number;
+}
+
+/** werift's SRTCP session: it numbers and protects our sender reports (its index per SSRC). */
+interface SrtcpLocal {
+  encrypt(raw: Buffer): Buffer;
 }
 
 /** werift's SRTP session: its local context holds the session keys. */
@@ -68,9 +77,8 @@ export class RtpStream {
   /** werift's SRTP session the protector was made from (a new DTLS session makes a new one). */
   #srtp: unknown;
   #direct: Direct | undefined;
-  /** When the last frame went out (performance ms): werift's sender report pairs it with the frame's RTP timestamp. */
-  #sentAtMs = 0;
-  #reportsOurs = false;
+  /** When the next sender report is due (performance ms; 0: on the first frame, set 0.5–1.5 s on). */
+  #reportAtMs = 0;
 
   constructor(sender: RTCRtpSender, ids: RtpHeaderExtensionIds, initialSequenceNumber = Math.floor(Math.random() * 0x10000)) {
     this.#sender = sender;
@@ -103,8 +111,6 @@ export class RtpStream {
       this.#sequence = (seq + 1) & 0xffff;
       if (this.#sequence === 0) this.#roc = (this.#roc + 1) >>> 0;
     }
-    this.#sentAtMs = performance.now();
-    if (!this.#reportsOurs) this.#takeOverReportTime();
     const c = this.#counters;
     c.rtpTimestamp = timestamp >>> 0;
     c.timestamp = timestamp >>> 0;
@@ -112,7 +118,9 @@ export class RtpStream {
     c.octetCount += octets;
     c.packetCount = (c.packetCount + payloads.length) >>> 0;
     c.headerBytesSent += payloads.length * template.length;
-    void this.#sender.runRtcp(); // werift's sender reports; it starts them on its first packet, we on ours
+    const now = performance.now();
+    if (this.#reportAtMs === 0) this.#reportAtMs = now + reportIntervalMs();
+    else if (now >= this.#reportAtMs) this.#report(now);
     return true;
   }
 
@@ -130,13 +138,21 @@ export class RtpStream {
   }
 
   /**
-   * werift's sender stores an NTP time per packet (ntpTime(): 1–2 µs, as much as the rest of a packet's header); its
-   * report, every 0.5–1.5 s, is the only reader. So the sender's `ntpTimestamp` becomes the last frame's send time,
-   * converted when the report reads it.
+   * The sender report (and CNAME) werift's sender would send, right after the frame it describes: werift's own loop
+   * (started by its first packet, which never comes here) wakes every 0.5–1.5 s on a timer per viewer, builds its
+   * packets through generic writers and stamps an NTP time on every packet for it. Its round-trip time from the
+   * receivers' reports still works: it reads the last report's time from the sender's counters.
    */
-  #takeOverReportTime(): void {
-    this.#reportsOurs = true;
-    Object.defineProperty(this.#sender, "ntpTimestamp", { configurable: true, enumerable: true, get: () => weriftNtpTime(this.#sentAtMs), set: () => undefined });
+  #report(now: number): void {
+    this.#reportAtMs = now + reportIntervalMs();
+    const srtcp = this.#sender.dtlsTransport.srtcp as unknown as SrtcpLocal | undefined;
+    if (srtcp === undefined) return;
+    const c = this.#counters;
+    const ntp = weriftNtpTime(now);
+    c.ntpTimestamp = ntp;
+    c.lastSRtimestamp = compactNtp(ntp);
+    c.lastSentSRTimestamp = Date.now() / 1000;
+    this.#sendDatagram(srtcp.encrypt(senderReport(this.#sender.ssrc, ntp, c.rtpTimestamp, c.packetCount, c.octetCount, c.cname)));
   }
 
   /** Whether DTLS is up and the negotiated codec known, with a header template and protector for them. */
@@ -162,7 +178,11 @@ export class RtpStream {
 
   #transmit(template: RtpHeaderTemplate, seq: number, timestamp: number, marker: boolean, payload: Buffer, absCaptureTime: Uint8Array, roc: number): void {
     template.write(this.#header, seq, timestamp, marker, absCaptureTime);
-    const data = this.#protector!.protect(this.#header, payload, roc);
+    this.#sendDatagram(this.#protector!.protect(this.#header, payload, roc));
+  }
+
+  /** One protected datagram onto the selected pair: its socket when plain UDP, else werift's ICE send. */
+  #sendDatagram(data: Buffer): void {
     const dtls = this.#sender.dtlsTransport;
     dtls.bytesSent += data.length;
     dtls.packetsSent++;
@@ -183,6 +203,39 @@ export class RtpStream {
     pair.packetsSent++;
     pair.bytesSent += data.length;
   }
+}
+
+/** werift's sender report interval: 0.5–1.5 s, uniformly (RFC 3550 §6.2's randomisation). */
+const reportIntervalMs = () => 500 + Math.random() * 1000;
+
+/**
+ * The RTCP compound packet werift's sender reports with, byte for byte: a sender report without report blocks
+ * (RFC 3550 §6.4.1) and, with a `cname`, a source description of it (§6.5; werift pads the chunk to 32 bits and adds
+ * no terminating null when it is already aligned).
+ */
+export function senderReport(ssrc: number, ntp: bigint, rtpTimestamp: number, packetCount: number, octetCount: number, cname?: string): Buffer {
+  const text = cname === undefined ? undefined : Buffer.from(cname);
+  const chunk = text === undefined ? 0 : 4 + 2 + text.length;
+  const sdes = text === undefined ? 0 : 4 + chunk + ((4 - (chunk % 4)) % 4);
+  const out = Buffer.alloc(28 + sdes);
+  out[0] = 0x80;
+  out[1] = 200;
+  out.writeUInt16BE(6, 2);
+  out.writeUInt32BE(ssrc >>> 0, 4);
+  out.writeBigUInt64BE(ntp, 8);
+  out.writeUInt32BE(rtpTimestamp >>> 0, 16);
+  out.writeUInt32BE(packetCount >>> 0, 20);
+  out.writeUInt32BE(octetCount >>> 0, 24);
+  if (text !== undefined) {
+    out[28] = 0x81;
+    out[29] = 202;
+    out.writeUInt16BE((sdes - 4) / 4, 30);
+    out.writeUInt32BE(ssrc >>> 0, 32);
+    out[36] = 1; // CNAME
+    out[37] = text.length;
+    text.copy(out, 38);
+  }
+  return out;
 }
 
 /**
