@@ -4,9 +4,8 @@
  * ({@link MediaPeer.writeFrame}, rtp-stream.ts), no encoder. It starts on a keyframe (asked for when it connects; it
  * waits up to the channel's keyframe gap) and then gets every access unit, so its sequence numbers have no gaps of
  * ours: a lost packet is the link's, and the NACK is answered from the history of this viewer's last 128 packets,
- * whose payloads are the channel's (shared, not copied). A PLI
- * or FIR asks the feed for a keyframe; the session ends like a private one (ended, heartbeat timeout, a failed
- * connection, {@link ChannelViewer.close}).
+ * whose payloads are the channel's (shared, not copied). A PLI or FIR asks the feed for a keyframe; the session
+ * ends like a private one (ended, heartbeat timeout, a failed connection, {@link ChannelViewer.close}).
  */
 import type { Bus, Logger } from "@ballstream/runtime";
 import { SessionLink } from "@ballstream/runtime";

@@ -5,7 +5,8 @@
  * links. What the viewer asks for (keyframes: PLI and FIR; bitrate: REMB and receiver reports) and how the
  * connection goes reach the owner as {@link PeerEvents}; a frame's packets get their header extensions from
  * {@link MediaPeer.stamp} (the zero playout delay and the frame's capture time, each when the browser offered it) and
- * go out with {@link MediaPeer.write}.
+ * go out with {@link MediaPeer.write} through werift's sender; a channel's frames, made once for many viewers, go out
+ * with {@link MediaPeer.writeFrame} on the peer's own lean {@link RtpStream} (the same extensions).
  */
 import type { Logger } from "@ballstream/runtime";
 import type { SessionLink } from "@ballstream/runtime";

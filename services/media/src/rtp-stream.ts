@@ -68,7 +68,8 @@ export class RtpStream {
   readonly #counters: SenderCounters;
   readonly #ids: RtpHeaderExtensionIds;
   readonly #history = new RtpHistory();
-  #sequence: number;
+  /** The next packet's sequence number: from a random start, as RFC 3550 asks. */
+  #sequence = Math.floor(Math.random() * 0x10000);
   #roc = 0;
   #template: RtpHeaderTemplate | undefined;
   #header = Buffer.alloc(0);
@@ -80,16 +81,10 @@ export class RtpStream {
   /** When the next sender report is due (performance ms; 0: on the first frame, set 0.5–1.5 s on). */
   #reportAtMs = 0;
 
-  constructor(sender: RTCRtpSender, ids: RtpHeaderExtensionIds, initialSequenceNumber = Math.floor(Math.random() * 0x10000)) {
+  constructor(sender: RTCRtpSender, ids: RtpHeaderExtensionIds) {
     this.#sender = sender;
     this.#counters = sender as unknown as SenderCounters;
     this.#ids = ids;
-    this.#sequence = initialSequenceNumber & 0xffff;
-  }
-
-  /** The sequence number the next packet will get. */
-  get nextSequenceNumber(): number {
-    return this.#sequence;
   }
 
   /**
