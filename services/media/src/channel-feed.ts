@@ -20,7 +20,6 @@ import { absCaptureTime } from "./codec.ts";
 /** One access unit of a channel, ready for any viewer: RTP timestamp and payloads (shared; never modify them). */
 export interface ChannelFrame {
   readonly frameId: number;
-  readonly captureTimeMs: number;
   readonly keyframe: boolean;
   readonly timestamp: number;
   readonly payloads: readonly Buffer[];
@@ -191,7 +190,6 @@ export class ChannelFeed {
     if (unit.keyframe) this.#coalescer.made(this.#lastUnitMs);
     const frame: ChannelFrame = {
       frameId: unit.frameId,
-      captureTimeMs: unit.captureTimeMs,
       keyframe: unit.keyframe,
       timestamp: rtpTimestampFromCaptureTime(unit.captureTimeMs),
       payloads: h264Payloads(splitAnnexB(unit.data), this.#options.maxPayloadBytes),

@@ -1,11 +1,11 @@
 /**
  * One viewer of a channel on this replica: its own peer connection (ICE, DTLS, SRTP, SSRC), its own sequence
- * numbers ({@link RtpSequencer}) over the channel's shared payloads ({@link ChannelFeed}), no encoder. It starts on
- * a keyframe (asked for when it connects; it waits up to the channel's keyframe gap) and then gets every access unit,
- * so its sequence numbers have no gaps of ours: a lost packet is the link's, and werift's sender answers the NACK
- * from its history of this viewer's last 128 packets, whose payloads are the channel's (shared, not copied). A PLI
- * or FIR asks the feed for a keyframe; the session ends like a private one (ended, heartbeat timeout, a failed
- * connection, {@link ChannelViewer.close}).
+ * numbers over the channel's shared payloads ({@link ChannelFeed}) on its peer's lean send path
+ * ({@link MediaPeer.writeFrame}, rtp-stream.ts), no encoder. It starts on a keyframe (asked for when it connects; it
+ * waits up to the channel's keyframe gap) and then gets every access unit, so its sequence numbers have no gaps of
+ * ours: a lost packet is the link's, and the NACK is answered from the history of this viewer's last 128 packets,
+ * whose payloads are the channel's (shared, not copied). A PLI or FIR asks the feed for a keyframe; the session
+ * ends like a private one (ended, heartbeat timeout, a failed connection, {@link ChannelViewer.close}).
  */
 import type { Bus, Logger } from "@ballstream/runtime";
 import { SessionLink } from "@ballstream/runtime";
@@ -14,7 +14,6 @@ import type { ChannelFeed, ChannelFrame, FeedViewer } from "./channel-feed.ts";
 import type { MediaConfig } from "./config.ts";
 import type { MediaMetrics } from "./metrics.ts";
 import { MediaPeer } from "./peer.ts";
-import { RtpSequencer } from "./rtp-packetizer.ts";
 import { SessionLease, setSessionNetwork } from "./session-lease.ts";
 import type { UdpMux } from "./udp-mux.ts";
 
@@ -49,7 +48,6 @@ export class ChannelViewer implements FeedViewer {
   readonly #ctx: ChannelViewerContext;
   readonly #log: Logger;
   readonly #link: SessionLink;
-  readonly #sequencer = new RtpSequencer();
   #peer: MediaPeer | undefined;
   #feed: ChannelFeed | undefined;
   #lease: SessionLease | undefined;
@@ -98,7 +96,7 @@ export class ChannelViewer implements FeedViewer {
       this.#waitingForKeyframe = false;
       this.#log.info({ waitedMs: Math.round(performance.now() - this.#connectedMs), skipped: this.stats.framesSkipped }, "first keyframe to the viewer");
     }
-    peer.write(peer.stamp(this.#sequencer.packets(frame.payloads, frame.timestamp), frame.captureTimeMs, frame.absCaptureTime));
+    if (!peer.writeFrame(frame.payloads, frame.timestamp, frame.absCaptureTime)) return;
     this.stats.framesSent++;
     this.#ctx.metrics.channelFramesSent.inc();
   }

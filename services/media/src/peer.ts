@@ -5,7 +5,8 @@
  * links. What the viewer asks for (keyframes: PLI and FIR; bitrate: REMB and receiver reports) and how the
  * connection goes reach the owner as {@link PeerEvents}; a frame's packets get their header extensions from
  * {@link MediaPeer.stamp} (the zero playout delay and the frame's capture time, each when the browser offered it) and
- * go out with {@link MediaPeer.write}.
+ * go out with {@link MediaPeer.write} through werift's sender; a channel's frames, made once for many viewers, go out
+ * with {@link MediaPeer.writeFrame} on the peer's own lean {@link RtpStream} (the same extensions).
  */
 import type { Logger } from "@ballstream/runtime";
 import type { SessionLink } from "@ballstream/runtime";
@@ -23,6 +24,7 @@ import {
 import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, absCaptureTime, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
 import type { MediaConfig } from "./config.ts";
 import type { MediaMetrics } from "./metrics.ts";
+import { RtpStream } from "./rtp-stream.ts";
 import { dropDefaultStun } from "./ice-stun.ts";
 import { guardIceSockets } from "./ice-socket-errors.ts";
 import { impairIceSockets } from "./ice-link.ts";
@@ -76,6 +78,8 @@ export class MediaPeer {
   /** Negotiated ids of the playout-delay and abs-capture-time extensions, each if the browser offered it. */
   #playoutDelayId: number | undefined;
   #absCaptureTimeId: number | undefined;
+  /** The lean send path of {@link MediaPeer.writeFrame} (made once the offer is answered). */
+  #stream: RtpStream | undefined;
   #connected = false;
 
   private constructor(pc: RTCPeerConnection) {
@@ -124,6 +128,15 @@ export class MediaPeer {
     for (const p of packets) this.#track.writeRtp(p);
   }
 
+  /**
+   * Sends one frame made once for many viewers (payloads at RTP `timestamp`, its abs-capture-time payload) on this
+   * peer's own {@link RtpStream} beside werift's sender: its own numbers, SSRC, keys and NACK history. Returns false
+   * while DTLS is not up (nothing sent). A peer sends through this or {@link MediaPeer.write}, not both.
+   */
+  writeFrame(payloads: readonly Buffer[], timestamp: number, absCaptureTime: Uint8Array): boolean {
+    return this.#stream?.sendFrame(payloads, timestamp, absCaptureTime) ?? false;
+  }
+
   /** Closes the peer connection; a failure to close is logged, never thrown. */
   async close(log: Logger): Promise<void> {
     await this.pc.close().catch((err: unknown) => log.debug({ err }, "peer connection close failed"));
@@ -140,11 +153,16 @@ export class MediaPeer {
     this.#absCaptureTimeId = transceiver.headerExtensions.find((e) => e.uri === ABS_CAPTURE_TIME_URI)?.id;
     await transceiver.sender.replaceTrack(this.#track);
     const sender = transceiver.sender;
+    const stream = new RtpStream(sender, { playoutDelayId: this.#playoutDelayId, absCaptureTimeId: this.#absCaptureTimeId });
+    this.#stream = stream;
     sender.onPictureLossIndication.subscribe(() => {
       ctx.metrics.plis.inc();
       events.onKeyframeRequest();
     });
-    sender.onGenericNack.subscribe(() => ctx.metrics.nacks.inc());
+    sender.onGenericNack.subscribe((nack) => {
+      ctx.metrics.nacks.inc();
+      stream.resend(nack.lost); // werift answers for what went through write(), the stream for what it sent
+    });
     sender.onRtcp.subscribe((packet) => {
       if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof ReceiverEstimatedMaxBitrate) events.onRemb?.(Number(packet.feedback.bitrate) / 1000);
       if (packet instanceof RtcpRrPacket) {

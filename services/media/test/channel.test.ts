@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEFAULT_SETTINGS, ProtocolError, SESSION_TIMING, parseMediaOfferAnswer, parseSettings, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
 import { MemoryBus, createLogger, createRegistry, requestJson } from "@ballstream/runtime";
 import { startGenerator } from "@ballstream/generator";
-import { GenericNack, PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, type RtpPacket } from "werift";
-import { ABS_CAPTURE_TIME_URI, h264Codec, videoHeaderExtensions } from "../src/codec.ts";
+import { GenericNack, PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, RtcpSrPacket, RtcpTransportLayerFeedback, type RtpPacket } from "werift";
+import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI, h264Codec, videoHeaderExtensions } from "../src/codec.ts";
 import { dropDefaultStun } from "../src/ice-stun.ts";
 import { type MediaService, startMedia } from "../src/mod.ts";
 import { startsKeyframe } from "./rtp-figures.ts";
@@ -45,20 +45,25 @@ afterAll(async () => {
   await bus.drain();
 });
 
-/** A werift viewer of the channel: every packet it received, in order. */
+/** A werift viewer of the channel: every packet it received, in order, and the sender reports. */
 interface Viewer {
   readonly id: string;
   readonly pc: RTCPeerConnection;
   readonly packets: RtpPacket[];
+  readonly reports: RtcpSrPacket[];
 }
 const viewers: Viewer[] = [];
 
 async function join(n: number): Promise<Viewer> {
   const id = `channelTestViewer${String(n).padStart(5, "0")}`;
   const pc = new RTCPeerConnection({ codecs: { video: [h264Codec()] }, headerExtensions: { video: videoHeaderExtensions(), audio: [] }, iceServers: [], iceUseIpv6: false, iceInterfaceAddresses: { udp4: "127.0.0.1" }, iceAdditionalHostAddresses: ["127.0.0.1"] });
-  const viewer = { id, pc, packets: [] as RtpPacket[] };
+  const viewer = { id, pc, packets: [] as RtpPacket[], reports: [] as RtcpSrPacket[] };
   viewers.push(viewer);
-  pc.addTransceiver("video", { direction: "recvonly" }).onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => viewer.packets.push(rtp)));
+  const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
+  transceiver.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => viewer.packets.push(rtp)));
+  transceiver.receiver.onRtcp.subscribe((packet) => {
+    if (packet instanceof RtcpSrPacket) viewer.reports.push(packet);
+  });
   const offer = await pc.createOffer();
   dropDefaultStun(pc, []); // host candidates only: gathering then ends at once
   await pc.setLocalDescription(offer);
@@ -100,7 +105,9 @@ describe("a channel with werift viewers", () => {
     expect(common.every((p) => Buffer.compare(p.payload, bByTs.get(`${p.header.timestamp}/${p.payload[0]}/${p.payload[1]}/${p.payload.length}`)!) === 0)).toBe(true);
     // Every packet says when its frame was captured (abs-capture-time, NTP): the same instant its RTP timestamp names.
     const extId = a.pc.getTransceivers()[0]!.headerExtensions.find((e) => e.uri === ABS_CAPTURE_TIME_URI)!.id;
+    const playoutId = a.pc.getTransceivers()[0]!.headerExtensions.find((e) => e.uri === PLAYOUT_DELAY_URI)!.id;
     for (const p of a.packets.slice(0, 50)) {
+      expect(Buffer.from(p.header.extensions.find((e) => e.id === playoutId)!.payload).toString("hex")).toBe("000000"); // min = max = 0
       const ext = p.header.extensions.find((e) => e.id === extId)!.payload;
       const captureMs = (ext.readUInt32BE(0) - 2_208_988_800) * 1000 + (ext.readUInt32BE(4) / 2 ** 32) * 1000;
       expect(Math.abs(((rtpTimestampFromCaptureTime(captureMs) - p.header.timestamp + 2 ** 31) % 2 ** 32) - 2 ** 31)).toBeLessThanOrEqual(1);
@@ -124,6 +131,18 @@ describe("a channel with werift viewers", () => {
     // b got no retransmission: its numbers stay unbroken, none repeats
     const bSeqs = b.packets.slice(fromB).map((p) => p.header.sequenceNumber);
     expect(new Set(bSeqs).size).toBe(bSeqs.length);
+  }, 30_000);
+
+  test("each viewer gets sender reports for its own SSRC: its packet count, the RTP time of a frame it got, NTP seconds of now", async () => {
+    for (const v of viewers.slice(0, 2)) {
+      await until(() => v.reports.length > 0, 3000);
+      const sr = v.reports.at(-1)!;
+      expect(sr.ssrc).toBe(v.packets[0]!.header.ssrc);
+      expect(sr.senderInfo.packetCount).toBeGreaterThan(0);
+      expect(sr.senderInfo.packetCount).toBeLessThanOrEqual(v.packets.length);
+      expect(v.packets.some((p) => p.header.timestamp === sr.senderInfo.rtpTimestamp)).toBe(true);
+      expect(Math.abs(Number(sr.senderInfo.ntpTimestamp >> 32n) - (Date.now() / 1000 + 2_208_988_800))).toBeLessThan(5);
+    }
   }, 30_000);
 
   test("PLIs from every viewer at once cost at most one keyframe per gap; a new viewer waits at most about the gap", async () => {
