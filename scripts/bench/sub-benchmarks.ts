@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
+import { allProcStats, descendantsOf } from "@ballstream/testing";
 import type { SubBenchmark } from "./results.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -56,7 +57,18 @@ async function runScript(file: string, timeoutMs: number): Promise<SubBenchmark>
   const command = `cd ${relative(ROOT, pkgDir)} && bun ${relative(pkgDir, file)}`;
   const name = `${relative(ROOT, pkgDir)}: ${relative(join(pkgDir, "bench"), file).replace(/\.ts$/, "")}`;
   const child = Bun.spawn(["bun", file], { cwd: pkgDir, stdout: "pipe", stderr: "pipe", env: { ...process.env, LOG_LEVEL: "warn" } });
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  // Over its limit, the script goes with everything it started (a nats-server, a generator): children left behind
+  // would hold its output pipe open, and this run would wait for them for ever.
+  const timer = setTimeout(() => {
+    for (const p of descendantsOf(child.pid, allProcStats())) {
+      try {
+        process.kill(p.pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+    child.kill("SIGKILL");
+  }, timeoutMs);
   const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   clearTimeout(timer);
   const lines = printedFigures(stdout);

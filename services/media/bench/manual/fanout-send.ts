@@ -1,5 +1,5 @@
 /**
- * The channel fan-out's send path, per viewer per frame, for docs/channels.md: `bun bench/fanout-send.ts
+ * The channel fan-out's send path, per viewer per frame, for docs/channels.md: `bun bench/manual/fanout-send.ts
  * [--viewers=100] [--seconds=10] [--fps=30] [--werift]` (add `--cpu-prof` before the script for a profile of media alone;
  * `--werift` sends through werift's generic sender as before the lean path: numbered packets, `stamp`, `write`). A nats-server,
  * the generator as its own process and media in this process (so its CPU is this process's, its encoder a child);
@@ -9,15 +9,16 @@
  * one began (the fan-out's own delay), frames delivered and capture → last packet at the receivers (their own
  * event loop's delay included). The figure is the slope: (CPU at N − CPU at 1) / (N − 1) / frames per second, µs
  * of media per viewer per frame; at two frame rates it splits into a cost per frame and one per second (RTCP, STUN).
+ * Run by hand (minutes at 100+ viewers): `bun run bench` runs only the scripts directly in bench/, not manual/.
  */
 import { connectNatsBus, createLogger, createRegistry } from "@ballstream/runtime";
 import { startNatsServer, summarize } from "@ballstream/testing";
 import { channelSessionId } from "@ballstream/signaling";
-import { startLightFleet } from "../../../scripts/bench/light-fleet.ts";
-import { ChannelViewer } from "../src/channel-viewer.ts";
-import { startMedia } from "../src/mod.ts";
-import { MediaPeer } from "../src/peer.ts";
-import { RtpSequencer } from "../src/rtp-packetizer.ts";
+import { startLightFleet } from "../../../../scripts/bench/light-fleet.ts";
+import { ChannelViewer } from "../../src/channel-viewer.ts";
+import { startMedia } from "../../src/mod.ts";
+import { MediaPeer } from "../../src/peer.ts";
+import { RtpSequencer } from "../../src/rtp-packetizer.ts";
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const VIEWERS = arg("viewers", 100);
@@ -51,7 +52,7 @@ ChannelViewer.prototype.deliver = function (this: ChannelViewer, frame) {
 
 const log = createLogger("fanout-send", { level: "warn" });
 const nats = await startNatsServer();
-const generator = Bun.spawn(["bun", `${import.meta.dir}/../../generator/src/main.ts`], { env: { ...process.env, NATS_URL: nats.url, METRICS_PORT: "0", METRICS_HOST: "127.0.0.1", LOG_LEVEL: "warn" }, stdout: "ignore", stderr: "inherit" });
+const generator = Bun.spawn(["bun", `${import.meta.dir}/../../../generator/src/main.ts`], { env: { ...process.env, NATS_URL: nats.url, METRICS_PORT: "0", METRICS_HOST: "127.0.0.1", LOG_LEVEL: "warn" }, stdout: "ignore", stderr: "inherit" });
 const bus = await connectNatsBus({ url: nats.url, name: "fanout-send-media", log });
 const media = await startMedia({ bus, log, registry: createRegistry(), config: { iceInterfaceAddress: "127.0.0.1", iceAdvertiseAddresses: ["127.0.0.1"] } });
 const fleet = startLightFleet(nats.url);
