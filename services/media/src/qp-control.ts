@@ -3,7 +3,8 @@
  * ~half of each 640×480 frame's encode on the look-ahead analysis they need (a half-size copy of every picture and
  * its cost estimate): 0.69–0.72 ms a frame against 0.32–0.49 ms at a constant QP (docs/media.md, "x264 in the
  * process"). This module keeps the two things CRF + VBV gave us without that analysis:
- * - the quality goal: never a finer QP than `baseQp` (the CRF by fps, `crfFor`), {@link IDR_QP_OFFSET} finer for IDRs;
+ * - the quality goal: never a finer QP than `baseQp` for P-pictures and `idrQp` for IDRs (x264.ts derives both
+ *   from the CRF by fps);
  * - the cap: a leaky bucket of the same size as x264's VBV (one frame's share of the target up to 30 fps,
  *   `vbv`); each picture gets the finest QP whose predicted size fits what the bucket has room for.
  * The prediction is the last picture of the same kind (IDR or not), its size moved along a slope in log2(bytes) per
@@ -15,8 +16,6 @@ import { vbv } from "./rate-control.ts";
 
 /** H.264's coarsest QP. */
 export const MAX_QP = 51;
-/** An IDR's quality goal is this much finer than a P-picture's: x264's CRF gives I-pictures 6 × log2(1.4) ≈ 3 (`ipratio`). */
-export const IDR_QP_OFFSET = 3;
 /** Share of the room a prediction aims at: the rest absorbs prediction error. */
 export const QP_AIM = 0.95;
 
@@ -52,16 +51,18 @@ interface Model {
 /** Chooses each picture's QP under a bitrate cap; {@link done} tells it what the picture cost. */
 export class QpControl {
   readonly baseQp: number;
+  readonly idrQp: number;
   readonly #fps: number;
   #kbps: number;
   /** Bytes the bucket holds above its drain (0: empty; below 0: saved up, at most {@link CREDIT_SHARE} of it). */
   #debt = 0;
   readonly #models: { idr: Model | null; p: Model | null } = { idr: null, p: null };
 
-  constructor(kbps: number, fps: number, baseQp: number) {
+  constructor(kbps: number, fps: number, baseQp: number, idrQp: number) {
     this.#kbps = kbps;
     this.#fps = fps;
     this.baseQp = baseQp;
+    this.idrQp = idrQp;
   }
 
   /** The cap in kbit/s. */
@@ -86,7 +87,7 @@ export class QpControl {
    * {@link MAX_QP_DROP} finer than that picture.
    */
   next(idr: boolean): number {
-    const floor = idr ? this.baseQp - IDR_QP_OFFSET : this.baseQp;
+    const floor = idr ? this.idrQp : this.baseQp;
     const same = idr ? this.#models.idr : this.#models.p;
     const model = same ?? (idr ? this.#models.p : this.#models.idr);
     if (model === null) return floor; // the stream's first picture: the quality goal, as CRF starts
