@@ -175,6 +175,20 @@ function setParams(lib: X264Library, param: Uint8Array, params: readonly [string
  */
 export const QP_BELOW_CRF = { p: 8, idr: 2 } as const;
 
+/**
+ * QP added per doubling of the frame rate above 30 fps on top of the CRF's 5 (`CRF_PER_FPS_DOUBLING`): a P-picture
+ * at 120 fps carries a quarter of the motion of one at 30 fps and costs nearly as much at a constant QP, so 120 fps
+ * at the CRF's step (QP 25) took 1.57× the bytes per second of 30 fps (e2e-style fps-change test, 1.5× allowed);
+ * one more step per doubling (QP 27) keeps it under.
+ */
+export const EXTRA_QP_PER_FPS_DOUBLING = 1;
+
+/** The quality goals at `fps` (P-pictures, IDRs): {@link QP_BELOW_CRF} below the CRF by fps, plus {@link EXTRA_QP_PER_FPS_DOUBLING}. */
+export function qualityQps(fps: number): { readonly p: number; readonly idr: number } {
+  const crf = crfFor(fps) + EXTRA_QP_PER_FPS_DOUBLING * Math.max(0, Math.log2(fps / 30));
+  return { p: Math.round(crf - QP_BELOW_CRF.p), idr: Math.round(crf - QP_BELOW_CRF.idr) };
+}
+
 /** An {@link X264} under a bitrate cap: each picture's QP from a {@link QpControl}, told every picture's size. */
 export class CappedX264 {
   readonly #x264: X264;
@@ -191,8 +205,8 @@ export class CappedX264 {
 
   /** Opens x264 for `format` with {@link x264Params} and the cap `x264.bitrateKbps`; throws as {@link X264.open}. */
   static open(lib: X264Library, format: EncoderFormat, x264: X264Settings): CappedX264 {
-    const crf = Math.round(crfFor(format.fps));
-    const control = new QpControl(x264.bitrateKbps, format.fps, crf - QP_BELOW_CRF.p, crf - QP_BELOW_CRF.idr);
+    const goal = qualityQps(format.fps);
+    const control = new QpControl(x264.bitrateKbps, format.fps, goal.p, goal.idr);
     const gop = x264.intraRefresh ? null : gopFrames(format.fps, x264.keyframeIntervalS);
     return new CappedX264(X264.open(lib, format, x264Params(format, x264)), control, gop);
   }

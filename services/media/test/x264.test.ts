@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { i420ByteLength } from "@ballstream/runtime";
 import { NAL_TYPE, nalType, splitAnnexB } from "../src/annexb.ts";
 import { paintNoise } from "./encoder-helpers.ts";
-import { CappedX264, X264, loadX264, x264Params } from "../src/x264.ts";
+import { CappedX264, X264, loadX264, qualityQps, x264Params } from "../src/x264.ts";
 
 const lib = loadX264()!;
 const SETTINGS = { keyframeIntervalS: 2, bitrateKbps: 2000, intraRefresh: false };
@@ -41,6 +41,12 @@ describe("x264Params", () => {
     });
     const refresh = new Map(x264Params({ width: 640, height: 480, fps: 30 }, { ...SETTINGS, intraRefresh: true }));
     expect([refresh.get("intra-refresh"), refresh.get("keyint")]).toEqual(["1", "60"]);
+  });
+});
+
+describe("qualityQps", () => {
+  test("8 (P) and 2 (IDR) below the CRF by fps up to 30 fps; 6 more per doubling above", () => {
+    expect([1, 30, 60, 120].map(qualityQps)).toEqual([{ p: 15, idr: 21 }, { p: 15, idr: 21 }, { p: 21, idr: 27 }, { p: 27, idr: 33 }]);
   });
 });
 
