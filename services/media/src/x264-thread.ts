@@ -40,7 +40,7 @@ self.onmessage = (event: MessageEvent<ToEncoderThread>) => {
         const out = x264.encode(new Uint8Array(m.pixels, 0, m.length), m.idr);
         if (out === null) throw new Error("x264 held a frame back");
         const data = out.data.buffer as ArrayBuffer;
-        answer({ op: "unit", id: m.id, data, pixels: m.pixels }, [data, m.pixels]);
+        answer({ op: "unit", id: m.id, data, keyframe: out.keyframe, pixels: m.pixels }, [data, m.pixels]);
       } catch (err) {
         fail(m.id, err, m.pixels);
       }

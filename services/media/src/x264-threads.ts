@@ -8,7 +8,7 @@
  * thread without instances for {@link IDLE_THREAD_MS} ends, so a service with no sessions holds no encoder thread.
  */
 import type { Frame, Logger } from "@ballstream/runtime";
-import { splitAnnexB, nalType, NAL_TYPE } from "./annexb.ts";
+import { splitAnnexB } from "./annexb.ts";
 import type { EncoderBackend, EncoderInstance, EncoderSink } from "./encoder.ts";
 import type { EncoderFormat, X264Settings } from "./encoder-settings.ts";
 
@@ -21,7 +21,7 @@ export type ToEncoderThread =
 
 /** What an encoder thread answers; `pixels` gives the frame's buffer back for the next frame. */
 export type FromEncoderThread =
-  | { readonly op: "unit"; readonly id: number; readonly data: ArrayBuffer; readonly pixels: ArrayBuffer }
+  | { readonly op: "unit"; readonly id: number; readonly data: ArrayBuffer; readonly keyframe: boolean; readonly pixels: ArrayBuffer }
   | { readonly op: "error"; readonly id: number; readonly message: string; readonly pixels?: ArrayBuffer };
 
 /** How long a thread without instances is kept for the next session (a new thread takes ~20–50 ms to start). */
@@ -186,8 +186,7 @@ class X264Instance implements EncoderInstance {
       this.#sink.exit(message.message);
       return;
     }
-    const nals = splitAnnexB(new Uint8Array(message.data));
-    this.#sink.unit({ nals, keyframe: nals.some((nal) => nalType(nal) === NAL_TYPE.idr) });
+    this.#sink.unit({ nals: splitAnnexB(new Uint8Array(message.data)), keyframe: message.keyframe });
   }
 
   /** Its thread is gone. */

@@ -6,11 +6,13 @@
  * (docs/media.md, "x264 in the process").
  *
  * The binding touches a few fields of x264's structs by offset, all fixed by libx264's ABI (`X264_BUILD` 164 is in
- * the library's name): the picture size in `x264_param_t`, and the picture type, forced QP, keyframe flag, pts and
- * planes of `x264_picture_t`. Everything else is set by name through `x264_param_parse`, as the x264 CLI does.
+ * the library's name): the picture size in `x264_param_t`, the picture type, forced QP, pts and planes of
+ * `x264_picture_t`, and the type and payload of `x264_nal_t`. Everything else is set by name through
+ * `x264_param_parse`, as the x264 CLI does.
  */
 import { FFIType, type Pointer, dlopen, ptr, read, toArrayBuffer } from "bun:ffi";
 import { crfFor, gopFrames, type EncoderFormat, type X264Settings } from "./encoder-settings.ts";
+import { NAL_TYPE } from "./annexb.ts";
 import { QpControl } from "./qp-control.ts";
 
 /** Names the library goes by: the ABI this binding was written against (Debian 12's libx264-164). */
@@ -24,7 +26,9 @@ const PARAM_BYTES = 4096;
 const PICTURE_BYTES = 1024;
 /** Offsets in x264_param_t and x264_picture_t (build 164, x86-64 and aarch64 alike). */
 const PARAM = { width: 28, height: 32, csp: 36 } as const;
-const PICTURE = { type: 0, qpPlus1: 4, keyframe: 12, pts: 16, csp: 40, planes: 44, strides: 48, plane: 64 } as const;
+const PICTURE = { type: 0, qpPlus1: 4, pts: 16, csp: 40, planes: 44, strides: 48, plane: 64 } as const;
+/** x264_nal_t: its size in the array, the NAL type and the payload pointer. */
+const NAL = { bytes: 40, type: 4, payload: 24 } as const;
 
 const symbols = {
   x264_param_default_preset: { returns: FFIType.i32, args: [FFIType.ptr, FFIType.cstring, FFIType.cstring] },
@@ -144,9 +148,14 @@ export class X264 {
     if (bytes < 0) throw new Error(`x264_encoder_encode failed (${bytes})`);
     if (bytes === 0 || this.#nalCount[0] === 0) return null;
     // The payloads of all NALs of one call are sequential in memory (x264.h), starting at the first NAL's.
-    const first = Number(read.ptr(Number(this.#nals[0]) as Pointer, 24)) as Pointer;
+    const nals = Number(this.#nals[0]) as Pointer;
+    const first = Number(read.ptr(nals, NAL.payload)) as Pointer;
     const data = new Uint8Array(toArrayBuffer(first, 0, bytes)).slice();
-    return { data, keyframe: new DataView(this.#out.buffer).getInt32(PICTURE.keyframe, true) !== 0 };
+    // An IDR slice among the NALs, as annexb.ts's AccessUnit means it (x264's b_keyframe is also set on intra
+    // refresh's recovery points, which are not decodable alone).
+    let keyframe = false;
+    for (let k = 0; k < this.#nalCount[0]!; k++) keyframe ||= read.i32(nals, k * NAL.bytes + NAL.type) === NAL_TYPE.idr;
+    return { data, keyframe };
   }
 
   /** Frees the encoder; later calls throw. Idempotent. */

@@ -145,6 +145,14 @@ describe("CappedX264", () => {
     expect(keys.flatMap((key, k) => (key ? [k] : []))).toEqual([0, 60, 70]); // the next periodic one: 130
   });
 
+  test("with intra refresh: no periodic IDR, and only an IDR counts as a keyframe (not a refresh's recovery point)", () => {
+    const x = CappedX264.open(lib, { width: 320, height: 240, fps: 30 }, { ...SETTINGS, intraRefresh: true });
+    capped.push(x);
+    const outs = Array.from({ length: 130 }, (_, k) => x.encode(picture(320, 240, k), false)!);
+    expect(outs.flatMap((o, k) => (o.keyframe ? [k] : []))).toEqual([0]);
+    expect(outs.every((o) => o.keyframe === types(o.data).includes(NAL_TYPE.idr))).toBe(true);
+  });
+
   test("an IDR under a cap is kept to it from the second one on", () => {
     const x = openCapped(600);
     for (let k = 0; k < 10; k++) x.encode(picture(320, 240, k, true), false);
