@@ -113,7 +113,7 @@ describe("faults, three processes over NATS", () => {
       pages.push(page);
       await page.goto(system.url);
       const waiting = await waitForHook(page, `a new page waiting for a ${kind}`, (h) => h.status === "reconnecting" && (h.reconnect?.reason ?? "").includes(kind), 30_000).catch((e) => {
-        console.log(system.server.output().split("\n").filter((l) => /refus|viewer session (failed|ended)/.test(l)).slice(-12).join("\n"));
+        console.log(system.server.output().split("\n").filter((l) => /refus|limit|viewer session (failed|ended)/.test(l)).slice(-12).join("\n"));
         throw e;
       });
       // what the viewer reads: the banner names the try and why, and, by now a later try having failed otherwise, what ended the session

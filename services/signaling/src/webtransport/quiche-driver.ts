@@ -18,6 +18,13 @@ import { type IncomingStream, writeAll } from "./streams.ts";
 import type { WebTransportCloseInfo } from "./types.ts";
 import { WriteWaiters } from "./write-waiters.ts";
 
+/**
+ * How long a connection may stay open with no CONNECT stream left once its sessions ended. Chromium keeps a
+ * WebTransport connection whose session the server closed open until the idle timeout (30 s): a page that retries
+ * leaves one behind per try, and a few retrying tabs fill the per-address connection cap (docs/reliability.md).
+ */
+export const SESSIONLESS_CLOSE_MS = 1000;
+
 /** What a connection needs from its server. */
 export interface ConnectionContext extends RouterContext {
   readonly log: Logger;
@@ -44,6 +51,9 @@ export class QuicheDriver implements SessionHost {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Drops the connection unless its handshake and first CONNECT arrive in time; cleared by the first CONNECT. */
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Closes the connection once no CONNECT stream has been open for {@link SESSIONLESS_CLOSE_MS}, after the first CONNECT. */
+  #sessionlessTimer: ReturnType<typeof setTimeout> | undefined;
+  #hadRequest = false;
   #finished = false;
 
   /** Drives `conn` (accepted by quiche) between `local` and `remote`. */
@@ -184,8 +194,25 @@ export class QuicheDriver implements SessionHost {
         this.#apply(this.#machine.receiveDatagram(datagram));
       }
       this.#writers.wake((streamId) => this.#conn.streamCapacity(streamId), streamFailure);
+      this.#watchSessionless();
     });
     this.#flush();
+  }
+
+  /** Arms the close of a connection whose CONNECT streams have all ended (after its first), and disarms it on a new one. */
+  #watchSessionless(): void {
+    if (this.#finished || !this.#hadRequest) return;
+    if (this.#machine.hasRequests) {
+      clearTimeout(this.#sessionlessTimer);
+      this.#sessionlessTimer = undefined;
+    } else if (!this.#sessionlessTimer) {
+      this.#sessionlessTimer = setTimeout(() => {
+        this.#sessionlessTimer = undefined;
+        if (this.#finished || this.#machine.hasRequests) return;
+        this.#log.debug({ afterMs: SESSIONLESS_CLOSE_MS }, "no session left: closing the connection");
+        this.#closeConnection(H3_ERROR.noError, "no session left");
+      }, SESSIONLESS_CLOSE_MS);
+    }
   }
 
   /** Runs `step`; anything it throws (the machine turns protocol errors into commands) is a bug: internal error. */
@@ -206,7 +233,10 @@ export class QuicheDriver implements SessionHost {
       else if (out.type === "stopSending") this.#shutdown(out.streamId, quiche.Shutdown.Read, out.code);
       else if (out.type === "closeConnection") this.#closeConnection(out.code, out.reason);
       else {
-        if (out.type === "connect" || out.type === "badRequest") clearTimeout(this.#handshakeTimer);
+        if (out.type === "connect" || out.type === "badRequest") {
+          clearTimeout(this.#handshakeTimer);
+          this.#hadRequest = true;
+        }
         this.#apply(this.#router.handle(out));
       }
     }
@@ -274,6 +304,7 @@ export class QuicheDriver implements SessionHost {
     this.#finished = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#handshakeTimer);
+    clearTimeout(this.#sessionlessTimer);
     this.#router.endAll();
     const gone = new WebTransportError("connection closed", "session");
     this.#writers.rejectAll(gone);

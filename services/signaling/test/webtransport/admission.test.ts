@@ -7,7 +7,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createLogger } from "@ballstream/runtime";
 import { concatBytes } from "../../src/webtransport/bytes.ts";
+import { H3_ERROR } from "../../src/webtransport/errors.ts";
 import { FRAME_TYPE, encodeFrame, readFrame } from "../../src/webtransport/frames.ts";
+import { SESSIONLESS_CLOSE_MS } from "../../src/webtransport/quiche-driver.ts";
 import { type WebTransportLimits, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, createWebTransportServer, onPaths } from "../../src/webtransport/mod.ts";
 import { decodeFieldSection, encodeFieldSection, type HeaderField } from "../../src/webtransport/qpack.ts";
 import { encodeSettings, serverSettings } from "../../src/webtransport/settings.ts";
@@ -93,6 +95,26 @@ describe("admission at the QUIC layer", () => {
     await Bun.sleep(400);
     expect(honest.conn.isClosed()).toBe(false);
     expect(s.connectionCount).toBe(1);
+  });
+
+  test("a connection whose sessions all ended is closed SESSIONLESS_CLOSE_MS later (H3_NO_ERROR); a new CONNECT in time keeps it", async () => {
+    const s = await start();
+    const [done, again] = [await connected(s.port), await connected(s.port)];
+    for (const client of [done, again]) {
+      expect(await connect(client)).toBe("200");
+      client.send(0, new Uint8Array(0), true); // the peer ends its session: the server finishes the CONNECT stream
+      await client.until(() => client.read(0).fin, 3000);
+    }
+    await Bun.sleep(SESSIONLESS_CLOSE_MS / 2);
+    again.send(4, encodeFrame(FRAME_TYPE.headers, encodeFieldSection(CONNECT)), false);
+    const ended = performance.now();
+    await done.until(() => done.conn.isClosed() || done.conn.isDraining(), SESSIONLESS_CLOSE_MS + 2000);
+    expect(performance.now() - ended).toBeGreaterThanOrEqual(SESSIONLESS_CLOSE_MS / 2 - 50);
+    expect(done.conn.peerError()).toMatchObject({ isApp: true, errorCode: H3_ERROR.noError });
+    await Bun.sleep(SESSIONLESS_CLOSE_MS);
+    expect(again.conn.isClosed() || again.conn.isDraining()).toBe(false);
+    expect(s.connectionCount).toBe(1);
+    expect(refusals).toEqual([]);
   });
 
   test("unfinished HEADERS on 200 streams: the server stops reading at its budget, flow control holds the rest back", async () => {

@@ -1,6 +1,7 @@
 /**
  * The server against real headless Chromium 156: echo on bidi and uni streams and datagrams, 16 MiB intact, 50
- * concurrent streams, close code and reason, a client aborting mid-stream, and a refused origin.
+ * concurrent streams, close code and reason, a client aborting mid-stream, a refused origin, and no connection left
+ * behind by the sessions the server closes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "@ballstream/runtime";
@@ -15,6 +16,7 @@ import {
   type WebTransportServer,
   type WebTransportSession,
 } from "../../src/webtransport/mod.ts";
+import { SESSIONLESS_CLOSE_MS } from "../../src/webtransport/quiche-driver.ts";
 import { iterate } from "./iterate.ts";
 import { type BrowserPage, openBrowserPage } from "./browser.ts";
 
@@ -256,5 +258,31 @@ describe("WebTransport server with Chromium", () => {
     await browser.page.waitForFunction(() => (window as unknown as Record<string, unknown>).ready === true, undefined, { timeout: 10_000 });
     await other.close();
     expect(await closed).toEqual({ closeCode: 0, reason: "server closing" });
+  }, 30_000);
+
+  test("a session the server closes leaves no connection behind: Chromium keeps it open, the server closes it", async () => {
+    const other = await createWebTransportServer({ host: "127.0.0.1", port: 0, accept: admission(allowOrigins([browser.origin])), log });
+    (async () => {
+      for await (const session of iterate(other.sessions)) session.close({ closeCode: 7, reason: "not now" });
+    })();
+    try {
+      const closed = await browser.page.evaluate(
+        async ({ url, hash }) => {
+          const h = window as unknown as PageHelpers;
+          const tries = [];
+          for (let i = 0; i < 3; i++) {
+            const info = await (await h.connect(url, hash)).closed;
+            tries.push({ closeCode: info.closeCode, reason: info.reason });
+          }
+          return tries;
+        },
+        { url: `https://127.0.0.1:${other.port}/wt`, hash: certificateHashBase64(other.certificateHashes[0]!) },
+      );
+      expect(closed).toEqual(Array(3).fill({ closeCode: 7, reason: "not now" }));
+      // Without the server's close the three stay open for the idle timeout (30 s) and fill the per-address cap.
+      await waitFor(() => other.connectionCount === 0, SESSIONLESS_CLOSE_MS + 3000, "the connections closed");
+    } finally {
+      await other.close();
+    }
   }, 30_000);
 });
