@@ -147,7 +147,7 @@ export async function measureCapacity(ctx: CapacityContext, opts: CapacityOption
       return {
         fps: opts.fps,
         mode: ctx.mode,
-        receivers: "1 headless Chromium probe + werift light receivers in a separate Bun process (sessions started over NATS like signaling does; RTP counted by timestamp and marker bit, not decoded)",
+        receivers: "1 headless Chromium probe + werift light receivers in a separate Bun process (sessions started over NATS like signaling does; RTP counted by timestamp and marker bit from its header in the clear, before werift's SRTP path; not decoded, no NACKs)",
         baselineP95Ms: found.baselineP95Ms,
         steps: found.steps,
         sessionsMax: found.max,

@@ -79,7 +79,7 @@ export async function measureFanout(ctx: CapacityContext & { readonly metricsUrl
         mode: ctx.mode,
         channel,
         source,
-        receivers: `1 headless Chromium probe joined through the page (?channel=${channel}) + werift light viewers in a separate Bun process (joined over NATS like signaling does, ${JOIN_CONCURRENCY} joins at a time; RTP counted by timestamp and marker bit, not decoded)`,
+        receivers: `1 headless Chromium probe joined through the page (?channel=${channel}) + werift light viewers in a separate Bun process (joined over NATS like signaling does, ${JOIN_CONCURRENCY} joins at a time; RTP counted by timestamp and marker bit from its header in the clear, before werift's SRTP path; not decoded, no NACKs)`,
         privateG2g,
         privateDeliveredPct: privateWindow.framesGenerated > 0 ? Math.min(100, (100 * privateWindow.framesDecoded) / privateWindow.framesGenerated) : Number.NaN,
         baselineP95Ms: found.baselineP95Ms,

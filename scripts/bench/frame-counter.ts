@@ -17,6 +17,26 @@ export function captureTimeFromRtp(rtpTimestamp: number, nearMs: number): number
   return (((rtpTimestamp >>> 0) + wraps * WRAP) * 1000) / RTP_VIDEO_CLOCK_HZ;
 }
 
+/** The header fields a {@link FrameCounter} needs from one RTP packet. */
+export interface RtpFields {
+  readonly timestamp: number;
+  readonly marker: boolean;
+  readonly sequenceNumber: number;
+}
+
+/**
+ * The RTP header fields of `packet` as it came off the socket, or null when it is not RTP (RTCP, STUN, DTLS, or
+ * too short). SRTP encrypts only the payload, so the header is read in the clear. Demultiplexed as RFC 7983 and
+ * RFC 5761 say: first byte 128–191 is RTP or RTCP; payload types 64–95 (after the marker bit) are RTCP.
+ */
+export function rtpFields(packet: Uint8Array): RtpFields | null {
+  if (packet.length < 12 || packet[0]! < 128 || packet[0]! > 191) return null;
+  const type = packet[1]! & 0x7f;
+  if (type >= 64 && type <= 95) return null;
+  const timestamp = ((packet[4]! << 24) | (packet[5]! << 16) | (packet[6]! << 8) | packet[7]!) >>> 0;
+  return { timestamp, marker: (packet[1]! & 0x80) !== 0, sequenceNumber: (packet[2]! << 8) | packet[3]! };
+}
+
 /** What one receiver counted since the last {@link FrameCounter.reset}. */
 export interface FrameCount {
   /** Frames the generator published (truths seen on the bus). */

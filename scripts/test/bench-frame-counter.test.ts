@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { rtpTimestampFromCaptureTime } from "@ballstream/protocol";
-import { FrameCounter, captureTimeFromRtp } from "../bench/frame-counter.ts";
+import { FrameCounter, captureTimeFromRtp, rtpFields } from "../bench/frame-counter.ts";
 
 describe("captureTimeFromRtp", () => {
   test("inverts rtpTimestampFromCaptureTime to 1/90 ms, across the 32-bit wrap", () => {
@@ -48,5 +48,22 @@ describe("FrameCounter", () => {
     expect(c.read()).toEqual({ framesSent: 0, framesComplete: 0, packets: 0, sequenceGaps: 0, latenciesMs: [] });
     c.packet(ts(1), true, 3, base + 40);
     expect(c.read().sequenceGaps).toBe(1);
+  });
+});
+
+describe("rtpFields", () => {
+  /** An RTP header (version 2, payload type 96) with `marker`, `seq` and `ts`, then a payload. */
+  const rtp = (marker: boolean, seq: number, ts: number) =>
+    Uint8Array.of(0x80, (marker ? 0x80 : 0) | 96, seq >> 8, seq & 0xff, ts >>> 24, (ts >>> 16) & 0xff, (ts >>> 8) & 0xff, ts & 0xff, 1, 2, 3, 4, 0xaa, 0xbb);
+  test("reads timestamp, marker and sequence number from the header in the clear", () => {
+    expect(rtpFields(rtp(true, 0xfffe, 0xfedcba98))).toEqual({ timestamp: 0xfedcba98, marker: true, sequenceNumber: 0xfffe });
+    expect(rtpFields(rtp(false, 7, 90_000))).toEqual({ timestamp: 90_000, marker: false, sequenceNumber: 7 });
+  });
+  test("RTCP, STUN, DTLS and short packets are not RTP", () => {
+    expect(rtpFields(Uint8Array.of(0x80, 200, 0, 6, ...new Uint8Array(24)))).toBeNull(); // sender report
+    expect(rtpFields(Uint8Array.of(0x81, 205, 0, 4, ...new Uint8Array(16)))).toBeNull(); // NACK
+    expect(rtpFields(Uint8Array.of(0x00, 0x01, 0, 0, 0x21, 0x12, 0xa4, 0x42, ...new Uint8Array(12)))).toBeNull(); // STUN binding request
+    expect(rtpFields(Uint8Array.of(22, 0xfe, 0xfd, ...new Uint8Array(20)))).toBeNull(); // DTLS handshake
+    expect(rtpFields(rtp(true, 1, 2).subarray(0, 11))).toBeNull();
   });
 });
