@@ -63,12 +63,16 @@ describe("figures", () => {
 
 describe("report", () => {
   test("target lines say what was met and which stage costs the time where missed", () => {
-    const lines = targetLines(results).join("\n");
+    const fast = { ...run("one-process", 30, [2.5, 2.9]), rtError: summarize([1.1, 1.2]), frameError: summarize([0.01, 0.02]) };
+    const lines = targetLines({ ...results, runs: [fast, ...results.runs.slice(1)] }).join("\n");
     expect(lines).toContain("one-process, 30 fps: **met**");
     expect(lines).toContain("one-process, 60 fps: **missed**");
-    expect(lines).toContain(`p95 ${(49.75).toFixed(1)} ms > ${TARGETS.g2gP95Ms} ms`);
+    expect(lines).toContain(`p50 ${(47.5).toFixed(1)} ms > ${TARGETS.g2gP50Ms[60]} ms, p95 ${(49.75).toFixed(1)} ms > ${TARGETS.g2gP95Ms[60]} ms`);
     expect(lines).toContain("Costliest stage: jitter buffer (15.0 ms)");
-    expect(lines).toContain("capacity at 30 fps: **missed** — 4 sessions < 12");
+    expect(lines).toContain(`real-time error p50 9.50 px > ${TARGETS.rtErrorP50Px30} px, frame error p50 0.300 px > ${TARGETS.frameErrorP50Px} px`); // nats 30 fps
+    expect(lines.split("\n").find((l) => l.includes("one-process, 60 fps"))).not.toContain("real-time error"); // a 30 fps target
+    expect(lines).toContain(`capacity at 30 fps: **missed** — 4 sessions < ${TARGETS.sessions30}`);
+    expect(lines).toContain(`server CPU per session at 30 fps: **missed** — ${cpuPerSession(capacity).toFixed(1)} % of a core > ${TARGETS.cpuPctPerSession30} %`);
   });
   test("the markdown has the machine, every run, the stages, capacity steps, plots and sub-benchmarks", () => {
     const md = renderReport(results, { latencyOverTime: "a.svg", latencyVsSessions: "b.svg" });
