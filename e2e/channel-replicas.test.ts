@@ -60,11 +60,18 @@ test("pages of one channel on two media replicas: one generator worker, each pag
   for (const h of hooks) {
     expect(h.channel?.name).toBe(CHANNEL);
     expect(h.reportsReceived).toBeGreaterThan(10);
-    expect(h.lastReport!.frameErrorPx).toBeLessThan(2);
   }
   // One source: a frame id means the same ball position on every page.
   await Bun.sleep(1000);
   const samples = await Promise.all(pages.map((p) => readSamples(p)));
+  // Errors against the channel's truth: the frames signaling matched (a report may come without its frame's truth,
+  // frameErrorPx NaN, as the last one did once in CI), each page's median well under the ball's radius.
+  for (const own of samples) {
+    const matched = own.filter((s) => s.frameId !== null).map((s) => s.frameErrorPx).sort((a, b) => a - b);
+    console.log(`a page's samples: ${matched.length} of ${own.length} matched to their frame's truth`);
+    expect(matched.length).toBeGreaterThan(10);
+    expect(matched[Math.floor(matched.length / 2)]!).toBeLessThan(2);
+  }
   const truthOf = new Map(samples[0]!.filter((s) => s.frameId !== null).map((s) => [s.frameId, s.frameTruthX]));
   for (const other of samples.slice(1)) {
     const common = other.filter((s) => s.frameId !== null && truthOf.has(s.frameId));
