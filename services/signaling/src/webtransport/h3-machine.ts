@@ -162,7 +162,8 @@ export class Http3Machine {
 
   /** Whether request streams are open (sessions live, or closed but not yet finished by the peer). */
   get hasRequests(): boolean {
-    return [...this.#streams.values()].some((state) => state.kind === "request");
+    for (const state of this.#streams.values()) if (state.kind === "request") return true;
+    return false;
   }
 
   /** Sessions live now. */
