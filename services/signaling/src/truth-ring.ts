@@ -3,12 +3,23 @@
  * coordinates the page found in a frame can be matched with that very frame's truth.
  */
 import { type FrameTruth } from "@ballstream/runtime";
-import { rtpTimestampFromCaptureTime } from "@ballstream/protocol";
+import { RTP_VIDEO_CLOCK_HZ, rtpTimestampFromCaptureTime } from "@ballstream/protocol";
+
+const RTP_TICKS_PER_MS = RTP_VIDEO_CLOCK_HZ / 1000;
 
 /** How long a truth stays in the ring (ms of capture time behind the newest one). */
 export const TRUTH_RING_WINDOW_MS = 2000;
 /** Hard cap on entries whatever the capture times say (2 s at the highest fps, with room to spare). */
 export const TRUTH_RING_MAX_ENTRIES = 512;
+
+/**
+ * How long the coordinates of a frame newer than every truth held wait for that truth: over NATS a frame's
+ * coordinates sometimes reach signaling before its truth (1–6 reports in 50–240 per page in e2e channel-replicas).
+ */
+export const TRUTH_WAIT_MS = 50;
+
+/** How far ahead of the newest truth (ms of capture time) a frame may be for its truth to count as on its way. */
+const AHEAD_MAX_MS = 1000;
 
 /** A bounded map RTP timestamp → truth holding about the last {@link TRUTH_RING_WINDOW_MS} of frames. */
 export class TruthRing {
@@ -36,6 +47,16 @@ export class TruthRing {
   /** The truth of the frame with this RTP timestamp, if it is still in the ring. */
   get(rtpTimestamp: number): FrameTruth | undefined {
     return this.#byRtp.get(rtpTimestamp >>> 0);
+  }
+
+  /**
+   * Whether the frame with this RTP timestamp is newer than every truth seen (by at most 1 s of capture time, the
+   * 32-bit wrap taken into account): its truth may still be on its way.
+   */
+  awaits(rtpTimestamp: number): boolean {
+    if (!this.#latest) return false;
+    const ahead = ((rtpTimestamp - rtpTimestampFromCaptureTime(this.#latest.captureTimeMs)) | 0) / RTP_TICKS_PER_MS;
+    return ahead > 0 && ahead <= AHEAD_MAX_MS;
   }
 
   /** The truth with the newest capture time seen so far. */

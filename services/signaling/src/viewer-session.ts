@@ -10,7 +10,7 @@
  */
 import { type Bus, type BusSubscription, type Logger, SessionLink, type SharedSubscriptions, decodeTruth, inBackground, netConditionsOf, netLog, requestJson, resumeAfter } from "@ballstream/runtime";
 import { type RejectReason, type RejectedKind, type SignalingMetrics } from "./metrics.ts";
-import { CLOSE_CODES, type ChannelJoin, type ClientMessage, type ControlMessage, DEFAULT_SETTINGS, type MediaOfferAnswer, type MediaOfferRequest, NO_NETWORK, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionResumed, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSessionResumed, parseSettings, subjects } from "@ballstream/protocol";
+import { CLOSE_CODES, type ChannelJoin, type ClientMessage, type ControlMessage, type Coordinates, DEFAULT_SETTINGS, type MediaOfferAnswer, type MediaOfferRequest, NO_NETWORK, type NetworkSettings, ProtocolError, SESSION_TIMING, type ServerMessage, type SessionEnded, type SessionResumed, type SessionSettings, type StartSessionRequest, type VideoWanted, checkOffer, decodeCoordinates, decodeJson, encodeErrorReport, encodeJson, nowMs, parseMediaAlive, parseMediaOfferAnswer, parseSessionEvent, parseSessionResumed, parseSettings, subjects } from "@ballstream/protocol";
 import { ControlChannel } from "./control-channel.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { OwnStalls, excuse } from "./own-stalls.ts";
@@ -18,7 +18,7 @@ import type { ResumeTokens } from "./resume-token.ts";
 import { buildErrorReport } from "./error-report.ts";
 import { newSessionId } from "./session-id.ts";
 import { channelSessionId } from "./channel-id.ts";
-import { TruthRing } from "./truth-ring.ts";
+import { TRUTH_WAIT_MS, TruthRing } from "./truth-ring.ts";
 import { DEFAULT_WT_VIDEO, type VideoFraming, VideoSender } from "./video-sender.ts";
 import type { WebTransportBidirectionalStream, WebTransportSession } from "./webtransport/mod.ts";
 
@@ -117,6 +117,10 @@ export class ViewerSession {
   readonly #wt: WebTransportSession;
   readonly #options: ViewerSessionOptions;
   readonly #ring = new TruthRing();
+  /** Coordinates whose frame's truth is still on its way (at most {@link MAX_AWAITING}), answered when it comes or after {@link TRUTH_WAIT_MS}. */
+  #awaiting: { coordinates: Coordinates; arrivalMs: number }[] = [];
+  #awaitTimer: ReturnType<typeof setTimeout> | undefined;
+  #datagramWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
   readonly #subs: BusSubscription[] = [];
   #log: Logger;
   #sessionId: string | undefined;
@@ -191,6 +195,7 @@ export class ViewerSession {
   /** Releases everything; whatever throws on the way is logged, and {@link done} resolves regardless. */
   async #release(closeCode: number, reason: string, resumable: boolean): Promise<void> {
     clearTimeout(this.#offerTimer);
+    clearTimeout(this.#awaitTimer);
     clearInterval(this.#heartbeat);
     clearInterval(this.#watchdog);
     this.#closeLink();
@@ -661,6 +666,19 @@ export class ViewerSession {
     } catch (err) {
       if (this.stats.badTruths++ === 0) this.#log.warn({ err }, "malformed truth dropped");
     }
+    if (this.#awaiting.length > 0) this.#answerAwaiting(false);
+  }
+
+  /** Answers the waiting coordinates whose truth came (or that no truth will come for now), or all of them (`all`). */
+  #answerAwaiting(all: boolean): void {
+    const due = all ? this.#awaiting : this.#awaiting.filter((w) => !this.#ring.awaits(w.coordinates.rtpTimestamp));
+    if (due.length === 0) return;
+    this.#awaiting = all ? [] : this.#awaiting.filter((w) => !due.includes(w));
+    if (this.#awaiting.length === 0) {
+      clearTimeout(this.#awaitTimer);
+      this.#awaitTimer = undefined;
+    }
+    for (const w of due) this.#reply(this.#report(w.coordinates, w.arrivalMs));
   }
 
   async #onEvent(data: Uint8Array): Promise<void> {
@@ -678,23 +696,30 @@ export class ViewerSession {
 
   async #readDatagrams(): Promise<void> {
     const reader = this.#wt.datagrams.readable.getReader();
-    const writer = this.#wt.datagrams.writable.getWriter();
+    const writer = (this.#datagramWriter = this.#wt.datagrams.writable.getWriter());
     try {
       for (;;) {
         const next = await reader.read();
         if (next.done || this.#ending) return;
-        const reply = this.#answerCoordinates(next.value);
-        if (reply) writer.write(reply).catch(() => undefined);
+        this.#reply(this.#answerCoordinates(next.value));
       }
     } catch {
       // the session is closing
     } finally {
+      this.#datagramWriter = undefined;
       reader.releaseLock();
       writer.releaseLock();
     }
   }
 
-  /** The error report datagram answering one coordinates datagram, if it is well-formed and a truth is known. */
+  #reply(report: Uint8Array | undefined): void {
+    if (report && !this.#ending) this.#datagramWriter?.write(report).catch(() => undefined);
+  }
+
+  /**
+   * The error report datagram answering one coordinates datagram, if it is well-formed and a truth is known; none
+   * yet when the frame's truth is still on its way (the report goes when it comes, or after {@link TRUTH_WAIT_MS}).
+   */
   #answerCoordinates(data: Uint8Array): Uint8Array | undefined {
     const arrivalMs = nowMs();
     if (this.#datagramRate && !this.#datagramRate.take()) {
@@ -712,6 +737,19 @@ export class ViewerSession {
     }
     this.stats.coordinates++;
     this.#lastCoordinatesMs = arrivalMs;
+    if (this.#ring.awaits(coordinates.rtpTimestamp) && this.#awaiting.length < MAX_AWAITING) {
+      this.#awaiting.push({ coordinates, arrivalMs });
+      this.#awaitTimer ??= setTimeout(() => {
+        this.#awaitTimer = undefined;
+        this.#answerAwaiting(true);
+      }, TRUTH_WAIT_MS);
+      return undefined;
+    }
+    return this.#report(coordinates, arrivalMs);
+  }
+
+  /** The error report datagram for coordinates that arrived at `arrivalMs`, once a truth is known. */
+  #report(coordinates: Coordinates, arrivalMs: number): Uint8Array | undefined {
     const report = buildErrorReport(coordinates, arrivalMs, this.#ring);
     if (!report) return undefined;
     this.stats.reports++;
@@ -719,6 +757,9 @@ export class ViewerSession {
     return encodeErrorReport(report);
   }
 }
+
+/** Coordinates held for their truth at most (a few frames; more are answered at once, unmatched). */
+const MAX_AWAITING = 8;
 
 /** Session failures counted as rejected messages, by close code: where the offending input came in. */
 const REJECTED_BY_CLOSE_CODE: Partial<Record<number, RejectedKind>> = {

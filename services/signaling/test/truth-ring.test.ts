@@ -50,4 +50,20 @@ describe("TruthRing", () => {
     expect(ring.get(rtpTimestampFromCaptureTime(t.captureTimeMs))).toBe(t);
     expect(rtpTimestampFromCaptureTime(t.captureTimeMs)).toBeLessThan(2 ** 32);
   });
+
+  test("awaits a frame newer than every truth (up to 1 s ahead, across the 32-bit wrap), not one held or older", () => {
+    const ring = new TruthRing();
+    expect(ring.awaits(rtpTimestampFromCaptureTime(T0))).toBe(false); // no truth yet: nothing to wait for
+    ring.add(truthAt(3, T0));
+    expect(ring.awaits(rtpTimestampFromCaptureTime(T0 + 33.3))).toBe(true);
+    expect(ring.awaits(rtpTimestampFromCaptureTime(T0 + 999))).toBe(true);
+    expect(ring.awaits(rtpTimestampFromCaptureTime(T0 + 1001))).toBe(false);
+    expect(ring.awaits(rtpTimestampFromCaptureTime(T0))).toBe(false);
+    expect(ring.awaits(rtpTimestampFromCaptureTime(T0 - 33.3))).toBe(false);
+    const wrap = (2 ** 32 * 1000 * 18_000) / 90_000; // the 18 000th wrap of the 90 kHz clock
+    const beforeWrap = new TruthRing();
+    beforeWrap.add(truthAt(1, wrap - 10));
+    expect(beforeWrap.awaits(rtpTimestampFromCaptureTime(wrap + 20))).toBe(true);
+    expect(beforeWrap.awaits(rtpTimestampFromCaptureTime(wrap - 40))).toBe(false);
+  });
 });

@@ -4,6 +4,7 @@ import { createSignalingMetrics } from "../src/metrics.ts";
 import { CLOSE_CODES, type ClientMessage, DEFAULT_SETTINGS, ProtocolError, applyUpdate, SESSION_ID_PATTERN, type SessionSettings, decodeErrorReport, encodeCoordinates, encodeJson, nowMs, parseMediaOfferRequest, parseSessionControl, parseStartSessionRequest, rtpTimestampFromCaptureTime, subjects, decodeJson, encodeVideoUnit, VideoStreamReader } from "@ballstream/protocol";
 import { CHROMIUM_OFFER, mSectionBomb } from "@ballstream/testing";
 import { ResumeTokens } from "../src/resume-token.ts";
+import { TRUTH_WAIT_MS } from "../src/truth-ring.ts";
 import { ViewerSession, type ViewerSessionOptions } from "../src/viewer-session.ts";
 import { type FakeControlStream, FakeWebTransportSession } from "./fake-webtransport.ts";
 import { truthAt } from "./fixtures.ts";
@@ -165,6 +166,31 @@ describe("ViewerSession", () => {
     expect(await received("unmatched")).toBeGreaterThanOrEqual(1);
     const rejected = (await metrics.messagesRejected.get()).values.find((v) => v.labels.kind === "datagram" && v.labels.reason === "bad_request");
     expect(rejected?.value).toBeGreaterThanOrEqual(1);
+    expect(decodeErrorReport(wt.sentDatagrams[1]!).frameMatched).toBe(false);
+    expect(wt.closeInfo).toBeUndefined();
+  });
+
+  test("coordinates that overtook their frame's truth are answered when it comes, matched; without it, unmatched after TRUTH_WAIT_MS", async () => {
+    const bus = new MemoryBus();
+    backends(bus);
+    const { wt, sessionId } = await negotiated(bus);
+    const t0 = 1_750_000_000_000;
+    bus.publish(subjects.truth(sessionId), encodeTruth({ ...truthAt(3, t0, 100, 200), sessionId }));
+    await Bun.sleep(10);
+    const coordinates = (t: number) => encodeCoordinates({ rtpTimestamp: rtpTimestampFromCaptureTime(t), found: true, x: 110, y: 200, decodedAtMs: t + 5, detectMs: 1 });
+    wt.sendDatagram(coordinates(t0 + 33.3)); // frame 4, before its truth
+    await Bun.sleep(10);
+    expect(wt.sentDatagrams.length).toBe(0);
+    bus.publish(subjects.truth(sessionId), encodeTruth({ ...truthAt(4, t0 + 33.3, 108, 200), sessionId }));
+    await until(() => wt.sentDatagrams.length === 1, "the report once the truth came");
+    const matched = decodeErrorReport(wt.sentDatagrams[0]!);
+    expect(matched).toMatchObject({ frameMatched: true, frameId: 4 });
+    expect(matched.frameErrorPx).toBeCloseTo(2, 4);
+
+    const sent = performance.now();
+    wt.sendDatagram(coordinates(t0 + 66.7)); // frame 5, whose truth never comes
+    await until(() => wt.sentDatagrams.length === 2, "the report after the wait");
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(TRUTH_WAIT_MS - 5);
     expect(decodeErrorReport(wt.sentDatagrams[1]!).frameMatched).toBe(false);
     expect(wt.closeInfo).toBeUndefined();
   });
