@@ -19,9 +19,11 @@ import type { WebTransportCloseInfo } from "./types.ts";
 import { WriteWaiters } from "./write-waiters.ts";
 
 /**
- * How long a connection may stay open with no CONNECT stream left once its sessions ended. Chromium keeps a
- * WebTransport connection whose session the server closed open until the idle timeout (30 s): a page that retries
- * leaves one behind per try, and a few retrying tabs fill the per-address connection cap (docs/reliability.md).
+ * How long a connection may stay open with no CONNECT stream left once the server closed its last session. Chromium
+ * keeps a WebTransport connection whose session the server closed open until the idle timeout (30 s): a page that
+ * retries leaves one behind per try, and a few retrying tabs fill the per-address connection cap
+ * (docs/reliability.md). A refused CONNECT counts as closed by the server; a connection whose last session the client
+ * ended is the client's to close or reuse (Chromium may open its next session on it).
  */
 export const SESSIONLESS_CLOSE_MS = 1000;
 
@@ -54,6 +56,8 @@ export class QuicheDriver implements SessionHost {
   /** Closes the connection once no CONNECT stream has been open for {@link SESSIONLESS_CLOSE_MS}, after the first CONNECT. */
   #sessionlessTimer: ReturnType<typeof setTimeout> | undefined;
   #hadRequest = false;
+  /** Whether the last request here ended by the peer ending its session (then the connection is the peer's to close or reuse). */
+  #peerEndedLast = false;
   #finished = false;
 
   /** Drives `conn` (accepted by quiche) between `local` and `remote`. */
@@ -179,6 +183,7 @@ export class QuicheDriver implements SessionHost {
   }
 
   closeSession(sessionId: number, info: WebTransportCloseInfo): void {
+    this.#peerEndedLast = false;
     this.#apply(this.#machine.closeSession(sessionId, info));
   }
 
@@ -199,10 +204,10 @@ export class QuicheDriver implements SessionHost {
     this.#flush();
   }
 
-  /** Arms the close of a connection whose CONNECT streams have all ended (after its first), and disarms it on a new one. */
+  /** Arms the close of a connection whose requests have all ended, the last not by its peer ending it; disarms it on a new one. */
   #watchSessionless(): void {
     if (this.#finished || !this.#hadRequest) return;
-    if (this.#machine.hasRequests) {
+    if (this.#machine.hasRequests || this.#peerEndedLast) {
       clearTimeout(this.#sessionlessTimer);
       this.#sessionlessTimer = undefined;
     } else if (!this.#sessionlessTimer) {
@@ -236,7 +241,8 @@ export class QuicheDriver implements SessionHost {
         if (out.type === "connect" || out.type === "badRequest") {
           clearTimeout(this.#handshakeTimer);
           this.#hadRequest = true;
-        }
+          this.#peerEndedLast = false;
+        } else if (out.type === "sessionEnded") this.#peerEndedLast = true;
         this.#apply(this.#router.handle(out));
       }
     }

@@ -10,7 +10,7 @@ import { concatBytes } from "../../src/webtransport/bytes.ts";
 import { H3_ERROR } from "../../src/webtransport/errors.ts";
 import { FRAME_TYPE, encodeFrame, readFrame } from "../../src/webtransport/frames.ts";
 import { SESSIONLESS_CLOSE_MS } from "../../src/webtransport/quiche-driver.ts";
-import { type WebTransportLimits, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, createWebTransportServer, onPaths } from "../../src/webtransport/mod.ts";
+import { type WebTransportLimits, type WebTransportRefusal, type WebTransportServer, type WebTransportSession, admission, allowOrigins, createWebTransportServer, onPaths } from "../../src/webtransport/mod.ts";
 import { decodeFieldSection, encodeFieldSection, type HeaderField } from "../../src/webtransport/qpack.ts";
 import { encodeSettings, serverSettings } from "../../src/webtransport/settings.ts";
 import { encodeVarint } from "../../src/webtransport/varint.ts";
@@ -97,14 +97,25 @@ describe("admission at the QUIC layer", () => {
     expect(s.connectionCount).toBe(1);
   });
 
-  test("a connection whose sessions all ended is closed SESSIONLESS_CLOSE_MS later (H3_NO_ERROR); a new CONNECT in time keeps it", async () => {
-    const s = await start();
-    const [done, again] = [await connected(s.port), await connected(s.port)];
-    for (const client of [done, again]) {
+  test("a connection whose last session the server closed is closed SESSIONLESS_CLOSE_MS later (H3_NO_ERROR); a new CONNECT in time keeps it; one whose session the client ended stays", async () => {
+    const sessions: WebTransportSession[] = [];
+    const s = (server = await createWebTransportServer({ host: "127.0.0.1", port: 0, accept: admission(allowOrigins(["http://127.0.0.1"]), onPaths(["/wt"])), log, onRefused: (r) => refusals.push(r) }));
+    void (async () => {
+      for await (const session of iterate(s.sessions)) sessions.push(session);
+    })();
+    const [done, again, peer] = [await connected(s.port), await connected(s.port), await connected(s.port)];
+    for (const [i, client] of [done, again, peer].entries()) {
       expect(await connect(client)).toBe("200");
-      client.send(0, new Uint8Array(0), true); // the peer ends its session: the server finishes the CONNECT stream
-      await client.until(() => client.read(0).fin, 3000);
+      await client.until(() => sessions.length === i + 1, 3000);
     }
+    sessions[0]!.close({ closeCode: 7, reason: "not now" });
+    sessions[1]!.close({ closeCode: 7, reason: "not now" });
+    for (const client of [done, again]) {
+      await client.until(() => client.read(0).fin, 3000); // the close capsule and FIN
+      client.send(0, new Uint8Array(0), true); // the peer finishes its side, as Chromium does
+    }
+    peer.send(0, new Uint8Array(0), true); // this one the client ends itself: the connection is its own to reuse
+    await peer.until(() => peer.read(0).fin, 3000);
     await Bun.sleep(SESSIONLESS_CLOSE_MS / 2);
     again.send(4, encodeFrame(FRAME_TYPE.headers, encodeFieldSection(CONNECT)), false);
     const ended = performance.now();
@@ -112,8 +123,8 @@ describe("admission at the QUIC layer", () => {
     expect(performance.now() - ended).toBeGreaterThanOrEqual(SESSIONLESS_CLOSE_MS / 2 - 50);
     expect(done.conn.peerError()).toMatchObject({ isApp: true, errorCode: H3_ERROR.noError });
     await Bun.sleep(SESSIONLESS_CLOSE_MS);
-    expect(again.conn.isClosed() || again.conn.isDraining()).toBe(false);
-    expect(s.connectionCount).toBe(1);
+    for (const open of [again, peer]) expect(open.conn.isClosed() || open.conn.isDraining()).toBe(false);
+    expect(s.connectionCount).toBe(2);
     expect(refusals).toEqual([]);
   });
 
