@@ -118,7 +118,7 @@ export class ViewerSession {
   readonly #options: ViewerSessionOptions;
   readonly #ring = new TruthRing();
   /** Coordinates whose frame's truth is still on its way (at most {@link MAX_AWAITING}), answered when it comes or after {@link TRUTH_WAIT_MS}. */
-  #awaiting: { coordinates: Coordinates; arrivalMs: number }[] = [];
+  #awaiting: AwaitingTruth[] = [];
   #awaitTimer: ReturnType<typeof setTimeout> | undefined;
   #datagramWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
   readonly #subs: BusSubscription[] = [];
@@ -671,10 +671,12 @@ export class ViewerSession {
 
   /** Answers the waiting coordinates whose truth came (or that no truth will come for now), or all of them (`all`). */
   #answerAwaiting(all: boolean): void {
-    const due = all ? this.#awaiting : this.#awaiting.filter((w) => !this.#ring.awaits(w.coordinates.rtpTimestamp));
+    const due: AwaitingTruth[] = [];
+    const left: AwaitingTruth[] = [];
+    for (const w of this.#awaiting) (all || !this.#ring.awaits(w.coordinates.rtpTimestamp) ? due : left).push(w);
     if (due.length === 0) return;
-    this.#awaiting = all ? [] : this.#awaiting.filter((w) => !due.includes(w));
-    if (this.#awaiting.length === 0) {
+    this.#awaiting = left;
+    if (left.length === 0) {
       clearTimeout(this.#awaitTimer);
       this.#awaitTimer = undefined;
     }
@@ -756,6 +758,12 @@ export class ViewerSession {
     this.#options.metrics?.observeReport(report);
     return encodeErrorReport(report);
   }
+}
+
+/** Coordinates that wait for their frame's truth, with their arrival time (epoch ms). */
+interface AwaitingTruth {
+  readonly coordinates: Coordinates;
+  readonly arrivalMs: number;
 }
 
 /** Coordinates held for their truth at most (a few frames; more are answered at once, unmatched). */
