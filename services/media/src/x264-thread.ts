@@ -9,17 +9,17 @@ import { CappedX264, loadX264 } from "./x264.ts";
 declare const self: Worker;
 
 const lib = loadX264();
-const encoders = new Map<number, CappedX264>();
+/** Each instance's x264 and the picture it shares with media's event loop. */
+const encoders = new Map<number, { readonly x264: CappedX264; readonly picture: Uint8Array }>();
 
-function answer(message: FromEncoderThread, transfer: ArrayBuffer[]): void {
+function answer(message: FromEncoderThread, transfer: ArrayBuffer[] = []): void {
   self.postMessage(message, transfer);
 }
 
-function fail(id: number, err: unknown, pixels?: ArrayBuffer): void {
-  encoders.get(id)?.close();
+function fail(id: number, err: unknown): void {
+  encoders.get(id)?.x264.close();
   encoders.delete(id);
-  const message = err instanceof Error ? err.message : String(err);
-  answer(pixels === undefined ? { op: "error", id, message } : { op: "error", id, message, pixels }, pixels === undefined ? [] : [pixels]);
+  answer({ op: "error", id, message: err instanceof Error ? err.message : String(err) });
 }
 
 self.onmessage = (event: MessageEvent<ToEncoderThread>) => {
@@ -28,29 +28,29 @@ self.onmessage = (event: MessageEvent<ToEncoderThread>) => {
     case "open":
       try {
         if (lib === null) throw new Error("libx264 cannot be loaded on the encoder thread");
-        encoders.set(m.id, CappedX264.open(lib, m.format, m.x264));
+        encoders.set(m.id, { x264: CappedX264.open(lib, m.format, m.x264), picture: new Uint8Array(m.picture) });
       } catch (err) {
         fail(m.id, err);
       }
       return;
     case "encode": {
-      const x264 = encoders.get(m.id);
-      if (x264 === undefined) return fail(m.id, new Error("x264 is not open"), m.pixels);
+      const encoder = encoders.get(m.id);
+      if (encoder === undefined) return fail(m.id, new Error("x264 is not open"));
       try {
-        const out = x264.encode(new Uint8Array(m.pixels, 0, m.length), m.idr);
+        const out = encoder.x264.encode(encoder.picture.subarray(0, m.length), m.idr);
         if (out === null) throw new Error("x264 held a frame back");
         const data = out.data.buffer as ArrayBuffer;
-        answer({ op: "unit", id: m.id, data, keyframe: out.keyframe, pixels: m.pixels }, [data, m.pixels]);
+        answer({ op: "unit", id: m.id, data, keyframe: out.keyframe }, [data]);
       } catch (err) {
-        fail(m.id, err, m.pixels);
+        fail(m.id, err);
       }
       return;
     }
     case "bitrate":
-      encoders.get(m.id)?.setKbps(m.kbps);
+      encoders.get(m.id)?.x264.setKbps(m.kbps);
       return;
     case "close":
-      encoders.get(m.id)?.close();
+      encoders.get(m.id)?.x264.close();
       encoders.delete(m.id);
       return;
   }

@@ -1,28 +1,29 @@
 /**
  * The in-process encoder backend: libx264 (x264.ts) on a few worker threads of media's, each running the x264s of
  * some sessions, so encoding never blocks media's event loop (where every session's packets, ICE and DTLS run) and
- * sessions spread over the cores as ffmpeg processes did. A frame goes to its thread as a transferred buffer (one
- * copy of the picture, no pipe) and its access unit comes back the same way: 0.12 ms there and 0.05 ms back (p50,
- * frames 33 ms apart), less than ffmpeg's two pipe hops (docs/media.md, "x264 in the process"). A new session's x264 goes to
+ * sessions spread over the cores as ffmpeg processes did. Each instance's picture lives in a SharedArrayBuffer the
+ * thread was given once: a frame is one copy into it and a message of a few numbers, and its access unit comes back
+ * as a transferred buffer (a frame's buffer transferred each way cost ~0.1 ms more CPU a frame; docs/media.md,
+ * "x264 in the process"). A new session's x264 goes to
  * the thread with the fewest; a thread that dies ends its sessions' instances (each session restarts its own); a
  * thread without instances for {@link IDLE_THREAD_MS} ends, so a service with no sessions holds no encoder thread.
  */
-import type { Frame, Logger } from "@ballstream/runtime";
+import { type Frame, type Logger, i420ByteLength } from "@ballstream/runtime";
 import { splitAnnexB } from "./annexb.ts";
 import type { EncoderBackend, EncoderInstance, EncoderSink } from "./encoder.ts";
 import type { EncoderFormat, X264Settings } from "./encoder-settings.ts";
 
 /** What media's event loop sends an encoder thread. */
 export type ToEncoderThread =
-  | { readonly op: "open"; readonly id: number; readonly format: EncoderFormat; readonly x264: X264Settings }
-  | { readonly op: "encode"; readonly id: number; readonly pixels: ArrayBuffer; readonly length: number; readonly idr: boolean }
+  | { readonly op: "open"; readonly id: number; readonly format: EncoderFormat; readonly x264: X264Settings; readonly picture: SharedArrayBuffer }
+  | { readonly op: "encode"; readonly id: number; readonly length: number; readonly idr: boolean }
   | { readonly op: "bitrate"; readonly id: number; readonly kbps: number }
   | { readonly op: "close"; readonly id: number };
 
-/** What an encoder thread answers; `pixels` gives the frame's buffer back for the next frame. */
+/** What an encoder thread answers; either answer to an `encode` frees the instance's picture for the next frame. */
 export type FromEncoderThread =
-  | { readonly op: "unit"; readonly id: number; readonly data: ArrayBuffer; readonly keyframe: boolean; readonly pixels: ArrayBuffer }
-  | { readonly op: "error"; readonly id: number; readonly message: string; readonly pixels?: ArrayBuffer };
+  | { readonly op: "unit"; readonly id: number; readonly data: ArrayBuffer; readonly keyframe: boolean }
+  | { readonly op: "error"; readonly id: number; readonly message: string };
 
 /** How long a thread without instances is kept for the next session (a new thread takes ~20–50 ms to start). */
 export const IDLE_THREAD_MS = 5000;
@@ -60,11 +61,12 @@ export class X264Threads implements EncoderBackend {
   start(format: EncoderFormat, x264: X264Settings, sink: EncoderSink): EncoderInstance {
     if (this.#closed) throw new Error("the encoder threads are closed");
     const thread = this.#least();
-    const instance = new X264Instance(this.#nextId++, thread, sink, () => this.#released(thread));
+    const picture = new SharedArrayBuffer(i420ByteLength(format.width, format.height));
+    const instance = new X264Instance(this.#nextId++, thread, picture, sink, () => this.#released(thread));
     thread.instances.set(instance.id, instance);
     if (thread.idleTimer !== null) clearTimeout(thread.idleTimer);
     thread.idleTimer = null;
-    post(thread, { op: "open", id: instance.id, format, x264 });
+    post(thread, { op: "open", id: instance.id, format, x264, picture });
     return instance;
   }
 
@@ -138,30 +140,34 @@ function post(thread: EncoderThread, message: ToEncoderThread, transfer: ArrayBu
   thread.worker.postMessage(message, transfer);
 }
 
-/** One session's x264 on a thread: frames go over as transferred copies; the buffer comes back with the unit. */
+/** One session's x264 on a thread: a frame is copied into the picture both share, one at a time. */
 class X264Instance implements EncoderInstance {
   readonly id: number;
   readonly #thread: EncoderThread;
+  readonly #picture: Uint8Array;
   readonly #sink: EncoderSink;
   readonly #onEnd: () => void;
-  /** The frame buffer while it is here (null while it is on the thread with a frame). */
-  #pixels: ArrayBuffer | null = null;
+  /** A frame is in the shared picture, not answered yet: the picture must not change. */
+  #busy = false;
   #ended = false;
 
-  constructor(id: number, thread: EncoderThread, sink: EncoderSink, onEnd: () => void) {
+  constructor(id: number, thread: EncoderThread, picture: SharedArrayBuffer, sink: EncoderSink, onEnd: () => void) {
     this.id = id;
     this.#thread = thread;
+    this.#picture = new Uint8Array(picture);
     this.#sink = sink;
     this.#onEnd = onEnd;
   }
 
+  /** Copies the frame into the shared picture and asks for its unit; throws while the last frame is unanswered (SessionEncoder drops, never queues) or when the frame does not fit the format. */
   write(frame: Frame, idr: boolean): void {
     if (this.#ended) throw new Error("x264 instance ended");
+    if (this.#busy) throw new Error("x264: the last frame is still on the encoder thread");
     const length = frame.pixels.length;
-    const pixels = this.#pixels !== null && this.#pixels.byteLength >= length ? this.#pixels : new ArrayBuffer(length);
-    this.#pixels = null;
-    new Uint8Array(pixels, 0, length).set(frame.pixels);
-    post(this.#thread, { op: "encode", id: this.id, pixels, length, idr }, [pixels]);
+    if (length > this.#picture.length) throw new RangeError(`x264: a ${length}-byte frame for a ${this.#picture.length}-byte picture`);
+    this.#picture.set(frame.pixels);
+    this.#busy = true;
+    post(this.#thread, { op: "encode", id: this.id, length, idr });
   }
 
   setBitrate(kbps: number): void {
@@ -179,7 +185,7 @@ class X264Instance implements EncoderInstance {
 
   /** The thread's answer for this instance. */
   answer(message: FromEncoderThread): void {
-    if (message.pixels !== undefined) this.#pixels = message.pixels;
+    this.#busy = false;
     if (this.#ended) return;
     if (message.op === "error") {
       void this.end();

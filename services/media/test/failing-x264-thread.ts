@@ -8,5 +8,5 @@ self.onmessage = (event: MessageEvent<ToEncoderThread>) => {
   if (m.op !== "encode") return;
   if (frames++ > 0) throw new Error("encoder thread blew up");
   const idr = Uint8Array.of(0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00);
-  self.postMessage({ op: "unit", id: m.id, data: idr.buffer, keyframe: true, pixels: m.pixels }, [idr.buffer, m.pixels]);
+  self.postMessage({ op: "unit", id: m.id, data: idr.buffer, keyframe: true }, [idr.buffer]);
 };

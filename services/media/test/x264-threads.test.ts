@@ -62,6 +62,20 @@ describe("X264Threads", () => {
     expect(sinks[1]!.units[4]).toBe(true);
   });
 
+  test("one frame at a time in the shared picture: a second write before the answer throws, as does a frame larger than the format", async () => {
+    const p = pool(1);
+    const { s, units } = sink();
+    const i = p.start(FORMAT, SETTINGS, s);
+    const big = { ...frame(), pixels: new Uint8Array(FORMAT.width * FORMAT.height * 2) };
+    expect(() => i.write(big, false)).toThrow("for a 28800-byte picture");
+    i.write(frame(), false);
+    expect(() => i.write(frame(), false)).toThrow("still on the encoder thread");
+    await until(() => units.length === 1);
+    i.write(frame(), false);
+    await until(() => units.length === 2);
+    expect(units).toEqual([true, false]);
+  });
+
   test("an x264 that refuses its format reports an exit to its own session only; the thread serves the others", async () => {
     const p = pool(1);
     const bad = sink();
