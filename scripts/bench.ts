@@ -38,6 +38,9 @@ const outFile = join(ROOT, outArg ?? "docs/benchmarks.md");
 const only = args.find((a) => a.startsWith("--only="))?.slice(7);
 if (only !== undefined && only !== "transports" && only !== "fanout") throw new Error(`--only= takes "transports" or "fanout", got ${JSON.stringify(only)}`);
 const skipSubs = args.includes("--no-sub") || only !== undefined;
+/** Media replicas of the fan-out's system (`--fanout-replicas=N`, default 2: one per core here, the edges the issue scales viewers with). */
+const fanoutReplicas = Number(args.find((a) => a.startsWith("--fanout-replicas="))?.slice(18) ?? "2");
+if (!Number.isInteger(fanoutReplicas) || fanoutReplicas < 1 || fanoutReplicas > 4) throw new Error(`--fanout-replicas= takes 1 to 4, got ${fanoutReplicas}`);
 
 const T = quick
   ? { warmupMs: 1500, windowMs: 4000, netWindowMs: 4000, wtWindowMs: 4000, capSettleMs: 1500, capWindowMs: 4000, capBudgetMs: 60_000, fanBudgetMs: 90_000, subTimeoutMs: 60_000, subBudgetMs: 90_000 }
@@ -121,10 +124,10 @@ async function runFanout(): Promise<FanoutResult | null> {
   let system: Awaited<ReturnType<typeof startBenchSystem>> | undefined;
   let chromium: Awaited<ReturnType<typeof startBrowser>> | undefined;
   try {
-    [system, chromium] = await Promise.all([startBenchSystem("nats"), startBrowser()]);
+    [system, chromium] = await Promise.all([startBenchSystem("nats", {}, fanoutReplicas), startBrowser()]);
     if (!system.natsUrl) throw new Error("the nats system has no NATS URL");
     return await measureFanout(
-      { browser: chromium.browser, url: system.url, mode: "nats", natsUrl: system.natsUrl, trees: [...system.trees, ["chromium", chromium.pid] as const], ticksPerSecond, metricsUrls: system.metricsUrls },
+      { browser: chromium.browser, url: system.url, mode: "nats", natsUrl: system.natsUrl, trees: [...system.trees, ["chromium", chromium.pid] as const], ticksPerSecond, metricsUrls: system.metricsUrls, mediaReplicas: fanoutReplicas },
       { fps: 30, steps: FANOUT_STEPS, settleMs: T.capSettleMs, windowMs: T.capWindowMs, budgetMs: T.fanBudgetMs, log },
     );
   } catch (err) {

@@ -1,5 +1,5 @@
 /** The fan-out run (./fanout.ts) in the BENCH line and docs/benchmarks.md: keys, goals (issue 19), table, what limited it. */
-import { round } from "@ballstream/testing";
+import { type TreeCpu, round } from "@ballstream/testing";
 import { cpuCell, cpuLimit, cpuSlope, treesCpuPct } from "./cpu.ts";
 import type { FanoutResult, FanoutStep } from "./results.ts";
 import { type PromSample, metricValue } from "./prom.ts";
@@ -12,8 +12,13 @@ export function sourceDroppedPct(before: readonly PromSample[], after: readonly 
   return all > 0 ? (100 * dropped) / all : Number.NaN;
 }
 
-/** The server of a channel's viewers: media with its ffmpeg child, signaling and generator (nats-server is shown apart). */
-export const FANOUT_SERVER_TREES = ["generator", "media", "signaling"] as const;
+/** Whether a measured process tree is the server of a channel's viewers: generator, signaling and every media replica ("media", "media 2", …; nats-server is shown apart). */
+export function isFanoutServerTree(name: string): boolean {
+  return name === "generator" || name === "signaling" || /^media( \d+)?$/.test(name);
+}
+
+/** The server's trees among a step's measured ones. */
+const serverTrees = (cpu: readonly TreeCpu[]) => cpu.map((c) => c.name).filter(isFanoutServerTree);
 /** Issue 19's goals on this machine: viewers of one 30 fps channel, and a channel viewer's g2g against a private session's. */
 export const FANOUT_TARGETS = { viewers30: 200, g2gRatio: 1.5, ratioViewers: 100 } as const;
 
@@ -22,12 +27,13 @@ const pct = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} %` : "–");
 
 /** Server CPU of a fan-out window: generator + media (+ ffmpeg) + signaling, % of one core. */
 export function fanoutServerCpuPct(step: Pick<FanoutStep, "cpu">): number {
-  return treesCpuPct(step.cpu, FANOUT_SERVER_TREES);
+  return treesCpuPct(step.cpu, serverTrees(step.cpu));
 }
 
 /** Server CPU per added viewer, % of a core: the slope between the first and last step that held (NaN without two). */
 export function channelCpuPerViewer(fanout: FanoutResult | null): number {
-  return cpuSlope(fanout?.steps ?? [], FANOUT_SERVER_TREES);
+  const steps = fanout?.steps ?? [];
+  return cpuSlope(steps, serverTrees(steps[0]?.cpu ?? []));
 }
 
 /** The last window measured at `viewers` (a failing count's second window), if that count was reached. */
@@ -92,6 +98,13 @@ export function fanoutLimit(fanout: FanoutResult, nproc: number): string {
   return `At ${last.sessions} viewers (${last.failure ? "the step that failed" : "the largest step"}): ${where}; every measured process together used ${f(machinePct)} % of the ${nproc} cores (the rest: other work on the machine and what is not measured).`;
 }
 
+/** How the section names the replicas: one, or how many and who takes the units over NATS. */
+function replicasText(replicas: number): string {
+  return replicas === 1
+    ? "one media replica"
+    : `${replicas} media replicas (the queue group spreads the viewers; the one that runs the channel's encoder fans out to its own, the others take the access units over NATS)`;
+}
+
 /** The "Channels: fan-out" section of docs/benchmarks.md (nothing when not measured). */
 export function fanoutSection(fanout: FanoutResult | null, nproc: number, alone?: { readonly startedAt: string; readonly loadAverage1m: number }, plot: string | null = null): string[] {
   if (!fanout) return [];
@@ -102,7 +115,7 @@ export function fanoutSection(fanout: FanoutResult | null, nproc: number, alone?
     "",
     ...(alone ? [`Measured on its own by \`bun run bench -- --only=fanout\` on ${alone.startedAt} (load average ${f(alone.loadAverage1m, 2)} at its start); the rest of this page comes from the run named at the top.`, ""] : []),
     `Viewers of one channel (one generator worker, one encoder; every viewer its own werift peer connection on media, fed the channel's`,
-    `shared access units): ${fanout.receivers}. The criteria are the capacity search's: a step fails when fewer than 95 % of the frames`,
+    `shared access units) on ${replicasText(fanout.mediaReplicas)}: ${fanout.receivers}. The criteria are the capacity search's: a step fails when fewer than 95 % of the frames`,
     `are delivered (light viewers or the probe) or the probe's g2g p95 exceeds twice its value alone in the channel (${f(fanout.baselineP95Ms)} ms); a failing step is`,
     `measured once more. Largest count that held: **${fanout.viewersMax}** viewers. ${fanout.stopReason}.`,
     "",
@@ -119,7 +132,7 @@ export function fanoutSection(fanout: FanoutResult | null, nproc: number, alone?
   }
   out.push(
     "",
-    `Server CPU (generator + media with its ffmpeg + signaling; nats-server, the probe and the light viewers apart) per added viewer: ` +
+    `Server CPU (generator + media${fanout.mediaReplicas > 1 ? " replicas" : ""} + signaling; nats-server, the probe and the light viewers apart) per added viewer: ` +
       `**${f(channelCpuPerViewer(fanout), 2)} %** of a core (slope between the first and last step that held). ${fanoutLimit(fanout, nproc)}`,
     "",
     `The probe in the channel at ${FANOUT_TARGETS.ratioViewers} viewers: g2g p50 / p95 ${f(at?.probeG2g.p50 ?? Number.NaN)} / ${f(at?.probeG2g.p95 ?? Number.NaN)} ms; ` +

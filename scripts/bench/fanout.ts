@@ -25,7 +25,7 @@ export function keyframeWaits(r: Pick<AddReply, "connectedMs" | "firstFrameMs">)
 }
 
 /** Runs the fan-out steps on a nats system and returns every step measured (`opts.steps`: viewers, the probe included, from 1). */
-export async function measureFanout(ctx: CapacityContext & { readonly metricsUrls: readonly string[] }, opts: CapacityOptions): Promise<FanoutResult> {
+export async function measureFanout(ctx: CapacityContext & { readonly metricsUrls: readonly string[]; readonly mediaReplicas: number }, opts: CapacityOptions): Promise<FanoutResult> {
   const startedMs = Date.now();
   const channel = `bench-${Math.random().toString(36).slice(2, 10)}`;
   const source = channelSessionId(channel);
@@ -80,6 +80,7 @@ export async function measureFanout(ctx: CapacityContext & { readonly metricsUrl
         channel,
         source,
         receivers: `1 headless Chromium probe joined through the page (?channel=${channel}) + werift light viewers in a separate Bun process (joined over NATS like signaling does, ${JOIN_CONCURRENCY} joins at a time; RTP counted by timestamp and marker bit from its header in the clear, before werift's SRTP path; not decoded, no NACKs)`,
+        mediaReplicas: ctx.mediaReplicas,
         privateG2g,
         privateDeliveredPct: privateWindow.framesGenerated > 0 ? Math.min(100, (100 * privateWindow.framesDecoded) / privateWindow.framesGenerated) : Number.NaN,
         baselineP95Ms: found.baselineP95Ms,

@@ -100,6 +100,8 @@ export interface FanoutResult {
   readonly source: string;
   /** What the viewers were. */
   readonly receivers: string;
+  /** Media replicas the viewers were spread over by the queue group (the channel's encoder runs on one of them). */
+  readonly mediaReplicas: number;
   /** The same probe in a private session of its own, alone, in the same run (what a channel viewer is compared with). */
   readonly privateG2g: Summary;
   readonly privateDeliveredPct: number;

@@ -42,8 +42,14 @@ async function waitFor<T>(what: string, get: () => T | null, timeoutMs = 15_000)
 /** Session cap of the services under test: above the largest capacity step, so the services' defaults don't end the search. */
 export const MAX_BENCH_SESSIONS = 64;
 
-/** Starts ballstream in `mode` on free ports of 127.0.0.1, one-process mode with `env` added (the network matrix's link conditions). */
-export async function startBenchSystem(mode: Mode, env: Record<string, string> = {}): Promise<BenchSystem> {
+/** How long a media replica started beside the first may take to say it runs. */
+const REPLICA_START_MS = 10_000;
+
+/**
+ * Starts ballstream in `mode` on free ports of 127.0.0.1, one-process mode with `env` added (the network matrix's
+ * link conditions); over NATS with `mediaReplicas` media processes in the queue group (trees "media", "media 2", …).
+ */
+export async function startBenchSystem(mode: Mode, env: Record<string, string> = {}, mediaReplicas = 1): Promise<BenchSystem> {
   if (mode === "one-process") {
     const running = await startOneProcess(env);
     return { mode, url: running.url, trees: [["ballstream", running.server.pid]], metricsUrls: running.metricsUrls, natsUrl: null, running };
@@ -52,12 +58,19 @@ export async function startBenchSystem(mode: Mode, env: Record<string, string> =
   try {
     const [generator, media] = running.others;
     const natsPid = await waitFor("nats-server", () => treeRoot("nats-server"));
+    const replicas: Array<readonly [string, number]> = [];
+    for (let n = 2; n <= mediaReplicas; n++) {
+      const replica = await running.respawn("media", { alongside: true });
+      await waitFor(`media replica ${n}`, () => (replica.output().includes('"media service started"') ? true : null), REPLICA_START_MS);
+      replicas.push([`media ${n}`, replica.pid]);
+    }
     return {
       mode,
       url: running.url,
       trees: [
         ["generator", generator!.pid],
         ["media", media!.pid],
+        ...replicas,
         ["signaling", running.server.pid],
         ["nats-server", natsPid],
       ],

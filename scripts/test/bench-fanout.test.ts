@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { keyframeWaits } from "../bench/fanout.ts";
-import { FANOUT_TARGETS, channelCpuPerViewer, sourceDroppedPct, fanoutGoals, fanoutJson, fanoutLimit, fanoutSection, fanoutServerCpuPct, g2gRatios, replaceSection, stepAt } from "../bench/fanout-report.ts";
+import { FANOUT_TARGETS, channelCpuPerViewer, sourceDroppedPct, fanoutGoals, fanoutJson, fanoutLimit, fanoutSection, fanoutServerCpuPct, g2gRatios, isFanoutServerTree, replaceSection, stepAt } from "../bench/fanout-report.ts";
 import { probeUrl } from "../bench/browser-probe.ts";
 import { fanout } from "./bench-fixtures.ts";
 
@@ -12,6 +12,12 @@ describe("fan-out figures", () => {
     expect(fanoutServerCpuPct(fanout.steps[0]!)).toBe(20);
     expect(channelCpuPerViewer(fanout)).toBeCloseTo(20 / 99, 10); // media 10 → 30 % from 1 to 100 viewers
     expect(channelCpuPerViewer(null)).toBeNaN();
+  });
+  test("every media replica is server: media, media 2, …; not nats-server, the probe or the receivers", () => {
+    expect(["generator", "media", "media 2", "media 12", "signaling"].every(isFanoutServerTree)).toBe(true);
+    expect(["nats-server", "chromium", "light receivers", "media2", "mediator"].some(isFanoutServerTree)).toBe(false);
+    const step = fanout.steps[0]!;
+    expect(fanoutServerCpuPct({ cpu: [...step.cpu, { name: "media 2", selfPct: 4, childrenPct: 1 }] })).toBe(25);
   });
   test("the step at 100 viewers and the ratios against the private session", () => {
     expect(stepAt(fanout, 100)?.probeG2g.p95).toBeCloseTo(10.7, 10);
@@ -58,6 +64,9 @@ describe("fan-out report", () => {
     const md = fanoutSection(fanout, 2).join("\n");
     expect(md).toContain("## Channels: fan-out at 30 fps (nats)");
     expect(md).toContain("Largest count that held: **100** viewers. 200 viewers failed");
+    expect(md).toContain("shared access units) on 2 media replicas (the queue group spreads the viewers;");
+    expect(md).toContain("Server CPU (generator + media replicas + signaling;");
+    expect(fanoutSection({ ...fanout, mediaReplicas: 1 }, 2).join("\n")).toContain("shared access units) on one media replica: 1 probe");
     expect(md).toContain("| 100 | 0.0 % | 99.0 % | 5.0 / 5.9 | 100.0 % | 8.0 / 10.7 | 2: 250 / 295; 750 / 885 | 40.0 (0.40) | generator 3.0; media 30.0 + 5.0 children; signaling 2.0; nats-server 7.0; light receivers 50.0 | held |");
     expect(md).toContain("| 1 | 0.0 % | – |");
     expect(md).toContain("| 200 | 4.0 % |");

@@ -26,7 +26,7 @@ const fanoutStep = (viewers: number, media: number, g2g: number[], failure: stri
 
 /** A fan-out run: held up to 100 viewers, 200 failed twice on the probe's p95 (media near a core). */
 export const fanout: FanoutResult = {
-  fps: 30, mode: "nats", channel: "bench-x", source: "s".repeat(22), receivers: "1 probe + light viewers",
+  fps: 30, mode: "nats", channel: "bench-x", source: "s".repeat(22), receivers: "1 probe + light viewers", mediaReplicas: 2,
   privateG2g: summarize([4, 8]), privateDeliveredPct: 100, baselineP95Ms: 8,
   steps: [fanoutStep(1, 10, [4, 8]), fanoutStep(10, 12, [4, 9]), fanoutStep(100, 30, [5, 11]), fanoutStep(200, 95, [9, 20], "probe g2g p95 20.0 ms > 2 × 8.0 ms"), fanoutStep(200, 96, [9, 21], "probe g2g p95 21.0 ms > 2 × 8.0 ms")],
   viewersMax: 100, stopReason: "200 viewers failed: probe g2g p95 21.0 ms > 2 × 8.0 ms",
