@@ -17,7 +17,7 @@ import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, SessionEncoder } from "../s
 import { FfmpegBackend, encoderArgs } from "../src/ffmpeg-encoder.ts";
 import { resolveFfmpeg } from "../src/ffmpeg-path.ts";
 import { PACING_FACTOR, Pacer } from "../src/pacer.ts";
-import { H264Packetizer } from "../src/rtp-packetizer.ts";
+import { h264Payloads } from "../src/rtp-packetizer.ts";
 
 const ffmpeg = resolveFfmpeg().path;
 const FPS = 30;
@@ -84,14 +84,13 @@ async function restartCost(width: number, height: number, frames: Uint8Array[]) 
 /** How long the largest frame's packets take to leave, unpaced and paced at the default target. */
 async function burst(units: AccessUnit[]): Promise<string> {
   const largest = units.reduce((a, b) => (bytesOf(b) > bytesOf(a) ? b : a));
-  const packetizer = new H264Packetizer();
   const t0 = performance.now();
-  const packets = packetizer.packetize(largest.nals, 0);
+  const packets = h264Payloads(largest.nals);
   const unpacedMs = performance.now() - t0;
   const sentAt: number[] = [];
-  const pacer = new Pacer<AccessUnit, (typeof packets)[number]>({
-    packetize: (u) => packetizer.packetize(u.nals, 0),
-    bytes: (p) => p.payload.length,
+  const pacer = new Pacer<AccessUnit, Buffer>({
+    packetize: (u) => h264Payloads(u.nals),
+    bytes: (p) => p.length,
     send: () => sentAt.push(performance.now()),
     bytesPerMs: () => (PACING_FACTOR * DEFAULT_ENCODER_OPTIONS.bitrateKbps) / 8,
     now: () => performance.now(),

@@ -3,10 +3,10 @@
  * access units): a werift peer connection with one send-only H.264 track, answered from the page's offer once ICE
  * gathering is done, on the service's one ICE port when it has one, behind the service's and the viewer's emulated
  * links. What the viewer asks for (keyframes: PLI and FIR; bitrate: REMB and receiver reports) and how the
- * connection goes reach the owner as {@link PeerEvents}; a frame's packets get their header extensions from
- * {@link MediaPeer.stamp} (the zero playout delay and the frame's capture time, each when the browser offered it) and
- * go out with {@link MediaPeer.write} through werift's sender; a channel's frames, made once for many viewers, go out
- * with {@link MediaPeer.writeFrame} on the peer's own lean {@link RtpStream} (the same extensions).
+ * connection goes reach the owner as {@link PeerEvents}. Video goes out on the peer's own lean {@link RtpStream}
+ * beside werift's sender (header extensions: the zero playout delay and the frame's capture time, each when the
+ * browser offered it): a private session's paced packets one by one ({@link MediaPeer.writePacket}), a channel's
+ * frames, made once for many viewers, a frame at a time ({@link MediaPeer.writeFrame}).
  */
 import type { Logger } from "@ballstream/runtime";
 import type { SessionLink } from "@ballstream/runtime";
@@ -19,12 +19,11 @@ import {
   ReceiverEstimatedMaxBitrate,
   RtcpPayloadSpecificFeedback,
   RtcpRrPacket,
-  type RtpPacket,
 } from "werift";
-import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI, ZERO_PLAYOUT_DELAY, absCaptureTime, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
+import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI, chooseH264, h264Codec, narrowOfferToH264, videoHeaderExtensions } from "./codec.ts";
 import type { MediaConfig } from "./config.ts";
 import type { MediaMetrics } from "./metrics.ts";
-import { RtpStream } from "./rtp-stream.ts";
+import { type RtpPayload, RtpStream } from "./rtp-stream.ts";
 import { dropDefaultStun } from "./ice-stun.ts";
 import { guardIceSockets } from "./ice-socket-errors.ts";
 import { impairIceSockets } from "./ice-link.ts";
@@ -111,27 +110,17 @@ export class MediaPeer {
   }
 
   /**
-   * Puts this viewer's header extensions on one frame's packets, captured at `captureTimeMs` (epoch ms; its
-   * abs-capture-time payload `capture`, when a caller made it once for many viewers); returns them.
+   * Sends one packet of this peer's own frames (a private session's pacer, packet by packet) on its {@link RtpStream};
+   * false while DTLS is not up (nothing sent).
    */
-  stamp(packets: RtpPacket[], captureTimeMs: number, capture?: Buffer): RtpPacket[] {
-    const extensions = [
-      ...(this.#playoutDelayId === undefined ? [] : [{ id: this.#playoutDelayId, payload: ZERO_PLAYOUT_DELAY }]),
-      ...(this.#absCaptureTimeId === undefined ? [] : [{ id: this.#absCaptureTimeId, payload: capture ?? absCaptureTime(captureTimeMs) }]),
-    ];
-    if (extensions.length > 0) for (const p of packets) p.header.extensions = extensions.map((e) => ({ ...e }));
-    return packets;
-  }
-
-  /** Sends packets (werift sets this stream's SSRC and payload type and protects them). */
-  write(packets: readonly RtpPacket[]): void {
-    for (const p of packets) this.#track.writeRtp(p);
+  writePacket(packet: RtpPayload): boolean {
+    return this.#stream?.send(packet) ?? false;
   }
 
   /**
    * Sends one frame made once for many viewers (payloads at RTP `timestamp`, its abs-capture-time payload) on this
    * peer's own {@link RtpStream} beside werift's sender: its own numbers, SSRC, keys and NACK history. Returns false
-   * while DTLS is not up (nothing sent). A peer sends through this or {@link MediaPeer.write}, not both.
+   * while DTLS is not up (nothing sent).
    */
   writeFrame(payloads: readonly Buffer[], timestamp: number, absCaptureTime: Uint8Array): boolean {
     return this.#stream?.sendFrame(payloads, timestamp, absCaptureTime) ?? false;
@@ -161,7 +150,7 @@ export class MediaPeer {
     });
     sender.onGenericNack.subscribe((nack) => {
       ctx.metrics.nacks.inc();
-      stream.resend(nack.lost); // werift answers for what went through write(), the stream for what it sent
+      stream.resend(nack.lost); // all video goes through the stream; werift's own cache stays empty
     });
     sender.onRtcp.subscribe((packet) => {
       if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof ReceiverEstimatedMaxBitrate) events.onRemb?.(Number(packet.feedback.bitrate) / 1000);

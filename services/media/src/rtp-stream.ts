@@ -62,6 +62,17 @@ interface Direct {
   readonly transport: UdpLike | undefined;
 }
 
+/**
+ * One RTP packet before its header: a payload of the frame at RTP `timestamp`, the frame's last when `marker`, with
+ * the frame's abs-capture-time payload; the packet says what it belongs to, so a pacer can send it on its own.
+ */
+export interface RtpPayload {
+  readonly payload: Buffer;
+  readonly timestamp: number;
+  readonly marker: boolean;
+  readonly absCaptureTime: Uint8Array;
+}
+
 /** One viewer's video stream, sent beside werift's sender. */
 export class RtpStream {
   readonly #sender: RTCRtpSender;
@@ -94,29 +105,36 @@ export class RtpStream {
    */
   sendFrame(payloads: readonly Buffer[], timestamp: number, absCaptureTime: Uint8Array): boolean {
     if (!this.#ready()) return false;
+    for (let i = 0; i < payloads.length; i++) this.#send(payloads[i]!, timestamp, i === payloads.length - 1, absCaptureTime);
+    return true;
+  }
+
+  /** Sends one packet of a frame (a paced sender's, one at a time); false, sending nothing, while DTLS is not up. */
+  send(packet: RtpPayload): boolean {
+    if (!this.#ready()) return false;
+    this.#send(packet.payload, packet.timestamp, packet.marker, packet.absCaptureTime);
+    return true;
+  }
+
+  /** Numbers, protects, sends and keeps one packet, and counts it as werift's sender would; a frame's last may bring a sender report. */
+  #send(payload: Buffer, timestamp: number, marker: boolean, absCaptureTime: Uint8Array): void {
     const template = this.#template!;
-    let octets = 0;
-    for (let i = 0; i < payloads.length; i++) {
-      const payload = payloads[i]!;
-      const seq = this.#sequence;
-      const marker = i === payloads.length - 1;
-      this.#transmit(template, seq, timestamp, marker, payload, absCaptureTime, this.#roc);
-      this.#history.add(seq, timestamp >>> 0, marker, payload, absCaptureTime, this.#roc);
-      octets += payload.length;
-      this.#sequence = (seq + 1) & 0xffff;
-      if (this.#sequence === 0) this.#roc = (this.#roc + 1) >>> 0;
-    }
+    const seq = this.#sequence;
+    this.#transmit(template, seq, timestamp, marker, payload, absCaptureTime, this.#roc);
+    this.#history.add(seq, timestamp >>> 0, marker, payload, absCaptureTime, this.#roc);
+    this.#sequence = (seq + 1) & 0xffff;
+    if (this.#sequence === 0) this.#roc = (this.#roc + 1) >>> 0;
     const c = this.#counters;
     c.rtpTimestamp = timestamp >>> 0;
     c.timestamp = timestamp >>> 0;
-    c.sequenceNumber = (this.#sequence - 1) & 0xffff;
-    c.octetCount += octets;
-    c.packetCount = (c.packetCount + payloads.length) >>> 0;
-    c.headerBytesSent += payloads.length * template.length;
+    c.sequenceNumber = seq;
+    c.octetCount += payload.length;
+    c.packetCount = (c.packetCount + 1) >>> 0;
+    c.headerBytesSent += template.length;
+    if (!marker) return;
     const now = performance.now();
     if (this.#reportAtMs === 0) this.#reportAtMs = now + reportIntervalMs();
     else if (now >= this.#reportAtMs) this.#report(now);
-    return true;
   }
 
   /** Sends again the packets of a NACK still in the history, exactly as first sent. */

@@ -1,10 +1,11 @@
 /**
  * One viewer's media session, read top to bottom like a player: negotiate H.264 from the offer, open a werift
  * peer connection with one video track, answer once ICE gathering is done; then for every frame on the bus:
- * encode → pace (packetize, RTP timestamp from the frame's capture time, write to the track at a byte rate). PLI
+ * encode → pace (RTP payloads, RTP timestamp from the frame's capture time, each packet on the peer's own lean
+ * stream at a byte rate: rtp-stream.ts, as a channel viewer's). PLI
  * and FIR ask the encoder for a keyframe (coalesced); the lower of a delay-based target (the browser's REMB) and a
  * loss-based one (its receiver reports) is the encoder's target bitrate; raw frames are dropped while the pacer holds
- * more than a frame; NACKs are answered by werift's sender from its history of the last 128 packets. While signaling
+ * more than a frame; NACKs are answered by the stream from its history of the last 128 packets. While signaling
  * says `videoWanted` (a viewer takes the video over WebTransport), each encoded access unit is also published on
  * `video` as a {@link VideoUnit}; a request without an SDP offer opens a session with no peer connection at all, for
  * that path only — or for a channel's source, whose units every replica's viewers of the channel take
@@ -16,10 +17,11 @@ import type { Bus, BusSubscription, Logger } from "@ballstream/runtime";
 import type { MediaMetrics } from "./metrics.ts";
 import { FrameAssembler, SessionClaim, SessionLink, publishSessionEvent } from "@ballstream/runtime";
 import { type MediaOfferRequest, decodeJson, encodeVideoUnit, nowMs, parseVideoWanted, rtpTimestampFromCaptureTime, subjects } from "@ballstream/protocol";
-import type { RtpPacket } from "werift";
 import type { MediaConfig } from "./config.ts";
 import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, type EncoderBackend, SessionEncoder } from "./encoder.ts";
-import { H264Packetizer } from "./rtp-packetizer.ts";
+import { absCaptureTime } from "./codec.ts";
+import { h264Payloads } from "./rtp-packetizer.ts";
+import type { RtpPayload } from "./rtp-stream.ts";
 import { PACING_FACTOR, Pacer } from "./pacer.ts";
 import { LossBasedEstimate, targetFromRemb } from "./rate-control.ts";
 import { toAnnexB } from "./annexb.ts";
@@ -54,9 +56,8 @@ export class MediaSession {
   #peer: MediaPeer | null = null;
   /** Until when (nowMs) signaling wants the access units on the bus. */
   #videoWantedUntilMs = 0;
-  readonly #packetizer: H264Packetizer;
   readonly #encoder: SessionEncoder;
-  readonly #pacer: Pacer<EncodedFrame, RtpPacket>;
+  readonly #pacer: Pacer<EncodedFrame, RtpPayload>;
   /** Payload bytes sent since `#sentSinceMs` (from the first packet), and the rate over the last such window (for REMB). */
   #sentBytes = 0;
   #sentSinceMs: number | undefined;
@@ -82,7 +83,6 @@ export class MediaSession {
     this.#rembTargetKbps = ctx.config.videoBitrateKbps;
     this.#lossBased = new LossBasedEstimate({ maxKbps: ctx.config.videoBitrateKbps, minKbps: ctx.config.videoMinBitrateKbps });
     if (request.network !== undefined) setSessionNetwork(this.#link, request.network, this.#log);
-    this.#packetizer = new H264Packetizer({ maxPayloadBytes: ctx.config.maxRtpPayloadBytes });
     const { keyframeIntervalS, videoBitrateKbps: bitrateKbps, intraRefresh } = ctx.config;
     // A channel's keyframes serve every viewer: new viewers and their PLIs share one per channelKeyframeGapMs.
     const minKeyframeGapMs = request.channelSource ? ctx.config.channelKeyframeGapMs : DEFAULT_ENCODER_OPTIONS.minKeyframeGapMs;
@@ -91,16 +91,19 @@ export class MediaSession {
       this.#log,
       { onFrame: (frame) => this.#send(frame), onRestart: () => ctx.metrics.encoderRestarts.inc(), onFatal: (message) => this.#fail(message) },
     );
-    this.#pacer = new Pacer({
+    const { maxRtpPayloadBytes } = ctx.config;
+    this.#pacer = new Pacer<EncodedFrame, RtpPayload>({
       packetize: (frame) => {
-        const packets = this.#packetizer.packetize(frame.nals, rtpTimestampFromCaptureTime(frame.captureTimeMs));
-        return this.#peer ? this.#peer.stamp(packets, frame.captureTimeMs) : packets;
+        const payloads = h264Payloads(frame.nals, maxRtpPayloadBytes);
+        const timestamp = rtpTimestampFromCaptureTime(frame.captureTimeMs);
+        const capture = absCaptureTime(frame.captureTimeMs);
+        return payloads.map((payload, i) => ({ payload, timestamp, marker: i === payloads.length - 1, absCaptureTime: capture }));
       },
       bytes: (packet) => packet.payload.length,
       send: (packet) => {
         this.#sentSinceMs ??= nowMs();
         this.#sentBytes += packet.payload.length;
-        this.#peer?.write([packet]);
+        this.#peer?.writePacket(packet);
       },
       bytesPerMs: () => (PACING_FACTOR * this.#encoder.bitrateKbps) / 8,
       now: nowMs,

@@ -118,7 +118,7 @@ describe("a werift viewer", () => {
     await viewer.close();
   });
 
-  test("receives H.264 RTP whose timestamps are the frames' capture times", async () => {
+  test("receives H.264 RTP whose timestamps are the frames' capture times, numbered without a gap, a frame's last packet marked", async () => {
     bus.subscribe(subjects.truth(id), (msg) => truthRtp.add(rtpTimestampFromCaptureTime(decodeTruth(msg.data).captureTimeMs)));
     heartbeat = setInterval(() => bus.publish(subjects.heartbeat(id), new Uint8Array(0)), SESSION_TIMING.heartbeatIntervalMs);
     await requestJson(bus, subjects.generatorStart, { sessionId: id, settings }, parseSettings, 5000);
@@ -134,6 +134,8 @@ describe("a werift viewer", () => {
     expect(packets.filter((p) => p.header.marker).length).toBeGreaterThanOrEqual(20);
     expect(startsKeyframe(packets[0]!.payload)).toBe(true);
     expect(packets.every((p) => truthRtp.has(p.header.timestamp))).toBe(true);
+    expect(packets.slice(1).every((p, i) => p.header.sequenceNumber === ((packets[i]!.header.sequenceNumber + 1) & 0xffff))).toBe(true);
+    expect(packets.slice(0, -1).every((p, i) => p.header.marker === (packets[i + 1]!.header.timestamp !== p.header.timestamp))).toBe(true);
     expect(media.sessionIds()).toEqual([id]);
   }, 30_000);
 
@@ -165,7 +167,7 @@ describe("a werift viewer", () => {
     expect(packets.slice(from).some((p) => startsKeyframe(p.payload))).toBe(true); // not the minute-long GOP's
   }, 30_000);
 
-  test("a packet the viewer lost and NACKs comes again, byte for byte, from werift's history of our packets", async () => {
+  test("a packet the viewer lost and NACKs comes again, byte for byte, from the stream's history of our packets", async () => {
     // The viewer "loses" the first packet of a keyframe (an FU-A start or the STAP-A): it keeps no copy and NACKs it.
     const lost = packets.findLast((p) => startsKeyframe(p.payload))!;
     const copy = Buffer.from(lost.payload);
