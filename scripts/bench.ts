@@ -10,7 +10,8 @@
  * channel stepping up beside a Chromium probe in it, on a fresh nats system); `--only=transports` runs that comparison
  * alone (its section goes to bench-results/transports.md, docs/benchmarks.md is left as it is); `--only=fanout` runs
  * the fan-out alone (a few minutes): its section goes to bench-results/fanout.md and replaces the "Channels: fan-out"
- * section of docs/benchmarks.md (or `--out`), the rest of that page is left as it is.
+ * section of docs/benchmarks.md (or `--out`), the rest of that page is left as it is. `--fanout-replicas=N` (1–4,
+ * default 2) sets the media replicas the fan-out's viewers are spread over.
  * Bounded: about 15 minutes on 2 cores.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
