@@ -202,8 +202,9 @@ describe("kernel cross-check", () => {
     const httpPort = await freePort();
     const wtPort = await freeUdpPort();
     const origin = `http://${l.hostIp}:${httpPort}`;
-    if (kernel) setKernelLink(l, wtPort);
     try {
+      // Inside the try: a half-set link (tbf added, nft missing) is cleared for the next test too.
+      if (kernel) setKernelLink(l, wtPort);
       [system, browser] = await Promise.all([
         startOneProcess({
           HTTP_HOST: l.hostIp,
