@@ -23,9 +23,6 @@ export function h264Codec(): RTCRtpCodecParameters {
  */
 export const PLAYOUT_DELAY_URI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay";
 
-/** The playout-delay extension payload for min = max = 0 (two 12-bit fields in 10 ms units). */
-export const ZERO_PLAYOUT_DELAY = Buffer.from([0, 0, 0]);
-
 /**
  * RTP header extension carrying each frame's capture time (NTP, Q32.32): with it the browser's own
  * `requestVideoFrameCallback` `captureTime` and RTCRtpReceiver sources show capture → display without our side channel.

@@ -74,10 +74,7 @@ export interface PeerEvents {
 export class MediaPeer {
   readonly pc: RTCPeerConnection;
   readonly #track = new MediaStreamTrack({ kind: "video" });
-  /** Negotiated ids of the playout-delay and abs-capture-time extensions, each if the browser offered it. */
-  #playoutDelayId: number | undefined;
-  #absCaptureTimeId: number | undefined;
-  /** The lean send path of {@link MediaPeer.writeFrame} (made once the offer is answered). */
+  /** The lean send path of {@link MediaPeer.writePacket} and {@link MediaPeer.writeFrame} (made once the offer is answered). */
   #stream: RtpStream | undefined;
   #connected = false;
 
@@ -138,11 +135,11 @@ export class MediaPeer {
     const transceiver = pc.getTransceivers().find((t) => t.kind === "video");
     if (transceiver === undefined) throw new ProtocolError("unsupported", "the offer has no video section");
     transceiver.setDirection("sendonly");
-    this.#playoutDelayId = transceiver.headerExtensions.find((e) => e.uri === PLAYOUT_DELAY_URI)?.id;
-    this.#absCaptureTimeId = transceiver.headerExtensions.find((e) => e.uri === ABS_CAPTURE_TIME_URI)?.id;
+    const playoutDelayId = transceiver.headerExtensions.find((e) => e.uri === PLAYOUT_DELAY_URI)?.id;
+    const absCaptureTimeId = transceiver.headerExtensions.find((e) => e.uri === ABS_CAPTURE_TIME_URI)?.id;
     await transceiver.sender.replaceTrack(this.#track);
     const sender = transceiver.sender;
-    const stream = new RtpStream(sender, { playoutDelayId: this.#playoutDelayId, absCaptureTimeId: this.#absCaptureTimeId });
+    const stream = new RtpStream(sender, { playoutDelayId, absCaptureTimeId });
     this.#stream = stream;
     sender.onPictureLossIndication.subscribe(() => {
       ctx.metrics.plis.inc();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { RtpHeader } from "werift";
-import { ZERO_PLAYOUT_DELAY, absCaptureTime } from "../src/codec.ts";
+import { absCaptureTime } from "../src/codec.ts";
 import { RtpHeaderTemplate } from "../src/rtp-header.ts";
 
 /** What werift's sender puts on the wire for the same fields: its header, extensions sorted by id. */
@@ -10,6 +10,8 @@ function weriftBytes(seq: number, ts: number, marker: boolean, extensions: Array
 }
 
 const capture = absCaptureTime(1_764_000_000_123.5);
+/** The playout-delay payload for min = max = 0 (two 12-bit fields in 10 ms units), as werift would carry it. */
+const ZERO_PLAYOUT_DELAY = Buffer.from([0, 0, 0]);
 
 describe("RtpHeaderTemplate", () => {
   const cases: Array<[string, { playoutDelayId?: number; absCaptureTimeId?: number }]> = [
