@@ -12,11 +12,13 @@ import { type Frame, type Logger, i420ByteLength } from "@ballstream/runtime";
 import { splitAnnexB } from "./annexb.ts";
 import type { EncoderBackend, EncoderInstance, EncoderSink } from "./encoder.ts";
 import type { EncoderFormat, X264Settings } from "./encoder-settings.ts";
+import { type FlatPicture, changedRects } from "./unchanged-macroblocks.ts";
 
 /** What media's event loop sends an encoder thread. */
 export type ToEncoderThread =
   | { readonly op: "open"; readonly id: number; readonly format: EncoderFormat; readonly x264: X264Settings; readonly picture: SharedArrayBuffer }
-  | { readonly op: "encode"; readonly id: number; readonly length: number; readonly idr: boolean }
+  /** `changed`: the rectangles that may differ from the instance's last picture ({@link changedRects}), null: all of it. */
+  | { readonly op: "encode"; readonly id: number; readonly length: number; readonly idr: boolean; readonly changed: readonly number[] | null }
   | { readonly op: "bitrate"; readonly id: number; readonly kbps: number }
   | { readonly op: "close"; readonly id: number };
 
@@ -149,6 +151,8 @@ class X264Instance implements EncoderInstance {
   readonly #onEnd: () => void;
   /** A frame is in the shared picture, not answered yet: the picture must not change. */
   #busy = false;
+  /** The last frame written, as far as its flat region goes: what the next frame's unchanged macroblocks are counted against. */
+  #last: FlatPicture | undefined;
   #ended = false;
 
   constructor(id: number, thread: EncoderThread, picture: SharedArrayBuffer, sink: EncoderSink, onEnd: () => void) {
@@ -167,7 +171,9 @@ class X264Instance implements EncoderInstance {
     if (length > this.#picture.length) throw new RangeError(`x264: a ${length}-byte frame for a ${this.#picture.length}-byte picture`);
     this.#picture.set(frame.pixels);
     this.#busy = true;
-    post(this.#thread, { op: "encode", id: this.id, length, idr });
+    const changed = changedRects(this.#last, frame);
+    this.#last = { width: frame.width, height: frame.height, ...(frame.flat ? { flat: frame.flat } : {}) };
+    post(this.#thread, { op: "encode", id: this.id, length, idr, changed });
   }
 
   setBitrate(kbps: number): void {

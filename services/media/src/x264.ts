@@ -6,14 +6,16 @@
  * (docs/media.md, "x264 in the process").
  *
  * The binding touches a few fields of x264's structs by offset, all fixed by libx264's ABI (`X264_BUILD` 164 is in
- * the library's name): the picture size in `x264_param_t`, the picture type, forced QP, pts and planes of
- * `x264_picture_t`, and the type and payload of `x264_nal_t`. Everything else is set by name through
- * `x264_param_parse`, as the x264 CLI does.
+ * the library's name): the picture size and `analyse.b_mb_info` in `x264_param_t`, the picture type, forced QP, pts,
+ * planes and `prop.mb_info` of `x264_picture_t`, and the type and payload of `x264_nal_t`. Everything else is set by
+ * name through `x264_param_parse`, as the x264 CLI does. A picture may say which macroblocks did not change
+ * (unchanged-macroblocks.ts), so x264 skips analysing them.
  */
 import { FFIType, type Pointer, dlopen, ptr, read, toArrayBuffer } from "bun:ffi";
 import { crfFor, gopFrames, type EncoderFormat, type X264Settings } from "./encoder-settings.ts";
 import { NAL_TYPE } from "./annexb.ts";
 import { QpControl } from "./qp-control.ts";
+import { macroblockCount } from "./unchanged-macroblocks.ts";
 
 /** Names the library goes by: the ABI this binding was written against (Debian 12's libx264-164). */
 export const LIBX264_NAMES = ["libx264.so.164"] as const;
@@ -25,8 +27,8 @@ const X264_TYPE_IDR = 1;
 const PARAM_BYTES = 4096;
 const PICTURE_BYTES = 1024;
 /** Offsets in x264_param_t and x264_picture_t (build 164, x86-64 and aarch64 alike). */
-const PARAM = { width: 28, height: 32, csp: 36 } as const;
-const PICTURE = { type: 0, qpPlus1: 4, pts: 16, csp: 40, planes: 44, strides: 48, plane: 64 } as const;
+const PARAM = { width: 28, height: 32, csp: 36, mbInfo: 628 } as const;
+const PICTURE = { type: 0, qpPlus1: 4, pts: 16, csp: 40, planes: 44, strides: 48, plane: 64, mbInfo: 112 } as const;
 /** x264_nal_t: its size in the array, the NAL type and the payload pointer. */
 const NAL = { bytes: 40, type: 4, payload: 24 } as const;
 
@@ -117,6 +119,7 @@ export class X264 {
     view.setInt32(PARAM.width, format.width, true);
     view.setInt32(PARAM.height, format.height, true);
     view.setInt32(PARAM.csp, X264_CSP_I420, true);
+    view.setInt32(PARAM.mbInfo, 1, true);
     setParams(lib, param, params);
     if (lib.x264_param_apply_profile(ptr(param), cstring("baseline")) !== 0) throw new Error("x264: profile baseline refused");
     const handle = lib.x264_encoder_open_164(ptr(param));
@@ -126,15 +129,17 @@ export class X264 {
   }
 
   /**
-   * Encodes one I420 picture of {@link format} (an IDR when `idr`, at `qp` when given) and returns its access unit,
-   * or null when x264 held it back (never with zerolatency and no B-frames). Throws when x264 reports an error or is
-   * closed.
+   * Encodes one I420 picture of {@link format} (an IDR when `idr`, at `qp` when given; `unchanged`: a byte a
+   * macroblock, `MBINFO_CONSTANT` (unchanged-macroblocks.ts) where it equals the last picture's, read during this call only) and returns
+   * its access unit, or null when x264 held it back (never with zerolatency and no B-frames). Throws when x264
+   * reports an error or is closed.
    */
-  encode(pixels: Uint8Array, idr: boolean, qp?: number): X264Output | null {
+  encode(pixels: Uint8Array, idr: boolean, qp?: number, unchanged?: Uint8Array): X264Output | null {
     const handle = this.#open();
     const { width, height } = this.format;
     const luma = width * height;
     if (pixels.length < luma + 2 * (luma >> 2)) throw new RangeError(`x264: ${pixels.length} bytes for a ${width}x${height} I420 picture`);
+    if (unchanged !== undefined && unchanged.length < macroblockCount(width, height)) throw new RangeError(`x264: ${unchanged.length} mb_info bytes for a ${width}x${height} picture`);
     const pic = new DataView(this.#picture.buffer);
     const base = ptr(pixels);
     pic.setInt32(PICTURE.type, idr ? X264_TYPE_IDR : X264_TYPE_AUTO, true);
@@ -144,6 +149,8 @@ export class X264 {
     pic.setInt32(PICTURE.planes, 3, true);
     [width, width >> 1, width >> 1].forEach((stride, i) => pic.setInt32(PICTURE.strides + 4 * i, stride, true));
     [0, luma, luma + (luma >> 2)].forEach((offset, i) => pic.setBigUint64(PICTURE.plane + 8 * i, BigInt(base + offset), true));
+    // x264 reads the map while it encodes this picture (one thread, no look-ahead), so it can be reused after.
+    pic.setBigUint64(PICTURE.mbInfo, unchanged === undefined ? 0n : BigInt(ptr(unchanged)), true);
     const bytes = this.#lib.x264_encoder_encode(handle, ptr(this.#nals), ptr(this.#nalCount), ptr(this.#picture), ptr(this.#out));
     if (bytes < 0) throw new Error(`x264_encoder_encode failed (${bytes})`);
     if (bytes === 0 || this.#nalCount[0] === 0) return null;
@@ -226,10 +233,10 @@ export class CappedX264 {
   }
 
   /** Encodes a picture at the QP the cap allows, an IDR when asked or when a GOP is over; see {@link X264.encode}. */
-  encode(pixels: Uint8Array, idr: boolean): X264Output | null {
+  encode(pixels: Uint8Array, idr: boolean, unchanged?: Uint8Array): X264Output | null {
     const periodic = this.#gop !== null && this.#sinceIdr >= this.#gop;
     const qp = this.#control.next(idr || periodic || this.#sinceIdr === 0);
-    const out = this.#x264.encode(pixels, idr || periodic, qp);
+    const out = this.#x264.encode(pixels, idr || periodic, qp, unchanged);
     if (out === null) return null;
     this.#control.done(out.keyframe, qp, out.data.length);
     this.#sinceIdr = out.keyframe ? 1 : this.#sinceIdr + 1;

@@ -1,6 +1,6 @@
 /** libx264 on encoder threads: where a new session's x264 goes, what a failing x264 or a dying thread does to whom. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { createLogger } from "@ballstream/runtime";
+import { type Frame, createLogger, i420ByteLength } from "@ballstream/runtime";
 import { DEFAULT_ENCODER_OPTIONS, type EncodedFrame, type EncoderSink, SessionEncoder } from "../src/encoder.ts";
 import { X264Threads } from "../src/x264-threads.ts";
 import { frame, until } from "./encoder-helpers.ts";
@@ -74,6 +74,35 @@ describe("X264Threads", () => {
     i.write(frame(), false);
     await until(() => units.length === 2);
     expect(units).toEqual([true, false]);
+  });
+
+  test("a patch frame's flat region reaches its x264 as the macroblocks that did not change: a true one keeps the stream, a false one makes x264 skip what moved", async () => {
+    const BG = { y: 40, u: 128, v: 128 };
+    /** A 16 px square at step k on a flat picture, as a patch frame says it (its region: `claim` or the square's box). */
+    const patch = (k: number, claim?: { x0: number; y0: number; x1: number; y1: number }) => {
+      const pixels = new Uint8Array(i420ByteLength(FORMAT.width, FORMAT.height)).fill(BG.u).fill(BG.y, 0, FORMAT.width * FORMAT.height);
+      const [x0, y0] = [8 + 8 * k, 8 + 4 * k];
+      for (let y = y0; y < y0 + 16; y++) pixels.fill(220, y * FORMAT.width + x0, y * FORMAT.width + x0 + 16);
+      return { ...frame(), pixels, flat: { background: BG, ...(claim ?? { x0, y0, x1: x0 + 16, y1: y0 + 16 }) } };
+    };
+    const stream = async (frames: Frame[]) => {
+      const bytes: Buffer[] = [];
+      const i = pool(1).start(FORMAT, SETTINGS, { unit: (u) => bytes.push(Buffer.concat(u.nals)), truncated: () => undefined, exit: () => undefined });
+      for (const f of frames) {
+        i.write(f, false);
+        await until(() => bytes.length === frames.indexOf(f) + 1);
+      }
+      return bytes;
+    };
+    const steps = Array.from({ length: 8 }, (_, k) => k);
+    const raw = await stream(steps.map((k) => ({ ...patch(k), flat: undefined })));
+    const truth = await stream(steps.map((k) => patch(k)));
+    const lie = await stream(steps.map((k) => patch(k, { x0: 150, y0: 110, x1: 160, y1: 120 })));
+    expect(truth.map((b, k) => b.equals(raw[k]!))).toEqual(steps.map(() => true));
+    // Not the first P-picture: the IDR before it was coded at a coarser QP, and x264 skips only where the last
+    // picture's macroblock was coded at one no coarser than now.
+    expect(lie[1]!.equals(raw[1]!)).toBe(true);
+    expect(lie.slice(2).every((b, k) => b.length < raw[k + 2]!.length)).toBe(true);
   });
 
   test("an x264 that refuses its format reports an exit to its own session only; the thread serves the others", async () => {

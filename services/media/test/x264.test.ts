@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { i420ByteLength } from "@ballstream/runtime";
 import { NAL_TYPE, nalType, splitAnnexB } from "../src/annexb.ts";
 import { paintNoise } from "./encoder-helpers.ts";
+import { MBINFO_CONSTANT, constantMacroblocks, macroblockCount } from "../src/unchanged-macroblocks.ts";
 import { CappedX264, X264, loadX264, qualityQps, x264Params } from "../src/x264.ts";
 
 const lib = loadX264()!;
@@ -82,6 +83,30 @@ describe("X264", () => {
     const sizes = [12, 20, 30, 40, 51].map((qp) => x.encode(noise(), false, qp)!.data.length);
     for (let i = 1; i < sizes.length; i++) expect(sizes[i]!).toBeLessThan(sizes[i - 1]!);
     expect(sizes[4]!).toBeLessThan(sizes[0]! / 4);
+  });
+
+  test("a map of unchanged macroblocks: a true one leaves the stream byte for byte the same; one that calls a moving square unchanged makes x264 skip it", () => {
+    const W = 320;
+    const H = 240;
+    /** A 24 px square at step k over a flat picture, and its rectangle. */
+    const square = (k: number) => {
+      const pixels = new Uint8Array(i420ByteLength(W, H)).fill(128).fill(40, 0, W * H);
+      const [x0, y0] = [16 + 10 * k, 32 + 4 * k];
+      for (let y = y0; y < y0 + 24; y++) pixels.fill(220, y * W + x0, y * W + x0 + 24);
+      return { pixels, rect: [x0, y0, x0 + 24, y0 + 24] };
+    };
+    const stream = (map: (k: number) => Uint8Array | undefined) => {
+      const x = open(W, H);
+      return Array.from({ length: 12 }, (_, k) => Buffer.from(x.encode(square(k).pixels, false, 26, map(k))!.data));
+    };
+    const plain = stream(() => undefined);
+    const truth = stream((k) => (k === 0 ? undefined : constantMacroblocks(W, H, [...square(k - 1).rect, ...square(k).rect], new Uint8Array(macroblockCount(W, H)))));
+    const allUnchanged = stream((k) => (k === 0 ? undefined : new Uint8Array(macroblockCount(W, H)).fill(MBINFO_CONSTANT)));
+    expect(truth.map((b, k) => b.equals(plain[k]!))).toEqual(plain.map(() => true));
+    // Told that nothing changed, x264 codes every macroblock as a skip: the same few bytes whatever moved.
+    expect(allUnchanged.slice(1).every((b, k) => b.length < plain[k + 1]!.length)).toBe(true);
+    expect(Math.max(...allUnchanged.slice(1).map((b) => b.length))).toBeLessThanOrEqual(16);
+    expect(() => open(W, H).encode(square(0).pixels, false, 26, new Uint8Array(10))).toThrow("10 mb_info bytes for a 320x240 picture");
   });
 
   test("the picture's size is checked; a refused option names itself; a closed encoder refuses to encode", () => {

@@ -86,6 +86,11 @@ export interface Frame extends FrameTruth {
   readonly fps: number;
   readonly pixelFormat: PixelFormat;
   readonly pixels: Uint8Array;
+  /**
+   * Set when the frame came as a patch: outside this rectangle the picture is all `background`. What lets an
+   * encoder know which macroblocks did not change since the last such frame (x264's `mb_info`, media's x264.ts).
+   */
+  readonly flat?: FlatRegion;
 }
 
 const MAGIC_TRUTH = 0x31545342; // "BST1" little-endian
@@ -353,8 +358,8 @@ export class PixelCanvas {
   patch: { readonly region: FlatRegion; readonly width: number; readonly height: number } | undefined;
 }
 
-/** Draws a patch payload onto `canvas` (or a fresh picture) after checking all of it; throws {@link ProtocolError}. */
-function decodePatch(payload: Uint8Array, width: number, height: number, canvas: PixelCanvas = new PixelCanvas()): Uint8Array {
+/** Draws a patch payload onto `canvas` (or a fresh picture) after checking all of it, and says its region; throws {@link ProtocolError}. */
+function decodePatch(payload: Uint8Array, width: number, height: number, canvas: PixelCanvas = new PixelCanvas()): { pixels: Uint8Array; region: FlatRegion } {
   if (payload.length < PATCH_HEADER_BYTES) throw new ProtocolError("bad_request", `frame: patch of ${payload.length} bytes`);
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   if (payload[3] !== 0) throw new ProtocolError("bad_request", "frame: patch reserved byte not 0");
@@ -371,7 +376,7 @@ function decodePatch(payload: Uint8Array, width: number, height: number, canvas:
   copyRegion(pixels, payload.subarray(PATCH_HEADER_BYTES), width, height, region, false);
   canvas.pixels = pixels;
   canvas.patch = { region, width, height };
-  return pixels;
+  return { pixels, region };
 }
 
 /**
@@ -401,7 +406,8 @@ export function decodeFrame(data: Uint8Array, canvas?: PixelCanvas): Frame {
   }
   if (format === FORMAT_I420_PATCH) {
     if (pixelBytes !== sent) throw new ProtocolError("bad_request", `frame: patch length ${pixelBytes} does not fit ${sent} bytes sent`);
-    return { ...truth, fps, pixelFormat: "I420", pixels: decodePatch(data.subarray(end), truth.width, truth.height, canvas) };
+    const { pixels, region } = decodePatch(data.subarray(end), truth.width, truth.height, canvas);
+    return { ...truth, fps, pixelFormat: "I420", pixels, flat: region };
   }
   throw new ProtocolError("unsupported", `frame: pixel format ${format}`);
 }

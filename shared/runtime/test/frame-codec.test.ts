@@ -318,6 +318,15 @@ describe("patch frame (flat background + one rectangle)", () => {
     expect(encodeFrame(f, "none", region)).toEqual(encodeFrame(f, "none"));
   });
 
+  test("a decoded patch says its region (what an encoder may treat as unchanged outside); a raw or compressed frame says none", () => {
+    const { frame: f, region } = picture({ x0: 10, y0: 6, x1: 30, y1: 20 }, 3);
+    expect(decodeFrame(encodeFrame(f, "patch", region)).flat).toEqual(region);
+    expect(decodeFrame(encodeFrame(f, "patch", region), new PixelCanvas()).flat).toEqual(region);
+    expect(decodeFrame(encodeFrame(f, "none", region)).flat).toBeUndefined();
+    const noisy = { ...f, pixels: f.pixels.map((v, i) => (v + i) & 0xff) };
+    expect(decodeFrame(encodeFrame(noisy, "zstd")).flat).toBeUndefined();
+  });
+
   test("`patch` sends a flat frame as the same patch as `zstd`, and a frame without a region raw, never compressed", () => {
     const { frame: f, region } = picture({ x0: 10, y0: 6, x1: 30, y1: 20 }, 4);
     expect(encodeFrame(f, "patch", region)).toEqual(encodeFrame(f, "zstd", region));
