@@ -130,9 +130,9 @@ export class X264 {
 
   /**
    * Encodes one I420 picture of {@link format} (an IDR when `idr`, at `qp` when given; `unchanged`: a byte a
-   * macroblock, `MBINFO_CONSTANT` (unchanged-macroblocks.ts) where it equals the last picture's, read during this call only) and returns
-   * its access unit, or null when x264 held it back (never with zerolatency and no B-frames). Throws when x264
-   * reports an error or is closed.
+   * macroblock, `MBINFO_CONSTANT` (unchanged-macroblocks.ts) where it equals the last picture's, read during this
+   * call only) and returns its access unit, or null when x264 held it back (never with zerolatency and no B-frames).
+   * Throws when x264 reports an error or is closed.
    */
   encode(pixels: Uint8Array, idr: boolean, qp?: number, unchanged?: Uint8Array): X264Output | null {
     const handle = this.#open();
