@@ -64,8 +64,9 @@ describe("FrameRenderer", () => {
       expect(b.frame.length).toBeLessThan(a.frame.length / 50);
       expect(b.truth).toEqual(a.truth);
       const { pixels: pa, ...ha } = decodeFrame(a.frame);
-      const { pixels: pb, ...hb } = decodeFrame(b.frame);
+      const { pixels: pb, flat, ...hb } = decodeFrame(b.frame);
       expect(hb).toEqual(ha);
+      expect(flat !== undefined).toBe(format === 3);
       expect(Buffer.from(pb).equals(Buffer.from(pa))).toBe(true);
     }
   });
