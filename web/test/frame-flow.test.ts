@@ -121,9 +121,10 @@ describe("SampleLog", () => {
 describe("FrameFlow", () => {
   const flowWith = () => {
     const sent: Coordinates[] = [];
+    const byWorker: Coordinates[] = [];
     const samples: Sample[] = [];
-    const flow = new FrameFlow({ send: (c) => void sent.push(c), sample: (s) => void samples.push(s) });
-    return { flow, sent, samples };
+    const flow = new FrameFlow({ send: (c, sentByWorker) => void (sentByWorker ? byWorker : sent).push(c), sample: (s) => void samples.push(s) });
+    return { flow, sent, byWorker, samples };
   };
 
   test("coordinates leave at detection, before the frame is presented; the sample comes with the presentation", () => {
@@ -134,6 +135,15 @@ describe("FrameFlow", () => {
     expect(samples).toEqual([]);
     flow.presented(100, paintedAt(1012), 1013);
     expect(samples.map((s) => [s.rtpTimestamp, s.presentedAtMs, s.glassToGlassMs, s.sentAtMs])).toEqual([[100, 1012, 22, 1000.7]]);
+  });
+
+  test("coordinates the worker sent itself: counted, not sent again; the sample keeps the worker's send time", () => {
+    const { flow, sent, byWorker, samples } = flowWith();
+    flow.detected(det(100, 1000), 1000.9, 1000.3);
+    expect([sent, byWorker]).toEqual([[], [det(100, 1000)]]);
+    flow.report(report(100), 1002);
+    flow.presented(100, paintedAt(1012), 1013);
+    expect(samples.map((s) => s.sentAtMs)).toEqual([1000.3]);
   });
 
   test("a hidden tab (no presentations at all): every frame is still sent at once; samples come after the expiry, unpresented", () => {

@@ -54,6 +54,7 @@ describe("SessionStore", () => {
   test("counts detections, datagrams and reports; keeps the newest glass-to-glass; bounds the events; tells each change", () => {
     const { store, changes } = storeWith();
     store.detecting("worker-videoframe");
+    store.coordinatesSender("detection worker");
     store.detected(coords);
     store.sent();
     store.reported(report);
@@ -63,11 +64,11 @@ describe("SessionStore", () => {
     store.inbound({ ...store.state.inbound, framesDecoded: 3 });
     for (let i = 0; i < MAX_EVENTS + 5; i++) store.event(`media: ${i}`);
     const s = store.state;
-    expect([s.detectionPath, s.framesDetected, s.framesSent, s.reportsReceived, s.lastDetection, s.lastReport, s.glassToGlassMs]).toEqual([
-      "worker-videoframe", 1, 1, 1, coords, report, 12,
+    expect([s.detectionPath, s.coordinatesSender, s.framesDetected, s.framesSent, s.reportsReceived, s.lastDetection, s.lastReport, s.glassToGlassMs]).toEqual([
+      "worker-videoframe", "detection worker", 1, 1, 1, coords, report, 12,
     ]);
     expect([s.settings?.fps, s.inbound.framesDecoded, s.events.length, s.events[0]]).toEqual([60, 3, MAX_EVENTS, "media: 5"]);
-    expect(changes()).toBe(7 + MAX_EVENTS + 5);
+    expect(changes()).toBe(8 + MAX_EVENTS + 5);
   });
 
   test("glass-to-glass to the expected display and from the browser's capture time: the newest sample with each, the pair from one frame", () => {
@@ -127,7 +128,8 @@ describe("detection source", () => {
   const recorder = () => {
     const calls: unknown[][] = [];
     const sink: DetectionSink = {
-      detected: (c) => void calls.push(["detected", c.rtpTimestamp]),
+      detected: (c, sentAtMs) => void calls.push(sentAtMs === undefined ? ["detected", c.rtpTimestamp] : ["detected", c.rtpTimestamp, sentAtMs]),
+      link: (attached, m) => void calls.push(["link", attached, m]),
       presented: (rtp, p) => void calls.push(["presented", rtp, p.presentedAtMs - performance.timeOrigin, (p.expectedDisplayMs ?? Number.NaN) - performance.timeOrigin, p.rvfcCaptureMs]),
       detectedAtPresentation: (c, p) => void calls.push(["detectedAtPresentation", c.rtpTimestamp, c.found, Math.round(c.x), p.presentedAtMs - performance.timeOrigin]),
       event: (m) => void calls.push(["event", m]),
@@ -159,10 +161,15 @@ describe("detection source", () => {
     listeners[0]!({ data: { type: "error", message: "no RTP timestamp" } } as MessageEvent);
     present(7, 12, { expectedDisplayTime: 28 });
     present(undefined, 13); // no RTP timestamp: skipped, still called again
-    expect(calls).toEqual([["detected", 7], ["event", "no RTP timestamp"], ["presented", 7, 12, 28, null]]);
+    const target = { url: "https://127.0.0.1:4433/wt", options: {}, sessionId: "S".repeat(22), token: "m.t" };
+    source.attach(target);
+    expect(posted.at(-2)).toEqual({ type: "attach", ...target });
+    listeners[0]!({ data: { type: "link", attached: true, message: "own connection" } } as MessageEvent);
+    listeners[0]!({ data: { type: "detection", coordinates: coords, sentAtMs: 99 } } as MessageEvent);
+    expect(calls).toEqual([["detected", 7], ["event", "no RTP timestamp"], ["presented", 7, 12, 28, null], ["link", true, "own connection"], ["detected", 7, 99]]);
     source.stop();
     present(8, 14);
-    expect([terminated, pending(), calls.length]).toEqual([true, 0, 3]);
+    expect([terminated, pending(), calls.length]).toEqual([true, 0, 5]);
   });
 
   test("main-thread fallback: detects the drawn video in each presentation callback; no 2D context throws", () => {

@@ -34,9 +34,12 @@ export interface SignalingConfig {
   readonly maxSessions: number;
   /** Viewer sessions one client address may hold at once; further ones are closed with `limitExceeded`. */
   readonly maxSessionsPerIp: number;
-  /** New sessions per second over all addresses (bursts of 5 s' worth); more are closed with `limitExceeded`. */
+  /**
+   * New WebTransport sessions per second over all addresses (bursts of 5 s' worth; a page opens two, its own and its
+   * detection worker's); more are closed with `limitExceeded`.
+   */
   readonly sessionRatePerS: number;
-  /** New sessions per second from one address (bursts of 5 s' worth); more are closed with `limitExceeded`. */
+  /** New WebTransport sessions per second from one address (bursts of 5 s' worth; two a page); more: `limitExceeded`. */
   readonly sessionRatePerIpPerS: number;
   /** Control messages a session may send per second (bursts up to the same number); more end it. */
   readonly controlRatePerS: number;
@@ -46,7 +49,7 @@ export interface SignalingConfig {
   readonly wtIdleTimeoutMs: number;
   /** QUIC connections held at once; further handshakes are ignored. */
   readonly wtMaxConnections: number;
-  /** QUIC connections one client address may hold at once (default: two per allowed session, at least 8). */
+  /** QUIC connections one client address may hold at once (default: three per allowed session, at least 8: a page holds two, one more while it resumes). */
   readonly wtMaxConnectionsPerIp: number;
   /** A QUIC connection that has not finished its handshake and sent its CONNECT by then is dropped. */
   readonly wtHandshakeTimeoutMs: number;
@@ -88,13 +91,13 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
   offerTimeoutMs: 10_000,
   maxSessions: 32,
   maxSessionsPerIp: 8,
-  sessionRatePerS: 10,
-  sessionRatePerIpPerS: 2,
+  sessionRatePerS: 20,
+  sessionRatePerIpPerS: 4,
   controlRatePerS: 20,
   datagramRatePerS: 500,
   wtIdleTimeoutMs: 30_000,
   wtMaxConnections: 256,
-  wtMaxConnectionsPerIp: 16,
+  wtMaxConnectionsPerIp: 24,
   wtHandshakeTimeoutMs: 5000,
   wtRetry: true,
   truthTimeoutMs: 3000,
@@ -112,7 +115,7 @@ export const DEFAULT_SIGNALING_CONFIG: SignalingConfig = {
  * (10 s – 14 days − 1 min), WT_HOST (default: HTTP_HOST), WT_PORT,
  * ALLOWED_ORIGINS (comma-separated), WEB_DIST, REQUEST_TIMEOUT_MS, OFFER_TIMEOUT_MS, MAX_SESSIONS, MAX_SESSIONS_PER_IP,
  * SESSION_RATE_PER_S, SESSION_RATE_PER_IP_PER_S, CONTROL_RATE_PER_S, DATAGRAM_RATE_PER_S, WT_IDLE_TIMEOUT_MS,
- * WT_MAX_CONNECTIONS, WT_MAX_CONNECTIONS_PER_IP (default max(8, 2 × MAX_SESSIONS_PER_IP)), WT_HANDSHAKE_TIMEOUT_MS,
+ * WT_MAX_CONNECTIONS, WT_MAX_CONNECTIONS_PER_IP (default max(8, 3 × MAX_SESSIONS_PER_IP)), WT_HANDSHAKE_TIMEOUT_MS,
  * WT_RETRY (1 or 0), WT_VIDEO_FRAMING (gop or frame), WT_VIDEO_MAX_QUEUED_BYTES, WT_VIDEO_MAX_QUEUED_MS, TRUTH_TIMEOUT_MS,
  * GENERATOR_TAKEOVER_MS (0: never), MEDIA_TAKEOVER_MS (0: never), SESSION_RESUME_SECRET, VIDEO_TIMEOUT_MS, the metrics listener's METRICS_HOST (default: HTTP_HOST), METRICS_PORT
  * (default 9466) and METRICS_TOKEN, and the QUIC socket's emulated link SIGNALING_NET_EGRESS / SIGNALING_NET_INGRESS
@@ -151,7 +154,7 @@ export function signalingConfigFromEnv(env: Record<string, string | undefined>):
     datagramRatePerS: intEnv(env, "DATAGRAM_RATE_PER_S", d.datagramRatePerS, 1, 1_000_000),
     wtIdleTimeoutMs: intEnv(env, "WT_IDLE_TIMEOUT_MS", d.wtIdleTimeoutMs, 1000, 600_000),
     wtMaxConnections: intEnv(env, "WT_MAX_CONNECTIONS", d.wtMaxConnections, 1, 100_000),
-    wtMaxConnectionsPerIp: intEnv(env, "WT_MAX_CONNECTIONS_PER_IP", Math.max(8, 2 * maxSessionsPerIp), 1, 100_000),
+    wtMaxConnectionsPerIp: intEnv(env, "WT_MAX_CONNECTIONS_PER_IP", Math.max(8, 3 * maxSessionsPerIp), 1, 100_000),
     wtHandshakeTimeoutMs: intEnv(env, "WT_HANDSHAKE_TIMEOUT_MS", d.wtHandshakeTimeoutMs, 100, 60_000),
     wtRetry: retry === "1",
     truthTimeoutMs: intEnv(env, "TRUTH_TIMEOUT_MS", d.truthTimeoutMs, 500, 600_000),

@@ -21,7 +21,7 @@ import { securityHeaders } from "./http/security-headers.ts";
 import { staticFiles } from "./http/static-files.ts";
 import { PerAddressCounter, PerAddressRate, TokenBucket } from "./rate-limit.ts";
 import { ResumeTokens } from "./resume-token.ts";
-import { ViewerSession } from "./viewer-session.ts";
+import { type CoordinatesAttach, ViewerSession } from "./viewer-session.ts";
 import { type CertificatePem, type WebTransportRefusal, type WebTransportServer, admission, allowOrigins, createWebTransportServer, onPaths } from "./webtransport/mod.ts";
 import { CertificateRotator, certificateFacts, expiresSoon, wtCertificateChoice } from "./wt-certificate.ts";
 
@@ -51,7 +51,7 @@ export interface Signaling {
   readonly metricsUrl: string | undefined;
   /** Base64 SHA-256 hashes `/config.json` lists now (none for a CA-issued configured certificate; two around a rotation). */
   readonly certificateHashes: readonly string[];
-  /** Viewer sessions open now. */
+  /** Viewer sessions open now (the connections attached to them for coordinates not counted). */
   readonly sessionCount: number;
   /** QUIC connections the WebTransport server holds now. */
   readonly connectionCount: number;
@@ -72,6 +72,8 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   const wtCertificate = () => rotator?.presented ?? configured!;
   const certificateHashes = (): string[] => (rotator ? rotator.hashes() : wtChoice === "configured-hash" ? [configured!.hash] : []);
   const sessions = new Set<ViewerSession>();
+  /** The sessions that hold a viewer's slot, by their page's address (an attached connection gives its slot back). */
+  const slots = new Map<ViewerSession, string>();
   const perIp = new PerAddressCounter(config.maxSessionsPerIp);
   const registry = options.registry ?? defaultRegistry;
   const metrics = createSignalingMetrics(registry);
@@ -147,12 +149,25 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
   const refusalLog = new LogThrottle(1000);
   /** Why a new session from `host` is refused (counted reason, close reason), or null: admitted, its slot taken. */
   const refusal = (host: string): { reason: RejectReason; text: string } | null => {
-    if (sessions.size >= config.maxSessions) return { reason: "limit_exceeded", text: `the server is full (${config.maxSessions} sessions)` };
+    if (slots.size >= config.maxSessions) return { reason: "limit_exceeded", text: `the server is full (${config.maxSessions} sessions)` };
     if (perIp.full(host)) return { reason: "limit_exceeded", text: `too many sessions from your address (${config.maxSessionsPerIp})` };
     if (!newSessionsPerIp.take(host)) return { reason: "rate_limited", text: `too many new sessions from your address (over ${config.sessionRatePerIpPerS} a second)` };
     if (!newSessions.take()) return { reason: "rate_limited", text: `the server is starting too many sessions (over ${config.sessionRatePerS} a second)` };
     perIp.acquire(host);
     return null;
+  };
+
+  /** Gives a session's slot back (an attach took, or it ended). */
+  const releaseSlot = (session: ViewerSession) => {
+    const host = slots.get(session);
+    if (host === undefined) return;
+    slots.delete(session);
+    perIp.release(host);
+    metrics.activeSessions.set(slots.size);
+  };
+  const attach: CoordinatesAttach = {
+    find: (sessionId) => [...sessions].find((s) => s.sessionId === sessionId),
+    attached: releaseSlot,
   };
 
   const accepting = (async () => {
@@ -183,13 +198,14 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
         channelSubjects,
         peerLinks,
         wtVideo: config.wtVideo,
+        attach,
       });
       sessions.add(session);
-      metrics.activeSessions.set(sessions.size);
+      slots.set(session, host);
+      metrics.activeSessions.set(slots.size);
       inBackground(log, "releasing a viewer session", session.done.then(() => {
         sessions.delete(session);
-        perIp.release(host);
-        metrics.activeSessions.set(sessions.size);
+        releaseSlot(session);
       }));
     }
   })().catch((err) => log.error({ err }, "accepting WebTransport sessions failed"));
@@ -207,7 +223,7 @@ export async function startSignaling(options: SignalingOptions): Promise<Signali
       return certificateHashes();
     },
     get sessionCount() {
-      return sessions.size;
+      return slots.size;
     },
     get connectionCount() {
       return server.connectionCount;

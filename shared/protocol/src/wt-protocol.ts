@@ -6,7 +6,8 @@
  *   {@link MAX_CONTROL_MESSAGE_BYTES}.
  * - Coordinates: one datagram per decoded frame, sent as soon as the page has detected the ball in it, before the
  *   frame is on screen ({@link Coordinates}, 28 bytes); latest wins, a lost one is not retried. Signaling answers
- *   each with an {@link ErrorReport} datagram (64 bytes).
+ *   each with an {@link ErrorReport} datagram (64 bytes) on the session's own connection. The page's detection
+ *   worker may send them on a connection of its own, bound to the session by an `attach` (no main-thread hop).
  * - The session ends with a WebTransport close code from {@link CLOSE_CODES} and a readable reason.
  */
 import { ProtocolError, capText } from "./errors.ts";
@@ -97,6 +98,11 @@ export type ClientMessage =
    * connection and generator go on) with the token the `session` message gave.
    */
   | ({ readonly type: "resume"; readonly sessionId: string; readonly token: string; readonly wtVideo?: boolean } & ChannelJoin)
+  /**
+   * Instead of an offer, on a connection of the page's detection worker: this connection's datagrams are the
+   * coordinates of this running session (the token its `session` message gave); the reports stay on the session's.
+   */
+  | { readonly type: "attach"; readonly sessionId: string; readonly token: string }
   | SessionControl;
 
 /** Signaling → page on the control stream. */
@@ -111,6 +117,8 @@ export type ServerMessage =
   | { readonly type: "event"; readonly source: "generator" | "media" | "signaling"; readonly message: string; readonly fatal: boolean }
   /** The media replica of this session's video is gone or leaving: the page sends a new `offer` on this stream (same session). */
   | { readonly type: "renegotiate"; readonly reason: string }
+  /** The `attach` is taken: this connection's datagrams count as the session's coordinates from now on. */
+  | { readonly type: "attached"; readonly sessionId: string }
   | { readonly type: "error"; readonly code: string; readonly message: string };
 
 /** Validates a {@link ClientMessage} (settings are checked in full by the session that applies them). */
@@ -132,6 +140,8 @@ export function parseClientMessage(value: unknown): ClientMessage {
         ...(o.wtVideo === true ? { wtVideo: true } : {}),
         ...channelJoinOf(o),
       };
+    case "attach":
+      return { type: "attach", sessionId: parseSessionId(o.sessionId), token: parseToken(o.token, "token") };
     case "control":
     case "stop":
       return parseSessionControl(o);
@@ -159,6 +169,8 @@ export function parseServerMessage(value: unknown): ServerMessage {
     }
     case "renegotiate":
       return { type: "renegotiate", reason: asString(o.reason, "reason", MAX_SERVER_TEXT_CHARS) };
+    case "attached":
+      return { type: "attached", sessionId: parseSessionId(o.sessionId) };
     case "error":
       return { type: "error", code: asString(o.code, "code", 64), message: asString(o.message, "message", MAX_SERVER_TEXT_CHARS) };
     default:

@@ -41,6 +41,13 @@ describe("parseClientMessage", () => {
     expect(() => parseClientMessage({ type: "resume", sessionId: SID, token: "a b" })).toThrow(ProtocolError);
   });
 
+  test("attach: a session id and its token, nothing else kept", () => {
+    expect(parseClientMessage({ type: "attach", sessionId: SID, token: "m.x", channel: "lobby", sdp: "v=0" })).toEqual({ type: "attach", sessionId: SID, token: "m.x" });
+    expect(() => parseClientMessage({ type: "attach", sessionId: SID })).toThrow(ProtocolError);
+    expect(() => parseClientMessage({ type: "attach", sessionId: "short", token: "t" })).toThrow(ProtocolError);
+    expect(() => parseClientMessage({ type: "attach", sessionId: SID, token: "x".repeat(MAX_RESUME_TOKEN_CHARS + 1) })).toThrow(ProtocolError);
+  });
+
   test("an offer names its video paths: sdp, wtVideo or both", () => {
     expect(parseClientMessage({ type: "offer", wtVideo: true })).toEqual({ type: "offer", wtVideo: true });
     expect(parseClientMessage({ type: "offer", sdp: "v=0", wtVideo: true })).toEqual({ type: "offer", sdp: "v=0", wtVideo: true });
@@ -63,6 +70,7 @@ describe("parseServerMessage", () => {
       { type: "settings", settings: DEFAULT_SETTINGS },
       { type: "event", source: "media", message: "encoder restarted", fatal: false },
       { type: "renegotiate", reason: "the media replica went silent" },
+      { type: "attached", sessionId: SID },
       { type: "session", sessionId: SID, settings: DEFAULT_SETTINGS, resumeToken: "bWVk.aGFzaA" },
       { type: "error", code: "timeout", message: "no generator" },
     ];

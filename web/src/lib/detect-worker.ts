@@ -3,20 +3,34 @@
  * page), finds the ball in each with {@link detectBall} on the luma plane of the window where it can be
  * (detect-window.ts; the whole frame to acquire it), and posts one {@link WorkerDetection}
  * per frame, named by the frame's RTP timestamp (`VideoFrame.metadata().rtpTimestamp`, Chromium ≥ 122). The
- * WebTransport path posts its WebCodecs-decoded frames one by one instead (`frame`), named by the page.
- * Runs off the main thread so that detection never delays the compositor.
+ * WebTransport path posts its WebCodecs-decoded frames one by one instead (`frame`), named by the page. Once the
+ * page names its session (`attach`), the worker sends the coordinates itself on a connection of its own
+ * ({@link openCoordinatesLink}) and says so (`sentAtMs`); until then, and whenever that connection fails, the page
+ * sends them. Runs off the main thread so that detection never delays the compositor, nor the compositor detection.
  */
 import type { Coordinates } from "@ballstream/protocol";
 import { detectBall, detectBallRgba } from "./detect.ts";
 import { type BallTrack, type FoundBall, type Rect, fitsWindow, nextTrack, searchWindow } from "./detect-window.ts";
 import { coordinatesOf } from "./frame-flow.ts";
+import { type AttachTarget, type CoordinatesLink, openCoordinatesLink } from "./coordinates-link.ts";
+import { errorText } from "./failures.ts";
 
-/** Page → worker: a track's frames to read, or one decoded frame (the worker closes it) with its RTP timestamp. */
+/**
+ * Page → worker: a track's frames to read, or one decoded frame (the worker closes it) with its RTP timestamp, or
+ * the session to send the coordinates for on the worker's own connection.
+ */
 export type WorkerRequest =
   | { readonly type: "start"; readonly frames: ReadableStream<VideoFrame> }
-  | { readonly type: "frame"; readonly frame: VideoFrame; readonly rtpTimestamp: number; readonly decodedAtMs: number };
-/** Worker → page. */
-export type WorkerDetection = { readonly type: "detection"; readonly coordinates: Coordinates } | { readonly type: "error"; readonly message: string };
+  | { readonly type: "frame"; readonly frame: VideoFrame; readonly rtpTimestamp: number; readonly decodedAtMs: number }
+  | ({ readonly type: "attach" } & AttachTarget);
+/**
+ * Worker → page: a detection (`sentAtMs` when the worker sent it itself, epoch ms), what became of its own
+ * connection (`link`), or a problem.
+ */
+export type WorkerDetection =
+  | { readonly type: "detection"; readonly coordinates: Coordinates; readonly sentAtMs?: number }
+  | { readonly type: "link"; readonly attached: boolean; readonly message: string }
+  | { readonly type: "error"; readonly message: string };
 
 interface WorkerScope {
   addEventListener(type: "message", listener: (e: MessageEvent<WorkerRequest>) => void): void;
@@ -63,8 +77,29 @@ export async function detectTracked(frame: VideoFrame, rtpTimestamp: number, buf
 let buffer = new Uint8Array(0);
 /** The ball as last seen (each worker detects one source of frames: a track's, or the posted WebTransport frames). */
 let track: BallTrack | null = null;
+/** The worker's own connection for the coordinates, while attached. */
+let link: CoordinatesLink | null = null;
 
-/** Detects one frame and posts its coordinates (`path` set for WebTransport frames); closes the frame. */
+/** Attaches a connection of the worker's own to `target` (replacing any); tells the page how that went and ends. */
+async function attachTo(scope: WorkerScope, target: AttachTarget): Promise<void> {
+  link?.close();
+  link = null;
+  let opened: CoordinatesLink;
+  try {
+    opened = await openCoordinatesLink(target);
+  } catch (e) {
+    scope.postMessage({ type: "link", attached: false, message: `own connection refused (${errorText(e)}): the page sends the coordinates` });
+    return;
+  }
+  link = opened;
+  scope.postMessage({ type: "link", attached: true, message: "the detection worker sends the coordinates on its own connection" });
+  const why = await opened.closed;
+  if (link !== opened) return; // replaced by a newer attach
+  link = null;
+  scope.postMessage({ type: "link", attached: false, message: `own connection ${why}: the page sends the coordinates` });
+}
+
+/** Detects one frame, sends its coordinates when attached, and posts them (`path` set for WebTransport frames); closes the frame. */
 async function detectOne(scope: WorkerScope, frame: VideoFrame, rtpTimestamp: number, decodedAtMs: number, path?: "webtransport"): Promise<void> {
   try {
     const size = frame.allocationSize();
@@ -73,8 +108,11 @@ async function detectOne(scope: WorkerScope, frame: VideoFrame, rtpTimestamp: nu
     const detected = await detectTracked(frame, rtpTimestamp, buffer, track);
     track = detected.track;
     const { ball } = detected;
-    const coordinates = coordinatesOf(rtpTimestamp, ball, decodedAtMs, performance.now() - t0);
-    scope.postMessage({ type: "detection", coordinates: path ? { ...coordinates, path } : coordinates });
+    const found = coordinatesOf(rtpTimestamp, ball, decodedAtMs, performance.now() - t0);
+    const coordinates = path ? { ...found, path } : found;
+    if (!link) return scope.postMessage({ type: "detection", coordinates });
+    link.send(coordinates);
+    scope.postMessage({ type: "detection", coordinates, sentAtMs: performance.timeOrigin + performance.now() });
   } finally {
     frame.close();
   }
@@ -106,6 +144,7 @@ if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
   scope.addEventListener("message", (e) => {
     const request = e.data;
     if (request.type === "start") run(scope, request.frames).catch(fail);
+    else if (request.type === "attach") attachTo(scope, request).catch(fail);
     else queue = queue.then(() => detectOne(scope, request.frame, request.rtpTimestamp, request.decodedAtMs, "webtransport")).catch(fail);
   });
 }

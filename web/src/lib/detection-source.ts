@@ -10,12 +10,15 @@ import type { WorkerDetection, WorkerRequest } from "./detect-worker.ts";
 import { detectBallRgba } from "./detect.ts";
 import { type Presentation, presentationOf } from "./display-times.ts";
 import { coordinatesOf } from "./frame-flow.ts";
+import type { AttachTarget } from "./coordinates-link.ts";
 import type { DetectionPath } from "./session-state.ts";
 
 /** Where the detection source's results go (epoch ms). */
 export interface DetectionSink {
-  /** The worker detected a decoded frame (before it is shown). */
-  detected(coordinates: Coordinates): void;
+  /** The worker detected a decoded frame (before it is shown); `sentAtMs` when it sent the coordinates itself. */
+  detected(coordinates: Coordinates, sentAtMs?: number): void;
+  /** The worker's own connection for the coordinates took (`attached`) or ended; `message` says which. */
+  link(attached: boolean, message: string): void;
   /** The compositor presented a frame (worker path); called inside its frame callback. */
   presented(rtpTimestamp: number, presentation: Presentation): void;
   /** Main-thread fallback: a frame detected in its own presentation callback. */
@@ -35,6 +38,8 @@ export interface DetectionPlatform {
 /** A running detection source. */
 export interface DetectionSource {
   readonly path: DetectionPath;
+  /** Lets the worker send the coordinates of session `target` itself (the canvas fallback: the page goes on sending). */
+  attach(target: AttachTarget): void;
   /** Stops the worker and the frame callbacks. */
   stop(): void;
 }
@@ -66,8 +71,7 @@ export function startDetection(video: HTMLVideoElement, track: MediaStreamTrack,
   if (platform.trackFrames) {
     const worker = platform.createWorker();
     worker.addEventListener("message", (e: MessageEvent<WorkerDetection>) => {
-      if (e.data.type === "detection") sink.detected(e.data.coordinates);
-      else sink.event(e.data.message);
+      relayWorker(e.data, sink);
     });
     const frames = platform.trackFrames(track.clone());
     worker.postMessage({ type: "start", frames } satisfies WorkerRequest, [frames]);
@@ -76,7 +80,8 @@ export function startDetection(video: HTMLVideoElement, track: MediaStreamTrack,
       stopped = true;
       worker.terminate();
     };
-    return { path: "worker-videoframe", stop };
+    const attach = (target: AttachTarget) => worker.postMessage({ type: "attach", ...target } satisfies WorkerRequest);
+    return { path: "worker-videoframe", attach, stop };
   }
   const canvas = platform.createCanvas();
   const context = canvas.getContext("2d", { willReadFrequently: true });
@@ -88,5 +93,12 @@ export function startDetection(video: HTMLVideoElement, track: MediaStreamTrack,
     const ball = detectBallRgba(context.getImageData(0, 0, width, height).data, width, height);
     sink.detectedAtPresentation(coordinatesOf(rtp, ball, presentation.presentedAtMs, performance.now() - t0), presentation);
   });
-  return { path: "main-thread-canvas", stop: () => void (stopped = true) };
+  return { path: "main-thread-canvas", attach: () => undefined, stop: () => void (stopped = true) };
+}
+
+/** Hands one message of a detection worker to the sink it is for. */
+export function relayWorker(message: WorkerDetection, sink: Pick<DetectionSink, "detected" | "link" | "event">): void {
+  if (message.type === "detection") sink.detected(message.coordinates, message.sentAtMs);
+  else if (message.type === "link") sink.link(message.attached, message.message);
+  else sink.event(message.message);
 }

@@ -12,8 +12,8 @@ import { type Sample, SampleLog } from "./samples.ts";
 
 /** Where the flow's results go. */
 export interface FrameFlowOutput {
-  /** A frame's coordinates, to send now. */
-  send(coordinates: Coordinates): void;
+  /** A frame's coordinates, to send now (`sentByWorker`: the detection worker sent them already; to count only). */
+  send(coordinates: Coordinates, sentByWorker: boolean): void;
   /** A complete sample (report joined with the page's record of its frame, when known). */
   sample(sample: Sample): void;
 }
@@ -35,10 +35,13 @@ export class FrameFlow {
     this.#log = log;
   }
 
-  /** The worker's detection of a frame: its coordinates are sent now (`nowMs`, its sample's `sentAtMs`); its sample waits for presentation. */
-  detected(d: Coordinates, nowMs: number): void {
-    this.#out.send(d);
-    this.#finished(this.#joiner.detected({ ...d, sentAtMs: nowMs }), nowMs);
+  /**
+   * The worker's detection of a frame: its coordinates are sent now (`nowMs`, its sample's `sentAtMs`), unless the
+   * worker sent them itself at `sentAtMs`; its sample waits for presentation.
+   */
+  detected(d: Coordinates, nowMs: number, sentAtMs?: number): void {
+    this.#out.send(d, sentAtMs !== undefined);
+    this.#finished(this.#joiner.detected({ ...d, sentAtMs: sentAtMs ?? nowMs }), nowMs);
   }
 
   /** The compositor presented a frame (rVFC). */
@@ -48,7 +51,7 @@ export class FrameFlow {
 
   /** Main-thread fallback: the frame was detected in its own presentation callback. */
   detectedAtPresentation(d: Coordinates, presentation: Presentation, nowMs: number): void {
-    this.#out.send(d);
+    this.#out.send(d, false);
     this.#finished([{ ...d, sentAtMs: nowMs, ...presentation }], nowMs);
   }
 

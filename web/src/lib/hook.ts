@@ -16,6 +16,8 @@ export interface BallstreamHook {
   /** The channel the session watches (name, whether this page owns it, the owner token to its owner), null: private. */
   readonly channel: ChannelInfo | null;
   readonly detectionPath: string | null;
+  /** Who sends the coordinates: "detection worker" (its own connection) or "page". */
+  readonly coordinatesSender: string | null;
   readonly framesDetected: number;
   readonly framesSent: number;
   readonly reportsReceived: number;
@@ -59,6 +61,7 @@ export function createHook(source: HookSource): BallstreamHook {
     get settings() { return s.settings; },
     get channel() { return s.channel; },
     get detectionPath() { return s.detectionPath; },
+    get coordinatesSender() { return s.coordinatesSender; },
     get framesDetected() { return s.framesDetected; },
     get framesSent() { return s.framesSent; },
     get reportsReceived() { return s.reportsReceived; },

@@ -13,6 +13,7 @@ import type { VideoPath } from "@ballstream/protocol";
 import type { SessionSettings, SessionUpdate, Coordinates, ServerMessage } from "@ballstream/protocol";
 import { type ChannelRequest, channelFields, networkToRestore, nextJoin, refusedChange } from "./channel.ts";
 import { loadClientConfig } from "./client-config.ts";
+import type { AttachTarget } from "./coordinates-link.ts";
 import { ControlStream } from "./control-stream.ts";
 import { type DetectionSource, browserDetectionPlatform, startDetection } from "./detection-source.ts";
 import { type Presentation, absCaptureMsOf, paintedAt } from "./display-times.ts";
@@ -94,6 +95,9 @@ interface Connection {
   pc: RTCPeerConnection | null;
   detection: DetectionSource | null;
   wtPlayer: WtVideoPlayer | null;
+  /** Where this connection's WebTransport goes, and, once the server named the session, what detection attaches to. */
+  endpoint: { readonly url: string; readonly options: WebTransportOptions } | null;
+  attach: AttachTarget | null;
   readonly timers: ReturnType<typeof setInterval>[];
   /** A renegotiation's offer is out: its answer counts as a resume. */
   renegotiating: boolean;
@@ -115,8 +119,8 @@ export class PageSession {
   /** The WebTransport path's picture: a `<video>` of a generated track where the browser can (Chromium), else a canvas. */
   readonly wtSurface: HTMLCanvasElement | HTMLVideoElement = createWtSurface();
   readonly #listener: SessionListener;
-  readonly #flow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s) });
-  readonly #wtFlow = new FrameFlow({ send: (c) => this.#send(c), sample: (s) => this.#sampled(s, "webtransport") });
+  readonly #flow = new FrameFlow({ send: (c, byWorker) => this.#send(c, byWorker), sample: (s) => this.#sampled(s) });
+  readonly #wtFlow = new FrameFlow({ send: (c, byWorker) => this.#send(c, byWorker), sample: (s) => this.#sampled(s, "webtransport") });
   readonly #receiver = new ReceiverLog();
   readonly #network = new NetworkLog();
   readonly #connections = new ConnectionLog();
@@ -236,7 +240,7 @@ export class PageSession {
     return new Promise((resolve) => {
       let ended = false;
       const connection: Connection = {
-        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, timers: [], renegotiating: false, previous: null, watch: new ReportWatch(nowMs()), resuming: false, resumed: false,
+        number, transport: null, control: null, reports: null, pc: null, detection: null, wtPlayer: null, endpoint: null, attach: null, timers: [], renegotiating: false, previous: null, watch: new ReportWatch(nowMs()), resuming: false, resumed: false,
         end: (why) => {
           if (ended) return;
           ended = true;
@@ -271,7 +275,8 @@ export class PageSession {
     this.#store.playing(paths);
     const config = await loadClientConfig().catch((e: unknown) => endWith("unreachable", errorText(e)));
     const url = webTransportUrl(config, location.hostname);
-    const transport = new WebTransport(url, webTransportOptions(config));
+    c.endpoint = { url, options: webTransportOptions(config) };
+    const transport = new WebTransport(url, c.endpoint.options);
     transport.closed.catch(() => undefined); // a failed handshake is reported through `ready` below
     await transport.ready.catch((e: unknown) =>
       endWith("unreachable", `Cannot open WebTransport to ${url} (${errorText(e)}): is the server running, and is UDP port ${config.wtPort} reachable?`),
@@ -356,10 +361,11 @@ export class PageSession {
           store.wtVideo({ framesPainted: ++framesPainted });
           flow.presented(rtp, paintedAt(paintedAtMs), nowMs());
         },
-        detected(c) {
-          flow.detected(c, nowMs());
+        detected(c, sentAtMs) {
+          flow.detected(c, nowMs(), sentAtMs);
           store.detected(c);
         },
+        link: (attached, message) => this.#linked(attached, message),
         configured: (codec) => store.wtVideo({ codec }),
         event: (message) => store.event(`WebTransport video: ${message}`),
       },
@@ -376,6 +382,7 @@ export class PageSession {
         const networkBefore = this.#store.state.settings?.network;
         this.#store.opened(m.sessionId, m.settings, m.channel ?? null);
         c.resumed = c.resuming;
+        this.#attachDetection(c, m.sessionId, m.resumeToken);
         // a channel viewer's own network does not survive a resume at the server: the page sends it again
         const restore = c.resumed ? networkToRestore(m.channel, networkBefore, m.settings.network) : null;
         if (restore) await c.control?.send({ type: "control", network: restore });
@@ -454,10 +461,11 @@ export class PageSession {
     const withAbsCapture = (rtp: number, p: Presentation): Presentation => ({ ...p, absCaptureMs: receiver ? absCaptureMsOf(receiver.getSynchronizationSources(), rtp) : null });
     try {
       c.detection = startDetection(this.#video, track, {
-        detected(d) {
-          flow.detected(d, nowMs());
+        detected(d, sentAtMs) {
+          flow.detected(d, nowMs(), sentAtMs);
           store.detected(d);
         },
+        link: (attached, message) => this.#linked(attached, message),
         presented: (rtp, p) => flow.presented(rtp, withAbsCapture(rtp, p), nowMs()),
         detectedAtPresentation(d, p) {
           flow.detectedAtPresentation(d, withAbsCapture(d.rtpTimestamp, p), nowMs());
@@ -466,15 +474,33 @@ export class PageSession {
         event: (message) => store.event(`detector: ${message}`),
       });
       this.#store.detecting(c.detection.path);
+      if (c.attach) c.detection.attach(c.attach);
     } catch (e) {
       c.end({ kind: "page", message: errorText(e) });
     }
   }
 
-  #send(coordinates: Coordinates): void {
+  /**
+   * Lets the detection workers of `c` send the session's coordinates on their own connection (a session without a
+   * resumption token cannot be attached to: the page sends them).
+   */
+  #attachDetection(c: Connection, sessionId: string, token: string | undefined): void {
+    if (token === undefined || !c.endpoint) return;
+    c.attach = { ...c.endpoint, sessionId, token };
+    c.detection?.attach(c.attach);
+    c.wtPlayer?.attach(c.attach);
+  }
+
+  /** The detection worker's own connection took, or ended (the page sends the coordinates again). */
+  #linked(attached: boolean, message: string): void {
+    this.#store.coordinatesSender(attached ? "detection worker" : "page");
+    this.#store.event(`detector: ${message}`);
+  }
+
+  #send(coordinates: Coordinates, sentByWorker: boolean): void {
     const c = this.#connection;
     if (!c?.reports) return;
-    c.reports.send(coordinates);
+    if (!sentByWorker) c.reports.send(coordinates);
     c.watch.sent();
     this.#store.sent(coordinates.path);
   }

@@ -26,6 +26,8 @@ export interface ReconnectState {
 
 /** How frames reach the detector: exact decoded frames in a worker, or the video element on the main thread. */
 export type DetectionPath = "worker-videoframe" | "main-thread-canvas";
+/** Who sends the coordinates datagrams (web/src/lib/coordinates-link.ts). */
+export type CoordinatesSender = "detection worker" | "page";
 
 /** One video path's figures: what the detector did, what went out, what came back. */
 export interface PathFigures {
@@ -78,6 +80,8 @@ export interface SessionState extends PathFigures {
   /** The broadcast channel the session watches, as the server's `session` message named it (null: a private session). */
   channel: ChannelInfo | null;
   detectionPath: DetectionPath | null;
+  /** Who sends the coordinates: the detection worker on its own connection, or the page (null: none sent yet). */
+  coordinatesSender: CoordinatesSender | null;
   paths: PathsInUse | null;
   wt: WtPathState;
   inbound: InboundStats;
@@ -109,6 +113,7 @@ export class SessionStore {
     settings: null,
     channel: null,
     detectionPath: null,
+    coordinatesSender: null,
     paths: null,
     wt: { ...NO_FIGURES, unitsReceived: 0, unitsDecoded: 0, framesPainted: 0, codec: null },
     ...NO_FIGURES,
@@ -178,6 +183,11 @@ export class SessionStore {
   /** How frames reach the detector. */
   detecting(detectionPath: DetectionPath): void {
     this.#update({ detectionPath });
+  }
+
+  /** Who sends the coordinates from now on. */
+  coordinatesSender(sender: CoordinatesSender): void {
+    this.#update({ coordinatesSender: sender });
   }
 
   /** The paths the session plays. */

@@ -11,7 +11,9 @@
  */
 import { type Coordinates, type VideoUnit, VideoStreamReader, rtpTimestampFromCaptureTime } from "@ballstream/protocol";
 import { avcCodecString } from "./avc-codec.ts";
+import type { AttachTarget } from "./coordinates-link.ts";
 import type { WorkerDetection, WorkerRequest } from "./detect-worker.ts";
+import { relayWorker } from "./detection-source.ts";
 import { errorText } from "./failures.ts";
 
 /** Which units reach the decoder: frame ids only grow, and after a start, a gap in the stream or an error, a keyframe first. */
@@ -62,8 +64,10 @@ export interface WtVideoSink {
   received(decoding: boolean): void;
   /** A frame was decoded and presented (painted on the canvas, or handed to the compositor by the `<video>`). */
   painted(rtpTimestamp: number, paintedAtMs: number): void;
-  /** The worker detected a decoded frame. */
-  detected(coordinates: Coordinates): void;
+  /** The worker detected a decoded frame; `sentAtMs` when it sent the coordinates itself. */
+  detected(coordinates: Coordinates, sentAtMs?: number): void;
+  /** The worker's own connection for the coordinates took (`attached`) or ended. */
+  link(attached: boolean, message: string): void;
   /** The decoder was configured with this codec string. */
   configured(codec: string): void;
   /** Something the viewer should know (decoder error, unsupported codec…). */
@@ -101,11 +105,17 @@ export class WtVideoPlayer {
       this.#context = context;
     }
     this.#worker = createWorker();
-    this.#worker.addEventListener("message", (e: MessageEvent<WorkerDetection>) => {
-      if (e.data.type === "detection") sink.detected(e.data.coordinates);
-      else sink.event(`detector: ${e.data.message}`);
-    });
+    this.#worker.addEventListener("message", (e: MessageEvent<WorkerDetection>) => relayWorker(e.data, {
+      detected: (c, sentAtMs) => sink.detected(c, sentAtMs),
+      link: (attached, message) => sink.link(attached, message),
+      event: (message) => sink.event(`detector: ${message}`),
+    }));
     void this.#acceptStreams(transport.incomingUnidirectionalStreams);
+  }
+
+  /** Lets the detection worker send the coordinates of session `target` itself. */
+  attach(target: AttachTarget): void {
+    this.#worker.postMessage({ type: "attach", ...target } satisfies WorkerRequest);
   }
 
   /** Stops reading, decoding and detecting. */
