@@ -213,7 +213,10 @@ export class ViewerSession {
     clearInterval(this.#heartbeat);
     clearInterval(this.#watchdog);
     this.#closeLink();
-    if (this.#coordinatesOf.#attached === this) this.#coordinatesOf.#attached = undefined;
+    if (this.#coordinatesOf.#attached === this) {
+      this.#coordinatesOf.#unlink(this.#wt.remoteAddress);
+      this.#coordinatesOf.#attached = undefined;
+    }
     if (this.#attached) this.#background("closing the attached connection", this.#attached.end(CLOSE_CODES.normal, "its session ended"));
     try {
       this.#unwatchMedia();
@@ -484,7 +487,10 @@ export class ViewerSession {
     clearTimeout(this.#offerTimer);
     this.#coordinatesOf = target;
     const replaced = target.#attached;
+    if (replaced) target.#unlink(replaced.#wt.remoteAddress);
     target.#attached = this;
+    // the page's own link (its network setting) carries this connection's datagrams too: they are the page's uplink
+    if (target.#link) this.#options.peerLinks?.set(this.#wt.remoteAddress, target.#link);
     if (replaced) this.#background("closing a replaced attached connection", replaced.end(CLOSE_CODES.normal, "replaced by a newer attached connection"));
     this.#log = this.#log.child({ attachedTo: sessionId });
     this.#options.attach?.attached(this);
@@ -574,15 +580,26 @@ export class ViewerSession {
     const net = netConditionsOf(network);
     if (peerLinks === undefined || (this.#link === undefined && net.egress === undefined && net.ingress === undefined)) return;
     this.#link ??= new SessionLink(this.#options.metrics?.net);
-    peerLinks.set(this.#wt.remoteAddress, this.#link);
+    for (const address of this.#linkAddresses()) peerLinks.set(address, this.#link);
     this.#link.set(net);
     this.#log.info(netLog(net), "session network set");
   }
 
   #closeLink(): void {
     if (this.#link === undefined) return;
-    if (this.#options.peerLinks?.get(this.#wt.remoteAddress) === this.#link) this.#options.peerLinks.delete(this.#wt.remoteAddress);
+    for (const address of this.#linkAddresses()) this.#unlink(address);
     this.#link.close();
+  }
+
+  /** The page's addresses on signaling's socket: its own connection's, and its attached connection's. */
+  #linkAddresses(): string[] {
+    return this.#attached ? [this.#wt.remoteAddress, this.#attached.#wt.remoteAddress] : [this.#wt.remoteAddress];
+  }
+
+  /** Takes this session's link off `address` (unless another session's link is there now). */
+  #unlink(address: string): void {
+    const { peerLinks } = this.#options;
+    if (peerLinks && this.#link && peerLinks.get(address) === this.#link) peerLinks.delete(address);
   }
 
   async #send(message: ServerMessage): Promise<void> {

@@ -67,11 +67,14 @@ export class FakeControlStream {
 }
 
 /** A server-side session whose other end the test plays. */
+let nextPort = 40000;
+
 export class FakeWebTransportSession implements WebTransportSession {
   readonly id = `fake-${Math.random().toString(36).slice(2)}`;
   readonly path = "/wt";
   readonly origin = "http://127.0.0.1:1";
-  readonly remoteAddress = "127.0.0.1:1";
+  /** Each fake its own port, as each connection of one page has. */
+  readonly remoteAddress = `127.0.0.1:${nextPort++}`;
   readonly sentDatagrams: Uint8Array[] = [];
   closeInfo: WebTransportCloseInfo | undefined;
   readonly closed: Promise<WebTransportCloseInfo>;

@@ -560,6 +560,32 @@ describe("ViewerSession", () => {
       expect(seen.ended).toEqual([]);
     });
 
+    test("the page's network setting carries the attached connection's datagrams too, live changes included, until it ends", async () => {
+      const bus = new MemoryBus();
+      backends(bus);
+      const resumeTokens = new ResumeTokens("the replicas' shared secret");
+      const peerLinks: NonNullable<ViewerSessionOptions["peerLinks"]> = new Map();
+      const attach = { find: (id: string) => sessions.find((s) => s.sessionId === id), attached: () => undefined };
+      const page = startSession(bus, { resumeTokens, attach, peerLinks });
+      const control = page.wt.openStream();
+      control.send({ ...OFFER, settings: { network: { down: "", up: "delay=20ms" } } });
+      const { sessionId, resumeToken } = await control.next("session");
+      const worker = startSession(bus, { resumeTokens, attach, peerLinks });
+      const workerControl = worker.wt.openStream();
+      workerControl.send({ type: "attach", sessionId, token: resumeToken! });
+      await workerControl.next("attached");
+      const link = peerLinks.get(page.wt.remoteAddress);
+      expect(worker.wt.remoteAddress).not.toBe(page.wt.remoteAddress);
+      expect(peerLinks.get(worker.wt.remoteAddress)).toBe(link!);
+      control.send({ type: "control", network: { down: "", up: "loss=0.1" } });
+      await control.next("settings");
+      expect(peerLinks.get(worker.wt.remoteAddress)?.net).toEqual({ ingress: { loss: 0.1 } });
+      await worker.session.end(CLOSE_CODES.normal, "worker gone");
+      expect([...peerLinks.keys()]).toEqual([page.wt.remoteAddress]);
+      await page.session.end(CLOSE_CODES.normal, "done");
+      expect(peerLinks.size).toBe(0);
+    });
+
     test("a newer attach replaces the older; the session's end closes it", async () => {
       const bus = new MemoryBus();
       backends(bus);
