@@ -72,7 +72,7 @@ describe("attacks against a live system", () => {
     console.log(`handshake flood: ${flood.sent} Initials, ${flood.retries} Retries back, ${flood.others} other packets; QUIC connections ${baseline} → at most ${peak}; a fresh browser streamed after ${connectMs.toFixed(0)} ms`);
     expect(flood.others).toBe(0);
     expect(flood.retries).toBeGreaterThan(flood.sent / 2); // some are lost in the attacker's own socket buffer
-    expect(peak).toBeLessThanOrEqual(baseline + 1); // the fresh browser's own connection only
+    expect(peak).toBeLessThanOrEqual(baseline + 2); // the fresh browser's own two only: its page's and its detection worker's
     await healthyStillPlays(live.healthy);
   });
 

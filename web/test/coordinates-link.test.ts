@@ -51,19 +51,26 @@ describe("openCoordinatesLink", () => {
 
   test("the server's error, a silent server past the timeout, or a transport closed first: rejected, the transport closed", async () => {
     const refused = fakeTransport(() => ({ type: "error", code: "forbidden", message: "the token is not this session's" }));
-    expect(openCoordinatesLink(TARGET, () => refused.transport)).rejects.toThrow("forbidden: the token is not this session's");
-    await Bun.sleep(5);
+    await expect(openCoordinatesLink(TARGET, () => refused.transport)).rejects.toThrow("forbidden: the token is not this session's");
     expect(refused.closes()).toBe(1);
 
     const silent = fakeTransport(() => null);
     const t0 = performance.now();
-    expect(openCoordinatesLink(TARGET, () => silent.transport, 50)).rejects.toThrow("no answer within 50 ms");
-    await Bun.sleep(80);
+    await expect(openCoordinatesLink(TARGET, () => silent.transport, 50)).rejects.toThrow("no answer within 50 ms");
     expect(performance.now() - t0).toBeGreaterThanOrEqual(50);
     expect(silent.closes()).toBe(1);
 
     const gone = fakeTransport(() => null);
     gone.serverCloses("the server is full");
-    expect(openCoordinatesLink(TARGET, () => gone.transport)).rejects.toThrow("closed by the server: the server is full");
+    await expect(openCoordinatesLink(TARGET, () => gone.transport)).rejects.toThrow("closed by the server: the server is full");
+  });
+
+  test("a step that fails before the server's close reason arrives: the reason, when it comes within a moment, says why", async () => {
+    const fake = fakeTransport(() => null);
+    const failing = { ...fake.transport, createBidirectionalStream: () => Promise.reject(new Error("The WebTransport connection is not open.")) } as unknown as WebTransport;
+    setTimeout(() => fake.serverCloses("too many sessions from your address (1)"), 20);
+    await expect(openCoordinatesLink(TARGET, () => failing)).rejects.toThrow("closed by the server: too many sessions from your address (1)");
+    const never = { ...fakeTransport(() => null).transport, createBidirectionalStream: () => Promise.reject(new Error("not open")) } as unknown as WebTransport;
+    await expect(openCoordinatesLink(TARGET, () => never)).rejects.toThrow("not open");
   });
 });

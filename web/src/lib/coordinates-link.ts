@@ -30,6 +30,9 @@ export interface CoordinatesLink {
 /** How long the connection and its `attached` answer may take before the page goes on sending. */
 export const ATTACH_TIMEOUT_MS = 3000;
 
+/** How long a failed attach waits for the server's close reason (it says why better than the step that failed). */
+const CLOSE_REASON_WAIT_MS = 300;
+
 /** Opens a connection to `target.url` and attaches it to the session; rejects with the reason it could not. */
 export async function openCoordinatesLink(
   target: AttachTarget,
@@ -55,21 +58,26 @@ export async function openCoordinatesLink(
       },
     };
   } catch (e) {
+    // a refusal before any message closes the session with a reason, which may come a moment after the step it failed
+    const why = e instanceof Refused ? null : await Promise.race([closed, new Promise<null>((resolve) => setTimeout(resolve, CLOSE_REASON_WAIT_MS, null))]);
     transport.close();
-    throw e;
+    throw new Error(why ?? errorText(e));
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Sends the `attach` and waits for `attached`; throws with the server's error otherwise. */
+/** The server answered the attach with an `error` message. */
+class Refused extends Error {}
+
+/** Sends the `attach` and waits for `attached`; throws {@link Refused} with the server's error otherwise. */
 async function attach(transport: WebTransport, target: AttachTarget): Promise<ControlStream> {
   await transport.ready;
   const control = new ControlStream(await transport.createBidirectionalStream());
   await control.send({ type: "attach", sessionId: target.sessionId, token: target.token });
   for await (const m of control.messages()) {
     if (m.type === "attached" && m.sessionId === target.sessionId) return control;
-    if (m.type === "error") throw new Error(`${m.code}: ${m.message}`);
+    if (m.type === "error") throw new Refused(`${m.code}: ${m.message}`);
   }
   throw new Error("the server ended the control stream");
 }
