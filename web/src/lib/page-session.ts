@@ -25,7 +25,7 @@ import { type EndCause, RECONNECT, ReportWatch, backoffMs, retries } from "./rec
 import { ReportChannel } from "./report-channel.ts";
 import { ConnectionLog, type ExportedSample, NetworkLog, ReceiverLog, type Sample, withChannel } from "./samples.ts";
 import { type PathsInUse, type SessionState, SessionStore } from "./session-state.ts";
-import { type TransportChoice, resolveTransport } from "./transport-choice.ts";
+import { NO_WEBRTC_H264, type TransportChoice, resolveTransport } from "./transport-choice.ts";
 import { webTransportOptions, webTransportUrl } from "./transport-options.ts";
 import { canReceiveH264, createReceiveOffer } from "./webrtc.ts";
 import { WtVideoPlayer, wtSurfaceKind } from "./wt-video.ts";
@@ -270,6 +270,8 @@ export class PageSession {
     if (missing) endWith("page", missing);
     const capabilities = typeof RTCRtpReceiver.getCapabilities === "function" ? RTCRtpReceiver.getCapabilities("video") : null;
     const paths = resolveTransport(request.choice, request.explicit, canReceiveH264(capabilities));
+    // WebRTC asked for by name where it has no H.264: no retry can help (it was retried, ~27 s of attempts, before)
+    if (paths.webrtc && !canReceiveH264(capabilities)) endWith("page", `${NO_WEBRTC_H264}.`);
     if (paths.webtransport && typeof VideoDecoder !== "function") endWith("page", "This browser has no WebCodecs VideoDecoder for the WebTransport video path; choose WebRTC.");
     this.#paths = paths;
     this.#store.playing(paths);
