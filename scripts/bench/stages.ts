@@ -89,7 +89,7 @@ export function decomposeLatency(frames: readonly FrameTiming[], agg: StageAggre
     {
       name: "detected → sent",
       ms: median(frames.map((f) => diff(diff(f.sentMs, f.decodedMs), f.detectMs))),
-      source: "median(coordinates handed to the datagram writer − decoded − detect): worker → page message + page work",
+      source: "median(coordinates handed to the datagram writer − decoded − detect): the worker's own send (worker → page message + page work when not attached)",
       glassToGlass: false,
     },
     {
