@@ -99,8 +99,11 @@ health="$(docker inspect --format '{{.State.Health.Status}}' "$signaling_id")"
 phase "signaling ready and healthy; driving one session from headless Chromium"
 bun deploy/smoke/drive.ts "http://127.0.0.1:$HTTP_PORT"
 # Metrics on their own ports (never the page's), every service logged in to NATS (else it would not be ready).
-curl -fsS "http://127.0.0.1:$SMOKE_SIGNALING_METRICS_PORT/metrics" | grep -q '^ballstream_signaling_active_sessions' || { echo "smoke: no signaling metrics on $SMOKE_SIGNALING_METRICS_PORT" >&2; exit 1; }
-! curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" | grep -q '^ballstream_' || { echo "smoke: metrics are served on the page's port" >&2; exit 1; }
+# read the whole answer first: `curl | grep -q` under pipefail fails when grep exits before curl has written it all
+signaling_metrics=$(curl -fsS "http://127.0.0.1:$SMOKE_SIGNALING_METRICS_PORT/metrics" || true)
+grep -q '^ballstream_signaling_active_sessions' <<<"$signaling_metrics" || { echo "smoke: no signaling metrics on $SMOKE_SIGNALING_METRICS_PORT" >&2; exit 1; }
+page_port_metrics=$(curl -sS "http://127.0.0.1:$HTTP_PORT/metrics" || true)
+! grep -q '^ballstream_' <<<"$page_port_metrics" || { echo "smoke: metrics are served on the page's port" >&2; exit 1; }
 phase "metrics on ports $SMOKE_GENERATOR_METRICS_PORT/$SMOKE_MEDIA_METRICS_PORT/$SMOKE_SIGNALING_METRICS_PORT only; NATS login accepted"
 # The media image carries libx264, so ENCODER=auto encodes in the process, not with the ffmpeg fallback (asked of
 # the image itself: the "encoder" log line is info, and LOG_LEVEL may be higher).
