@@ -164,8 +164,8 @@ export class ViewerSession {
   #link: SessionLink | undefined;
   /** The session whose coordinates this connection's datagrams are: itself, or the one its `attach` named. */
   #coordinatesOf: ViewerSession = this;
-  /** The detection worker's connection attached to this session, while it is open. */
-  #attached: ViewerSession | undefined;
+  /** The detection workers' connections attached to this session while they are open, oldest first (at most {@link MAX_ATTACHED}). */
+  readonly #attached: ViewerSession[] = [];
   #resolveDone!: () => void;
 
   constructor(wt: WebTransportSession, options: ViewerSessionOptions) {
@@ -213,11 +213,13 @@ export class ViewerSession {
     clearInterval(this.#heartbeat);
     clearInterval(this.#watchdog);
     this.#closeLink();
-    if (this.#coordinatesOf.#attached === this) {
-      this.#coordinatesOf.#unlink(this.#wt.remoteAddress);
-      this.#coordinatesOf.#attached = undefined;
+    const owner = this.#coordinatesOf;
+    const mine = owner.#attached.indexOf(this);
+    if (mine >= 0) {
+      owner.#unlink(this.#wt.remoteAddress);
+      owner.#attached.splice(mine, 1);
     }
-    if (this.#attached) this.#background("closing the attached connection", this.#attached.end(CLOSE_CODES.normal, "its session ended"));
+    for (const attached of this.#attached.splice(0)) this.#background("closing an attached connection", attached.end(CLOSE_CODES.normal, "its session ended"));
     try {
       this.#unwatchMedia();
       for (const sub of this.#subs.splice(0)) sub.unsubscribe();
@@ -477,7 +479,8 @@ export class ViewerSession {
 
   /**
    * Makes this connection (a page's detection worker's) carry the coordinates of running session `sessionId`, whose
-   * `session` message gave `token`; its error reports stay on that session's connection. A newer attach replaces it.
+   * `session` message gave `token`; its error reports stay on that session's connection. Beyond {@link MAX_ATTACHED}
+   * a newer attach replaces the oldest.
    */
   async #attach(sessionId: string, token: string): Promise<void> {
     if (this.#sessionId) throw new ProtocolError("bad_request", "the session already has an offer");
@@ -486,9 +489,9 @@ export class ViewerSession {
     if (!this.#options.resumeTokens?.check(sessionId, token, target.#channel?.name)) throw new ProtocolError("forbidden", "the token is not this session's");
     clearTimeout(this.#offerTimer);
     this.#coordinatesOf = target;
-    const replaced = target.#attached;
+    const replaced = target.#attached.length >= MAX_ATTACHED ? target.#attached.shift() : undefined;
     if (replaced) target.#unlink(replaced.#wt.remoteAddress);
-    target.#attached = this;
+    target.#attached.push(this);
     // the page's own link (its network setting) carries this connection's datagrams too: they are the page's uplink
     if (target.#link) this.#options.peerLinks?.set(this.#wt.remoteAddress, target.#link);
     if (replaced) this.#background("closing a replaced attached connection", replaced.end(CLOSE_CODES.normal, "replaced by a newer attached connection"));
@@ -593,7 +596,7 @@ export class ViewerSession {
 
   /** The page's addresses on signaling's socket: its own connection's, and its attached connection's. */
   #linkAddresses(): string[] {
-    return this.#attached ? [this.#wt.remoteAddress, this.#attached.#wt.remoteAddress] : [this.#wt.remoteAddress];
+    return [this.#wt.remoteAddress, ...this.#attached.map((a) => a.#wt.remoteAddress)];
   }
 
   /** Takes this session's link off `address` (unless another session's link is there now). */
@@ -822,6 +825,12 @@ interface AwaitingTruth {
   readonly coordinates: Coordinates;
   readonly arrivalMs: number;
 }
+
+/**
+ * Connections attached to one session at most: one detection worker per video path (`?transport=both` runs two); a
+ * further attach (a renegotiated track's new worker) replaces the oldest.
+ */
+const MAX_ATTACHED = 2;
 
 /** Coordinates held for their truth at most (a few frames; more are answered at once, unmatched). */
 const MAX_AWAITING = 8;

@@ -586,7 +586,7 @@ describe("ViewerSession", () => {
       expect(peerLinks.size).toBe(0);
     });
 
-    test("a newer attach replaces the older; the session's end closes it", async () => {
+    test("two attach at once (one worker per video path); a third replaces the oldest; the session's end closes the rest", async () => {
       const bus = new MemoryBus();
       backends(bus);
       const { page, token, connect } = await attachable(bus);
@@ -594,11 +594,21 @@ describe("ViewerSession", () => {
       await first.control.next("attached");
       const second = connect({ type: "attach", sessionId: page.sessionId, token });
       await second.control.next("attached");
+      await Bun.sleep(10);
+      expect([first.wt.closeInfo, second.wt.closeInfo]).toEqual([undefined, undefined]);
+      const t0 = 1_750_000_000_000;
+      bus.publish(subjects.truth(page.sessionId), encodeTruth({ ...truthAt(3, t0, 100, 200), sessionId: page.sessionId }));
+      await Bun.sleep(10);
+      for (const c of [first, second]) c.wt.sendDatagram(encodeCoordinates({ rtpTimestamp: rtpTimestampFromCaptureTime(t0), found: true, x: 103, y: 204, decodedAtMs: t0 + 20, detectMs: 1 }));
+      await until(() => page.wt.sentDatagrams.length === 2, "a report for each attached connection's coordinates");
+      const third = connect({ type: "attach", sessionId: page.sessionId, token });
+      await third.control.next("attached");
       await first.session.done;
       expect(first.wt.closeInfo).toEqual({ closeCode: CLOSE_CODES.normal, reason: "replaced by a newer attached connection" });
+      expect(second.wt.closeInfo).toBeUndefined();
       await page.session.end(CLOSE_CODES.normal, "stopped");
-      await second.session.done;
-      expect(second.wt.closeInfo).toEqual({ closeCode: CLOSE_CODES.normal, reason: "its session ended" });
+      await Promise.all([second.session.done, third.session.done]);
+      expect([second.wt.closeInfo, third.wt.closeInfo]).toEqual([{ closeCode: CLOSE_CODES.normal, reason: "its session ended" }, { closeCode: CLOSE_CODES.normal, reason: "its session ended" }]);
     });
 
     test("a forged token, an unknown session, a session's own connection or an attach after an offer: refused, nothing disturbed", async () => {
