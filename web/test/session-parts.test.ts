@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_SETTINGS, type Coordinates, type ErrorReport, decodeCoordinates, encodeCoordinates, encodeErrorReport } from "@ballstream/protocol";
 import { loadClientConfig } from "../src/lib/client-config.ts";
-import { type DetectionSink, browserDetectionPlatform, startDetection } from "../src/lib/detection-source.ts";
+import { type DetectionSink, browserDetectionPlatform, relayWorker, startDetection } from "../src/lib/detection-source.ts";
 import { ReportChannel } from "../src/lib/report-channel.ts";
 import { MAX_EVENTS, SessionStore } from "../src/lib/session-state.ts";
 import { rgbaFrame } from "./synthetic.ts";
@@ -193,6 +193,15 @@ describe("detection source", () => {
     expect(() => startDetection(video, track, sink, { trackFrames: null, createWorker: () => expect.unreachable(), createCanvas: () => noContext })).toThrow(
       "No 2D canvas for detection.",
     );
+  });
+
+  test("relayWorker: each worker message reaches its own sink method, sentAtMs only when the worker sent", () => {
+    const { sink, calls } = recorder();
+    relayWorker({ type: "detection", coordinates: coords }, sink);
+    relayWorker({ type: "detection", coordinates: { ...coords, rtpTimestamp: 8 }, sentAtMs: 41 }, sink);
+    relayWorker({ type: "link", attached: false, message: "own connection lost" }, sink);
+    relayWorker({ type: "error", message: "decoded frames carry no RTP timestamp" }, sink);
+    expect(calls).toEqual([["detected", 7], ["detected", 8, 41], ["link", false, "own connection lost"], ["event", "decoded frames carry no RTP timestamp"]]);
   });
 
   test("browserDetectionPlatform: the worker path needs both MediaStreamTrackProcessor and Worker", () => {
