@@ -18,8 +18,37 @@ const LIGHT = "?fps=5&width=320&height=240&radius=12";
 const ENV = { MAX_SESSIONS: "24", MAX_SESSIONS_PER_IP: "24", SESSION_RATE_PER_S: "50", SESSION_RATE_PER_IP_PER_S: "50", TRUTH_TIMEOUT_MS: "30000", VIDEO_TIMEOUT_MS: "30000" };
 
 const lab = systemPerTest();
-/** How long every tab is watched for frames: 30 at 5 fps; 20 loaded tabs on 2 cores detect 6–14 of 15 in 3 s (measured). */
-const WATCH_MS = 6000;
+/** Frames every tab must detect after all are open (30 come in 6 s at 5 fps). */
+const MIN_FRAMES = 6;
+/**
+ * How long the tabs are watched for them, polled each second: 20 tabs on 2 cores with 3 busy loops beside them
+ * detect 1–8 frames a second each (measured); a CI rehearsal once saw one tab detect none for 6 s, so a tab's
+ * slow start is logged with its receiver's figures and only a tab that stays short for the whole watch fails.
+ */
+const WATCH_MS = 20_000;
+
+type Hook = NonNullable<Awaited<ReturnType<typeof readHook>>>;
+
+/** One tab's figures for the log: what it detected and what its receiver says (a stall shows where it stops). */
+function tabFigures(h: Hook, detected: number): string {
+  const i = h.inbound;
+  return `detected ${detected}, status ${h.status}, resumes ${h.resumes}, coordinates by ${h.coordinatesSender}, decoded ${i.framesDecoded}, dropped ${i.framesDropped}, lost ${i.lossPct ?? "-"} %, nack ${i.nackCount}, pli ${i.pliCount}, freezes ${i.freezeCount}, ice ${i.iceState}, reports ${h.reportsReceived}`;
+}
+
+/** Polls the tabs each second until each has detected {@link MIN_FRAMES} frames since `before`, or {@link WATCH_MS}; returns the last hooks. */
+async function watch(pages: Page[], before: Hook[]): Promise<{ after: Hook[]; detected: number[]; seconds: number }> {
+  const started = performance.now();
+  for (;;) {
+    await Bun.sleep(1000);
+    const after = await Promise.all(pages.map(async (p) => (await readHook(p))!));
+    const detected = after.map((h, i) => h.framesDetected - before[i]!.framesDetected);
+    const seconds = (performance.now() - started) / 1000;
+    if (detected.every((n) => n >= MIN_FRAMES) || seconds * 1000 >= WATCH_MS) {
+      for (const [i, n] of detected.entries()) if (n < MIN_FRAMES || seconds > 7) console.log(`tab ${i} after ${seconds.toFixed(0)} s: ${tabFigures(after[i]!, n)}`);
+      return { after, detected, seconds };
+    }
+  }
+}
 
 /** Opens `count` tabs one after the other, each streaming with reports before the next; returns them. */
 async function openAll(count: number): Promise<Page[]> {
@@ -39,19 +68,17 @@ test(`ICE_UDP_PORT: ${SESSIONS} sessions through one media replica use one UDP p
   const { system } = await lab.start({ ...ENV, ICE_UDP_PORT: String(port) });
   const pages = await openAll(SESSIONS);
   const before = await Promise.all(pages.map(async (p) => (await readHook(p))!));
-  await Bun.sleep(WATCH_MS);
-  const after = await Promise.all(pages.map(async (p) => (await readHook(p))!));
-  const ports = udpPortsOf(system.server.pid);
-  const wtPort = (await (await fetch(`${system.url}config.json`)).json()).wtPort as number;
   // Frames the page's detector got (one per decoded frame, as they come): the polled getStats figures of the 19
   // background tabs can lag by seconds on a loaded machine (Chromium throttles background timers), frames do not.
-  const decoded = after.map((h, i) => h.framesDetected - before[i]!.framesDetected);
-  console.log(`ICE_UDP_PORT=${port}: ${SESSIONS} tabs streaming; the process's UDP ports: ${ports.join(", ")} (WebTransport ${wtPort}); frames decoded and detected per tab in ${WATCH_MS / 1000} s: ${decoded.join(" ")}`);
+  const { after, detected, seconds } = await watch(pages, before);
+  const ports = udpPortsOf(system.server.pid);
+  const wtPort = (await (await fetch(`${system.url}config.json`)).json()).wtPort as number;
+  console.log(`ICE_UDP_PORT=${port}: ${SESSIONS} tabs streaming; the process's UDP ports: ${ports.join(", ")} (WebTransport ${wtPort}); frames decoded and detected per tab in ${seconds.toFixed(0)} s: ${detected.join(" ")}`);
   // 5353: werift's mDNS resolver for the browser's `.local` candidates (multicast-dns), one per process, not per session
   expect(ports.filter((p) => p !== MDNS_PORT)).toEqual([port, wtPort].sort((a, b) => a - b));
   for (const [i, h] of after.entries()) {
     expect(h.status, `tab ${i}`).toBe("streaming");
-    expect(decoded[i], `tab ${i}`).toBeGreaterThan(5);
+    expect(detected[i], `tab ${i}`).toBeGreaterThanOrEqual(MIN_FRAMES);
     expect(h.reportsReceived, `tab ${i}`).toBeGreaterThan(before[i]!.reportsReceived);
   }
   await Promise.all(pages.map((p) => p.close()));

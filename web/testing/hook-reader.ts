@@ -6,7 +6,7 @@ import type { BallstreamHook } from "../src/lib/hook.ts";
 import type { ExportedSample } from "../src/lib/samples.ts";
 
 /** The page's test hook, as far as the tests read it (a JSON-safe snapshot). */
-export type HookSnapshot = Pick<BallstreamHook, "status" | "sessionId" | "error" | "settings" | "channel" | "framesDetected" | "framesSent" | "reportsReceived" | "lastReport" | "glassToGlassMs" | "glassToGlassExpectedMs" | "browserCapture" | "inbound" | "paths" | "wt" | "reconnect" | "resumes">;
+export type HookSnapshot = Pick<BallstreamHook, "status" | "sessionId" | "error" | "settings" | "channel" | "detectionPath" | "coordinatesSender" | "framesDetected" | "framesSent" | "reportsReceived" | "lastReport" | "glassToGlassMs" | "glassToGlassExpectedMs" | "browserCapture" | "inbound" | "paths" | "wt" | "reconnect" | "resumes">;
 
 /** What the readers need of a browser page (Playwright's and puppeteer's `Page` both have it). */
 export interface EvaluatingPage {
@@ -18,8 +18,8 @@ export function readHook(page: EvaluatingPage): Promise<HookSnapshot | null> {
   return page.evaluate(() => {
     const hook = (globalThis as unknown as { ballstream?: BallstreamHook }).ballstream;
     if (!hook) return null;
-    const { status, sessionId, error, settings, channel, framesDetected, framesSent, reportsReceived, lastReport, glassToGlassMs, glassToGlassExpectedMs, browserCapture, inbound, paths, wt, reconnect, resumes } = hook;
-    return { status, sessionId, error, settings, channel, framesDetected, framesSent, reportsReceived, lastReport, glassToGlassMs, glassToGlassExpectedMs, browserCapture, inbound, paths, wt, reconnect, resumes };
+    const { status, sessionId, error, settings, channel, detectionPath, coordinatesSender, framesDetected, framesSent, reportsReceived, lastReport, glassToGlassMs, glassToGlassExpectedMs, browserCapture, inbound, paths, wt, reconnect, resumes } = hook;
+    return { status, sessionId, error, settings, channel, detectionPath, coordinatesSender, framesDetected, framesSent, reportsReceived, lastReport, glassToGlassMs, glassToGlassExpectedMs, browserCapture, inbound, paths, wt, reconnect, resumes };
   });
 }
 
