@@ -8,7 +8,7 @@
 import { expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { freePort, udpPortsOf } from "@ballstream/testing";
-import { readHook, waitForHook } from "@ballstream/web/hook-reader";
+import { type HookSnapshot, readHook, waitForHook } from "@ballstream/web/hook-reader";
 import { systemPerTest } from "./harness/fixture.ts";
 
 const SESSIONS = 20;
@@ -27,16 +27,14 @@ const MIN_FRAMES = 6;
  */
 const WATCH_MS = 20_000;
 
-type Hook = NonNullable<Awaited<ReturnType<typeof readHook>>>;
-
 /** One tab's figures for the log: what it detected and what its receiver says (a stall shows where it stops). */
-function tabFigures(h: Hook, detected: number): string {
+function tabFigures(h: HookSnapshot, detected: number): string {
   const i = h.inbound;
   return `detected ${detected}, status ${h.status}, resumes ${h.resumes}, coordinates by ${h.coordinatesSender}, decoded ${i.framesDecoded}, dropped ${i.framesDropped}, lost ${i.lossPct ?? "-"} %, nack ${i.nackCount}, pli ${i.pliCount}, freezes ${i.freezeCount}, ice ${i.iceState}, reports ${h.reportsReceived}`;
 }
 
 /** Polls the tabs each second until each has detected {@link MIN_FRAMES} frames since `before`, or {@link WATCH_MS}; returns the last hooks. */
-async function watch(pages: Page[], before: Hook[]): Promise<{ after: Hook[]; detected: number[]; seconds: number }> {
+async function watch(pages: Page[], before: HookSnapshot[]): Promise<{ after: HookSnapshot[]; detected: number[]; seconds: number }> {
   const started = performance.now();
   for (;;) {
     await Bun.sleep(1000);
